@@ -1,0 +1,10 @@
+/** Jest runs the TypeScript sources directly through ts-jest; no build step needed. */
+module.exports = {
+  displayName: 'nx-multiarch',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  // Integration tests start real registries and cross toolchains: give them room.
+  testTimeout: 120000,
+};

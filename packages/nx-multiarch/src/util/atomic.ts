@@ -1,0 +1,36 @@
+import { mkdir, rename, rm, mkdtemp } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+
+/**
+ * Builds a folder beside its final place, then swaps it in with rename, so a
+ * killed task leaves either the old output or the new one, never half of one.
+ * On failure the partial folder is removed and the old output, if any, kept.
+ */
+export async function writeDirAtomically<T>(finalDir: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
+  const parent = dirname(finalDir);
+  await mkdir(parent, { recursive: true });
+  const tmpDir = await mkdtemp(join(parent, `.${basename(finalDir)}.tmp-`));
+  try {
+    const result = await fill(tmpDir);
+    const old = `${tmpDir}.old`;
+    // rename() cannot replace a non-empty folder: move the old one aside first.
+    let hadOld = false;
+    try {
+      await rename(finalDir, old);
+      hadOld = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await rename(tmpDir, finalDir);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+    return result;
+  } catch (e) {
+    await rm(tmpDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Removes a stale output before a build so a failed build leaves nothing behind. */
+export async function removeOutput(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
