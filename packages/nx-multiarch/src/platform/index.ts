@@ -1,2 +1,3 @@
 export * from './platforms';
 export * from './parse-arch';
+export * from './elf';
