@@ -1,0 +1,54 @@
+import type { PlatformSpec } from '../platform/platforms';
+import type { Descriptor, Digest } from '../oci/types';
+
+/**
+ * What every docker-arch-build engine is given and must produce. Engines write
+ * an OCI image layout into `layoutDir` (an empty folder the caller made and
+ * later swaps into dist atomically) holding exactly one image manifest for
+ * `platform`, listed in index.json with its platform.
+ */
+export interface BuildRequest {
+  platform: PlatformSpec;
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  /** Absolute path of the build context folder (artifacts already staged into it). */
+  contextDir: string;
+  /** Values for ARG instructions, beyond the predefined TARGET* and BUILD* ones. */
+  buildArgs: Record<string, string>;
+  /** Labels added to the image config, on top of the Dockerfile's LABELs. */
+  labels: Record<string, string>;
+  /** Seconds since the epoch: the config's `created`, every file mtime. */
+  sourceDateEpoch: number;
+  /** Tags recorded as org.opencontainers.image.ref.name annotations. */
+  tags: string[];
+  layoutDir: string;
+  /** Folder for a content-addressed cache of base image blobs. */
+  blobCacheDir: string;
+}
+
+export interface BuildResult {
+  manifest: Descriptor;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface BuildEngine {
+  readonly name: 'native' | 'docker';
+  build(request: BuildRequest): Promise<BuildResult>;
+}
+
+/** The summary file written beside the layout (dist/images/<project>/<arch>/image.json). */
+export interface ImageSummary {
+  project: string;
+  arch: string;
+  platform: string;
+  engine: 'native' | 'docker';
+  manifestDigest: Digest;
+  configDigest: Digest;
+  /** Total bytes of config and layers (compressed), as a registry stores them. */
+  size: number;
+  layers: number;
+  tags: string[];
+  /** Relative path of the layout folder from the summary file. */
+  layout: string;
+}
