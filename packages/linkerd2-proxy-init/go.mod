@@ -1,0 +1,3 @@
+module example.com/linkerd2-proxy-init
+
+go 1.19
