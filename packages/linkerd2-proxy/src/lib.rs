@@ -1,0 +1,12 @@
+//! A small TCP proxy shaped like Linkerd's data-plane proxy: an inbound (and
+//! optionally an outbound) listener that forwards every connection to a fixed
+//! upstream, and an admin server with `/ready` and Prometheus `/metrics`.
+//! Standard library only.
+
+pub mod admin;
+pub mod config;
+pub mod log;
+pub mod metrics;
+pub mod platform;
+pub mod proxy;
+pub mod version;
