@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine (as root) for this workspace: the Debian
+# packages, the foreign Rust std libraries that let Debian's rustc 1.63
+# cross-compile, `cargo +system`, the busybox-static .debs that tests build
+# base images from, and node_modules plus the compiled plugin.
+#
+# Idempotent: every step checks first and skips when its result is already
+# there, so a second run on a set-up machine takes seconds.
+#
+#   bash tools/setup.sh            set up (or check) the machine
+#   bash tools/setup.sh --verify   also cross-build and run a hello crate per arch
+set -euo pipefail
+
+LOG_TAG=setup
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/apt.sh
+source "$REPO_ROOT/tools/lib/apt.sh"
+
+# Debian packages the workspace's builds and tests use. Add new ones here.
+APT_PACKAGES=(
+  ca-certificates openssl curl apache2-utils
+  golang-go rustc cargo
+  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
+  libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
+  qemu-user-static
+  docker.io docker-registry skopeo umoci
+  hyperfine
+)
+
+# Debian architecture -> the Rust triple its libstd-rust-dev must provide
+# (DESIGN section 3). Debian's rustc 1.63 finds a target's std under
+# /usr/lib/rustlib/<triple>.
+RUST_FOREIGN_TARGETS=(
+  arm64:aarch64-unknown-linux-gnu
+  armhf:armv7-unknown-linux-gnueabihf
+  ppc64el:powerpc64le-unknown-linux-gnu
+  s390x:s390x-unknown-linux-gnu
+)
+RUSTLIB_DIR=/usr/lib/rustlib
+# Written into each copied triple folder: the rustc package version it came
+# from, so an upgraded rustc gets a matching std on the next run.
+RUST_STD_STAMP=.nx-multiarch-debian-version
+
+# busybox-static .debs (Debian architectures) that tests build multi-arch
+# base images from; downloaded, never installed.
+BUSYBOX_ARCHES=(amd64 arm64 armhf)
+DEB_CACHE="$REPO_ROOT/.cache/debs"
+
+# Kept inside node_modules so `npm ci` (which deletes node_modules) drops it.
+NPM_STAMP="$REPO_ROOT/node_modules/.nx-multiarch-setup-lock.sha256"
+
+VERIFY=false
+for arg in "$@"; do
+  case "$arg" in
+    --verify) VERIFY=true ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg" "usage: bash tools/setup.sh [--verify]" ;;
+  esac
+done
+
+on_exit() {
+  local status=$?
+  apt_cleanup
+  if [ "$status" -ne 0 ]; then log "FAILED (exit $status) after $(seconds_since "$started")s; see the messages above"; fi
+}
+
+# ---------------------------------------------------------------- packages --
+install_apt_packages() {
+  local missing=() pkg
+  while read -r pkg; do missing+=("$pkg"); done < <(apt_missing_packages "${APT_PACKAGES[@]}")
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "apt: all ${#APT_PACKAGES[@]} packages already installed, skipping apt"
+    return 0
+  fi
+  log "apt: installing ${#missing[@]} missing packages: ${missing[*]}"
+  apt_install_with_retries "${missing[@]}" ||
+    die "apt-get install failed for: ${missing[*]}" \
+      "check the log above; a mirror mid-sync heals in minutes, so re-run bash tools/setup.sh"
+  local still=()
+  while read -r pkg; do still+=("$pkg"); done < <(apt_missing_packages "${APT_PACKAGES[@]}")
+  [ ${#still[@]} -eq 0 ] || die "still not installed after apt-get install: ${still[*]}" \
+    "run apt-get install -y ${still[*]} by hand to see why"
+  log "apt: installed ${missing[*]}"
+}
+
+# ---------------------------------------------------- foreign Rust std libs --
+rust_std_present() { # TRIPLE VERSION
+  local dir="$RUSTLIB_DIR/$1"
+  [ -f "$dir/$RUST_STD_STAMP" ] && [ "$(cat "$dir/$RUST_STD_STAMP")" = "$2" ] &&
+    compgen -G "$dir/lib/libstd-*.rlib" >/dev/null
+}
+
+install_foreign_rust_std() {
+  command -v dpkg-query >/dev/null || die "dpkg-query not found" "this set-up is for Debian 12"
+  local version upstream series
+  version=$(dpkg-query -W -f='${Version}' rustc 2>/dev/null) ||
+    die "Debian's rustc package is not installed" "the apt step installs it; re-run bash tools/setup.sh"
+  upstream=${version#*:}          # drop an epoch, if any
+  upstream=${upstream%%[+~-]*}    # 1.63.0+dfsg1-2 -> 1.63.0
+  series=$(echo "$upstream" | cut -d. -f1,2)  # -> 1.63 (the libstd-rust-<series> package)
+
+  local entry debarch triple todo=()
+  for entry in "${RUST_FOREIGN_TARGETS[@]}"; do
+    debarch=${entry%%:*}; triple=${entry#*:}
+    if rust_std_present "$triple" "$version"; then
+      log "rust std: $triple ($version) already present"
+    else
+      todo+=("$entry")
+    fi
+  done
+  [ ${#todo[@]} -eq 0 ] && return 0
+
+  local work pkgs=()
+  foreign_apt_init; work=$FOREIGN_APT_DIR
+  for entry in "${todo[@]}"; do
+    debarch=${entry%%:*}
+    pkgs+=("libstd-rust-dev:$debarch=$version" "libstd-rust-$series:$debarch=$version")
+  done
+  log "rust std: downloading ${pkgs[*]}"
+  mkdir -p "$work/rust-debs"
+  foreign_apt_download "$work/rust-debs" "${pkgs[@]}" ||
+    die "could not download the foreign Rust std packages (${pkgs[*]})" \
+      "the mirror must carry rustc $version for every arch; re-run bash tools/setup.sh later"
+
+  for entry in "${todo[@]}"; do
+    debarch=${entry%%:*}; triple=${entry#*:}
+    local root="$work/rust-root-$debarch" found
+    mkdir -p "$root"
+    # Both packages go into one root: libstd-rust-dev's rustlib folder holds
+    # symlinks into libstd-rust-<series>'s /usr/lib/<multiarch>/*.so, which
+    # `cp -L` below then turns into real files, so nothing outside
+    # /usr/lib/rustlib/<triple> is written.
+    dpkg -x "$work/rust-debs/libstd-rust-dev_"*"_$debarch.deb" "$root"
+    dpkg -x "$work/rust-debs/libstd-rust-$series"_*"_$debarch.deb" "$root"
+    found=$(cd "$root/usr/lib/rustlib" 2>/dev/null && ls -d -- */ 2>/dev/null | tr -d / | paste -sd' ')
+    [ -d "$root/usr/lib/rustlib/$triple/lib" ] ||
+      die "libstd-rust-dev:$debarch holds [${found}] but not $triple" \
+        "fix RUST_FOREIGN_TARGETS in tools/setup.sh to the triple the package really holds"
+    # Copy beside, then rename: a killed run never leaves a half std folder
+    # that a later run would take as present.
+    rm -rf "$RUSTLIB_DIR/.$triple.new"
+    cp -rL "$root/usr/lib/rustlib/$triple" "$RUSTLIB_DIR/.$triple.new"
+    printf '%s\n' "$version" > "$RUSTLIB_DIR/.$triple.new/$RUST_STD_STAMP"
+    rm -rf "$RUSTLIB_DIR/$triple"
+    mv "$RUSTLIB_DIR/.$triple.new" "$RUSTLIB_DIR/$triple"
+    log "rust std: installed $triple from libstd-rust-dev:$debarch $version (package holds: ${found})"
+  done
+}
+
+link_rustup_system_toolchain() {
+  if ! command -v rustup >/dev/null; then
+    log "rustup: not found; use RUSTC=/usr/bin/rustc /usr/bin/cargo for cross builds"
+    return 0
+  fi
+  if rustup toolchain list 2>/dev/null | grep -q '^system\b'; then
+    log "rustup: toolchain 'system' already linked"
+    return 0
+  fi
+  rustup toolchain link system /usr ||
+    die "rustup toolchain link system /usr failed" "check that /usr/bin/rustc and /usr/bin/cargo exist"
+  log "rustup: linked toolchain 'system' -> /usr (cargo +system uses Debian's rustc $(/usr/bin/rustc -V | cut -d' ' -f2))"
+}
+
+# -------------------------------------------------------- busybox .debs --
+download_busybox_debs() {
+  local arch missing=()
+  for arch in "${BUSYBOX_ARCHES[@]}"; do
+    if compgen -G "$DEB_CACHE/busybox-static_*_$arch.deb" >/dev/null; then
+      log "debs: busybox-static $arch already in ${DEB_CACHE#"$REPO_ROOT"/}"
+    else
+      missing+=("busybox-static:$arch")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local work
+  foreign_apt_init; work=$FOREIGN_APT_DIR
+  mkdir -p "$work/busybox" "$DEB_CACHE"
+  log "debs: downloading ${missing[*]}"
+  foreign_apt_download "$work/busybox" "${missing[@]}" ||
+    die "could not download ${missing[*]}" "re-run bash tools/setup.sh; the mirror may be mid-sync"
+  # Downloaded beside, moved in whole: the cache never holds a partial .deb.
+  mv "$work/busybox/"*.deb "$DEB_CACHE/"
+  log "debs: $(cd "$DEB_CACHE" && ls busybox-static_*.deb | tr '\n' ' ')"
+}
+
+# ------------------------------------------------------------------- npm --
+install_node_modules() {
+  cd "$REPO_ROOT"
+  local lock_hash
+  lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+  local need_ci=false
+  if [ ! -d node_modules ]; then
+    need_ci=true
+  elif [ -f "$NPM_STAMP" ] && [ "$(cat "$NPM_STAMP")" = "$lock_hash" ]; then
+    need_ci=false
+  elif [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    # npm rewrites its hidden lockfile on every install: node_modules was
+    # installed after the lockfile last changed (a developer's `npm install`).
+    need_ci=false
+  else
+    need_ci=true
+  fi
+
+  if $need_ci; then
+    log "npm: node_modules missing or older than package-lock.json: npm ci (its prepare script builds the plugin)"
+    retry 2 5 npm ci --no-audit --no-fund ||
+      die "npm ci failed" "see npm's messages above; if the plugin build failed, run npx tsc -p packages/nx-multiarch/tsconfig.json"
+    log "npm: npm ci done"
+  else
+    log "npm: node_modules matches package-lock.json; building the plugin (incremental)"
+    npm run --silent build:plugin ||
+      die "the plugin build failed" "run npm run build:plugin to see the TypeScript errors"
+  fi
+  printf '%s\n' "$lock_hash" > "$NPM_STAMP"
+}
+
+# ------------------------------------------------------------------ main --
+require_root "tools/setup.sh"
+started=$(date +%s)
+trap on_exit EXIT
+
+install_apt_packages
+install_foreign_rust_std
+link_rustup_system_toolchain
+download_busybox_debs
+install_node_modules
+if $VERIFY; then bash "$REPO_ROOT/tools/lib/verify-cross.sh"; fi
+log "done in $(seconds_since "$started")s"
