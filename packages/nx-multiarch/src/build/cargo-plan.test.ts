@@ -1,0 +1,96 @@
+import { PLATFORMS } from '../platform/platforms';
+import { cargoTargetEnvKey, listOption, planCargoBuild, profileDir, remapFlags, rustTriple } from './cargo-plan';
+
+const base = {
+  platform: PLATFORMS.arm64,
+  triple: 'aarch64-unknown-linux-gnu',
+  workspaceRoot: '/src/ws',
+  manifestPath: '/src/ws/packages/p/Cargo.toml',
+  targetDir: '/src/ws/.nx-multiarch/cargo-target/p',
+  cargoHome: '/home/u/.cargo',
+  rustc: '/usr/bin/rustc',
+  linker: 'aarch64-linux-gnu-gcc',
+  profile: 'release',
+  bins: ['p'],
+  features: [],
+  staticCrt: true,
+  extraRustflags: [],
+  sourceDateEpoch: 0,
+  baseEnv: { PATH: '/usr/bin', RUSTFLAGS: '-C opt-level=1' },
+};
+
+describe('rustTriple', () => {
+  it('takes the gnu triple from the table, and musl where the table has one', () => {
+    expect(rustTriple(PLATFORMS.arm, 'gnu')).toBe('armv7-unknown-linux-gnueabihf');
+    expect(rustTriple(PLATFORMS.arm, 'musl')).toBe('armv7-unknown-linux-musleabihf');
+  });
+  it('refuses musl for an arch without a musl triple, pointing at gnu', () => {
+    expect(() => rustTriple(PLATFORMS.s390x, 'musl')).toThrow(/no musl Rust target for s390x/);
+  });
+});
+
+describe('planCargoBuild', () => {
+  it('builds for the triple with the table linker, a fixed target dir and the chosen bins', () => {
+    const plan = planCargoBuild({ ...base, bins: ['a', 'b'], features: ['x', 'y'] });
+    expect(plan.args).toEqual([
+      'build', '--manifest-path', base.manifestPath, '--target', 'aarch64-unknown-linux-gnu', '--target-dir', base.targetDir,
+      '--profile', 'release', '--bin', 'a', '--bin', 'b', '--features', 'x,y',
+    ]);
+    expect(plan.env.CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER).toBe('aarch64-linux-gnu-gcc');
+    expect(plan.env.CC_aarch64_unknown_linux_gnu).toBe('aarch64-linux-gnu-gcc');
+    expect(plan.env.RUSTC).toBe('/usr/bin/rustc');
+    expect(plan.artifacts).toEqual([
+      { name: 'a', path: '/src/ws/.nx-multiarch/cargo-target/p/aarch64-unknown-linux-gnu/release/a' },
+      { name: 'b', path: '/src/ws/.nx-multiarch/cargo-target/p/aarch64-unknown-linux-gnu/release/b' },
+    ]);
+  });
+
+  it('links the C runtime statically and remaps the checkout and cargo home out of the binary', () => {
+    const plan = planCargoBuild({ ...base, extraRustflags: ['-C', 'opt-level=1'] });
+    expect(plan.rustflags).toEqual([
+      '-C', 'target-feature=+crt-static',
+      '--remap-path-prefix=/src/ws=/nx-workspace',
+      '--remap-path-prefix=/home/u/.cargo=/cargo-home',
+      '-C', 'opt-level=1',
+    ]);
+    expect(plan.env.CARGO_ENCODED_RUSTFLAGS).toBe(plan.rustflags.join('\x1f'));
+    // RUSTFLAGS would be ignored next to CARGO_ENCODED_RUSTFLAGS; its content was merged in by the caller.
+    expect(plan.env.RUSTFLAGS).toBeUndefined();
+    expect(plan.env.CARGO_INCREMENTAL).toBe('0');
+    expect(plan.env.SOURCE_DATE_EPOCH).toBe('0');
+  });
+
+  it('leaves out crt-static when asked and keeps a CC the user set', () => {
+    const plan = planCargoBuild({ ...base, staticCrt: false, baseEnv: { CC_aarch64_unknown_linux_gnu: 'clang' } });
+    expect(plan.rustflags).not.toContain('target-feature=+crt-static');
+    expect(plan.env.CC_aarch64_unknown_linux_gnu).toBe('clang');
+  });
+
+  it('remaps a target dir outside the checkout too', () => {
+    expect(remapFlags('/ws', '/tmp/t', '/h/.cargo')).toEqual([
+      '--remap-path-prefix=/ws=/nx-workspace',
+      '--remap-path-prefix=/tmp/t=/nx-target',
+      '--remap-path-prefix=/h/.cargo=/cargo-home',
+    ]);
+  });
+
+  it('finds dev-profile binaries under debug', () => {
+    expect(profileDir('dev')).toBe('debug');
+    expect(profileDir('release')).toBe('release');
+    expect(profileDir('dist')).toBe('dist');
+    expect(planCargoBuild({ ...base, profile: 'dev' }).artifacts[0].path).toContain('/aarch64-unknown-linux-gnu/debug/p');
+  });
+});
+
+describe('helpers', () => {
+  it('spells the env key of a triple as cargo does', () => {
+    expect(cargoTargetEnvKey('armv7-unknown-linux-gnueabihf')).toBe('ARMV7_UNKNOWN_LINUX_GNUEABIHF');
+  });
+  it('reads list options from the command line and from project.json alike', () => {
+    expect(listOption('a,b, c')).toEqual(['a', 'b', 'c']);
+    expect(listOption(['a', 'b'])).toEqual(['a', 'b']);
+    expect(listOption(undefined)).toEqual([]);
+    expect(listOption(['-C opt-level=2'], /\s+/)).toEqual(['-C', 'opt-level=2']);
+    expect(listOption('-C  opt-level=2 ', /\s+/)).toEqual(['-C', 'opt-level=2']);
+  });
+});

@@ -1,0 +1,145 @@
+import { isAbsolute, join, relative } from 'node:path';
+import { MultiarchError } from '../errors';
+import type { PlatformSpec } from '../platform/platforms';
+
+/**
+ * The pure half of cargo-cross: which triple, which cargo arguments, which
+ * environment. No processes, no files, so every rule here is unit-tested.
+ */
+export type RustLibc = 'gnu' | 'musl';
+
+/** The options of the cargo-cross executor (schema.json). */
+export interface CargoCrossOptions {
+  arch: string;
+  bins?: string[] | string;
+  profile?: string;
+  features?: string[] | string;
+  toolchain?: string;
+  libc?: RustLibc;
+  staticCrt?: boolean;
+  rustflags?: string[] | string;
+  linker?: string;
+  package?: boolean;
+  cwd?: string;
+  manifestPath?: string;
+  targetDir?: string;
+}
+
+/** The Rust target triple for an arch and libc, or a clear error where the table has none. */
+export function rustTriple(platform: PlatformSpec, libc: RustLibc): string {
+  if (libc === 'gnu') return platform.rustTriple;
+  if (platform.rustMuslTriple) return platform.rustMuslTriple;
+  throw new MultiarchError(
+    `There is no musl Rust target for ${platform.arch} in the platform table.`,
+    `Use libc "gnu" for ${platform.arch} (with staticCrt, the default, the binary is static anyway).`,
+  );
+}
+
+/** `aarch64-unknown-linux-gnu` → `AARCH64_UNKNOWN_LINUX_GNU`, as cargo's env config names it. */
+export function cargoTargetEnvKey(triple: string): string {
+  return triple.toUpperCase().replace(/[-.]/g, '_');
+}
+
+/** Cargo's folder for a profile under `target/<triple>/`: dev and test build into `debug`. */
+export function profileDir(profile: string): string {
+  return profile === 'dev' || profile === 'test' ? 'debug' : profile === 'bench' ? 'release' : profile;
+}
+
+/**
+ * Options that Nx may hand over as a string (from the command line) or as an
+ * array (from project.json); each part is split again, so `["-C opt-level=2"]`
+ * and `"-C opt-level=2"` give the same rustc flags.
+ */
+export function listOption(value: string[] | string | undefined, separator: RegExp = /,/): string[] {
+  if (value === undefined) return [];
+  const parts = (typeof value === 'string' ? [value] : value).flatMap((part) => part.split(separator));
+  return parts.map((part) => part.trim()).filter(Boolean);
+}
+
+export interface CargoPlanInput {
+  platform: PlatformSpec;
+  triple: string;
+  workspaceRoot: string;
+  /** Absolute path of Cargo.toml. */
+  manifestPath: string;
+  /** Absolute target folder. */
+  targetDir: string;
+  /** Absolute CARGO_HOME (where the registry sources live). */
+  cargoHome: string;
+  rustc: string;
+  linker: string;
+  profile: string;
+  bins: readonly string[];
+  features: readonly string[];
+  staticCrt: boolean;
+  /** Extra rustc flags, in order: the RUSTFLAGS environment, then the rustflags option. */
+  extraRustflags: readonly string[];
+  sourceDateEpoch: number;
+  /** The environment the build starts from (the task's). */
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export interface CargoPlan {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  rustflags: string[];
+  /** Where cargo leaves each binary: `<targetDir>/<triple>/<profile dir>/<bin>`. */
+  artifacts: Array<{ name: string; path: string }>;
+}
+
+/**
+ * Path prefixes that rustc must not write into a binary (panic locations,
+ * include paths): the checkout, a target folder outside it, and cargo's home
+ * with the registry sources. The last matching remap wins in rustc, so the
+ * more specific prefixes come last.
+ */
+export function remapFlags(workspaceRoot: string, targetDir: string, cargoHome: string): string[] {
+  const remaps: Array<[string, string]> = [[workspaceRoot, '/nx-workspace']];
+  if (!isInside(targetDir, workspaceRoot)) remaps.push([targetDir, '/nx-target']);
+  remaps.push([cargoHome, '/cargo-home']);
+  return remaps.map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+export function planCargoBuild(input: CargoPlanInput): CargoPlan {
+  const rustflags = [
+    ...(input.staticCrt ? ['-C', 'target-feature=+crt-static'] : []),
+    ...remapFlags(input.workspaceRoot, input.targetDir, input.cargoHome),
+    ...input.extraRustflags,
+  ];
+  const key = cargoTargetEnvKey(input.triple);
+  const ccKey = input.triple.replace(/[-.]/g, '_');
+  const env: NodeJS.ProcessEnv = {
+    ...input.baseEnv,
+    RUSTC: input.rustc,
+    [`CARGO_TARGET_${key}_LINKER`]: input.linker,
+    // Crates with C parts (cc-rs) compile with the same cross gcc, unless the user chose another.
+    [`CC_${ccKey}`]: input.baseEnv[`CC_${ccKey}`] ?? `${input.platform.gccPrefix}-gcc`,
+    [`AR_${ccKey}`]: input.baseEnv[`AR_${ccKey}`] ?? `${input.platform.gccPrefix}-ar`,
+    // The 0x1f-separated form keeps paths with spaces intact; it takes precedence over RUSTFLAGS.
+    CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f'),
+    // Incremental artifacts make output depend on build history.
+    CARGO_INCREMENTAL: '0',
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+  };
+  delete env.RUSTFLAGS;
+  const args = [
+    'build',
+    '--manifest-path',
+    input.manifestPath,
+    '--target',
+    input.triple,
+    '--target-dir',
+    input.targetDir,
+    '--profile',
+    input.profile,
+    ...input.bins.flatMap((bin) => ['--bin', bin]),
+    ...(input.features.length > 0 ? ['--features', input.features.join(',')] : []),
+  ];
+  const dir = join(input.targetDir, input.triple, profileDir(input.profile));
+  return { args, env, rustflags, artifacts: input.bins.map((name) => ({ name, path: join(dir, name) })) };
+}

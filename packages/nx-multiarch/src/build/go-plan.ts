@@ -1,0 +1,125 @@
+import { posix } from 'node:path';
+import { MultiarchError } from '../errors';
+import type { PlatformSpec } from '../platform/platforms';
+
+/**
+ * The pure half of go-cross: environment and `go build` arguments for one
+ * arch, and the binary names. Unit-tested without running Go.
+ */
+
+/** The options of the go-cross executor (schema.json). */
+export interface GoCrossOptions {
+  arch: string;
+  main?: string[] | string;
+  outputName?: string;
+  ldflags?: string[] | string;
+  tags?: string[] | string;
+  cwd?: string;
+  version?: string;
+  versionVariable?: string;
+}
+
+/** Environment variable read for the version when the option is not set (a declared cache input). */
+export const VERSION_ENV = 'NX_MULTIARCH_VERSION';
+
+/**
+ * Variant settings of other arches. Left in the environment they would change
+ * the bytes without being an input of the task, so they are dropped; the
+ * table's own (GOARM=7 for arm) are set explicitly.
+ */
+const VARIANT_ENV = ['GOARM', 'GOAMD64', 'GO386', 'GOPPC64', 'GOMIPS', 'GOMIPS64', 'GORISCV64', 'GOWASM'];
+
+export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...baseEnv };
+  for (const name of VARIANT_ENV) delete env[name];
+  return { ...env, CGO_ENABLED: '0', GOOS: 'linux', ...platform.goEnv };
+}
+
+export function resolveVersion(options: Pick<GoCrossOptions, 'version'>, env: NodeJS.ProcessEnv): string {
+  const version = options.version ?? env[VERSION_ENV] ?? 'dev';
+  if (version === '' || /[\s'"`\\]/.test(version)) {
+    throw new MultiarchError(
+      `The version "${version}" cannot be passed to -ldflags -X: it is empty or has spaces, quotes or backslashes.`,
+      `Set the go-cross option "version" (or ${VERSION_ENV}) to a plain string such as v1.2.3.`,
+    );
+  }
+  return version;
+}
+
+/** `-s -w -buildid=` strip symbols and the build id (which hashes paths); then the version; then the user's flags. */
+export function goLdflags(version: string, versionVariable: string, extra: string): string {
+  return ['-s', '-w', '-buildid=', `-X ${versionVariable}=${version}`, extra.trim()].filter(Boolean).join(' ');
+}
+
+/**
+ * The file name `go build` gives a main package: the last element of its
+ * import path, or the one before it when that is a major-version suffix (v2).
+ */
+export function defaultBinaryName(importPath: string): string {
+  const parts = importPath.split('/').filter(Boolean);
+  const last = parts[parts.length - 1] ?? importPath;
+  if (/^v[0-9]+$/.test(last) && parts.length > 1) return parts[parts.length - 2];
+  return posix.basename(last);
+}
+
+export interface GoPlanInput {
+  platform: PlatformSpec;
+  /** Main packages as given (relative to the module root, e.g. `./cmd/controller`). */
+  mains: readonly string[];
+  /** Where `go build -o` writes: a file for one binary, a folder ending in `/` for several. */
+  output: string;
+  ldflags: string;
+  tags: readonly string[];
+  baseEnv: NodeJS.ProcessEnv;
+}
+
+export interface GoPlan {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export function planGoBuild(input: GoPlanInput): GoPlan {
+  return {
+    env: goEnv(input.platform, input.baseEnv),
+    args: [
+      'build',
+      // No checkout paths in the binary, and no git state: two clones at different paths give the same bytes.
+      '-trimpath',
+      '-buildvcs=false',
+      '-ldflags',
+      input.ldflags,
+      ...(input.tags.length > 0 ? ['-tags', input.tags.join(',')] : []),
+      '-o',
+      input.output,
+      ...input.mains,
+    ],
+  };
+}
+
+/** The binary names for the main packages, refusing two mains that would overwrite each other. */
+export function binaryNames(importPaths: readonly string[], outputName: string | undefined): string[] {
+  if (outputName !== undefined) {
+    if (importPaths.length !== 1) {
+      throw new MultiarchError(
+        `"outputName" names one binary, but "main" lists ${importPaths.length} packages.`,
+        'Drop "outputName" (each binary is named after its package) or split the mains into separate targets.',
+      );
+    }
+    if (outputName === '' || outputName.includes('/') || outputName === '.' || outputName === '..') {
+      throw new MultiarchError(`"outputName" ${JSON.stringify(outputName)} is not a file name.`, 'Use a plain file name such as "controller".');
+    }
+    return [outputName];
+  }
+  const names = importPaths.map(defaultBinaryName);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new MultiarchError(
+        `Two main packages would both be written as ${name} (${importPaths.filter((_, j) => names[j] === name).join(', ')}).`,
+        'Build them in separate go-cross targets, each with its own "outputName".',
+      );
+    }
+    seen.add(name);
+  }
+  return names;
+}

@@ -1,0 +1,174 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MultiarchError } from '../errors';
+import type { PlatformSpec } from '../platform/platforms';
+import { run, which } from '../util/exec';
+
+/**
+ * Checks that run before a cross build starts compiling, so that a missing
+ * linker or target std is one clear error naming the fix, not a linker error
+ * three minutes into a build.
+ */
+
+/** A Rust toolchain as two absolute programs; cargo always runs with RUSTC set to `rustc`. */
+export interface RustToolchain {
+  /** The name it was chosen by (`system`, `path`, or a rustup toolchain). */
+  name: string;
+  cargo: string;
+  rustc: string;
+}
+
+/**
+ * Debian installs its rustc and cargo here. Debian's 1.63 can cross-compile
+ * once the target std is copied in (DESIGN section 9); rustup's toolchains on
+ * this kind of machine have only the host std and cannot download others.
+ */
+const SYSTEM_RUST_BIN = '/usr/bin';
+
+/**
+ * Resolves the `toolchain` option: `system` (Debian's /usr/bin/cargo and
+ * rustc), `path` (whatever cargo and rustc are first on PATH), or the name of
+ * a rustup toolchain (`stable`, `1.63`, a linked custom toolchain).
+ */
+export async function resolveRustToolchain(name: string, env: NodeJS.ProcessEnv): Promise<RustToolchain> {
+  if (name === 'system') {
+    const cargo = join(SYSTEM_RUST_BIN, 'cargo');
+    const rustc = join(SYSTEM_RUST_BIN, 'rustc');
+    for (const program of [cargo, rustc]) {
+      if (!existsSync(program)) {
+        throw new MultiarchError(
+          `The system Rust toolchain is missing ${program}.`,
+          `Install Debian's toolchain (apt-get install cargo rustc), or set the cargo-cross option "toolchain" to a rustup toolchain name (e.g. "stable") or "path".`,
+        );
+      }
+    }
+    return { name, cargo, rustc };
+  }
+  if (name === 'path') {
+    const cargo = which('cargo', env);
+    const rustc = which('rustc', env);
+    if (!cargo || !rustc) {
+      throw new MultiarchError(
+        `cargo-cross with toolchain "path" found no ${cargo ? 'rustc' : 'cargo'} on PATH.`,
+        `Install a Rust toolchain (apt-get install cargo rustc, or rustup), put it on PATH, or set "toolchain" to "system".`,
+      );
+    }
+    return { name, cargo, rustc };
+  }
+  const rustup = which('rustup', env);
+  if (!rustup) {
+    throw new MultiarchError(
+      `cargo-cross toolchain "${name}" is a rustup toolchain name, but rustup is not on PATH.`,
+      `Set "toolchain" to "system" (Debian's cargo and rustc) or "path", or install rustup.`,
+    );
+  }
+  const cargo = await rustupWhich(rustup, name, 'cargo', env);
+  const rustc = await rustupWhich(rustup, name, 'rustc', env);
+  return { name, cargo, rustc };
+}
+
+async function rustupWhich(rustup: string, toolchain: string, program: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await run(rustup, ['which', '--toolchain', toolchain, program], { env: { ...env, RUST_BACKTRACE: '0' } });
+  const path = result.stdout.trim();
+  if (result.exitCode !== 0 || path === '') {
+    throw new MultiarchError(
+      `The rustup toolchain "${toolchain}" has no ${program} (rustup: ${firstLine(result.stderr) || 'not installed'}).`,
+      `List installed toolchains with "rustup toolchain list", or set the cargo-cross option "toolchain" to "system" (Debian's toolchain).`,
+    );
+  }
+  return path;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** `rustc --print sysroot` of a toolchain. */
+export async function rustSysroot(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await run(toolchain.rustc, ['--print', 'sysroot'], { env });
+  if (result.exitCode !== 0) {
+    throw new MultiarchError(
+      `${toolchain.rustc} --print sysroot failed: ${firstLine(result.stderr)}`,
+      `Check the Rust toolchain "${toolchain.name}" (run "${toolchain.rustc} -V").`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** True when the folder holds a compiled std for the target (`libstd-<hash>.rlib`). */
+export function hasRustStd(sysroot: string, triple: string): boolean {
+  const libDir = join(sysroot, 'lib', 'rustlib', triple, 'lib');
+  try {
+    return readdirSync(libDir).some((file) => file.startsWith('libstd-') && file.endsWith('.rlib'));
+  } catch {
+    return false;
+  }
+}
+
+/** Throws, naming the fix for this toolchain, when the target std is not installed. */
+export async function requireRustStd(
+  toolchain: RustToolchain,
+  triple: string,
+  platform: PlatformSpec,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const sysroot = await rustSysroot(toolchain, env);
+  if (hasRustStd(sysroot, triple)) return;
+  throw new MultiarchError(
+    `The Rust std for ${triple} is not installed in the toolchain "${toolchain.name}" (no ${join(sysroot, 'lib', 'rustlib', triple, 'lib')}/libstd-*.rlib).`,
+    rustStdHint(toolchain, triple, platform),
+  );
+}
+
+export function rustStdHint(toolchain: RustToolchain, triple: string, platform: PlatformSpec): string {
+  const other = `or set the cargo-cross option "toolchain" to one that has the ${triple} std`;
+  if (toolchain.name === 'system') {
+    return (
+      `Run "bash tools/setup.sh", which installs Debian's std for the target ` +
+      `(libstd-rust-dev:${platform.debianArch}, unpacked into ${join(SYSTEM_RUST_BIN, '..', 'lib', 'rustlib')}), ${other}.`
+    );
+  }
+  if (toolchain.name === 'path') return `Run "rustup target add ${triple}" for the cargo on PATH, ${other}.`;
+  return `Run "rustup target add ${triple} --toolchain ${toolchain.name}", ${other} (e.g. "system" after "bash tools/setup.sh").`;
+}
+
+/**
+ * The Debian package that provides `<prefix>-gcc`. Debian spells x86_64 as
+ * x86-64 in package names; on an amd64 host the native gcc provides it too.
+ */
+export function debianGccPackage(platform: PlatformSpec): string {
+  return `gcc-${platform.gccPrefix.replace(/_/g, '-')}`;
+}
+
+export function debianBinutilsPackage(platform: PlatformSpec): string {
+  return `binutils-${platform.gccPrefix.replace(/_/g, '-')}`;
+}
+
+/** Throws when the cross linker is not on PATH, naming the Debian packages that provide it. */
+export function requireLinker(linker: string, platform: PlatformSpec, env: NodeJS.ProcessEnv, overridden: boolean): string {
+  const found = which(linker, env);
+  if (found) return found;
+  const fix = overridden
+    ? `Install ${linker} or change the "linker" option (the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
+    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross ` +
+      `(or run "bash tools/setup.sh"), or set the "linker" option.`;
+  throw new MultiarchError(`The linker ${linker} for ${platform.arch} is not on PATH.`, fix);
+}
+
+/** Throws when `<prefix>-strip` is not on PATH. */
+export function requireStrip(platform: PlatformSpec, env: NodeJS.ProcessEnv): string {
+  const strip = `${platform.gccPrefix}-strip`;
+  const found = which(strip, env);
+  if (found) return found;
+  throw new MultiarchError(
+    `${strip}, which strips ${platform.arch} binaries, is not on PATH.`,
+    `Install it: apt-get install ${debianBinutilsPackage(platform)} (or run "bash tools/setup.sh").`,
+  );
+}
+
+/** Throws when `go` is not on PATH. */
+export function requireGo(env: NodeJS.ProcessEnv): string {
+  const go = which('go', env);
+  if (go) return go;
+  throw new MultiarchError('go is not on PATH.', 'Install Go (apt-get install golang-go) or put its bin folder on PATH.');
+}
