@@ -1,0 +1,48 @@
+import { MultiarchError } from '../errors';
+
+/** One entry of the Distribution API's error body `{"errors":[...]}`. */
+export interface DistributionError {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** A registry answered with an error status; `status` and `codes` let callers branch. */
+export class RegistryError extends MultiarchError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly codes: string[] = [],
+    hint?: string,
+  ) {
+    super(message, hint);
+    this.name = 'RegistryError';
+  }
+}
+
+/** A problem worth another try (a 5xx, 429, or a dropped connection), after the request-level retries ran out. */
+export class TransientRegistryError extends RegistryError {}
+
+/** Error codes and messages from a Distribution error body, if it is one. */
+export function parseDistributionErrors(body: Buffer): DistributionError[] {
+  if (body.length === 0 || body.length > 64 * 1024) return [];
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errors?: DistributionError[] };
+    return Array.isArray(parsed.errors) ? parsed.errors.filter((e) => typeof e?.code === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function describeDistributionErrors(errors: DistributionError[]): string {
+  return errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+}
+
+/** Removes every known secret from a text that is about to be shown. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out;
+}
