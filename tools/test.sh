@@ -64,10 +64,11 @@ bash "$SERVICES" start binfmt
 log "NX_MULTIARCH_TEST_REGISTRY=$NX_MULTIARCH_TEST_REGISTRY DOCKER_HOST=$DOCKER_HOST"
 mkdir -p "$LOG_DIR"
 started=$(date +%s)
+started_ms=$(date +%s%3N)
 status=0
 run_tests 2>&1 | tee "$RUN_LOG" || status=${PIPESTATUS[0]}
 log "nx run-many -t test exited $status after $(seconds_since "$started")s (full output: ${RUN_LOG#"$REPO_ROOT"/})"
 
 # One closing line over every runner, for people and for CI.
-bash "$REPO_ROOT/tools/lib/test-summary.sh" "$RUN_LOG" || log "no Jest, cargo test, go test -v or node:test totals found to add up"
+bash "$REPO_ROOT/tools/lib/test-summary.sh" "$started_ms" "$RUN_LOG" || log "no Jest, cargo test, go test -v or node:test totals found to add up"
 exit "$status"

@@ -30,20 +30,23 @@ apt_missing_packages() {
 # its full output in $APT_LOG (the console gets only a tail on failure, so CI
 # logs stay readable). Returns apt-get's status.
 apt_get_logged() {
-  local label=$1
+  local label=$1 part
   shift
   mkdir -p "$APT_LOG_DIR"
-  printf '\n### apt-get %s\n' "$*" >>"$APT_LOG"
+  part="$APT_LOG.part"
   local status=0
   DEBIAN_FRONTEND=noninteractive apt-get -q \
     -o DPkg::Lock::Timeout=300 \
     -o Dpkg::Use-Pty=0 \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "$@" </dev/null >>"$APT_LOG" 2>&1 || status=$?
+    "$@" </dev/null >"$part" 2>&1 || status=$?
+  { printf '\n### apt-get %s (exit %s)\n' "$*" "$status"; cat "$part"; } >>"$APT_LOG"
   if [ "$status" -ne 0 ]; then
-    log "$label exited $status; last lines of ${APT_LOG#"$REPO_ROOT"/}:"
-    tail -n 15 "$APT_LOG" | sed 's/^/    /' >&2
+    # apt's own error lines say what failed; the full output is in the log.
+    log "$label exited $status (full output in ${APT_LOG#"$REPO_ROOT"/}):"
+    { grep -E '^(E|Err):' "$part" || tail -n 15 "$part"; } | tail -n 8 | sed 's/^/    /' >&2
   fi
+  rm -f "$part"
   return "$status"
 }
 
