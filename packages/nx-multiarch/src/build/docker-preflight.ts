@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { DockerfileParser } from 'dockerfile-ast';
+import { MultiarchError } from '../errors';
+import { run } from '../util/exec';
+import { Arch, PLATFORMS, PlatformSpec } from '../platform/platforms';
+import { parseArch } from '../platform/parse-arch';
+import { DockerCli, selectDockerCli } from './docker-cli';
+
+/**
+ * Everything the docker engine needs before it starts a build, each checked
+ * on its own so a failure names the one thing to fix: a client, a daemon that
+ * answers, BuildKit, and binfmt when RUN executes foreign binaries.
+ */
+export interface DockerPreflightOptions {
+  dockerfile: string;
+  platform: PlatformSpec;
+  env?: NodeJS.ProcessEnv;
+  /** Where the kernel lists binfmt_misc registrations (a parameter so tests can point elsewhere). */
+  binfmtDir?: string;
+}
+
+export interface DockerPreflightResult {
+  cli: DockerCli;
+  server: DockerServerInfo;
+}
+
+export interface DockerServerInfo {
+  version: string;
+  apiVersion: string;
+  os: string;
+  /** The daemon machine's arch, in the table's names (undefined if not in the table). */
+  arch?: Arch;
+}
+
+export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+
+const DAEMON_TIMEOUT_MS = 20_000;
+/** Docker API 1.39 (engine 18.09) is the first with BuildKit in the daemon. */
+const MIN_BUILDKIT_API = [1, 39] as const;
+
+const START_DOCKERD_HINT =
+  'Start one with `bash tools/services.sh start dockerd` and export the DOCKER_HOST it prints, or set DOCKER_HOST to a running daemon.';
+
+export function describeDockerHost(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'the default socket (DOCKER_HOST is not set)';
+}
+
+/** The daemon's version and platform, or a MultiarchError saying it does not answer. */
+export async function queryDockerServer(cli: DockerCli, env: NodeJS.ProcessEnv): Promise<DockerServerInfo> {
+  const format = '{{.Server.Version}}|{{.Server.APIVersion}}|{{.Server.Os}}|{{.Server.Arch}}';
+  const result = await run(cli.path, ['version', '--format', format], { env, timeoutMs: DAEMON_TIMEOUT_MS });
+  const [version, apiVersion, os, arch] = result.stdout.trim().split('|');
+  if (result.exitCode !== 0 || !version || !apiVersion) {
+    const why = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
+    throw new MultiarchError(`The docker daemon at ${describeDockerHost(env)} does not answer: ${why}`, START_DOCKERD_HINT);
+  }
+  let serverArch: Arch | undefined;
+  try {
+    serverArch = parseArch(arch ?? '');
+  } catch {
+    serverArch = undefined;
+  }
+  return { version, apiVersion, os, arch: serverArch };
+}
+
+function apiAtLeast(apiVersion: string, minimum: readonly [number, number]): boolean {
+  const [major, minor] = apiVersion.split('.').map((p) => Number.parseInt(p, 10));
+  return major > minimum[0] || (major === minimum[0] && minor >= minimum[1]);
+}
+
+export function checkServerCanBuild(server: DockerServerInfo, env: NodeJS.ProcessEnv): void {
+  if (server.os !== 'linux') {
+    throw new MultiarchError(
+      `The docker daemon at ${describeDockerHost(env)} runs ${server.os} containers; linux images need a linux daemon.`,
+      START_DOCKERD_HINT,
+    );
+  }
+  if (!apiAtLeast(server.apiVersion, MIN_BUILDKIT_API)) {
+    throw new MultiarchError(
+      `The docker daemon at ${describeDockerHost(env)} is ${server.version} (API ${server.apiVersion}), too old for BuildKit (needs API ${MIN_BUILDKIT_API.join('.')}, engine 18.09).`,
+      'Upgrade the docker engine, or build with --engine=native.',
+    );
+  }
+}
+
+/** One stage of a Dockerfile as far as emulation is concerned. */
+export interface StageRunInfo {
+  /** 1-based line of the stage's FROM. */
+  fromLine: number;
+  /** The FROM's --platform value, as written. */
+  platformFlag?: string;
+  /** 1-based lines of the stage's RUN instructions. */
+  runLines: number[];
+}
+
+export function stagesWithRun(dockerfileText: string): StageRunInfo[] {
+  const dockerfile = DockerfileParser.parse(dockerfileText);
+  const stages: StageRunInfo[] = [];
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    const line = instruction.getRange().start.line + 1;
+    if (keyword === 'FROM') {
+      const flag = dockerfile.getFROMs().find((f) => f.getRange().start.line + 1 === line)?.getPlatformFlag()?.getValue();
+      stages.push({ fromLine: line, platformFlag: flag ?? undefined, runLines: [] });
+    } else if (keyword === 'RUN' && stages.length > 0) {
+      stages[stages.length - 1].runLines.push(line);
+    }
+  }
+  return stages;
+}
+
+/**
+ * The arch a stage's RUN lines execute as: the build machine's for
+ * `FROM --platform=$BUILDPLATFORM` (the cross-compile pattern), a literal
+ * platform's, else the target's. A variable we cannot resolve counts as the
+ * target, which is the cautious answer.
+ */
+export function stageRunArch(stage: StageRunInfo, target: Arch, buildArch: Arch | undefined): Arch | undefined {
+  const flag = stage.platformFlag?.trim();
+  if (!flag) return target;
+  if (/\$\{?BUILDPLATFORM\}?/.test(flag) || /\$\{?BUILDARCH\}?/.test(flag)) return buildArch;
+  if (flag.includes('$')) return target;
+  try {
+    return parseArch(flag);
+  } catch {
+    return target;
+  }
+}
+
+export interface ForeignRun {
+  arch: Arch;
+  line: number;
+}
+
+/** The first RUN line that executes binaries of an arch other than the daemon's. */
+export function firstForeignRun(dockerfileText: string, target: Arch, daemonArch: Arch | undefined): ForeignRun | undefined {
+  for (const stage of stagesWithRun(dockerfileText)) {
+    if (stage.runLines.length === 0) continue;
+    const arch = stageRunArch(stage, target, daemonArch);
+    if (arch && arch !== daemonArch) return { arch, line: stage.runLines[0] };
+  }
+  return undefined;
+}
+
+export interface BinfmtEntry {
+  enabled: boolean;
+  interpreter?: string;
+  flags: string;
+}
+
+export function parseBinfmtEntry(text: string): BinfmtEntry {
+  const lines = text.split('\n').map((l) => l.trim());
+  return {
+    enabled: lines[0] === 'enabled',
+    interpreter: lines.find((l) => l.startsWith('interpreter '))?.slice('interpreter '.length),
+    flags: lines.find((l) => l.startsWith('flags:'))?.slice('flags:'.length).trim() ?? '',
+  };
+}
+
+/**
+ * binfmt_misc must hand the arch's binaries to qemu, with the F flag: the
+ * kernel then opens the interpreter when it is registered, so it works inside
+ * containers whose root file system has no qemu.
+ */
+export async function checkBinfmt(arch: Arch, binfmtDir: string, dockerfileLine: number): Promise<void> {
+  const name = PLATFORMS[arch].qemu;
+  const where = `${binfmtDir}/${name}`;
+  const fix = 'Register it with `bash tools/services.sh start binfmt` (qemu-user-static with the F flag), or make that work a cross-compile step and build with --engine=native.';
+  let text: string;
+  try {
+    text = await readFile(where, 'utf8');
+  } catch {
+    throw new MultiarchError(
+      `The Dockerfile runs ${arch} binaries (RUN on line ${dockerfileLine}) but binfmt_misc has no ${name} registration (${where} is missing), so the docker daemon cannot execute them.`,
+      fix,
+    );
+  }
+  const entry = parseBinfmtEntry(text);
+  if (!entry.enabled) {
+    throw new MultiarchError(`The binfmt_misc registration ${where} is disabled; RUN on line ${dockerfileLine} needs it for ${arch}.`, fix);
+  }
+  if (!entry.flags.includes('F')) {
+    throw new MultiarchError(
+      `The binfmt_misc registration ${where} lacks the F flag, so containers cannot find its interpreter ${entry.interpreter ?? ''}; RUN on line ${dockerfileLine} needs it for ${arch}.`,
+      fix,
+    );
+  }
+}
+
+/** The daemon shares this machine's kernel (and so its binfmt_misc) only over a unix socket. */
+export function daemonIsLocal(env: NodeJS.ProcessEnv): boolean {
+  const host = env.DOCKER_HOST;
+  return !host || host.startsWith('unix://') || host.startsWith('/');
+}
+
+export async function dockerPreflight(options: DockerPreflightOptions): Promise<DockerPreflightResult> {
+  const env = options.env ?? process.env;
+  const cli = await selectDockerCli(env);
+  const server = await queryDockerServer(cli, env);
+  checkServerCanBuild(server, env);
+
+  let dockerfileText: string;
+  try {
+    dockerfileText = await readFile(options.dockerfile, 'utf8');
+  } catch {
+    throw new MultiarchError(`Dockerfile not found: ${options.dockerfile}.`, 'Set the dockerfile option to an existing file.');
+  }
+  const foreign = firstForeignRun(dockerfileText, options.platform.arch, server.arch);
+  // A remote daemon's binfmt cannot be seen from here; its build log will say.
+  if (foreign && daemonIsLocal(env)) {
+    await checkBinfmt(foreign.arch, options.binfmtDir ?? DEFAULT_BINFMT_DIR, foreign.line);
+  }
+  return { cli, server };
+}
