@@ -63,8 +63,12 @@ export interface ManifestResponse {
 export type BlobSource = Buffer | { path: string };
 
 export interface PushBlobOptions {
-  /** A repository of the same registry that may already hold the blob: mount it from there. */
-  mountFrom?: string;
+  /**
+   * Repositories of the same registry that may already hold the blob: it is
+   * mounted from there instead of uploaded. With several, each is asked (HEAD)
+   * in order until one has it.
+   */
+  mountFrom?: string | readonly string[];
   /** Known size (saves a stat). */
   size?: number;
 }
@@ -229,11 +233,12 @@ export class RegistryClient {
   async pushBlob(repository: string, source: BlobSource, digest: Digest, options: PushBlobOptions = {}): Promise<BlobPushResult> {
     return this.guard(async () => {
       const size = options.size ?? (Buffer.isBuffer(source) ? source.length : (await stat(source.path)).size);
-      const mountFrom = options.mountFrom && options.mountFrom !== repository ? options.mountFrom : undefined;
+      const candidates = [options.mountFrom ?? []].flat().filter((r) => r !== repository);
       const started = Date.now();
       for (let attempt = 1; ; attempt++) {
         try {
           if (await this.hasBlob(repository, digest)) return { outcome: 'skipped', bytes: 0 };
+          const mountFrom = await this.mountSource(candidates, digest);
           return await this.uploadOnce(repository, source, digest, size, mountFrom);
         } catch (error) {
           if (!(error instanceof TransientRegistryError) && !isRetryableError(error)) throw error;
@@ -265,6 +270,19 @@ export class RegistryClient {
   }
 
   // --- uploads -------------------------------------------------------------
+
+  /**
+   * One candidate is tried blind (a failed mount costs nothing: the registry
+   * opens an ordinary upload); among several, the first that has the blob.
+   */
+  private async mountSource(candidates: readonly string[], digest: Digest): Promise<string | undefined> {
+    if (candidates.length <= 1) return candidates[0];
+    for (const candidate of candidates) {
+      const res = await this.request({ method: 'HEAD', url: this.url(`/v2/${candidate}/blobs/${digest}`) }, [`repository:${candidate}:pull`]);
+      if (res.status === 200) return candidate;
+    }
+    return undefined;
+  }
 
   private async uploadOnce(repository: string, source: BlobSource, digest: Digest, size: number, mountFrom: string | undefined): Promise<BlobPushResult> {
     const scopes = this.scopes(repository, mountFrom);

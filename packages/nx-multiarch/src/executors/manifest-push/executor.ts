@@ -1,0 +1,12 @@
+import type { ExecutorContext } from '@nx/devkit';
+import type { ManifestPushOptions } from '../../publish/options';
+import { publishProject } from '../../publish/publish-project';
+import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
+
+/** nx-multiarch:manifest-push — every arch's image and one index per tag; see schema.json. */
+export default async function manifestPushExecutor(options: ManifestPushOptions, context: ExecutorContext): Promise<ExecutorResult> {
+  return runExecutor(async () => {
+    const project = projectOf(context);
+    await publishProject({ options, project: { workspaceRoot: context.root, name: project.name, root: project.root } });
+  });
+}

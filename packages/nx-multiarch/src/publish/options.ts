@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { MultiarchError } from '../errors';
+import { Arch, DEFAULT_ARCHES, parseArchList } from '../platform';
+import { RegistryTarget, parseRegistryTarget, repositoryName, validateRepository, validateTag } from '../registry/reference';
+import { defaultTags, gitShaTag } from './default-tags';
+import type { PushFormat } from './plan';
+
+/** The manifest-push options as nx.json, project.json or the command line give them. */
+export interface ManifestPushOptions {
+  registry?: string;
+  repository?: string;
+  tags?: string | string[];
+  gitShaTag?: boolean;
+  arches?: string | string[];
+  perArchTags?: boolean;
+  mediaType?: PushFormat;
+  annotations?: Record<string, string>;
+  insecureRegistries?: string | string[];
+  caFile?: string;
+  mountFrom?: string | string[];
+  concurrency?: number;
+  verify?: boolean;
+  dryRun?: boolean;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedPushOptions {
+  target: RegistryTarget;
+  repository: string;
+  tags: string[];
+  arches: Arch[];
+  perArchTags: boolean;
+  format: PushFormat;
+  annotations: Record<string, string>;
+  insecureRegistries: string[];
+  caFile?: string;
+  mountFrom: string[];
+  concurrency: number;
+  verify: boolean;
+  dryRun: boolean;
+}
+
+/** The registry (and optional prefix) when --registry is not given. */
+export const ENV_REGISTRY = 'NX_MULTIARCH_REGISTRY';
+
+export interface ProjectInfo {
+  workspaceRoot: string;
+  name: string;
+  /** Relative to the workspace root. */
+  root: string;
+}
+
+/** A comma list from the command line, or an array from JSON. */
+function list(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (typeof value === 'string' ? value.split(',') : [...value]).map((s) => String(s).trim()).filter(Boolean);
+}
+
+export async function resolvePushOptions(options: ManifestPushOptions, project: ProjectInfo, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedPushOptions> {
+  const registry = options.registry ?? env[ENV_REGISTRY];
+  if (!registry || registry.trim() === '') {
+    throw new MultiarchError(
+      `No registry to push ${project.name} to.`,
+      `Pass --registry=host[:port][/prefix] (e.g. --registry=127.0.0.1:5000/linkerd) or set ${ENV_REGISTRY}.`,
+    );
+  }
+  const target = parseRegistryTarget(registry);
+
+  const name = options.repository ?? project.name;
+  let repository: string;
+  try {
+    repository = repositoryName(target, validateRepository(name));
+  } catch (error) {
+    throw new MultiarchError(
+      `${(error as Error).message}${options.repository ? '' : ` (the default repository is the project name, "${project.name}")`}`,
+      options.repository ? (error as MultiarchError).hint : 'Set the repository option to a valid image name, e.g. "repository": "linkerd/proxy".',
+    );
+  }
+
+  const tags = list(options.tags);
+  if (tags.length === 0) tags.push(...(await defaultTags(join(project.workspaceRoot, project.root))));
+  if (options.gitShaTag) tags.push(await gitShaTag(project.workspaceRoot));
+  tags.forEach(validateTag);
+
+  const format = options.mediaType ?? 'oci';
+  if (format !== 'oci' && format !== 'docker') {
+    throw new MultiarchError(`Unknown mediaType "${String(format)}".`, 'Use "oci" (an OCI image index, the default) or "docker" (a Docker manifest list).');
+  }
+  const annotations = options.annotations ?? {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (typeof value !== 'string') {
+      throw new MultiarchError(`Annotation "${key}" must be a string.`, 'Annotations map names to string values, e.g. {"org.opencontainers.image.source": "https://…"}.');
+    }
+  }
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    throw new MultiarchError(`concurrency must be a whole number from 1 to 32, not ${concurrency}.`, 'Leave it at the default of 4.');
+  }
+  return {
+    target,
+    repository,
+    tags: [...new Set(tags)],
+    arches: options.arches === undefined ? [...DEFAULT_ARCHES] : parseArchList(list(options.arches)),
+    perArchTags: options.perArchTags ?? false,
+    format,
+    annotations,
+    insecureRegistries: list(options.insecureRegistries),
+    caFile: options.caFile,
+    mountFrom: list(options.mountFrom).map((r) => repositoryName(target, r)),
+    concurrency,
+    verify: options.verify ?? true,
+    dryRun: options.dryRun ?? false,
+  };
+}

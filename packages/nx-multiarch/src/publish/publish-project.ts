@@ -1,0 +1,60 @@
+import { RegistryClient, RegistryClientOptions } from '../registry/client';
+import { executePush, PushReport } from './execute';
+import { formatPlan, formatReport } from './format';
+import { loadArchImages } from './load-images';
+import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
+import { planPush, PushPlan } from './plan';
+
+/**
+ * manifest-push for one project: resolve options, read the per-arch layouts,
+ * plan, print the plan, and (unless a dry run) push and verify.
+ */
+export interface PublishRequest {
+  options: ManifestPushOptions;
+  project: ProjectInfo;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+  /** Client settings for tests and benchmarks (retry bounds, chunk sizes). */
+  client?: Partial<RegistryClientOptions>;
+}
+
+export interface PublishResult {
+  plan: PushPlan;
+  /** Absent on a dry run. */
+  report?: PushReport;
+}
+
+export async function publishProject(request: PublishRequest): Promise<PublishResult> {
+  const env = request.env ?? process.env;
+  const log = request.log ?? ((line: string) => console.log(line));
+  const options = await resolvePushOptions(request.options, request.project, env);
+  const images = await loadArchImages(request.project.workspaceRoot, request.project.name, options.arches);
+  const plan = planPush(images, {
+    repository: options.repository,
+    tags: options.tags,
+    perArchTags: options.perArchTags,
+    format: options.format,
+    annotations: options.annotations,
+  });
+  log(formatPlan(plan, options.target.registry));
+  if (options.dryRun) {
+    log('Dry run: nothing was sent to the registry.');
+    return { plan };
+  }
+  const client = new RegistryClient({
+    registry: options.target.registry,
+    insecureRegistries: options.insecureRegistries,
+    caFile: options.caFile,
+    access: 'push',
+    env,
+    log: (line) => log(`  ${line}`),
+    ...request.client,
+  });
+  try {
+    const report = await executePush(client, plan, { concurrency: options.concurrency, mountFrom: options.mountFrom, verify: options.verify, log });
+    log(formatReport(report));
+    return { plan, report };
+  } finally {
+    client.close();
+  }
+}
