@@ -139,10 +139,10 @@ install_foreign_rust_std() {
         "fix RUST_FOREIGN_TARGETS in tools/setup.sh to the triple the package really holds"
     # Copy beside, then rename: a killed run never leaves a half std folder
     # that a later run would take as present.
-    rm -rf "$RUSTLIB_DIR/.$triple.new"
+    rm -rf "${RUSTLIB_DIR:?}/.${triple:?}.new"
     cp -rL "$root/usr/lib/rustlib/$triple" "$RUSTLIB_DIR/.$triple.new"
     printf '%s\n' "$version" > "$RUSTLIB_DIR/.$triple.new/$RUST_STD_STAMP"
-    rm -rf "$RUSTLIB_DIR/$triple"
+    rm -rf "${RUSTLIB_DIR:?}/${triple:?}"
     mv "$RUSTLIB_DIR/.$triple.new" "$RUSTLIB_DIR/$triple"
     log "rust std: installed $triple from libstd-rust-dev:$debarch $version (package holds: ${found})"
   done

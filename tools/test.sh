@@ -11,7 +11,7 @@
 #
 # Exits with the test run's status.
 set -euo pipefail
-LOG_TAG=test
+LOG_TAG="test"
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # apt helpers for tools/setup.sh. Source after common.sh.
 #
 # Two kinds of apt use:

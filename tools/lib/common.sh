@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the tools/ scripts. Source it; it defines functions only
 # (plus REPO_ROOT), so sourcing it twice is harmless.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Background process helpers for tools/services.sh. Source after common.sh.
 #
 # A service is started detached with its pid in a file, and is only ever

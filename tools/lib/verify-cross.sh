@@ -26,13 +26,11 @@ target_row() {
 
 # Debian's cargo through rustup's linked 'system' toolchain when present (what
 # the workspace's cargo-cross uses), else Debian's binaries directly.
-cargo_cmd() {
-  if command -v rustup >/dev/null && rustup toolchain list 2>/dev/null | grep -q '^system\b'; then
-    echo "cargo +system"
-  else
-    echo "env RUSTC=/usr/bin/rustc /usr/bin/cargo"
-  fi
-}
+if command -v rustup >/dev/null && rustup toolchain list 2>/dev/null | grep -q '^system\b'; then
+  cargo=(cargo +system)
+else
+  cargo=(env RUSTC=/usr/bin/rustc /usr/bin/cargo)
+fi
 
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(arm64 arm ppc64le s390x)
@@ -55,15 +53,14 @@ fn main() {
 }
 EOF
 
-cargo=$(cargo_cmd)
-log "building with: $cargo"
+log "building with: ${cargo[*]}"
 failed=()
 for arch in "${arches[@]}"; do
   read -r triple prefix qemu expect <<<"$(target_row "$arch")"
   linker_var="CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_LINKER"
   started=$(date +%s)
   if ! (cd "$work/hello" && env "$linker_var=$prefix-gcc" RUSTFLAGS="-C target-feature=+crt-static" \
-        CARGO_TARGET_DIR="$work/target" $cargo build --quiet --offline --release --target "$triple") \
+        CARGO_TARGET_DIR="$work/target" "${cargo[@]}" build --quiet --offline --release --target "$triple") \
         >"$work/$arch.log" 2>&1; then
     log "$arch: BUILD FAILED ($triple):"; sed 's/^/    /' "$work/$arch.log" | tail -n 20 >&2
     failed+=("$arch"); continue
