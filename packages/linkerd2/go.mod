@@ -1,0 +1,3 @@
+module example.com/linkerd2
+
+go 1.19
