@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+'use strict';
+// The nx-multiarch command. Subcommands live in the compiled plugin (dist/);
+// this file only picks one, so it stays plain JavaScript with no build step.
+
+const { join } = require('node:path');
+
+const USAGE = `Usage: nx-multiarch <command> [options]
+
+Commands:
+  cache-server   run a self-hosted Nx remote cache backed by a folder or an
+                 OCI registry (nx-multiarch cache-server --help for details)
+
+Options:
+  -h, --help     show this text
+`;
+
+function loadCompiled(modulePath) {
+  try {
+    return require(join(__dirname, '..', 'dist', modulePath));
+  } catch (error) {
+    if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes(modulePath)) {
+      process.stderr.write(
+        `nx-multiarch: the compiled plugin is missing (dist/${modulePath}.js).\n  hint: build it with \`npm run build:plugin\` in the workspace, or reinstall the package.\n`,
+      );
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === 'cache-server') {
+    const { runCacheServerCommand } = loadCompiled('cache-server/cli');
+    return runCacheServerCommand(rest);
+  }
+  process.stderr.write(`nx-multiarch: unknown command "${command}".\n  hint: run \`nx-multiarch --help\` for the list of commands.\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`nx-multiarch: ${error && error.stack ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

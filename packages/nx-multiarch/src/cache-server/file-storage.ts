@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { MultiarchError } from '../errors';
+import { digestHex } from '../oci/digest';
+import type { CacheKey } from './cache-key';
+import { decodeEntryRecord, encodeEntryRecord } from './entry-record';
+import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
+import { sha256OfHandle } from './verify-file';
+
+/** Uploads older than this are left-overs of a killed server and are removed at start. */
+const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Entries in a folder, laid out like a tiny registry:
+ *
+ *   <root>/entries/<hash>          record: {"schemaVersion":1,"digest":…,"size":…}
+ *   <root>/blobs/sha256/<hex>      the bytes Nx uploaded
+ *   <root>/uploads/                bodies being received
+ *
+ * Every step is atomic: a blob is renamed into place once complete and
+ * flushed, and the record is hard-linked into place, which fails when the
+ * name exists — so two servers racing on one hash store it once, and a
+ * crash leaves either no entry or a whole one.
+ */
+export class FileStorage implements CacheStorage {
+  readonly description: string;
+  readonly uploadDir: string;
+  private readonly entriesDir: string;
+  private readonly blobsDir: string;
+
+  private constructor(readonly root: string) {
+    this.description = `file://${root}`;
+    this.uploadDir = join(root, 'uploads');
+    this.entriesDir = join(root, 'entries');
+    this.blobsDir = join(root, 'blobs', 'sha256');
+  }
+
+  static async create(root: string): Promise<FileStorage> {
+    const storage = new FileStorage(root);
+    try {
+      for (const dir of [storage.uploadDir, storage.entriesDir, storage.blobsDir]) await mkdir(dir, { recursive: true });
+      await access(root, constants.W_OK);
+    } catch (error) {
+      throw new MultiarchError(
+        `Cannot use ${root} as the cache store (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+        'Give --storage file://<folder> with a folder the server may create and write.',
+      );
+    }
+    await storage.removeStaleUploads();
+    return storage;
+  }
+
+  async has(key: CacheKey): Promise<boolean> {
+    return exists(this.entryPath(key));
+  }
+
+  async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.entryPath(key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const record = decodeEntryRecord(text);
+    if (typeof record === 'string') throw this.corrupt(key, record);
+    const blobPath = join(this.blobsDir, digestHex(record.digest));
+    let handle;
+    try {
+      handle = await open(blobPath, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw this.corrupt(key, `its blob ${record.digest} is missing`);
+      throw error;
+    }
+    try {
+      const actual = await sha256OfHandle(handle);
+      if (actual.size !== record.size) throw this.corrupt(key, `its blob has ${actual.size} bytes, the record says ${record.size}`);
+      if (actual.digest !== record.digest) throw this.corrupt(key, `its blob hashes to ${actual.digest}, the record says ${record.digest}`);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const verified = handle;
+    return {
+      size: record.size,
+      digest: record.digest,
+      stream: (): Readable => verified.createReadStream({ start: 0, autoClose: true }),
+      discard: () => verified.close(),
+    };
+  }
+
+  async put(key: CacheKey, upload: ReceivedUpload): Promise<PutOutcome> {
+    const entryPath = this.entryPath(key);
+    if (await exists(entryPath)) {
+      await rm(upload.path, { force: true });
+      return 'exists';
+    }
+    // Same digest, same bytes: replacing an existing blob is harmless and keeps this one step.
+    await rename(upload.path, join(this.blobsDir, digestHex(upload.digest)));
+    const recordTmp = join(this.uploadDir, `record-${randomBytes(12).toString('hex')}`);
+    await writeFile(recordTmp, encodeEntryRecord(upload), { flag: 'wx', mode: 0o644 });
+    const handle = await open(recordTmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(recordTmp, entryPath);
+      return 'stored';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw error;
+    } finally {
+      await unlink(recordTmp).catch(() => undefined);
+    }
+  }
+
+  async checkHealth(): Promise<void> {
+    await access(this.entriesDir, constants.W_OK);
+    await access(this.blobsDir, constants.W_OK);
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between requests.
+  }
+
+  private entryPath(key: CacheKey): string {
+    return join(this.entriesDir, key);
+  }
+
+  private corrupt(key: CacheKey, detail: string): CorruptEntryError {
+    return new CorruptEntryError(key, detail, `delete ${this.entryPath(key)}`);
+  }
+
+  private async removeStaleUploads(): Promise<void> {
+    const now = Date.now();
+    for (const name of await readdir(this.uploadDir)) {
+      const path = join(this.uploadDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_UPLOAD_MS) await rm(path, { force: true, recursive: true });
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

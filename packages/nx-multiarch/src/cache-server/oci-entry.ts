@@ -1,0 +1,64 @@
+import { canonicalJson } from '../oci/canonical-json';
+import { isDigest } from '../oci/digest';
+import { MediaTypes, type Descriptor, type Digest, type ImageManifest } from '../oci/types';
+import type { CacheKey } from './cache-key';
+
+/**
+ * A cache entry as an OCI artifact (image-spec 1.1 "artifact" guidance): one
+ * blob holding the bytes Nx uploaded, described by a manifest whose config is
+ * the empty descriptor and whose artifactType says what it is. The manifest
+ * is tagged with the Nx hash, so `GET /v2/<repo>/manifests/<hash>` finds it.
+ */
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.nx-multiarch.cache.v1';
+/** The blob: Nx's gzip-compressed tar of outputs, terminal output and exit code. */
+export const CACHE_ENTRY_MEDIA_TYPE = 'application/vnd.nx-multiarch.cache.entry.v1.tar+gzip';
+/** Repeats the tag inside the signed-by-digest document, so a moved tag is noticed. */
+export const CACHE_KEY_ANNOTATION = 'dev.nx-multiarch.cache.hash';
+
+/** The two bytes `{}`: the config every artifact without a config points to. */
+export const EMPTY_CONFIG_BYTES = Buffer.from('{}');
+export const EMPTY_CONFIG: Descriptor = {
+  mediaType: MediaTypes.ociEmpty,
+  digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+  size: 2,
+  data: 'e30=',
+};
+
+export interface EntryBlob {
+  digest: Digest;
+  size: number;
+}
+
+/** The manifest bytes for an entry: canonical JSON, so one entry always gives one digest. */
+export function entryManifest(key: CacheKey, blob: EntryBlob): Buffer {
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    artifactType: CACHE_ARTIFACT_TYPE,
+    config: EMPTY_CONFIG,
+    layers: [{ mediaType: CACHE_ENTRY_MEDIA_TYPE, digest: blob.digest, size: blob.size }],
+    annotations: { [CACHE_KEY_ANNOTATION]: key },
+  };
+  return Buffer.from(canonicalJson(manifest));
+}
+
+/** The entry's blob, or a sentence saying why the manifest is not a cache entry for this key. */
+export function readEntryManifest(key: CacheKey, body: Buffer): EntryBlob | string {
+  let manifest: Partial<ImageManifest>;
+  try {
+    manifest = JSON.parse(body.toString('utf8')) as Partial<ImageManifest>;
+  } catch {
+    return 'its manifest is not JSON';
+  }
+  if (manifest.schemaVersion !== 2 || manifest.mediaType !== MediaTypes.ociManifest) return 'its manifest is not an OCI image manifest';
+  if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) return `its manifest has artifactType ${String(manifest.artifactType)}, not ${CACHE_ARTIFACT_TYPE}`;
+  const tagged = manifest.annotations?.[CACHE_KEY_ANNOTATION];
+  if (tagged !== key) return `its manifest belongs to hash ${String(tagged)}`;
+  const layers = manifest.layers;
+  if (!Array.isArray(layers) || layers.length !== 1) return 'its manifest does not have exactly one blob';
+  const [layer] = layers;
+  if (layer.mediaType !== CACHE_ENTRY_MEDIA_TYPE) return `its blob has media type ${String(layer.mediaType)}`;
+  if (typeof layer.digest !== 'string' || !isDigest(layer.digest)) return 'its blob has no sha256 digest';
+  if (typeof layer.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0) return 'its blob has no valid size';
+  return { digest: layer.digest, size: layer.size };
+}
