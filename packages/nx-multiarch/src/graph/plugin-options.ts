@@ -1,0 +1,24 @@
+/**
+ * Options of the nx-multiarch plugin entry in nx.json:
+ *
+ *   "plugins": [{ "plugin": "nx-multiarch", "options": { "arches": ["amd64", "arm64", "arm"] } }]
+ *
+ * They drive target inference (createNodes); a project's project.json still
+ * overrides any inferred target.
+ */
+export interface NxMultiarchPluginOptions {
+  /** Arches every image is built for; per-arch targets are inferred for each. Default amd64, arm64, arm. */
+  arches?: string[];
+  /** Registry host[:port][/prefix] manifest-push pushes to; overridden by --registry or NX_MULTIARCH_REGISTRY. */
+  registry?: string;
+  /** Prefix put before every image repository name (e.g. "linkerd"). */
+  repositoryPrefix?: string;
+  /** docker-arch-build engine: native (daemonless), docker, or auto. Default auto. */
+  engine?: 'native' | 'docker' | 'auto';
+  /** How manifest-push names tags: the project version, the git short sha, or both. Default version. */
+  tagScheme?: 'version' | 'git-sha' | 'version-and-git-sha';
+  /** Names of the inferred targets, for teams whose names differ. */
+  targetNames?: Partial<Record<InferredTarget, string>>;
+}
+
+export type InferredTarget = 'cargo-cross' | 'go-cross' | 'docker-arch-build' | 'manifest-push' | 'arch-integration';
