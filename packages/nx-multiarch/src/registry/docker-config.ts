@@ -97,12 +97,12 @@ function fromAuthEntry(entry: DockerAuthEntry, source: string): RegistryCredenti
 }
 
 /** Runs `docker-credential-<helper> get` with the server name on stdin. */
-export async function credentialsFromHelper(helper: string, host: string): Promise<RegistryCredentials | undefined> {
+export async function credentialsFromHelper(helper: string, host: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${helper}`;
-  const result = await run(program, ['get'], { input: helperServerName(host), timeoutMs: 30_000 }).catch((error: unknown) => {
+  const result = await run(program, ['get'], { input: helperServerName(host), timeoutMs: 30_000, env }).catch((error: unknown) => {
     throw new MultiarchError(
       `Docker's config names the credential helper "${helper}", but ${program} could not be run (${(error as Error).message}).`,
-      `Install ${program} or remove it from credHelpers/credsStore in ${dockerConfigPath()}.`,
+      `Install ${program} or remove it from credHelpers/credsStore in ${dockerConfigPath(env)}.`,
     );
   });
   if (result.exitCode !== 0) {
@@ -135,10 +135,10 @@ export async function credentialsFromDockerConfig(host: string, env: NodeJS.Proc
   if (!config) return undefined;
   const key = normalizeAuthKey(host);
   const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => normalizeAuthKey(k) === key)?.[1];
-  if (helper) return credentialsFromHelper(helper, host);
+  if (helper) return credentialsFromHelper(helper, host, env);
   const entry = Object.entries(config.auths ?? {}).find(([k]) => normalizeAuthKey(k) === key)?.[1];
   const inline = entry ? fromAuthEntry(entry, path) : undefined;
   if (inline) return inline;
-  if (config.credsStore) return credentialsFromHelper(config.credsStore, host);
+  if (config.credsStore) return credentialsFromHelper(config.credsStore, host, env);
   return undefined;
 }
