@@ -24,6 +24,12 @@ export interface BuildRequest {
   layoutDir: string;
   /** Folder for a content-addressed cache of base image blobs. */
   blobCacheDir: string;
+  /** The workspace root: `FROM oci-layout://<relative path>` is looked up in the context, then here. */
+  workspaceRoot?: string;
+  /** Registries (`host[:port]`) to pull bases from over plain http; loopback ones need not be listed. */
+  insecureRegistries?: string[];
+  /** How messages name the Dockerfile (workspace-relative path); defaults to its file name. */
+  dockerfileLabel?: string;
 }
 
 export interface BuildResult {

@@ -1,0 +1,45 @@
+import type { ExecutorContext } from '@nx/devkit';
+import type { ArtifactSpec } from '../../build/artifacts';
+import { buildImage } from '../../build/build-image';
+import type { EngineChoice } from '../../build/engines';
+import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
+
+/** The options of schema.json (see there for what each means). */
+export interface DockerArchBuildOptions {
+  arch: string;
+  dockerfile?: string;
+  context?: string;
+  engine?: EngineChoice;
+  buildArgs?: Record<string, string>;
+  artifacts?: ArtifactSpec[];
+  labels?: Record<string, string>;
+  tags?: string[];
+  sourceDateEpoch?: number | string;
+  version?: string;
+  source?: string;
+  insecureRegistries?: string[];
+  blobCacheDir?: string;
+}
+
+const CROSS_TARGETS = ['cargo-cross', 'go-cross'];
+
+/** The cross target a project has, for "build it first" hints. */
+function crossTargetOf(context: ExecutorContext, project: string): string | undefined {
+  const targets = context.projectsConfigurations?.projects[project]?.targets ?? {};
+  return CROSS_TARGETS.find((name) => name in targets);
+}
+
+/** nx-multiarch:docker-arch-build — one project's image for one arch, as an OCI layout in dist/images. */
+export default async function dockerArchBuildExecutor(options: DockerArchBuildOptions, context: ExecutorContext): Promise<ExecutorResult> {
+  return runExecutor(async () => {
+    const project = projectOf(context);
+    await buildImage({
+      ...options,
+      workspaceRoot: context.root,
+      project: project.name,
+      projectRoot: project.root,
+      log: (line) => console.log(line),
+      crossTargetOf: (name) => crossTargetOf(context, name),
+    });
+  });
+}
