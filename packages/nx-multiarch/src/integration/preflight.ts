@@ -100,7 +100,7 @@ export async function preflight(request: PreflightRequest): Promise<void> {
     const arch = await dockerServerArch(dockerEnv({ dockerHost, env }), true);
     if (arch !== platform.oci.architecture) {
       throw new MultiarchError(
-        `The remote engine at ${dockerHost} is a ${arch} machine, not ${platform.arch}; the remote runner tests on native hardware only.`,
+        `The remote engine at ${dockerHost} runs on ${arch}, not ${platform.arch}; the remote runner tests on native hardware only.`,
         `Point --dockerHost at a ${platform.arch} machine, or use --runner=docker or --runner=qemu to emulate ${platform.arch}.`,
       );
     }
