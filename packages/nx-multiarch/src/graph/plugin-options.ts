@@ -1,3 +1,5 @@
+import type { TargetConfiguration } from '@nx/devkit';
+
 /**
  * Options of the nx-multiarch plugin entry in nx.json:
  *
@@ -19,6 +21,8 @@ export interface NxMultiarchPluginOptions {
   tagScheme?: 'version' | 'git-sha' | 'version-and-git-sha';
   /** Names of the inferred targets, for teams whose names differ. */
   targetNames?: Partial<Record<InferredTarget, string>>;
+  /** Inputs added to every inferred target (for example the plugin's own sources, where it lives in the workspace). */
+  inputs?: NonNullable<TargetConfiguration['inputs']>;
 }
 
 export type InferredTarget = 'cargo-cross' | 'go-cross' | 'docker-arch-build' | 'manifest-push' | 'arch-integration';

@@ -1,0 +1,44 @@
+import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2 } from '@nx/devkit';
+import type { NxMultiarchPluginOptions } from './plugin-options';
+import { inferTargets, resolveOptions } from './infer-targets';
+import { projectRootsOf, readProjectFacts } from './project-facts';
+
+/**
+ * Files that make a folder a project this plugin builds. Each folder is read
+ * once, whichever of its files matched, and its targets are returned once.
+ */
+export const PROJECT_FILES_GLOB = '**/{project.json,Cargo.toml,Dockerfile,main.go}';
+
+function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined): CreateNodesResult {
+  const facts = readProjectFacts(workspaceRoot, root);
+  const targets = inferTargets(facts, resolveOptions(options));
+  if (Object.keys(targets).length === 0) return {};
+  return {
+    projects: {
+      [root === '' ? '.' : root]: {
+        // Name a project only where no project.json or package.json does.
+        ...(facts.declaredName ? {} : { name: facts.fallbackName }),
+        targets,
+      },
+    },
+  };
+}
+
+export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
+  PROJECT_FILES_GLOB,
+  (files, options, context: CreateNodesContextV2) => {
+    // Validate options once, so a bad arch in nx.json is one clear error.
+    resolveOptions(options);
+    const firstFileOfRoot = new Map<string, string>();
+    for (const file of files) {
+      const [root] = projectRootsOf([file]);
+      if (!firstFileOfRoot.has(root)) firstFileOfRoot.set(root, file);
+    }
+    return [...firstFileOfRoot.entries()].map(
+      ([root, file]) => [file, projectResult(context.workspaceRoot, root, options)] as const,
+    );
+  },
+];
+
+/** Nx 21+ reads `createNodes`; both names point at the same v2 function. */
+export const createNodes = createNodesV2;

@@ -1,0 +1,70 @@
+import { inferTargets, resolveOptions } from './infer-targets';
+import type { ProjectFacts } from './project-facts';
+
+function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
+  return {
+    root: 'packages/app',
+    fallbackName: 'app',
+    declaredTargets: {},
+    cargoPackage: false,
+    goMain: false,
+    dockerfile: false,
+    integrationTests: false,
+    ...overrides,
+  };
+}
+
+const options = resolveOptions({ arches: ['amd64', 'arm64', 'arm'] });
+
+describe('inferTargets', () => {
+  it('infers nothing for a folder with nothing to build', () => {
+    expect(inferTargets(facts({}), options)).toEqual({});
+  });
+
+  it('gives a Cargo binary a cargo-cross target and one variant per arch, cached, output per arch', () => {
+    const targets = inferTargets(facts({ cargoPackage: true }), options);
+    expect(Object.keys(targets).sort()).toEqual(['cargo-cross', 'cargo-cross--amd64', 'cargo-cross--arm', 'cargo-cross--arm64']);
+    expect(targets['cargo-cross'].cache).toBe(true);
+    expect(targets['cargo-cross'].outputs).toEqual(['{workspaceRoot}/dist/cross/{projectName}/{options.arch}']);
+    expect(targets['cargo-cross--arm'].options).toEqual({ arch: 'arm' });
+  });
+
+  it('points a Go main inside a bigger module at the module root', () => {
+    const targets = inferTargets(
+      facts({ root: 'packages/linkerd2/controller', goMain: true, goModuleRoot: 'packages/linkerd2' }),
+      options,
+    );
+    expect(targets['go-cross'].options).toEqual({ arch: 'amd64', cwd: 'packages/linkerd2', main: ['./controller'] });
+    expect(targets['go-cross'].inputs).toContain('{workspaceRoot}/packages/linkerd2/**/*.go');
+  });
+
+  it('makes each image variant depend on the same arch of its own and its dependencies\' binaries', () => {
+    const targets = inferTargets(facts({ goMain: true, goModuleRoot: 'packages/app', dockerfile: true }), options);
+    expect(targets['docker-arch-build--arm64'].dependsOn).toEqual([
+      { target: 'go-cross--arm64' },
+      { dependencies: true, target: 'go-cross--arm64' },
+      { dependencies: true, target: 'cargo-cross--arm64' },
+    ]);
+    expect(targets['docker-arch-build'].dependsOn).toContainEqual({ target: 'go-cross', params: 'forward' });
+  });
+
+  it('makes manifest-push depend on every configured arch and never cache', () => {
+    const targets = inferTargets(facts({ dockerfile: true }), resolveOptions({ arches: ['arm64', 'armhf'], registry: 'r.example:5000' }));
+    expect(targets['manifest-push'].dependsOn).toEqual(['docker-arch-build--arm64', 'docker-arch-build--arm']);
+    expect(targets['manifest-push'].cache).toBe(false);
+    expect(targets['manifest-push'].options).toEqual({ arches: ['arm64', 'arm'], registry: 'r.example:5000' });
+  });
+
+  it('carries project.json options of a declared target into its per-arch variants', () => {
+    const artifacts = [{ package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' }];
+    const targets = inferTargets(
+      facts({ dockerfile: false, declaredTargets: { 'docker-arch-build': { options: { artifacts } } } }),
+      options,
+    );
+    expect(targets['docker-arch-build--arm'].options).toEqual({ artifacts, arch: 'arm' });
+  });
+
+  it('refuses an unknown arch in the plugin options', () => {
+    expect(() => resolveOptions({ arches: ['mips'] })).toThrow(/Unsupported arch "mips"/);
+  });
+});

@@ -1,0 +1,224 @@
+import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import { Arch, DEFAULT_ARCHES, hostArch } from '../platform/platforms';
+import { parseArchList } from '../platform/parse-arch';
+import type { InferredTarget, NxMultiarchPluginOptions } from './plugin-options';
+import type { ProjectFacts } from './project-facts';
+
+/**
+ * Pure target inference: project facts and plugin options in, Nx targets out.
+ *
+ * Every per-arch target comes twice: the base target, which takes `--arch`
+ * (`nx run-many -t docker-arch-build --arch=arm`), and one fixed variant per
+ * configured arch (`docker-arch-build--arm`). Nx keys a task by project and
+ * target, so the variants are what lets one task (manifest-push) depend on
+ * every arch's build, each cached on its own.
+ */
+/** One entry of a target's `inputs` (Nx's devkit does not export the type). */
+export type Input = NonNullable<TargetConfiguration['inputs']>[number];
+
+export interface ResolvedOptions {
+  arches: Arch[];
+  defaultArch: Arch;
+  names: Record<InferredTarget, string>;
+  engine?: 'native' | 'docker' | 'auto';
+  registry?: string;
+  repositoryPrefix?: string;
+  tagScheme?: NxMultiarchPluginOptions['tagScheme'];
+  /** Appended to every inferred target's inputs (e.g. the plugin's own sources in its home workspace). */
+  extraInputs: Input[];
+}
+
+export function resolveOptions(options: NxMultiarchPluginOptions | undefined): ResolvedOptions {
+  const arches = options?.arches ? parseArchList(options.arches) : [...DEFAULT_ARCHES];
+  let host: Arch | undefined;
+  try {
+    host = hostArch();
+  } catch {
+    host = undefined;
+  }
+  return {
+    arches,
+    defaultArch: host && arches.includes(host) ? host : arches[0],
+    names: {
+      'cargo-cross': options?.targetNames?.['cargo-cross'] ?? 'cargo-cross',
+      'go-cross': options?.targetNames?.['go-cross'] ?? 'go-cross',
+      'docker-arch-build': options?.targetNames?.['docker-arch-build'] ?? 'docker-arch-build',
+      'manifest-push': options?.targetNames?.['manifest-push'] ?? 'manifest-push',
+      'arch-integration': options?.targetNames?.['arch-integration'] ?? 'arch-integration',
+    },
+    engine: options?.engine,
+    registry: options?.registry,
+    repositoryPrefix: options?.repositoryPrefix,
+    tagScheme: options?.tagScheme,
+    extraInputs: options?.inputs ?? [],
+  };
+}
+
+/** `docker-arch-build--arm64` */
+export function archVariantName(target: string, arch: Arch): string {
+  return `${target}--${arch}`;
+}
+
+const EXECUTOR = (name: InferredTarget) => `nx-multiarch:${name}`;
+
+function outputsFor(kind: 'cross' | 'images' | 'test-results'): string[] {
+  return [`{workspaceRoot}/dist/${kind}/{projectName}/{options.arch}`];
+}
+
+/** One base target plus its per-arch variants, options of project.json carried into each variant. */
+function withArchVariants(
+  name: string,
+  base: TargetConfiguration,
+  declared: TargetConfiguration | undefined,
+  options: ResolvedOptions,
+  variantDependsOn: (arch: Arch) => (string | TargetDependencyConfig)[],
+): Record<string, TargetConfiguration> {
+  const targets: Record<string, TargetConfiguration> = {
+    [name]: { ...base, options: { arch: options.defaultArch, ...base.options } },
+  };
+  for (const arch of options.arches) {
+    targets[archVariantName(name, arch)] = {
+      ...base,
+      dependsOn: variantDependsOn(arch),
+      // The variant runs the base target's executor with the base's options, its arch fixed.
+      options: { ...base.options, ...declared?.options, arch },
+      metadata: { description: `${name} for ${arch} only` },
+    };
+  }
+  return targets;
+}
+
+export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Record<string, TargetConfiguration> {
+  const n = options.names;
+  const declared = facts.declaredTargets;
+  const has = (target: string, inferred: boolean) => inferred || declared[target] !== undefined;
+  const targets: Record<string, TargetConfiguration> = {};
+  const extra = options.extraInputs;
+
+  const hasCargo = has(n['cargo-cross'], facts.cargoPackage);
+  const hasGo = has(n['go-cross'], facts.goMain);
+  const hasImage = has(n['docker-arch-build'], facts.dockerfile);
+
+  if (hasCargo) {
+    Object.assign(
+      targets,
+      withArchVariants(
+        n['cargo-cross'],
+        {
+          executor: EXECUTOR('cargo-cross'),
+          cache: true,
+          inputs: ['production', '^production', { runtime: '/usr/bin/rustc -vV' }, { env: 'RUSTFLAGS' }, { env: 'SOURCE_DATE_EPOCH' }, ...extra],
+          outputs: outputsFor('cross'),
+          metadata: { technologies: ['rust'], description: 'Cross-compile and package the Cargo binaries for one arch' },
+        },
+        declared[n['cargo-cross']],
+        options,
+        () => [],
+      ),
+    );
+  }
+
+  if (hasGo) {
+    const moduleRoot = facts.goModuleRoot ?? facts.root;
+    const moduleGlob = moduleRoot === '' ? '{workspaceRoot}' : `{workspaceRoot}/${moduleRoot}`;
+    const goOptions: Record<string, unknown> = {};
+    if (facts.goMain && moduleRoot !== facts.root) {
+      goOptions.cwd = moduleRoot;
+      goOptions.main = [`./${facts.root.slice(moduleRoot.length).replace(/^\//, '')}`];
+    }
+    Object.assign(
+      targets,
+      withArchVariants(
+        n['go-cross'],
+        {
+          executor: EXECUTOR('go-cross'),
+          cache: true,
+          // The whole module's non-test Go code: a main package may import any package of its module.
+          inputs: [
+            'production',
+            '^production',
+            `${moduleGlob}/go.mod`,
+            `${moduleGlob}/**/*.go`,
+            `!${moduleGlob}/**/*_test.go`,
+            { runtime: 'go version' },
+            { env: 'GOFLAGS' },
+            { env: 'NX_MULTIARCH_VERSION' },
+            ...extra,
+          ],
+          outputs: outputsFor('cross'),
+          options: goOptions,
+          metadata: { technologies: ['go'], description: 'Cross-compile the Go main packages for one arch' },
+        },
+        declared[n['go-cross']],
+        options,
+        () => [],
+      ),
+    );
+  }
+
+  if (hasImage) {
+    const crossDeps = (suffix: (t: string) => string, params: boolean): TargetDependencyConfig[] => {
+      const deps: TargetDependencyConfig[] = [];
+      const p = params ? ({ params: 'forward' } as const) : {};
+      if (hasGo) deps.push({ target: suffix(n['go-cross']), ...p });
+      if (hasCargo) deps.push({ target: suffix(n['cargo-cross']), ...p });
+      deps.push({ dependencies: true, target: suffix(n['go-cross']), ...p });
+      deps.push({ dependencies: true, target: suffix(n['cargo-cross']), ...p });
+      return deps;
+    };
+    Object.assign(
+      targets,
+      withArchVariants(
+        n['docker-arch-build'],
+        {
+          executor: EXECUTOR('docker-arch-build'),
+          cache: true,
+          dependsOn: crossDeps((t) => t, true),
+          inputs: ['production', { dependentTasksOutputFiles: '**/*', transitive: false }, { env: 'SOURCE_DATE_EPOCH' }, ...extra],
+          outputs: outputsFor('images'),
+          options: options.engine ? { engine: options.engine } : {},
+          metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
+        },
+        declared[n['docker-arch-build']],
+        options,
+        (arch) => crossDeps((t) => archVariantName(t, arch), false),
+      ),
+    );
+
+    const pushOptions: Record<string, unknown> = { arches: options.arches };
+    if (options.registry) pushOptions.registry = options.registry;
+    if (options.repositoryPrefix) pushOptions.repository = `${options.repositoryPrefix}/${facts.declaredName ?? facts.fallbackName}`;
+    if (options.tagScheme === 'git-sha') pushOptions.gitShaTag = true;
+    targets[n['manifest-push']] = {
+      executor: EXECUTOR('manifest-push'),
+      cache: false,
+      dependsOn: options.arches.map((arch) => archVariantName(n['docker-arch-build'], arch)),
+      options: pushOptions,
+      metadata: { technologies: ['docker'], description: 'Push every arch and the multi-arch image index' },
+    };
+  }
+
+  if (hasImage && has(n['arch-integration'], facts.integrationTests)) {
+    Object.assign(
+      targets,
+      withArchVariants(
+        n['arch-integration'],
+        {
+          executor: EXECUTOR('arch-integration'),
+          cache: true,
+          dependsOn: [{ target: n['docker-arch-build'], params: 'forward' }, { dependencies: true, target: n['go-cross'], params: 'forward' }],
+          inputs: ['default', { dependentTasksOutputFiles: '**/*', transitive: true }, ...extra],
+          outputs: outputsFor('test-results'),
+          metadata: { description: 'Test the image of one arch' },
+        },
+        declared[n['arch-integration']],
+        options,
+        (arch) => [
+          archVariantName(n['docker-arch-build'], arch),
+          { dependencies: true, target: archVariantName(n['go-cross'], arch) },
+        ],
+      ),
+    );
+  }
+  return targets;
+}
