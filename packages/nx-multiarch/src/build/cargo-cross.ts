@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
@@ -89,6 +89,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   });
 
   return writeDirAtomically(outDir, async (tmp) => {
+    await chmod(tmp, 0o755); // mkdtemp makes it 0700; the output folder is an ordinary shared folder
     const binaries: Array<{ name: string; content: Buffer }> = [];
     for (const artifact of plan.artifacts) {
       if (!existsSync(artifact.path)) {

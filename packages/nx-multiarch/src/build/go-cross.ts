@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
@@ -40,6 +41,7 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
 
   ctx.log(`go-cross: ${names.join(', ')} ${version} for ${platformString(platform.oci)} (${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   return writeDirAtomically(outDir, async (tmp) => {
+    await chmod(tmp, 0o755); // mkdtemp makes it 0700; the output folder is an ordinary shared folder
     // One go build for every main: Go compiles them in parallel and shares the work.
     const output = names.length === 1 ? join(tmp, names[0]) : `${tmp}/`;
     const plan = planGoBuild({ platform, mains, output, ldflags, tags, baseEnv: ctx.env });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzip } from '../../src/archive/gzip';
 import { readTar } from '../../src/archive/tar';
@@ -48,6 +48,7 @@ describe('cargo-cross on a fixture crate', () => {
     const stem = 'rust-hello-v0.3.1-linux-arm64';
     expect(listDir(out)).toEqual(['rust-hello', 'rust-hello-helper', `${stem}.tar.gz`, `${stem}.txt`]);
     expect(result.triple).toBe('aarch64-unknown-linux-gnu');
+    expect(statSync(out).mode & 0o777).toBe(0o755);
 
     // The checksum file's first field is the tarball's sha256 (Linkerd's fetch step checks exactly this).
     const [hex, name] = readFileSync(join(out, `${stem}.txt`), 'utf8').trimEnd().split(/\s+/);

@@ -1,0 +1,113 @@
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCargoCross } from '../../src/build/cargo-cross';
+import type { CargoCrossOptions } from '../../src/build/cargo-plan';
+import { buildGoCross } from '../../src/build/go-cross';
+import type { GoCrossOptions } from '../../src/build/go-plan';
+import { Arch, PLATFORMS } from '../../src/platform/platforms';
+import { outputDir } from '../../src/util/workspace-paths';
+import { cleanUpTemp, crossContextFor, runUnderQemu, sha256File, tempDir, versionPlatform, WORKSPACE_ROOT } from './helpers';
+
+/**
+ * Every Linkerd-shaped binary, built with the options of its real Nx target
+ * (read from its project.json), for every arch the machine has the pieces
+ * for, and run under qemu-user: `--version` must name the target platform.
+ * Builds run in a copy of the projects so the workspace's dist/ and Nx's
+ * record of it are left alone.
+ *
+ * No arch is skipped: a missing Rust std or cross gcc fails here with the
+ * preflight's message (tools/setup.sh installs them).
+ */
+jest.setTimeout(900_000);
+afterAll(cleanUpTemp);
+
+const ARCHES: Arch[] = ['amd64', 'arm64', 'arm', 'ppc64le', 's390x'];
+
+interface ProjectJson {
+  name: string;
+  root: string;
+  targets: Record<string, { options?: Record<string, unknown> }>;
+}
+
+/** The cross binaries of the workspace: project, target, binary, and how its --version line starts. */
+const BINARIES = [
+  { project: 'linkerd2-proxy', dir: 'packages/linkerd2-proxy', target: 'cargo-cross', binary: 'linkerd2-proxy', prefix: 'linkerd2-proxy 0.1.0' },
+  { project: 'linkerd2-proxy-init', dir: 'packages/linkerd2-proxy-init', target: 'go-cross', binary: 'linkerd2-proxy-init', prefix: 'linkerd2-proxy-init dev' },
+  { project: 'linkerd2-controller', dir: 'packages/linkerd2/controller', target: 'go-cross', binary: 'controller', prefix: 'linkerd2-controller dev' },
+  { project: 'linkerd2-web', dir: 'packages/linkerd2/web', target: 'go-cross', binary: 'web', prefix: 'linkerd2-web dev' },
+  { project: 'linkerd2-debug', dir: 'packages/linkerd2/debug', target: 'go-cross', binary: 'linkerd-debug', prefix: 'linkerd-debug dev' },
+  { project: 'linkerd2-cli', dir: 'packages/linkerd2/cli', target: 'go-cross', binary: 'linkerd', prefix: 'Client version: dev' },
+] as const;
+
+/** The target's options as project.json declares them (the defaults in nx.json add only arch). */
+function targetOptions(dir: string, target: string): Record<string, unknown> {
+  const project = JSON.parse(readFileSync(join(WORKSPACE_ROOT, dir, 'project.json'), 'utf8')) as ProjectJson;
+  const options = project.targets[target]?.options;
+  if (!options) throw new Error(`${dir}/project.json has no ${target} target`);
+  return options;
+}
+
+/** A workspace copy holding the three Linkerd-shaped projects at `<tmp>/<subPath>`. */
+function cloneProjects(subPath: string): string {
+  const root = join(tempDir('linkerd'), subPath);
+  for (const dir of ['packages/linkerd2-proxy', 'packages/linkerd2-proxy-init', 'packages/linkerd2']) {
+    cpSync(join(WORKSPACE_ROOT, dir), join(root, dir), { recursive: true, filter: (src) => !/[/\\](target|dist)$/.test(src) });
+  }
+  return root;
+}
+
+async function build(root: string, entry: (typeof BINARIES)[number], arch: string): Promise<string> {
+  const ctx = crossContextFor(root, entry.project, entry.dir);
+  const options = { ...targetOptions(entry.dir, entry.target), arch };
+  if (entry.target === 'cargo-cross') await buildCargoCross(ctx, options as unknown as CargoCrossOptions);
+  else await buildGoCross(ctx, options as unknown as GoCrossOptions);
+  return join(outputDir(root, 'cross', entry.project, arch), entry.binary);
+}
+
+describe('every Linkerd-shaped binary for every arch', () => {
+  const root = cloneProjects('ws');
+
+  describe.each(ARCHES)('%s', (arch) => {
+    it.each(BINARIES.map((b) => [b.binary, b] as const))('%s builds and reports its platform under qemu', async (_name, entry) => {
+      const platform = PLATFORMS[arch];
+      const binary = await build(root, entry, arch);
+      const lines = (await runUnderQemu(platform, binary, ['--version'])).split('\n');
+      // The CLI prints its version and platform on two lines, like `linkerd version`.
+      const platformLine = entry.binary === 'linkerd' ? `Client platform: ${versionPlatform(platform)}` : undefined;
+      expect(lines).toEqual(platformLine ? [entry.prefix, platformLine] : [`${entry.prefix} ${versionPlatform(platform)}`]);
+    });
+  });
+
+  it('packages the proxy like Linkerd for each arch, with a checksum that matches', () => {
+    for (const arch of ARCHES) {
+      const dir = outputDir(root, 'cross', 'linkerd2-proxy', arch);
+      const [hex, file] = readFileSync(join(dir, `linkerd2-proxy-v0.1.0-linux-${arch}.txt`), 'utf8').trim().split(/\s+/);
+      expect(file).toBe(`linkerd2-proxy-v0.1.0-linux-${arch}.tar.gz`);
+      expect(sha256File(join(dir, file))).toBe(hex);
+    }
+  });
+});
+
+describe('reproducible across checkouts', () => {
+  it('gives byte-identical proxy packages and Go binaries from two clones at different paths', async () => {
+    const a = cloneProjects('a');
+    const b = cloneProjects('a/much/longer/path/to/b');
+    const proxy = BINARIES[0];
+    const controller = BINARIES[2];
+    for (const root of [a, b]) {
+      await build(root, proxy, 'arm64');
+      await build(root, controller, 'arm64');
+    }
+    const files = [
+      ['linkerd2-proxy', 'linkerd2-proxy-v0.1.0-linux-arm64.tar.gz'],
+      ['linkerd2-proxy', 'linkerd2-proxy-v0.1.0-linux-arm64.txt'],
+      ['linkerd2-proxy', 'linkerd2-proxy'],
+      ['linkerd2-controller', 'controller'],
+    ];
+    for (const [project, file] of files) {
+      const left = sha256File(join(outputDir(a, 'cross', project, 'arm64'), file));
+      const right = sha256File(join(outputDir(b, 'cross', project, 'arm64'), file));
+      expect([file, left]).toEqual([file, right]);
+    }
+  });
+});
