@@ -19,29 +19,36 @@ const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
  *   <root>/entries/<hash>          record: {"schemaVersion":1,"digest":…,"size":…}
  *   <root>/blobs/sha256/<hex>      the bytes Nx uploaded
  *   <root>/uploads/                bodies being received
+ *   <root>/quarantine/             records of entries that failed their check
  *
  * Every step is atomic: a blob is renamed into place once complete and
  * flushed, and the record is hard-linked into place, which fails when the
  * name exists — so two servers racing on one hash store it once, and a
  * crash leaves either no entry or a whole one.
+ *
+ * An entry whose blob fails its check is refused and its record moved to
+ * quarantine/ (kept for inspection): the next request misses, the next
+ * trusted build stores the entry again, and the store heals itself.
  */
 export class FileStorage implements CacheStorage {
   readonly description: string;
   readonly uploadDir: string;
   private readonly entriesDir: string;
   private readonly blobsDir: string;
+  private readonly quarantineDir: string;
 
   private constructor(readonly root: string) {
     this.description = `file://${root}`;
     this.uploadDir = join(root, 'uploads');
     this.entriesDir = join(root, 'entries');
     this.blobsDir = join(root, 'blobs', 'sha256');
+    this.quarantineDir = join(root, 'quarantine');
   }
 
   static async create(root: string): Promise<FileStorage> {
     const storage = new FileStorage(root);
     try {
-      for (const dir of [storage.uploadDir, storage.entriesDir, storage.blobsDir]) await mkdir(dir, { recursive: true });
+      for (const dir of [storage.uploadDir, storage.entriesDir, storage.blobsDir, storage.quarantineDir]) await mkdir(dir, { recursive: true });
       await access(root, constants.W_OK);
     } catch (error) {
       throw new MultiarchError(
@@ -66,22 +73,27 @@ export class FileStorage implements CacheStorage {
       throw error;
     }
     const record = decodeEntryRecord(text);
-    if (typeof record === 'string') throw this.corrupt(key, record);
+    if (typeof record === 'string') throw await this.corrupt(key, record);
     const blobPath = join(this.blobsDir, digestHex(record.digest));
     let handle;
     try {
       handle = await open(blobPath, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw this.corrupt(key, `its blob ${record.digest} is missing`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw await this.corrupt(key, `its blob ${record.digest} is missing`);
       throw error;
     }
+    let mismatch: string | undefined;
     try {
       const actual = await sha256OfHandle(handle);
-      if (actual.size !== record.size) throw this.corrupt(key, `its blob has ${actual.size} bytes, the record says ${record.size}`);
-      if (actual.digest !== record.digest) throw this.corrupt(key, `its blob hashes to ${actual.digest}, the record says ${record.digest}`);
+      if (actual.size !== record.size) mismatch = `its blob has ${actual.size} bytes, the record says ${record.size}`;
+      else if (actual.digest !== record.digest) mismatch = `its blob hashes to ${actual.digest}, the record says ${record.digest}`;
     } catch (error) {
       await handle.close();
       throw error;
+    }
+    if (mismatch) {
+      await handle.close();
+      throw await this.corrupt(key, mismatch);
     }
     const verified = handle;
     return {
@@ -132,8 +144,15 @@ export class FileStorage implements CacheStorage {
     return join(this.entriesDir, key);
   }
 
-  private corrupt(key: CacheKey, detail: string): CorruptEntryError {
-    return new CorruptEntryError(key, detail, `delete ${this.entryPath(key)}`);
+  /** Moves the record aside so the entry reads as missing from now on, and says where it went. */
+  private async corrupt(key: CacheKey, detail: string): Promise<CorruptEntryError> {
+    const aside = join(this.quarantineDir, `${key}.${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    try {
+      await rename(this.entryPath(key), aside);
+      return new CorruptEntryError(key, detail, `its record was moved to ${aside}; the next trusted build stores the entry again`);
+    } catch {
+      return new CorruptEntryError(key, detail, `delete ${this.entryPath(key)}; the next trusted build stores the entry again`);
+    }
   }
 
   private async removeStaleUploads(): Promise<void> {

@@ -12,6 +12,14 @@ import type { CacheKey } from './cache-key';
 export const CACHE_ARTIFACT_TYPE = 'application/vnd.nx-multiarch.cache.v1';
 /** The blob: Nx's gzip-compressed tar of outputs, terminal output and exit code. */
 export const CACHE_ENTRY_MEDIA_TYPE = 'application/vnd.nx-multiarch.cache.entry.v1.tar+gzip';
+/**
+ * Put under a hash whose entry failed its check: reads as "no entry", so the
+ * next trusted build stores the entry again, and needs no delete permission
+ * in the registry. The refused manifest stays reachable by its digest.
+ */
+export const REFUSED_ARTIFACT_TYPE = 'application/vnd.nx-multiarch.cache.refused.v1';
+export const REFUSED_DIGEST_ANNOTATION = 'dev.nx-multiarch.cache.refused-manifest';
+export const REFUSED_REASON_ANNOTATION = 'dev.nx-multiarch.cache.refused-reason';
 /** Repeats the tag inside the signed-by-digest document, so a moved tag is noticed. */
 export const CACHE_KEY_ANNOTATION = 'dev.nx-multiarch.cache.hash';
 
@@ -42,23 +50,40 @@ export function entryManifest(key: CacheKey, blob: EntryBlob): Buffer {
   return Buffer.from(canonicalJson(manifest));
 }
 
-/** The entry's blob, or a sentence saying why the manifest is not a cache entry for this key. */
-export function readEntryManifest(key: CacheKey, body: Buffer): EntryBlob | string {
+/** The marker put in place of a refused entry; its one layer is the empty descriptor, as image-spec 1.1 advises for artifacts without content. */
+export function refusedManifest(key: CacheKey, refusedDigest: Digest, reason: string): Buffer {
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    artifactType: REFUSED_ARTIFACT_TYPE,
+    config: EMPTY_CONFIG,
+    layers: [EMPTY_CONFIG],
+    annotations: { [CACHE_KEY_ANNOTATION]: key, [REFUSED_DIGEST_ANNOTATION]: refusedDigest, [REFUSED_REASON_ANNOTATION]: reason },
+  };
+  return Buffer.from(canonicalJson(manifest));
+}
+
+/** What a manifest under a hash tag is: a live entry, a refused marker (reads as absent), or not ours. */
+export type EntryManifestReading = { kind: 'entry'; blob: EntryBlob } | { kind: 'refused' } | { kind: 'invalid'; reason: string };
+
+export function readEntryManifest(key: CacheKey, body: Buffer): EntryManifestReading {
+  const invalid = (reason: string): EntryManifestReading => ({ kind: 'invalid', reason });
   let manifest: Partial<ImageManifest>;
   try {
     manifest = JSON.parse(body.toString('utf8')) as Partial<ImageManifest>;
   } catch {
-    return 'its manifest is not JSON';
+    return invalid('its manifest is not JSON');
   }
-  if (manifest.schemaVersion !== 2 || manifest.mediaType !== MediaTypes.ociManifest) return 'its manifest is not an OCI image manifest';
-  if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) return `its manifest has artifactType ${String(manifest.artifactType)}, not ${CACHE_ARTIFACT_TYPE}`;
+  if (manifest.schemaVersion !== 2 || manifest.mediaType !== MediaTypes.ociManifest) return invalid('its manifest is not an OCI image manifest');
+  if (manifest.artifactType === REFUSED_ARTIFACT_TYPE) return { kind: 'refused' };
+  if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) return invalid(`its manifest has artifactType ${String(manifest.artifactType)}, not ${CACHE_ARTIFACT_TYPE}`);
   const tagged = manifest.annotations?.[CACHE_KEY_ANNOTATION];
-  if (tagged !== key) return `its manifest belongs to hash ${String(tagged)}`;
+  if (tagged !== key) return invalid(`its manifest belongs to hash ${String(tagged)}`);
   const layers = manifest.layers;
-  if (!Array.isArray(layers) || layers.length !== 1) return 'its manifest does not have exactly one blob';
+  if (!Array.isArray(layers) || layers.length !== 1) return invalid('its manifest does not have exactly one blob');
   const [layer] = layers;
-  if (layer.mediaType !== CACHE_ENTRY_MEDIA_TYPE) return `its blob has media type ${String(layer.mediaType)}`;
-  if (typeof layer.digest !== 'string' || !isDigest(layer.digest)) return 'its blob has no sha256 digest';
-  if (typeof layer.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0) return 'its blob has no valid size';
-  return { digest: layer.digest, size: layer.size };
+  if (layer.mediaType !== CACHE_ENTRY_MEDIA_TYPE) return invalid(`its blob has media type ${String(layer.mediaType)}`);
+  if (typeof layer.digest !== 'string' || !isDigest(layer.digest)) return invalid('its blob has no sha256 digest');
+  if (typeof layer.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0) return invalid('its blob has no valid size');
+  return { kind: 'entry', blob: { digest: layer.digest, size: layer.size } };
 }

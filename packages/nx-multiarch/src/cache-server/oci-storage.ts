@@ -4,26 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MultiarchError } from '../errors';
+import { sha256Digest } from '../oci/digest';
 import { MediaTypes, type Digest } from '../oci/types';
 import { RegistryClient } from '../registry/client';
 import { RegistryError } from '../registry/errors';
 import type { CacheKey } from './cache-key';
-import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, entryManifest, readEntryManifest } from './oci-entry';
+import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, entryManifest, readEntryManifest, refusedManifest, type EntryManifestReading } from './oci-entry';
 import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
 import { sha256OfHandle } from './verify-file';
 
 /**
  * The registry operations the OCI backend needs; RegistryClient provides
- * them through `registryEntryStore`. Tests may give a different store.
+ * them through `registryEntryStore`.
  */
 export interface EntryRegistry {
   ping(): Promise<void>;
   /** The manifest bytes tagged `reference`, or undefined when there is none. */
   getManifest(repository: string, reference: string): Promise<Buffer | undefined>;
-  hasManifest(repository: string, reference: string): Promise<boolean>;
   putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<void>;
   hasBlob(repository: string, digest: Digest): Promise<boolean>;
-  /** Uploads a blob from a file, streamed. */
+  /** Uploads a blob, from a file streamed or from bytes. */
   pushBlob(repository: string, source: Buffer | { path: string }, digest: Digest, size: number): Promise<void>;
   /**
    * Writes the blob's bytes into `destination` as the registry serves them.
@@ -48,8 +48,6 @@ export interface OciStorageOptions {
   tempDir?: string;
   insecure?: boolean;
   log?: (line: string) => void;
-  /** For tests: a registry other than RegistryClient. */
-  entryRegistry?: EntryRegistry;
 }
 
 /**
@@ -57,10 +55,15 @@ export interface OciStorageOptions {
  * empty config, and a manifest tagged with the Nx hash (see oci-entry.ts).
  * The server stays stateless — any number of servers can share a repository,
  * and the registry's own replication and backups cover the cache.
+ *
+ * An entry that fails its check is refused, and a "refused" marker manifest
+ * is tagged over it: the hash reads as missing from then on, the next trusted
+ * build stores it again, and no delete permission is needed.
  */
 export class OciStorage implements CacheStorage {
   readonly description: string;
   readonly uploadDir: string;
+  private readonly downloadDir: string;
   private emptyConfigPresent = false;
 
   private constructor(
@@ -71,30 +74,29 @@ export class OciStorage implements CacheStorage {
   ) {
     this.description = `oci://${host}/${repository}`;
     this.uploadDir = join(stagingDir, 'uploads');
+    this.downloadDir = join(stagingDir, 'downloads');
   }
 
   static async create(options: OciStorageOptions): Promise<OciStorage> {
-    const registry = options.entryRegistry ?? registryEntryStore(options);
     const stagingDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'nx-multiarch-cache-'));
-    const storage = new OciStorage(registry, options.repository, stagingDir, options.registry);
+    const storage = new OciStorage(registryEntryStore(options), options.repository, stagingDir, options.registry);
     await mkdir(storage.uploadDir, { recursive: true });
     await mkdir(storage.downloadDir, { recursive: true });
     return storage;
   }
 
-  private get downloadDir(): string {
-    return join(this.stagingDir, 'downloads');
-  }
-
   async has(key: CacheKey): Promise<boolean> {
-    return this.registry.hasManifest(this.repository, key);
+    const reading = await this.read(key);
+    return reading !== undefined && reading.kind !== 'refused';
   }
 
   async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
     const manifest = await this.registry.getManifest(this.repository, key);
     if (manifest === undefined) return undefined;
-    const blob = readEntryManifest(key, manifest);
-    if (typeof blob === 'string') throw this.corrupt(key, blob);
+    const reading = readEntryManifest(key, manifest);
+    if (reading.kind === 'refused') return undefined;
+    if (reading.kind === 'invalid') throw await this.refuse(key, manifest, reading.reason);
+    const blob = reading.blob;
 
     // Staged on disk, checked, then streamed: never the whole entry in memory.
     const staged = join(this.downloadDir, `entry-${randomBytes(12).toString('hex')}`);
@@ -102,20 +104,25 @@ export class OciStorage implements CacheStorage {
       await this.registry.downloadBlob(this.repository, blob.digest, staged);
     } catch (error) {
       await rm(staged, { force: true });
-      if (error instanceof BlobDigestMismatch) throw this.corrupt(key, `its blob does not hash to ${blob.digest}`);
-      if (error instanceof RegistryError && error.status === 404) throw this.corrupt(key, `its blob ${blob.digest} is missing`);
+      if (error instanceof BlobDigestMismatch) throw await this.refuse(key, manifest, `its blob does not hash to ${blob.digest}`);
+      if (error instanceof RegistryError && error.status === 404) throw await this.refuse(key, manifest, `its blob ${blob.digest} is missing`);
       throw error;
     }
     const handle = await open(staged, 'r');
     // Unlinked at once: the open handle keeps the bytes until the stream closes.
     await rm(staged, { force: true });
+    let mismatch: string | undefined;
     try {
       const actual = await sha256OfHandle(handle);
-      if (actual.size !== blob.size) throw this.corrupt(key, `its blob has ${actual.size} bytes, the manifest says ${blob.size}`);
-      if (actual.digest !== blob.digest) throw this.corrupt(key, `its blob hashes to ${actual.digest}, the manifest says ${blob.digest}`);
+      if (actual.size !== blob.size) mismatch = `its blob has ${actual.size} bytes, the manifest says ${blob.size}`;
+      else if (actual.digest !== blob.digest) mismatch = `its blob hashes to ${actual.digest}, the manifest says ${blob.digest}`;
     } catch (error) {
       await handle.close();
       throw error;
+    }
+    if (mismatch) {
+      await handle.close();
+      throw await this.refuse(key, manifest, mismatch);
     }
     return {
       size: blob.size,
@@ -127,7 +134,7 @@ export class OciStorage implements CacheStorage {
 
   async put(key: CacheKey, upload: ReceivedUpload): Promise<PutOutcome> {
     try {
-      if (await this.registry.hasManifest(this.repository, key)) return 'exists';
+      if (await this.has(key)) return 'exists';
       await this.ensureEmptyConfig();
       await this.registry.pushBlob(this.repository, { path: upload.path }, upload.digest, upload.size);
       // The tag goes last: no reader ever finds a manifest whose blob is missing.
@@ -147,6 +154,11 @@ export class OciStorage implements CacheStorage {
     await rm(this.stagingDir, { recursive: true, force: true });
   }
 
+  private async read(key: CacheKey): Promise<EntryManifestReading | undefined> {
+    const manifest = await this.registry.getManifest(this.repository, key);
+    return manifest === undefined ? undefined : readEntryManifest(key, manifest);
+  }
+
   private async ensureEmptyConfig(): Promise<void> {
     if (this.emptyConfigPresent) return;
     // Distribution refuses a manifest whose config blob the repository lacks, even the empty one.
@@ -156,8 +168,24 @@ export class OciStorage implements CacheStorage {
     this.emptyConfigPresent = true;
   }
 
-  private corrupt(key: CacheKey, detail: string): CorruptEntryError {
-    return new CorruptEntryError(key, detail, `delete the manifest tagged ${key} in ${this.description}`);
+  /** Tags the refused marker over the entry and returns the error to report. */
+  private async refuse(key: CacheKey, manifest: Buffer, detail: string): Promise<CorruptEntryError> {
+    const refusedDigest = sha256Digest(manifest);
+    try {
+      await this.ensureEmptyConfig();
+      await this.registry.putManifest(this.repository, key, refusedManifest(key, refusedDigest, detail), MediaTypes.ociManifest);
+      return new CorruptEntryError(
+        key,
+        detail,
+        `The tag now holds a "refused" marker, so the hash reads as missing and the next trusted build stores it again; the refused manifest stays at ${this.description}@${refusedDigest} for inspection.`,
+      );
+    } catch (error) {
+      return new CorruptEntryError(
+        key,
+        detail,
+        `Marking it refused failed too (${(error as Error).message}): delete the manifest tagged ${key} from ${this.description}; until then Nx runs that need it fail unless NX_SKIP_REMOTE_CACHE=true.`,
+      );
+    }
   }
 }
 
@@ -174,7 +202,6 @@ export function registryEntryStore(options: Pick<OciStorageOptions, 'registry' |
         throw error;
       }
     },
-    hasManifest: async (repository, reference) => (await client.hasManifest(repository, reference)) !== undefined,
     async putManifest(repository, reference, body, mediaType) {
       await client.putManifest(repository, reference, body, mediaType);
     },

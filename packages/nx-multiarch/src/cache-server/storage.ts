@@ -54,12 +54,9 @@ export class CorruptEntryError extends MultiarchError {
   constructor(
     readonly key: CacheKey,
     readonly detail: string,
-    where: string,
+    fix: string,
   ) {
-    super(
-      `Cache entry ${key} is corrupted: ${detail}.`,
-      `Remove it from the store (${where}); the next trusted build stores it again.`,
-    );
+    super(`Cache entry ${key} is corrupted: ${detail}. It was refused, not served.`, fix);
     this.name = 'CorruptEntryError';
   }
 }
