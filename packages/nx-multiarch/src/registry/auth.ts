@@ -41,6 +41,8 @@ export class Authenticator {
   private bearer?: BearerChallenge;
   private credentials?: RegistryCredentials | null;
   private readonly tokens = new Map<string, CachedToken>();
+  /** Token requests in flight, so parallel requests for the same scopes share one. */
+  private readonly pending = new Map<string, Promise<string>>();
   private readonly knownSecrets = new Set<string>();
 
   constructor(
@@ -60,9 +62,15 @@ export class Authenticator {
   async authorization(scopes: readonly string[]): Promise<string | undefined> {
     if (this.scheme === 'basic') return this.basicHeader();
     if (this.scheme === 'bearer') {
-      const cached = this.tokens.get(scopeKey(scopes));
+      const key = scopeKey(scopes);
+      const cached = this.tokens.get(key);
       if (cached && cached.expiresAt > this.now()) return `Bearer ${cached.token}`;
-      return `Bearer ${await this.fetchToken(scopes)}`;
+      let pending = this.pending.get(key);
+      if (!pending) {
+        pending = this.fetchToken(scopes).finally(() => this.pending.delete(key));
+        this.pending.set(key, pending);
+      }
+      return `Bearer ${await pending}`;
     }
     return undefined;
   }
@@ -71,14 +79,18 @@ export class Authenticator {
    * Handles a 401: learns the scheme from the challenge and drops the cached
    * token for these scopes, so the caller's one retry carries fresh
    * credentials (an expired token, or one granted fewer actions than asked).
+   * A token is dropped only if it is the one the refused request carried:
+   * parallel requests refused together then share one new token.
    */
-  async challenge(header: string | string[] | undefined, scopes: readonly string[]): Promise<void> {
+  async challenge(header: string | string[] | undefined, scopes: readonly string[], usedAuthorization?: string): Promise<void> {
     const challenges = parseWwwAuthenticate(header);
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer) {
       this.useBearer(bearer);
-      this.tokens.delete(scopeKey(scopes));
+      const key = scopeKey(scopes);
+      const cached = this.tokens.get(key);
+      if (cached && `Bearer ${cached.token}` === usedAuthorization) this.tokens.delete(key);
       return;
     }
     if (basic) {

@@ -407,7 +407,7 @@ export class RegistryClient {
       if (res.status !== 401) return res;
       if (reauthenticated) throw this.auth.rejected(scopes, describeDistributionErrors(parseDistributionErrors(res.body)));
       reauthenticated = true;
-      await this.auth.challenge(res.headers['www-authenticate'], scopes);
+      await this.auth.challenge(res.headers['www-authenticate'], scopes, authorization);
     }
   }
 
