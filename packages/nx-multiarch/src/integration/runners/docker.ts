@@ -25,15 +25,22 @@ export interface DockerRunnerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const DOCKER_HOST_SCHEMES = ['tcp:', 'ssh:', 'unix:', 'npipe:', 'fd:', 'http:', 'https:'];
+
 /** The address a `--network host` container's listeners are reached at: the engine's host. */
 export function engineHostAddress(dockerHost: string | undefined): string {
-  if (!dockerHost || dockerHost.startsWith('unix:') || dockerHost.startsWith('npipe:')) return '127.0.0.1';
+  if (!dockerHost) return '127.0.0.1';
+  let url: URL | undefined;
   try {
-    const url = new URL(dockerHost);
-    return url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+    url = new URL(dockerHost);
   } catch {
-    throw new MultiarchError(`Docker host "${dockerHost}" is not a URL.`, 'Use the DOCKER_HOST form: tcp://host:2376, ssh://user@host or unix:///path/docker.sock.');
+    url = undefined;
   }
+  if (!url || !DOCKER_HOST_SCHEMES.includes(url.protocol)) {
+    throw new MultiarchError(`Docker host "${dockerHost}" is not a DOCKER_HOST URL.`, 'Use tcp://host:2376, ssh://user@host or unix:///path/docker.sock.');
+  }
+  if (url.protocol === 'unix:' || url.protocol === 'npipe:' || url.protocol === 'fd:') return '127.0.0.1';
+  return url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
 }
 
 export function dockerEnv(options: Pick<DockerRunnerOptions, 'dockerHost' | 'env'>): NodeJS.ProcessEnv {
