@@ -215,5 +215,23 @@ COPY hello /hello
     const runLayer = await readLayerEntries(gunzip(await reader.readBlob(result.layers[1].digest)));
     expect(runLayer.length).toBeGreaterThan(0);
     expect(Math.max(...runLayer.map((e) => e.header.mtime.getTime() / 1000))).toBeLessThanOrEqual(SOURCE_DATE_EPOCH);
+    // The base layer (all times before the epoch) passes through unchanged: same diff_id as in the daemon.
+    const cli = await selectDockerCli(daemon.env);
+    const baseLayers = JSON.parse((await runChecked(cli.path, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', base], { env: daemon.env })).stdout) as string[];
+    expect((config.rootfs as { diff_ids: string[] }).diff_ids[0]).toBe(baseLayers[0]);
+  });
+
+  it('gives the same manifest digest for the RUN image built twice without the daemon cache', async () => {
+    await ensureBinfmt(PLATFORMS.arm64);
+    const uncached = new DockerEngine({ env: daemon.env, noCache: true });
+    const digests: string[] = [];
+    for (const name of ['first-clone', 'second-clone-elsewhere']) {
+      const context = await helloContext('arm64', RUN_DOCKERFILE);
+      const moved = await tempDir(name);
+      await copyFile(join(context, 'hello'), join(moved, 'hello'));
+      await copyFile(join(context, 'Dockerfile'), join(moved, 'Dockerfile'));
+      digests.push((await uncached.build(await requestFor(PLATFORMS.arm64, moved))).manifest.digest);
+    }
+    expect(digests[1]).toBe(digests[0]);
   });
 });
