@@ -1,0 +1,84 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, runChecked } from '../../src/util/exec';
+import { outputDir } from '../../src/util/workspace-paths';
+import { cleanUpTemp, sha256File, tempDir, WORKSPACE_ROOT } from './helpers';
+
+/**
+ * The caching promises, through real `npx nx` in this workspace: one cache
+ * entry per (project, arch), a second run is a hit, building another arch does
+ * not evict the first, and a deleted dist/ comes back from the cache without
+ * compiling. The cache lives in a temporary folder (NX_CACHE_DIRECTORY), so the
+ * test neither depends on nor pollutes the developer's cache.
+ */
+jest.setTimeout(900_000);
+
+const PROJECT = 'linkerd2-proxy';
+const TARBALL = 'linkerd2-proxy-v0.1.0-linux-arm64.tar.gz';
+/** Where cargo-cross leaves the unstripped binary: present only if cargo linked it. */
+const CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
+
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  // Nx loads the compiled executors (dist/), so build the plugin first.
+  await runChecked('npm', ['run', 'build:plugin'], { cwd: WORKSPACE_ROOT, what: 'npm run build:plugin' });
+  env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: tempDir('nx-cache'), NX_TUI: 'false', NX_NO_CLOUD: 'true' };
+  // A remote cache would answer for the local one and hide what this test checks.
+  delete env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER;
+  delete env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN;
+  for (const arch of ['arm64', 'arm']) rmSync(outputDir(WORKSPACE_ROOT, 'cross', PROJECT, arch), { recursive: true, force: true });
+});
+afterAll(cleanUpTemp);
+
+async function nxRun(arch: string): Promise<string> {
+  const result = await run('npx', ['nx', 'run', `${PROJECT}:cargo-cross`, `--arch=${arch}`], { cwd: WORKSPACE_ROOT, env, timeoutMs: 600_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  if (result.exitCode !== 0) throw new Error(`nx run ${PROJECT}:cargo-cross --arch=${arch} failed (${result.exitCode}):\n${output}`);
+  return output;
+}
+
+function isCacheHit(output: string): boolean {
+  return /\[local cache\]|existing outputs match the cache/.test(output);
+}
+
+function tarballSha(arch: string): string {
+  return sha256File(join(outputDir(WORKSPACE_ROOT, 'cross', PROJECT, arch), TARBALL.replace('arm64', arch)));
+}
+
+describe('nx run linkerd2-proxy:cargo-cross', () => {
+  let first = '';
+
+  it('builds arm64 on the first run (empty cache)', async () => {
+    const output = await nxRun('arm64');
+    expect(isCacheHit(output)).toBe(false);
+    expect(output).toContain('cargo-cross: linkerd2-proxy 0.1.0 for linux/arm64');
+    first = tarballSha('arm64');
+  });
+
+  it('is a cache hit the second time, with the same package', async () => {
+    const output = await nxRun('arm64');
+    expect(isCacheHit(output)).toBe(true);
+    expect(tarballSha('arm64')).toBe(first);
+  });
+
+  it('builds arm as its own cache entry without evicting arm64', async () => {
+    const armOutput = await nxRun('arm');
+    expect(isCacheHit(armOutput)).toBe(false);
+    expect(existsSync(join(outputDir(WORKSPACE_ROOT, 'cross', PROJECT, 'arm'), 'linkerd2-proxy-v0.1.0-linux-arm.tar.gz'))).toBe(true);
+    const again = await nxRun('arm64');
+    expect(isCacheHit(again)).toBe(true);
+    expect(tarballSha('arm64')).toBe(first);
+  });
+
+  it('restores a deleted dist/ from the cache without compiling', async () => {
+    rmSync(join(WORKSPACE_ROOT, 'dist/cross', PROJECT), { recursive: true, force: true });
+    // If the task ran, cargo would have to link this file again.
+    rmSync(CARGO_ARTIFACT, { force: true });
+    const output = await nxRun('arm64');
+    expect(isCacheHit(output)).toBe(true);
+    expect(tarballSha('arm64')).toBe(first);
+    expect(existsSync(join(outputDir(WORKSPACE_ROOT, 'cross', PROJECT, 'arm64'), 'linkerd2-proxy'))).toBe(true);
+    expect(existsSync(CARGO_ARTIFACT)).toBe(false);
+  });
+});
