@@ -485,11 +485,13 @@ export class RegistryClient {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof Error) {
+      // Duck-typed: errors of Node's own modules may come from another realm.
+      if (typeof error === 'object' && error !== null) {
         const secrets = this.auth.secrets();
-        error.message = redact(error.message, secrets);
-        if (error instanceof MultiarchError && error.hint) (error as { hint?: string }).hint = redact(error.hint, secrets);
-        if (error.stack) error.stack = redact(error.stack, secrets);
+        const e = error as { message?: unknown; hint?: unknown; stack?: unknown };
+        if (typeof e.message === 'string') e.message = redact(e.message, secrets);
+        if (typeof e.hint === 'string') e.hint = redact(e.hint, secrets);
+        if (typeof e.stack === 'string') e.stack = redact(e.stack, secrets);
       }
       throw error;
     }

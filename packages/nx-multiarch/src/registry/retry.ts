@@ -38,10 +38,12 @@ const RETRYABLE_CODES = new Set([
 
 /** Reset or dropped connections (a proxy restart, a load balancer cutting idle sockets). */
 export function isRetryableError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code && RETRYABLE_CODES.has(code)) return true;
-  return /socket hang up|other side closed|ECONNRESET/i.test(error.message);
+  // Duck-typed, not instanceof Error: errors from Node's own modules come from
+  // another realm under test runners that sandbox globals (Jest).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && RETRYABLE_CODES.has(code)) return true;
+  return typeof message === 'string' && /socket hang up|other side closed/i.test(message);
 }
 
 /**
