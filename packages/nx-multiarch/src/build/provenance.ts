@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { run } from '../util/exec';
+import { execFile } from 'node:child_process';
 import { epochToRfc3339 } from './evaluate-stage';
 import { sourceDateEpoch as sourceDateEpochFromEnv } from './source-date-epoch';
 
@@ -13,13 +13,18 @@ import { sourceDateEpoch as sourceDateEpochFromEnv } from './source-date-epoch';
  * so two clones of one commit label their images identically.
  */
 
-async function git(workspaceRoot: string, args: string[]): Promise<string | undefined> {
-  try {
-    const result = await run('git', args, { cwd: workspaceRoot, timeoutMs: 10_000 });
-    return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
-  } catch {
-    return undefined; // no git on PATH: the labels it gives are left out
-  }
+/**
+ * Output of a git command, or undefined when git is missing or fails (not a
+ * repository: the labels it would give are left out). execFile, not
+ * util/exec's run: run writes to the child's stdin, which fails with EPIPE
+ * when git exits before reading it.
+ */
+function git(workspaceRoot: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd: workspaceRoot, timeout: 10_000 }, (error, stdout) => {
+      resolve(error ? undefined : stdout.trim() || undefined);
+    });
+  });
 }
 
 export function gitRevision(workspaceRoot: string): Promise<string | undefined> {
