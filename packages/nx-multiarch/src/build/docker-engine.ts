@@ -117,6 +117,7 @@ export class DockerEngine implements BuildEngine {
       platform: request.platform,
       env: this.env,
       binfmtDir: this.options.binfmtDir,
+      dockerfileLabel: request.dockerfileLabel,
     });
     const workDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-docker-'));
     try {
@@ -194,7 +195,7 @@ export class DockerEngine implements BuildEngine {
   private buildError(cli: DockerCli, result: RunResult, request: BuildRequest): MultiarchError {
     const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
     return new MultiarchError(
-      `docker build of ${request.dockerfile} for ${platformString(request.platform.oci)} failed (${cli.path} ${cli.version}, exit code ${result.exitCode}):\n${tail}`,
+      `docker build of ${request.dockerfileLabel ?? request.dockerfile} for ${platformString(request.platform.oci)} failed (${cli.path} ${cli.version}, exit code ${result.exitCode}):\n${tail}`,
       buildFailureHint(result.stderr, request.platform),
     );
   }

@@ -7,12 +7,13 @@ import type { BuildResult } from './engine';
 import type { BuiltImage } from './docker-archive';
 import { toOciConfig } from './docker-config';
 import { checkLayerElfFiles, clampLayerTimes } from './docker-layer';
+import { DEFAULT_TAG } from './native-engine';
 
 /**
  * Turns the image a daemon built into the same kind of OCI layout the native
  * engine writes: layers with times clamped to SOURCE_DATE_EPOCH and gzipped
  * by the one pinned compressor, a canonical OCI config and manifest, and an
- * index.json entry with the platform and the tags.
+ * index.json entry with the platform and the first tag.
  */
 export interface DockerLayoutOptions {
   platform: PlatformSpec;
@@ -29,13 +30,13 @@ export interface DockerLayoutResult extends BuildResult {
 }
 
 /**
- * index.json entries for one manifest: one per tag (the layout spec's way to
- * give an image several names), or one without a name when there is no tag.
+ * The index.json entry for the manifest, as the native engine writes it: one
+ * descriptor with the platform, named by the first tag (the others live in
+ * the summary file), so readers that take `manifests[0]` or `oci:<dir>`
+ * without a name find the one image.
  */
-export function indexEntries(manifest: Descriptor, platform: PlatformSpec, tags: readonly string[]): Descriptor[] {
-  const base: Descriptor = { ...manifest, platform: toPlatform(platform.oci) };
-  if (tags.length === 0) return [base];
-  return [...new Set(tags)].map((tag) => ({ ...base, annotations: { [Annotations.refName]: tag } }));
+export function indexEntry(manifest: Descriptor, platform: PlatformSpec, tags: readonly string[]): Descriptor {
+  return { ...manifest, platform: toPlatform(platform.oci), annotations: { [Annotations.refName]: tags[0] ?? DEFAULT_TAG } };
 }
 
 export async function writeBuiltImageLayout(image: BuiltImage, options: DockerLayoutOptions): Promise<DockerLayoutResult> {
@@ -68,7 +69,7 @@ export async function writeBuiltImageLayout(image: BuiltImage, options: DockerLa
     config: configDescriptor,
     layers,
   };
-  const manifest = await writer.writeJsonBlob(manifestDocument, MediaTypes.ociManifest);
-  await writer.writeIndex(indexEntries(manifest, options.platform, options.tags));
-  return { manifest, config: configDescriptor, layers, elfFiles, clampedEntries };
+  const listed = indexEntry(await writer.writeJsonBlob(manifestDocument, MediaTypes.ociManifest), options.platform, options.tags);
+  await writer.writeIndex([listed]);
+  return { manifest: listed, config: configDescriptor, layers, elfFiles, clampedEntries };
 }

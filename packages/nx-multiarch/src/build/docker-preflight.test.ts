@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkBinfmt, daemonIsLocal, firstForeignRun, parseBinfmtEntry, queryDockerServer } from './docker-preflight';
+import { checkBinfmt, daemonIsLocal, firstForeignRun, firstLayoutFrom, parseBinfmtEntry, queryDockerServer } from './docker-preflight';
 import { selectDockerCli } from './docker-cli';
 
 let dir: string;
@@ -82,4 +82,12 @@ it('says which daemon does not answer and how to start one', async () => {
     message: expect.stringContaining(`The docker daemon at DOCKER_HOST=unix://${join(dir, 'no-daemon.sock')} does not answer`),
     hint: expect.stringContaining('bash tools/services.sh start dockerd'),
   });
+});
+
+it('finds a FROM oci-layout:// base, which only the native engine can read', () => {
+  expect(firstLayoutFrom('FROM scratch AS a\nFROM --platform=$TARGETPLATFORM oci-layout://dist/images/base/arm64:latest\nCOPY x /x\n')).toEqual({
+    line: 2,
+    image: 'oci-layout://dist/images/base/arm64:latest',
+  });
+  expect(firstLayoutFrom('FROM 127.0.0.1:5000/base:1\n')).toBeUndefined();
 });

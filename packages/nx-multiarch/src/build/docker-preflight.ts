@@ -15,6 +15,8 @@ export interface DockerPreflightOptions {
   dockerfile: string;
   platform: PlatformSpec;
   env?: NodeJS.ProcessEnv;
+  /** How messages name the Dockerfile (workspace-relative path). */
+  dockerfileLabel?: string;
   /** Where the kernel lists binfmt_misc registrations (a parameter so tests can point elsewhere). */
   binfmtDir?: string;
 }
@@ -127,6 +129,18 @@ export function stageRunArch(stage: StageRunInfo, target: Arch, buildArch: Arch 
   }
 }
 
+/**
+ * `FROM oci-layout://…` is the native engine's way to name a base in the
+ * workspace; BuildKit in engine 20.10 has no such source.
+ */
+export function firstLayoutFrom(dockerfileText: string): { line: number; image: string } | undefined {
+  for (const from of DockerfileParser.parse(dockerfileText).getFROMs()) {
+    const image = (from.getArgumentsContent() ?? '').split(/\s+/).find((word) => word.startsWith('oci-layout://'));
+    if (image) return { line: from.getRange().start.line + 1, image };
+  }
+  return undefined;
+}
+
 export interface ForeignRun {
   arch: Arch;
   line: number;
@@ -204,6 +218,13 @@ export async function dockerPreflight(options: DockerPreflightOptions): Promise<
     dockerfileText = await readFile(options.dockerfile, 'utf8');
   } catch {
     throw new MultiarchError(`Dockerfile not found: ${options.dockerfile}.`, 'Set the dockerfile option to an existing file.');
+  }
+  const layoutFrom = firstLayoutFrom(dockerfileText);
+  if (layoutFrom) {
+    throw new MultiarchError(
+      `${options.dockerfileLabel ?? options.dockerfile} line ${layoutFrom.line}: FROM ${layoutFrom.image} is a native-engine base; the docker daemon cannot read an OCI layout folder.`,
+      'Build with --engine=native, or push the base to a loopback registry (manifest-push) and write FROM 127.0.0.1:<port>/<name>:<tag>.',
+    );
   }
   const foreign = firstForeignRun(dockerfileText, options.platform.arch, server.arch);
   // A remote daemon's binfmt cannot be seen from here; its build log will say.

@@ -46,6 +46,20 @@ async function answers(env: NodeJS.ProcessEnv): Promise<boolean> {
   return result.exitCode === 0 && result.stdout.trim() !== '';
 }
 
+/**
+ * dockerd leaves its default network namespace bind-mounted under the exec
+ * root after it exits; unmount what is left (deepest first) so the folder
+ * can be removed.
+ */
+async function unmountUnder(dir: string): Promise<void> {
+  const mountPoints = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mountPoints) await run('umount', [point]);
+}
+
 export async function startTestDockerd(): Promise<TestDockerDaemon> {
   const given = process.env.DOCKER_HOST;
   if (given) {
@@ -89,6 +103,7 @@ export async function startTestDockerd(): Promise<TestDockerDaemon> {
       while (isAlive(pid) && Date.now() < deadline) await sleep(200);
       if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
+    await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   };
 
