@@ -8,6 +8,7 @@ import type { ManifestPushOptions } from '../../src/publish/options';
 import { RegistryClient } from '../../src/registry/client';
 import { run } from '../../src/util/exec';
 import { captureOutput, fakeExecutorContext } from '../support/executor-context';
+import { expectValidOci } from '../support/oci-schemas';
 import { RegistryServer, startRegistry } from '../support/registry-server';
 import { writeTestImages } from '../support/test-images';
 
@@ -59,6 +60,7 @@ describe('manifest-push against docker-registry', () => {
 
     const index = (await skopeoRaw('web:2.14.1_build.7')) as ImageIndex;
     expect(index.mediaType).toBe(MediaTypes.ociIndex);
+    expectValidOci('index', index, 'the pushed index');
     expect(index.manifests.map((m) => m.platform)).toEqual([
       { os: 'linux', architecture: 'amd64' },
       { os: 'linux', architecture: 'arm64' },
@@ -68,6 +70,7 @@ describe('manifest-push against docker-registry', () => {
     for (const child of index.manifests) {
       const manifest = (await skopeoRaw(`web@${child.digest}`)) as ImageManifest;
       expect(manifest.mediaType).toBe(MediaTypes.ociManifest);
+      expectValidOci('manifest', manifest, `the ${child.platform?.architecture} manifest`);
       const config = JSON.parse((await reader.getBlob('web', manifest.config.digest)).toString('utf8')) as { architecture: string; variant?: string };
       expect(config.architecture).toBe(child.platform?.architecture);
       expect(config.variant).toBe(child.platform?.variant);
