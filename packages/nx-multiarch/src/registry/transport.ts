@@ -63,8 +63,8 @@ export interface TransportStats {
 }
 
 export function bodyLength(body: RequestBody | undefined): number {
-  if (body === undefined) return 0;
-  return Buffer.isBuffer(body) ? body.length : body.length;
+  // A Buffer's length, or the byte count of a file range.
+  return body === undefined ? 0 : body.length;
 }
 
 export class Transport {
