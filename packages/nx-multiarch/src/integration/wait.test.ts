@@ -52,7 +52,7 @@ describe('readiness waits', () => {
     );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(error).toBeInstanceOf(MultiarchError);
-    expect(error?.message).toBe(`sh test process exited with code 3 before port 127.0.0.1:${closed} was open.\nstderr:\nbad config`);
+    expect(error?.message).toBe(`sh test process exited with code 3 before port 127.0.0.1:${closed} was open.\nstderr:\nbad config\ndiagnosis: The binary is for another arch.`);
     expect(error?.hint).toBe('The binary is for another arch.');
   });
 

@@ -42,6 +42,8 @@ export function exitedEarlyError(proc: RunningProcess & { diagnosis?: string }, 
   const parts = [`${proc.description} ${describeExit(status)} before ${waitingFor}.`];
   if (stderr) parts.push(`stderr:\n${stderr}`);
   if (stdout) parts.push(`stdout:\n${stdout}`);
+  // Jest prints only the message, so what is known to be wrong goes into it as well as into the hint.
+  if (proc.diagnosis) parts.push(`diagnosis: ${proc.diagnosis}`);
   return new MultiarchError(parts.join('\n'), proc.diagnosis ?? 'Read the process output above; run the image by hand to reproduce.');
 }
 
