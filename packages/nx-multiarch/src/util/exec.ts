@@ -30,7 +30,8 @@ export function run(command: string, args: readonly string[], options: RunOption
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // No input: give the child no stdin pipe at all, so nothing is written to a child that already exited.
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
     });
     const out: Buffer[] = [];
@@ -57,7 +58,11 @@ export function run(command: string, args: readonly string[], options: RunOption
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A child may exit before reading its input; EPIPE then is not our failure, its exit code says what happened.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
   });
 }
 
