@@ -45,4 +45,7 @@ it('turns the failures a user can fix into hints', () => {
   expect(buildFailureHint('failed to do request: Head "https://registry.example.test/v2/library/bb/manifests/x": dial tcp: lookup registry.example.test: no such host', PLATFORMS.arm64)).toMatch(
     /Nothing can be pulled from the internet here/,
   );
+  expect(buildFailureHint('failed to compute cache key: failed to walk /var/lib/docker/tmp/buildkit-mount1/bin: lstat …: no such file or directory', PLATFORMS.arm64)).toMatch(
+    /COPY\/ADD source is missing from the build context/,
+  );
 });

@@ -96,6 +96,9 @@ export function buildFailureHint(output: string, platform: PlatformSpec): string
   if (/pull access denied|failed to resolve|no such host|dial tcp|failed to do request|not found: manifest unknown/i.test(output)) {
     return 'A base image could not be found or pulled. Nothing can be pulled from the internet here: build the base into the daemon first, or serve it from a loopback registry.';
   }
+  if (/failed to compute cache key|failed to walk|not found: not found/i.test(output)) {
+    return 'A COPY/ADD source is missing from the build context: check the path (it is relative to the context folder); files built by another project are staged with the artifacts option.';
+  }
   if (/network bridge not found/i.test(output)) {
     return 'The daemon has no bridge network; the docker engine runs RUN with --network host or none.';
   }
