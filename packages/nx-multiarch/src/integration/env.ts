@@ -12,6 +12,10 @@ export const ENV = {
   project: 'NX_MULTIARCH_PROJECT',
   /** The arch under test, in the platform table's names (amd64, arm64, arm). */
   arch: 'NX_MULTIARCH_ARCH',
+  /** The --arch value as given, which names the dist/ folders (arm, arm/v7, ...). */
+  archGiven: 'NX_MULTIARCH_ARCH_GIVEN',
+  /** The workspace root, where dist/images and dist/cross are. */
+  workspaceRoot: 'NX_MULTIARCH_WORKSPACE_ROOT',
   /** The OCI platform of the arch (linux/arm/v7). */
   platform: 'NX_MULTIARCH_PLATFORM',
   runner: 'NX_MULTIARCH_RUNNER',
@@ -36,6 +40,10 @@ export const ENV = {
 export interface TestContext {
   project?: string;
   arch: Arch;
+  /** The arch as given to the target (names the dist/ folders); the canonical name when unset. */
+  archGiven?: string;
+  /** Where dist/ is, for images and binaries of other projects. */
+  workspaceRoot?: string;
   platform: string;
   runner: RunnerName;
   imageLayout?: string;
@@ -75,6 +83,8 @@ export function encodeTestContext(context: TestContext): Record<string, string> 
     [ENV.testHostAddress]: context.testHostAddress,
   };
   if (context.project) env[ENV.project] = context.project;
+  if (context.archGiven) env[ENV.archGiven] = context.archGiven;
+  if (context.workspaceRoot) env[ENV.workspaceRoot] = context.workspaceRoot;
   if (context.imageLayout) env[ENV.imageLayout] = context.imageLayout;
   if (context.workDir) env[ENV.workDir] = context.workDir;
   if (context.dockerHost) env[ENV.dockerHost] = context.dockerHost;
@@ -100,6 +110,8 @@ export function decodeTestContext(env: NodeJS.ProcessEnv = process.env): TestCon
   return {
     project: env[ENV.project],
     arch,
+    archGiven: env[ENV.archGiven] || undefined,
+    workspaceRoot: env[ENV.workspaceRoot] || undefined,
     platform: env[ENV.platform] ?? '',
     runner: runnerText as RunnerName,
     imageLayout: env[ENV.imageLayout] || undefined,

@@ -15,6 +15,7 @@
  */
 import { PLATFORMS } from '../platform/platforms';
 import { MultiarchError } from '../errors';
+import { findCrossBinary, findImageDir } from './artifact-paths';
 import { binaryImageLayout } from './binary-image';
 import { installExitHooks, stopAllProcesses } from './child-process';
 import { decodeTestContext, type TestContext } from './env';
@@ -34,6 +35,8 @@ export type { ExitStatus, HttpAnswer, HttpWaitOptions, TestContext, WaitOptions 
 export interface StartOptions extends ProcessOverrides {
   /** Which image: a name from the target's `images` option, or an image folder; default the project's own image. */
   image?: string;
+  /** Another project's image for the arch under test (dist/images/<project>/<arch>/), e.g. the controller for the dashboard. */
+  project?: string;
   /** A name for messages; default the image name. */
   name?: string;
 }
@@ -144,12 +147,20 @@ export function testContext(): TestContext {
   return current().context;
 }
 
-function imageDir(context: TestContext, image: string | undefined): string {
+function workspaceRoot(context: TestContext): string {
+  if (!context.workspaceRoot) {
+    throw new MultiarchError('The workspace root is not known to this test run.', 'Run the test through the arch-integration executor, or set NX_MULTIARCH_WORKSPACE_ROOT.');
+  }
+  return context.workspaceRoot;
+}
+
+async function imageDir(context: TestContext, image: string | undefined, project: string | undefined): Promise<string> {
+  if (project !== undefined) return findImageDir(workspaceRoot(context), project, context.archGiven ?? context.arch);
   if (image === undefined) {
     if (!context.imageLayout) {
       throw new MultiarchError(
-        `Project ${context.project ?? ''} has no image of its own under test.`.replace('  ', ' '),
-        `Pass startImage({ image: <name> }) with a name from the target's images option (${Object.keys(context.images).join(', ') || 'none set'}).`,
+        `Project ${context.project ?? '(unknown)'} has no image of its own under test.`,
+        `Start another project's image with startImage({ project: '<name>' }), or one named in the target's images option (${Object.keys(context.images).join(', ') || 'none set'}).`,
       );
     }
     return context.imageLayout;
@@ -158,7 +169,7 @@ function imageDir(context: TestContext, image: string | undefined): string {
   if (image.startsWith('/')) return image;
   throw new MultiarchError(
     `No image named "${image}" for this test run.`,
-    `Add it to the arch-integration target's images option (name -> project); known: ${Object.keys(context.images).join(', ') || 'none'}.`,
+    `Add it to the arch-integration target's images option (name -> project), or use startImage({ project: '<name>' }); known: ${Object.keys(context.images).join(', ') || 'none'}.`,
   );
 }
 
@@ -181,9 +192,9 @@ async function startFrom(s: Session, dir: string, label: string, overrides: Proc
 /** Starts a process of an image for the arch under test: its entrypoint and cmd, or the overrides. */
 export async function startImage(options: StartOptions = {}): Promise<ImageProcess> {
   const s = current();
-  const { image, name, ...overrides } = options;
-  const label = `${name ?? image ?? s.context.project ?? 'image'} (${s.context.arch})`;
-  return startFrom(s, imageDir(s.context, image), label, overrides);
+  const { image, project, name, ...overrides } = options;
+  const label = `${name ?? image ?? project ?? s.context.project ?? 'image'} (${s.context.arch})`;
+  return startFrom(s, await imageDir(s.context, image, project), label, overrides);
 }
 
 async function collect(proc: ImageProcess, timeoutMs: number | undefined): Promise<RunResult> {
@@ -197,24 +208,36 @@ export async function runImage(options: StartOptions & { timeoutMs?: number } = 
   return collect(await startImage(start), timeoutMs);
 }
 
-function binaryPath(context: TestContext, name: string): string {
-  if (context.binaries[name]) return context.binaries[name];
-  if (name.startsWith('/')) return name;
-  throw new MultiarchError(
-    `No binary named "${name}" for this test run.`,
-    `Add it to the arch-integration target's binaries option (name -> <project>/<file> under dist/cross); known: ${Object.keys(context.binaries).join(', ') || 'none'}.`,
-  );
+export interface BinaryOptions extends Omit<ProcessOverrides, 'entrypoint' | 'args'> {
+  /** The project whose dist/cross/<project>/<arch>/ holds the binary; default the project under test. */
+  project?: string;
 }
 
-/** Starts a per-arch binary (such as the CLI) under the runner, as a one-file image. */
-export async function startBinary(name: string, args: string[] = [], options: Omit<ProcessOverrides, 'entrypoint' | 'args'> = {}): Promise<ImageProcess> {
+async function binaryPath(context: TestContext, name: string, project: string | undefined): Promise<string> {
+  if (project === undefined && context.binaries[name]) return context.binaries[name];
+  if (name.startsWith('/')) return name;
+  const owner = project ?? context.project;
+  if (!owner) {
+    throw new MultiarchError(`No binary named "${name}" for this test run.`, `Pass runBinary('${name}', args, { project: '<name>' }), or add it to the target's binaries option.`);
+  }
+  return findCrossBinary(workspaceRoot(context), owner, name, context.archGiven ?? context.arch);
+}
+
+/**
+ * Starts a per-arch binary (such as the CLI) under the runner, as a one-file
+ * image: a name from the target's binaries option, a file of
+ * dist/cross/<project>/<arch>/ (the project under test by default), or a path.
+ */
+export async function startBinary(name: string, args: string[] = [], options: BinaryOptions = {}): Promise<ImageProcess> {
   const s = current();
-  const dir = await binaryImageLayout(binaryPath(s.context, name), PLATFORMS[s.context.arch], s.context.workDir ?? join(tmpdir(), `nx-multiarch-${process.pid}`));
-  return startFrom(s, dir, `${name} (${s.context.arch})`, { ...options, args });
+  const { project, ...overrides } = options;
+  const path = await binaryPath(s.context, name, project);
+  const dir = await binaryImageLayout(path, PLATFORMS[s.context.arch], s.context.workDir ?? join(tmpdir(), `nx-multiarch-${process.pid}`));
+  return startFrom(s, dir, `${name} (${s.context.arch})`, { ...overrides, args });
 }
 
 /** Runs a per-arch binary to completion (bounded) and returns its exit status and output. */
-export async function runBinary(name: string, args: string[] = [], options: Omit<ProcessOverrides, 'entrypoint' | 'args'> & { timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runBinary(name: string, args: string[] = [], options: BinaryOptions & { timeoutMs?: number } = {}): Promise<RunResult> {
   const { timeoutMs, ...rest } = options;
   return collect(await startBinary(name, args, rest), timeoutMs);
 }

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { parseArch } from '../platform/parse-arch';
 import { platformString, type PlatformSpec } from '../platform/platforms';
 import { writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../util/workspace-paths';
+import { findCrossBinary, findImageDir } from './artifact-paths';
 import { encodeTestContext, type TestContext } from './env';
 import { DEFAULT_TEST_MATCH, findTestFiles, testRoots } from './find-tests';
 import { resolveImage } from './image-ref';
@@ -78,25 +78,13 @@ export function chooseRunner(choice: RunnerChoice, dockerHost: string | undefine
   return choice;
 }
 
-/** The image folder for a project and arch: as given (what docker-arch-build wrote with forwarded params), else the canonical name. */
-export async function findImageDir(workspaceRoot: string, project: string, archGiven: string): Promise<string> {
-  const candidates = [archGiven, parseArch(archGiven)].map((a) => outputDir(workspaceRoot, 'images', project, a));
-  for (const dir of candidates) {
-    if (await stat(dir).then((s) => s.isDirectory(), () => false)) return dir;
-  }
-  throw new MultiarchError(
-    `No image of ${project} for ${archGiven} at ${candidates[0]}.`,
-    `Build it first: nx run ${project}:docker-arch-build --arch=${archGiven} (the arch-integration target depends on it).`,
-  );
-}
-
-function binaryFile(workspaceRoot: string, spec: string, archGiven: string): string {
-  if (isAbsolute(spec)) return spec;
+/** `<project>/<file>` (under dist/cross/<project>/<arch>/) or an absolute path. */
+function splitBinarySpec(spec: string): { project: string; file: string } {
   const slash = spec.indexOf('/');
   if (slash <= 0) {
     throw new MultiarchError(`Binary "${spec}" is not <project>/<file>.`, 'Name binaries as <project>/<file>, e.g. linkerd2-cli/linkerd for dist/cross/linkerd2-cli/<arch>/linkerd.');
   }
-  return join(outputDir(workspaceRoot, 'cross', spec.slice(0, slash), archGiven), spec.slice(slash + 1));
+  return { project: spec.slice(0, slash), file: spec.slice(slash + 1) };
 }
 
 export async function runArchIntegration(request: ArchIntegrationRequest): Promise<ArchIntegrationResult> {
@@ -129,10 +117,11 @@ export async function runArchIntegration(request: ArchIntegrationRequest): Promi
   }
   const binaries: Record<string, string> = {};
   for (const [name, spec] of Object.entries(request.binaries)) {
-    binaries[name] = binaryFile(request.workspaceRoot, spec, request.archGiven);
-    if (!(await stat(binaries[name]).then((s) => s.isFile(), () => false))) {
-      const project = spec.split('/')[0];
-      throw new MultiarchError(`No ${platform.arch} binary ${name} at ${binaries[name]}.`, `Build it first: nx run ${project}:go-cross --arch=${request.archGiven} (or the project's cross target).`);
+    if (isAbsolute(spec)) {
+      binaries[name] = spec;
+    } else {
+      const { project, file } = splitBinarySpec(spec);
+      binaries[name] = await findCrossBinary(request.workspaceRoot, project, file, request.archGiven);
     }
   }
 
@@ -141,6 +130,8 @@ export async function runArchIntegration(request: ArchIntegrationRequest): Promi
     const context: TestContext = {
       project: request.project,
       arch: platform.arch,
+      archGiven: request.archGiven,
+      workspaceRoot: request.workspaceRoot,
       platform: platformString(platform.oci),
       runner,
       imageLayout,

@@ -43,7 +43,10 @@ export default async function archIntegrationExecutor(options: ArchIntegrationOp
     if (!RUNNERS.includes(runner)) throw new MultiarchError(`Unknown runner "${runner}".`, `Use one of: ${RUNNERS.join(', ')}.`);
     const images = options.images ?? {};
     checkProjects(context, images);
-    const projectRoot = join(context.root, context.projectsConfigurations?.projects[project]?.root ?? '');
+    const config = context.projectsConfigurations?.projects[project];
+    const projectRoot = join(context.root, config?.root ?? '');
+    // A project that builds no image (a CLI shipping binaries) tests its binaries and other projects' images.
+    const hasImage = options.image ?? Object.keys(config?.targets ?? {}).some((t) => t === 'docker-arch-build' || t.startsWith('docker-arch-build--'));
     const result = await runArchIntegration({
       workspaceRoot: context.root,
       project,
@@ -51,7 +54,7 @@ export default async function archIntegrationExecutor(options: ArchIntegrationOp
       archGiven: options.arch,
       platform,
       runner,
-      image: options.image ?? true,
+      image: hasImage,
       images,
       binaries: options.binaries ?? {},
       testMatch: options.testMatch,
