@@ -1,16 +1,15 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Ajv from 'ajv-draft-04';
-import type { ValidateFunction } from 'ajv';
 import { createTar } from '../../src/archive/tar';
 import type { BuildRequest } from '../../src/build/engine';
 import { selectDockerCli } from '../../src/build/docker-cli';
-import { OciLayoutReader } from '../../src/oci/layout';
-import type { ImageIndex, ImageManifest } from '../../src/oci/types';
+import type { ImageConfig, ImageIndex, ImageManifest } from '../../src/oci/types';
 import { platformString, PlatformSpec } from '../../src/platform/platforms';
-import { run, runChecked } from '../../src/util/exec';
+import { runChecked } from '../../src/util/exec';
+import { busyboxBinary } from '../support/busybox';
+import { validateLayout as validateWholeLayout } from '../support/oci-schemas';
 
 /** Shared set-up of the docker engine integration tests. */
 
@@ -68,114 +67,20 @@ export async function requestFor(platform: PlatformSpec, contextDir: string, ove
   };
 }
 
-// ---------------------------------------------------------------- schemas --
-
-const SCHEMA_DIR = join(WORKSPACE_ROOT, '..', 'shared', 'oci-schemas');
-
-/** The schemas' `id`s give them different bases; they refer to each other by file name, so key them by it. */
-function withoutIds(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutIds);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([key, child]) => !(key === 'id' && typeof child === 'string'))
-        .map(([key, child]) => [key, withoutIds(child)]),
-    );
-  }
-  return value;
-}
-
-let validators: Record<string, ValidateFunction> | undefined;
-
-export function ociValidators(): Record<'layout' | 'index' | 'manifest' | 'config', ValidateFunction> {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    // The two formats the schemas use (ajv-formats is not a dependency).
-    ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-    ajv.addFormat('uri', (value: string) => URL.canParse(value));
-    for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json'))) {
-      ajv.addSchema(withoutIds(JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8'))) as object, file);
-    }
-    const get = (file: string) => {
-      const validate = ajv.getSchema(file);
-      if (!validate) throw new Error(`schema ${file} did not load`);
-      return validate as ValidateFunction;
-    };
-    validators = {
-      layout: get('image-layout-schema.json'),
-      index: get('image-index-schema.json'),
-      manifest: get('image-manifest-schema.json'),
-      config: get('config-schema.json'),
-    };
-  }
-  return validators as Record<'layout' | 'index' | 'manifest' | 'config', ValidateFunction>;
-}
-
-function expectValid(validate: ValidateFunction, document: unknown, what: string): void {
-  if (!validate(document)) throw new Error(`${what} does not validate: ${JSON.stringify(validate.errors)}`);
-}
-
-/** Validates a layout's oci-layout, index.json, every manifest and config; returns the (first) manifest. */
-export async function validateLayout(layoutDir: string): Promise<{ index: ImageIndex; manifest: ImageManifest; config: Record<string, unknown> }> {
-  const v = ociValidators();
-  expectValid(v.layout, JSON.parse(await readFile(join(layoutDir, 'oci-layout'), 'utf8')), 'oci-layout');
-  const reader = new OciLayoutReader(layoutDir);
-  const index = await reader.readIndex();
-  expectValid(v.index, index, 'index.json');
-  let first: { manifest: ImageManifest; config: Record<string, unknown> } | undefined;
-  for (const descriptor of index.manifests) {
-    const manifest = await reader.readJson<ImageManifest>(descriptor.digest);
-    expectValid(v.manifest, manifest, `manifest ${descriptor.digest}`);
-    const config = await reader.readJson<Record<string, unknown>>(manifest.config.digest);
-    expectValid(v.config, config, `config ${manifest.config.digest}`);
-    for (const layer of manifest.layers) await reader.readBlob(layer.digest);
-    first ??= { manifest, config };
-  }
-  if (!first) throw new Error('index.json lists no manifest');
-  return { index, ...first };
+/** Validates the whole layout (test/support/oci-schemas) and returns its one image. */
+export async function validateLayout(layoutDir: string): Promise<{ index: ImageIndex; manifest: ImageManifest; config: ImageConfig }> {
+  const { index, images } = await validateWholeLayout(layoutDir);
+  if (images.length !== 1) throw new Error(`expected one image in ${layoutDir}, found ${images.length}`);
+  return { index, manifest: images[0].manifest, config: images[0].config };
 }
 
 // ------------------------------------------------------- busybox base image --
 
-/**
- * Debian's busybox-static .deb for the arch: from .cache/debs (tools/setup.sh
- * puts it there) or fetched with apt-get download through a separate lists
- * folder, so the machine's own apt state is not touched.
- */
-export async function busyboxDeb(platform: PlatformSpec): Promise<string> {
-  const cacheDir = join(WORKSPACE_ROOT, '.cache', 'debs');
-  const cached = existsSync(cacheDir) ? readdirSync(cacheDir).find((f) => f.startsWith('busybox-static_') && f.endsWith(`_${platform.debianArch}.deb`)) : undefined;
-  if (cached) return join(cacheDir, cached);
-  const apt = await tempDir('apt');
-  for (const sub of ['lists/partial', 'cache/archives/partial', 'out']) mkdirSync(join(apt, sub), { recursive: true });
-  const options = [
-    '-q',
-    '-o',
-    `Dir::State::Lists=${join(apt, 'lists')}`,
-    '-o',
-    `Dir::Cache=${join(apt, 'cache')}`,
-    '-o',
-    'APT::Sandbox::User=root',
-    '-o',
-    `APT::Architectures::=${platform.debianArch}`,
-  ];
-  // A mirror mid-sync can fail one list; the download says whether what it needs is there.
-  await run('apt-get', [...options, 'update'], { timeoutMs: 180_000 });
-  await runChecked('apt-get', [...options, 'download', `busybox-static:${platform.debianArch}`], { cwd: join(apt, 'out'), timeoutMs: 180_000 });
-  const deb = readdirSync(join(apt, 'out')).find((f) => f.endsWith('.deb'));
-  if (!deb) throw new Error('apt-get download gave no busybox-static .deb');
-  return join(apt, 'out', deb);
-}
-
-/** A root file system tar with /bin/busybox and /bin/sh for the arch. */
+/** A root file system tar with /bin/busybox (Debian's busybox-static for the arch), /bin/sh and /tmp. */
 export async function busyboxRootfsTar(platform: PlatformSpec, destination: string): Promise<void> {
-  const deb = await busyboxDeb(platform);
-  const extracted = await tempDir('busybox');
-  await runChecked('dpkg-deb', ['-x', deb, extracted]);
-  const busybox = await readFile(join(extracted, 'bin', 'busybox'));
   const tar = await createTar(
     [
-      { path: 'bin/busybox', type: 'file', mode: 0o755, content: busybox },
+      { path: 'bin/busybox', type: 'file', mode: 0o755, content: await busyboxBinary(platform.debianArch) },
       { path: 'bin/sh', type: 'symlink', linkTarget: 'busybox' },
       { path: 'tmp', type: 'directory', mode: 0o1777 },
     ],
