@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { JestAggregatedResult } from './jest-results';
 
@@ -38,7 +38,9 @@ export interface JestRunOutcome {
 
 /** This plugin's test API and Jest setup file, as files (TypeScript sources under ts-jest, compiled JS from dist). */
 export function pluginModules(): { api: string; setup: string } {
-  return { api: require.resolve('./index'), setup: require.resolve('./jest-setup') };
+  // Same extension as this file: .js from dist, .ts when Nx runs the workspace's plugin from its sources.
+  const ext = extname(__filename);
+  return { api: join(__dirname, `index${ext}`), setup: join(__dirname, `jest-setup${ext}`) };
 }
 
 export function resolveFrom(workspaceRoot: string, id: string): string | undefined {

@@ -77,7 +77,8 @@ function tryConnect(host: string, port: number): Promise<string | undefined> {
 /** One HTTP GET, bounded; resolves with the answer or rejects with the transport error. */
 export function httpGet(url: string, timeoutMs = ATTEMPT_TIMEOUT_MS): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+    // No keep-alive agent: a pooled socket left open would keep Jest from exiting.
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
