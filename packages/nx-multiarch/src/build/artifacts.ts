@@ -12,7 +12,7 @@ import { MultiarchError } from '../errors';
  *   { "from": "dist/cross/<project>/{arch}[/file]", "to": "bin" }
  *     a file goes to <to>/<name>; a folder's contents go into <to>/.
  *   { "package": "dist/cross/linkerd2-proxy/{arch}", "to": "bin" }
- *     the folder's single *.tar.gz, checked against <tarball>.txt (first
+ *     the folder's single *.tar.gz, checked against <stem>.txt or <tarball>.txt (first
  *     field: its sha256, as Linkerd's fetch step checks it), and the files of
  *     its single top folder extracted into <to>/.
  *
@@ -139,11 +139,23 @@ async function stagePackage(spec: PackageArtifact, options: StageArtifactsOption
   }
   const tarballPath = join(dir, tarballs[0]);
   const tarballName = `${source}/${tarballs[0]}`;
-  const checksumName = `${tarballName}.txt`;
   const tarball = await readFile(tarballPath);
-  const checksumText = await readFile(`${tarballPath}.txt`, 'utf8').catch(() => undefined);
+  // Linkerd names the checksum <stem>.txt (stem = the tarball name without .tar.gz); <tarball>.txt is taken too.
+  const checksumNames = [`${tarballs[0].slice(0, -'.tar.gz'.length)}.txt`, `${tarballs[0]}.txt`];
+  let checksumName = `${source}/${checksumNames[0]}`;
+  let checksumText: string | undefined;
+  for (const name of checksumNames) {
+    checksumText = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    if (checksumText !== undefined) {
+      checksumName = `${source}/${name}`;
+      break;
+    }
+  }
   if (checksumText === undefined) {
-    throw new MultiarchError(`Package ${tarballName} has no checksum file ${checksumName}.`, buildHint(source, options.arch, options, true));
+    throw new MultiarchError(
+      `Package ${tarballName} has no checksum file (${checksumNames.map((n) => `${source}/${n}`).join(' or ')}).`,
+      buildHint(source, options.arch, options, true),
+    );
   }
   const expected = checksumText.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   const actual = createHash('sha256').update(tarball).digest('hex');
