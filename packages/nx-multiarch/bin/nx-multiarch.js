@@ -10,6 +10,8 @@ const USAGE = `Usage: nx-multiarch <command> [options]
 Commands:
   cache-server   run a self-hosted Nx remote cache backed by a folder or an
                  OCI registry (nx-multiarch cache-server --help for details)
+  report         write dist/report/index.html and report.md: the image matrix,
+                 pushes, integration results and timings (report --help)
 
 Options:
   -h, --help     show this text
@@ -38,6 +40,10 @@ async function main(argv) {
   if (command === 'cache-server') {
     const { runCacheServerCommand } = loadCompiled('cache-server/cli');
     return runCacheServerCommand(rest);
+  }
+  if (command === 'report') {
+    const { runReportCommand } = loadCompiled('report/cli');
+    return runReportCommand(rest);
   }
   process.stderr.write(`nx-multiarch: unknown command "${command}".\n  hint: run \`nx-multiarch --help\` for the list of commands.\n`);
   return 1;
