@@ -1,0 +1,153 @@
+import type { Arch } from '../../platform/platforms';
+import type { Job, Step, WorkflowFile } from './github-workflow';
+
+/** Everything the workflow depends on, already validated. */
+export interface WorkflowSettings {
+  name: string;
+  arches: readonly Arch[];
+  mainBranch: string;
+  nodeVersion: string;
+  runsOn: string;
+  /** A command that installs the cross toolchains (e.g. sudo bash tools/setup.sh); none when undefined. */
+  setupCommand?: string;
+}
+
+/** Secrets the workflow reads; the README of the plugin lists them too. */
+export const SECRETS = {
+  cacheServer: 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER',
+  readWriteToken: 'NX_CACHE_READ_WRITE_TOKEN',
+  readOnlyToken: 'NX_CACHE_READ_ONLY_TOKEN',
+  registryUsername: 'NX_MULTIARCH_REGISTRY_USERNAME',
+  registryPassword: 'NX_MULTIARCH_REGISTRY_PASSWORD',
+} as const;
+
+/** A push to the main branch or of a tag: code that is already reviewed and merged. */
+export function trustedCondition(mainBranch: string): string {
+  return `github.event_name == 'push' && (github.ref == 'refs/heads/${mainBranch}' || startsWith(github.ref, 'refs/tags/'))`;
+}
+
+/**
+ * The remote cache for every job. Only trusted builds get the read-write
+ * token: a pull request runs code a stranger wrote, and with write access it
+ * could store a poisoned result under a hash main will later ask for (the
+ * CREEP advisory, CVE-2025-36852). Pull requests read the cache with a
+ * read-only token, which the cache server refuses to write with.
+ */
+function cacheEnv(mainBranch: string): Record<string, string> {
+  return {
+    NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `\${{ secrets.${SECRETS.cacheServer} }}`,
+    NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: `\${{ (${trustedCondition(mainBranch)}) && secrets.${SECRETS.readWriteToken} || secrets.${SECRETS.readOnlyToken} }}`,
+  };
+}
+
+function checkoutAndInstall(nodeVersion: string, setupCommand: string | undefined): Step[] {
+  return [
+    // Full history: nx affected compares against the base commit.
+    { uses: 'actions/checkout@v4', with: { 'fetch-depth': 0 } },
+    { uses: 'actions/setup-node@v4', with: { 'node-version': nodeVersion, cache: 'npm' } },
+    { run: 'npm ci' },
+    ...(setupCommand ? [{ name: 'Install the cross toolchains', run: setupCommand }] : []),
+  ];
+}
+
+/**
+ * NX_BASE for nx affected: the pull request's base branch, the commit before
+ * a push, or the parent commit when the push has none (a new branch or tag).
+ * The event values reach the shell as environment variables, never pasted
+ * into the script, so a branch name cannot inject commands.
+ */
+const AFFECTED_BASE_STEP: Step = {
+  name: 'Choose the base commit for nx affected',
+  env: {
+    EVENT_NAME: '${{ github.event_name }}',
+    BASE_REF: '${{ github.base_ref }}',
+    BEFORE: '${{ github.event.before }}',
+  },
+  run: [
+    'if [ "$EVENT_NAME" = pull_request ]; then',
+    '  base="origin/$BASE_REF"',
+    "elif [ -n \"$BEFORE\" ] && [ \"$BEFORE\" != 0000000000000000000000000000000000000000 ] && git cat-file -e \"$BEFORE^{commit}\" 2>/dev/null; then",
+    '  base="$BEFORE"',
+    'else',
+    '  base="HEAD~1"',
+    'fi',
+    'echo "NX_BASE=$base" >> "$GITHUB_ENV"',
+    'echo "NX_HEAD=$(git rev-parse HEAD)" >> "$GITHUB_ENV"',
+    '',
+  ].join('\n'),
+};
+
+function buildJob(s: WorkflowSettings): Job {
+  return {
+    name: 'build and test (${{ matrix.arch }})',
+    'runs-on': s.runsOn,
+    strategy: { 'fail-fast': false, matrix: { arch: [...s.arches] } },
+    env: cacheEnv(s.mainBranch),
+    steps: [
+      ...checkoutAndInstall(s.nodeVersion, s.setupCommand),
+      AFFECTED_BASE_STEP,
+      {
+        name: 'Build and test the affected images for ${{ matrix.arch }}',
+        // Cross-compiled, never emulated; each (project, arch) result lands in the remote cache.
+        run: 'npx nx affected -t docker-arch-build arch-integration --arch=${{ matrix.arch }}',
+      },
+    ],
+  };
+}
+
+/**
+ * Pushes every image as one multi-arch index, from the cache. Nx keys a cache
+ * entry by target name, so the images are first restored through the very
+ * tasks the matrix ran (`docker-arch-build --arch=<arch>`: cache hits, nothing
+ * compiled), then manifest-push runs without its per-arch task dependencies
+ * (which are other target names, and would miss the cache and rebuild).
+ */
+function publishJob(s: WorkflowSettings): Job {
+  return {
+    name: 'publish multi-arch images',
+    'runs-on': s.runsOn,
+    needs: 'build',
+    if: trustedCondition(s.mainBranch),
+    env: {
+      ...cacheEnv(s.mainBranch),
+      [SECRETS.registryUsername]: `\${{ secrets.${SECRETS.registryUsername} }}`,
+      [SECRETS.registryPassword]: `\${{ secrets.${SECRETS.registryPassword} }}`,
+    },
+    steps: [
+      ...checkoutAndInstall(s.nodeVersion, undefined),
+      {
+        name: 'Restore every arch of every image from the cache',
+        run: `${s.arches.map((arch) => `npx nx run-many -t docker-arch-build --arch=${arch}`).join('\n')}\n`,
+      },
+      { name: 'Push the multi-arch images', run: 'npx nx run-many -t manifest-push --exclude-task-dependencies' },
+    ],
+  };
+}
+
+export function buildWorkflow(s: WorkflowSettings): WorkflowFile {
+  return {
+    name: s.name,
+    on: {
+      push: { branches: [s.mainBranch], tags: ['*'] },
+      pull_request: { branches: [s.mainBranch] },
+    },
+    permissions: { contents: 'read' },
+    concurrency: { group: '${{ github.workflow }}-${{ github.ref }}', 'cancel-in-progress': "${{ github.event_name == 'pull_request' }}" },
+    jobs: { build: buildJob(s), publish: publishJob(s) },
+  };
+}
+
+export const WORKFLOW_HEADER = [
+  'Written by `nx g nx-multiarch:ci-workflow`.',
+  '',
+  'build: one job per arch runs only what the change affects, cross-compiling',
+  '  every binary and image for that arch and testing it; results go to the',
+  '  self-hosted Nx remote cache.',
+  'publish: on the main branch and on tags, restores every arch from the cache',
+  '  and pushes one multi-arch image index per image.',
+  '',
+  `Secrets: ${SECRETS.cacheServer} (the cache server's URL), ${SECRETS.readWriteToken}`,
+  `  (used only by pushes to the main branch and tags), ${SECRETS.readOnlyToken} (pull`,
+  `  requests: they may read the cache but never write it, CVE-2025-36852), and`,
+  `  ${SECRETS.registryUsername} / ${SECRETS.registryPassword} for the registry.`,
+];
