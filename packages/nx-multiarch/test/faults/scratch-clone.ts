@@ -54,3 +54,15 @@ export function nxEnv(clone: ScratchClone, extra: NodeJS.ProcessEnv = {}): NodeJ
 export function nx(clone: ScratchClone, args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CommandResult> {
   return exec(process.execPath, [NX, ...args, '--outputStyle=static'], clone.dir, nxEnv(clone, extra), timeoutMs);
 }
+
+let compiled: Promise<void> | undefined;
+
+/** Executors and the bin run the compiled plugin (dist/): compile it once per test file, as `npm run build:plugin` does. */
+export function buildPlugin(): Promise<void> {
+  compiled ??= (async () => {
+    const tsc = join(WORKSPACE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await exec(process.execPath, [tsc, '-b', join(WORKSPACE_ROOT, 'packages', 'nx-multiarch', 'tsconfig.lib.json')], WORKSPACE_ROOT);
+    if (result.code !== 0) throw new Error(`tsc -b of the plugin failed:\n${result.output}`);
+  })();
+  return compiled;
+}

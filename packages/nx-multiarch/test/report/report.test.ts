@@ -1,9 +1,9 @@
+import { existsSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PushRecordFile } from '../../src/report/types';
-import { ensurePluginBuilt } from '../support/cache-server';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
-import { exec, BIN, nx, removeScratchClone, scratchClone, type ScratchClone } from '../faults/scratch-clone';
+import { BIN, buildPlugin, exec, nx, removeScratchClone, scratchClone, type ScratchClone } from '../faults/scratch-clone';
 import { dumpDom, screenshot } from './chromium';
 
 /**
@@ -22,6 +22,7 @@ let registry: RegistryServer | undefined;
 let markdown = '';
 let html = '';
 let htmlFile = '';
+let hasIntegration = false;
 
 interface Summary {
   manifestDigest: string;
@@ -31,11 +32,13 @@ interface Summary {
 const summaryOf = async (arch: string) => JSON.parse(await readFile(join(clone!.dir, 'dist', 'images', PROJECT, arch, 'image.json'), 'utf8')) as Summary;
 
 beforeAll(async () => {
-  await ensurePluginBuilt();
+  await buildPlugin();
   registry = await startRegistry();
   clone = await scratchClone('report');
-  const integration = await nx(clone, ['run', `${PROJECT}:arch-integration--arm64`]);
-  expect(integration.output).toContain('Successfully ran target');
+  // The integration tests of the Linkerd-shaped projects arrive in their own commit; without them, build the image alone.
+  hasIntegration = existsSync(join(clone.dir, 'packages', PROJECT, 'integration'));
+  const first = await nx(clone, ['run', `${PROJECT}:${hasIntegration ? 'arch-integration' : 'docker-arch-build'}--arm64`]);
+  if (first.code !== 0) throw new Error(`the arm64 run failed:\n${first.output}`);
   await copyFile(join(clone.cacheDir, 'run.json'), join(clone.root, 'run-1.json'));
   const push = await nx(clone, ['run', `${PROJECT}:manifest-push`, `--registry=${registry.host}`]);
   if (push.code !== 0) throw new Error(`manifest-push failed:\n${push.output}`);
@@ -83,6 +86,10 @@ test('the push section matches what the registry holds under the tag', async () 
 });
 
 test('the integration section shows the arm64 JUnit totals', async () => {
+  if (!hasIntegration) {
+    expect(markdown).toContain('No JUnit results in dist/test-results.');
+    return;
+  }
   const xml = await readFile(join(clone!.dir, 'dist', 'test-results', PROJECT, 'arm64', 'junit.xml'), 'utf8');
   const tests = Number(/<testsuites[^>]*\btests="(\d+)"/.exec(xml)![1]);
   expect(tests).toBeGreaterThan(0);
