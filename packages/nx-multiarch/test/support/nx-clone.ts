@@ -1,0 +1,115 @@
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { run } from '../../src/util/exec';
+import { WORKSPACE_ROOT } from './cache-server';
+
+/**
+ * Fresh "clones" of a workspace in temp folders, each with its own empty
+ * local Nx cache, and Nx runs in them with or without a remote cache — a CI
+ * machine simulated by a folder. Nx comes from this workspace's node_modules
+ * through a symlink: no network, and the very Nx the plugin targets.
+ */
+export interface Clone {
+  dir: string;
+  /** The clone's own local cache (NX_CACHE_DIRECTORY). */
+  cacheDir: string;
+}
+
+export interface NxRun {
+  exitCode: number;
+  /** stdout and stderr together, as a user sees them. */
+  output: string;
+}
+
+export interface RemoteCache {
+  url: string;
+  token: string;
+}
+
+/** Copies a template (files only: no dist, no cache) into a new temp folder. */
+export async function cloneWorkspace(template: string, name: string): Promise<Clone> {
+  const root = await mkdtemp(join(tmpdir(), `nxm-clone-${name}-`));
+  const dir = join(root, 'workspace');
+  await cp(template, dir, { recursive: true });
+  await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return { dir, cacheDir: join(root, 'nx-cache') };
+}
+
+export async function removeClone(clone: Clone): Promise<void> {
+  await rm(dirname(clone.dir), { recursive: true, force: true });
+}
+
+/** Runs `nx <args>` in a clone; `remote` sets the self-hosted cache env, `extraEnv` anything else. */
+export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, extraEnv: NodeJS.ProcessEnv = {}): Promise<NxRun> {
+  // The outer environment's NX_* settings (a developer's cache folder, a daemon) must not leak in.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_')));
+  Object.assign(env, {
+    NX_DAEMON: 'false',
+    NX_TUI: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_CACHE_DIRECTORY: clone.cacheDir,
+    ...(remote ? { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: remote.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: remote.token } : {}),
+    ...extraEnv,
+  });
+  const nx = join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+  const result = await run(process.execPath, [nx, ...args, '--outputStyle=stream'], { cwd: clone.dir, env, timeoutMs: 180_000 });
+  return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
+}
+
+export interface ProbeProject {
+  name: string;
+  /** Projects whose build must run first. */
+  dependsOn?: string[];
+}
+
+/**
+ * A small workspace of projects whose `build` writes `dist/<name>/out.txt`
+ * (its cached output) from its source, and appends a line to
+ * `.runs/<name>.log` — outside the outputs, so the line appears only when the
+ * command really ran, never on a cache hit (Nx replays terminal output on a
+ * hit, so output text cannot prove that).
+ */
+export async function writeProbeWorkspace(dir: string, projects: readonly ProbeProject[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'cache-probe', version: '0.0.0', private: true }, null, 2)}\n`);
+  await writeFile(join(dir, 'nx.json'), `${JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json' }, null, 2)}\n`);
+  await writeFile(join(dir, '.gitignore'), 'node_modules\ndist\n.runs\n');
+  for (const project of projects) {
+    const root = `libs/${project.name}`;
+    await mkdir(join(dir, root), { recursive: true });
+    await writeFile(join(dir, root, 'src.txt'), `source of ${project.name}\n`);
+    const command = [
+      `mkdir -p dist/${project.name} .runs`,
+      `cat ${root}/src.txt > dist/${project.name}/out.txt`,
+      `echo ran >> .runs/${project.name}.log`,
+      `echo built ${project.name}`,
+    ].join(' && ');
+    const config = {
+      name: project.name,
+      root,
+      implicitDependencies: project.dependsOn ?? [],
+      targets: {
+        build: {
+          executor: 'nx:run-commands',
+          cache: true,
+          dependsOn: ['^build'],
+          inputs: [`{projectRoot}/**/*`],
+          outputs: [`{workspaceRoot}/dist/${project.name}`],
+          options: { command },
+        },
+      },
+    };
+    await writeFile(join(dir, root, 'project.json'), `${JSON.stringify(config, null, 2)}\n`);
+  }
+}
+
+/** Which probe projects' commands really ran in a clone. */
+export async function projectsThatRan(clone: Clone, names: readonly string[]): Promise<string[]> {
+  const ran: string[] = [];
+  for (const name of names) {
+    const log = await readFile(join(clone.dir, '.runs', `${name}.log`), 'utf8').catch(() => '');
+    if (log.trim() !== '') ran.push(name);
+  }
+  return ran;
+}
