@@ -253,6 +253,7 @@ describe('import-repo generator', () => {
     it('with --overwrite replaces only its own targets and keeps the name and other targets', async () => {
       write(tree, 'packages/linkerd2', LINKERD2);
       tree.write('packages/linkerd2/web/project.json', JSON.stringify({ name: 'dashboard', root: 'packages/linkerd2/web', tags: ['team:web'], targets: { test: { command: 'go test ./...' }, 'go-cross': { executor: 'old' } } }));
+      tree.write('packages/linkerd2/cli/project.json', JSON.stringify({ name: 'linkerd2-cli', targets: { 'go-cross': { executor: 'nx-multiarch:go-cross', options: { outputName: 'linkerd' } } } }));
       await importRepoGenerator(tree, { source: 'packages/linkerd2', overwrite: true, skipFormat: true });
       const web = projectJson(tree, 'packages/linkerd2/web');
       expect(web.name).toBe('dashboard');
@@ -260,6 +261,8 @@ describe('import-repo generator', () => {
       expect(web.targets.test).toEqual({ command: 'go test ./...' });
       expect(web.targets['go-cross'].executor).toBe('nx-multiarch:go-cross');
       expect(web.targets['docker-arch-build'].options.artifacts).toEqual([{ from: 'dist/cross/dashboard/{arch}', to: 'bin' }]);
+      // A binary name chosen earlier stays.
+      expect(target(tree, 'packages/linkerd2/cli', 'go-cross').options.outputName).toBe('linkerd');
     });
   });
 

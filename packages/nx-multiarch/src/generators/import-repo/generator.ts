@@ -1,6 +1,7 @@
 import { basename, posix, relative, resolve } from 'node:path';
 import { formatFiles, logger, readNxJson, writeJson, type ProjectConfiguration, type Tree } from '@nx/devkit';
 import { addGitignoreEntries } from '../init/gitignore';
+import { addNamedInputs } from '../init/named-inputs';
 import { generatorError, withReadableErrors } from '../support/generator-error';
 import { PLUGIN_NAME, readPluginOptions, registerPlugin } from '../support/plugin-entry';
 import { DEFAULT_PLUGIN_OPTIONS } from '../support/plugin-options-input';
@@ -107,6 +108,11 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       pathExists: (path: string) => repo.has(path) || folders.has(path),
       takenNames: new Set([...projects].filter(([, p]) => !inRepo(p.root)).map(([name]) => name)),
       existingNames: new Map([...projects].filter(([, p]) => inRepo(p.root)).map(([name, p]) => [p.root, name])),
+      existingGoOutputNames: new Map(
+        [...projects.values()]
+          .filter((p) => inRepo(p.root) && typeof p.targets?.['go-cross']?.options?.outputName === 'string')
+          .map((p) => [p.root, p.targets?.['go-cross']?.options?.outputName as string]),
+      ),
       workspaceBinaries: workspaceBinaries(tree, projects, source.repoRoot),
     };
     if (layout.goMains.length + layout.cargoPackages.length + layout.dockerfiles.length === 0) {
@@ -134,6 +140,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     }
     if (readPluginOptions(tree) === undefined) {
       registerPlugin(tree, DEFAULT_PLUGIN_OPTIONS, {});
+      addNamedInputs(tree);
       addGitignoreEntries(tree);
       logger.info(`Registered ${PLUGIN_NAME} in nx.json (as \`nx g ${PLUGIN_NAME}:init\` does).`);
     }

@@ -32,6 +32,8 @@ export interface ImportLayout {
   takenNames: ReadonlySet<string>;
   /** Names already given to projects at roots inside the repository (kept when re-importing). */
   existingNames: ReadonlyMap<string, string>;
+  /** go-cross outputName already set in a project.json inside the repository, by root (kept when re-importing). */
+  existingGoOutputNames: ReadonlyMap<string, string>;
   workspaceBinaries: readonly WorkspaceBinary[];
 }
 
@@ -83,7 +85,7 @@ function binaryDrafts(layout: ImportLayout): Map<string, Draft> {
     drafts.set(root, d);
     return d;
   };
-  for (const main of layout.goMains) Object.assign(at(main.dir), { go: main, goOutputName: main.binaryName });
+  for (const main of layout.goMains) Object.assign(at(main.dir), { go: main, goOutputName: layout.existingGoOutputNames.get(main.dir) ?? main.binaryName });
   for (const pkg of layout.cargoPackages) at(pkg.dir).cargo = pkg;
   return drafts;
 }

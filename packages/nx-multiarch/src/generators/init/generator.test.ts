@@ -13,19 +13,19 @@ describe('init generator', () => {
   });
 
   it('registers the plugin with the default arches', async () => {
-    await initGenerator(tree, {});
+    await initGenerator(tree, { skipFormat: true });
     expect(ourEntries(tree)).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'] } }]);
   });
 
   it('is idempotent: a second run adds no second entry and keeps the options', async () => {
-    await initGenerator(tree, { arches: 'arm64,amd64', registry: 'ghcr.io/linkerd' });
-    await initGenerator(tree, {});
+    await initGenerator(tree, { arches: 'arm64,amd64', registry: 'ghcr.io/linkerd', skipFormat: true });
+    await initGenerator(tree, { skipFormat: true });
     expect(ourEntries(tree)).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['arm64', 'amd64'], registry: 'ghcr.io/linkerd' } }]);
   });
 
   it('normalises the options given and updates an existing entry with them', async () => {
-    await initGenerator(tree, {});
-    await initGenerator(tree, { arches: ['x86_64', 'aarch64', 'linux/arm/v7'], engine: 'native', repositoryPrefix: '/linkerd/', tagScheme: 'git-sha', registry: 'https://127.0.0.1:5000/' });
+    await initGenerator(tree, { skipFormat: true });
+    await initGenerator(tree, { arches: ['x86_64', 'aarch64', 'linux/arm/v7'], engine: 'native', repositoryPrefix: '/linkerd/', tagScheme: 'git-sha', registry: 'https://127.0.0.1:5000/', skipFormat: true });
     expect(ourEntries(tree)).toEqual([
       {
         plugin: 'nx-multiarch',
@@ -37,21 +37,32 @@ describe('init generator', () => {
   it('turns a plain string entry into one with options, without duplicating it', async () => {
     const nxJson = JSON.parse(tree.read('nx.json', 'utf-8') ?? '{}');
     tree.write('nx.json', JSON.stringify({ ...nxJson, plugins: ['nx-multiarch'] }));
-    await initGenerator(tree, { arches: 'arm64' });
+    await initGenerator(tree, { arches: 'arm64', skipFormat: true });
     expect(ourEntries(tree)).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['arm64'] } }]);
   });
 
   it('keeps other plugins in place', async () => {
     const nxJson = JSON.parse(tree.read('nx.json', 'utf-8') ?? '{}');
     tree.write('nx.json', JSON.stringify({ ...nxJson, plugins: [{ plugin: '@nx/docker', options: {} }] }));
-    await initGenerator(tree, {});
+    await initGenerator(tree, { skipFormat: true });
     expect(readNxJson(tree)?.plugins?.map((p) => (typeof p === 'string' ? p : p.plugin))).toEqual(['@nx/docker', 'nx-multiarch']);
+  });
+
+  it('adds the named inputs the inferred targets use, keeping existing definitions', async () => {
+    const nxJson = JSON.parse(tree.read('nx.json', 'utf-8') ?? '{}');
+    tree.write('nx.json', JSON.stringify({ ...nxJson, namedInputs: { default: ['{projectRoot}/src/**/*'] } }));
+    await initGenerator(tree, { skipFormat: true });
+    const namedInputs = readNxJson(tree)?.namedInputs ?? {};
+    expect(namedInputs.default).toEqual(['{projectRoot}/src/**/*']);
+    expect(namedInputs.production).toEqual(expect.arrayContaining(['default', '!{projectRoot}/**/*_test.go']));
+    await initGenerator(tree, { skipFormat: true });
+    expect(readNxJson(tree)?.namedInputs).toEqual(namedInputs);
   });
 
   it('adds dist and the Nx cache to .gitignore once, keeping existing lines', async () => {
     tree.write('.gitignore', 'node_modules\n/dist/\n');
-    await initGenerator(tree, {});
-    await initGenerator(tree, {});
+    await initGenerator(tree, { skipFormat: true });
+    await initGenerator(tree, { skipFormat: true });
     const lines = (tree.read('.gitignore', 'utf-8') ?? '').split('\n');
     expect(lines.filter((l) => l.replace(/^\/|\/$/g, '') === 'dist')).toEqual(['/dist/']);
     expect(lines).toContain('node_modules');
@@ -62,7 +73,7 @@ describe('init generator', () => {
 
   it('creates .gitignore when there is none', async () => {
     tree.delete('.gitignore');
-    await initGenerator(tree, {});
+    await initGenerator(tree, { skipFormat: true });
     expect(tree.read('.gitignore', 'utf-8')).toContain('/dist\n');
   });
 
