@@ -46,8 +46,11 @@ Limits and folders:
 
 Protocol (what Nx's client sends):
   GET  /v1/cache/<hash>   200 with the entry, 404 when there is none,
-                          500 when the stored entry fails its digest check
-                          (it is refused, never served, and logged)
+                          500 when the stored entry fails its digest check:
+                          it is refused, never served, logged, and set aside
+                          (file: moved to quarantine/; oci: a "refused" marker
+                          is tagged over it), so the next run rebuilds the
+                          task and a trusted build stores it again
   PUT  /v1/cache/<hash>   200 stored, 409 the hash exists (first write wins),
                           403 read-only token, 413 too large
   401 for a missing or unknown token (text/plain, as Nx expects)
@@ -59,7 +62,8 @@ Protocol (what Nx's client sends):
 Nx clients:
   NX_SELF_HOSTED_REMOTE_CACHE_SERVER=http://<host>:<port>
   NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=<token>
-  When the server cannot be reached, Nx fails the command;
+  When the server cannot be reached, or answers anything but 200/404 to a
+  read or 200/409/403 to a write, Nx fails the command;
   NX_SKIP_REMOTE_CACHE=true (or --skip-remote-cache) runs without it.
 
 Safety rules (cache poisoning, CREEP, CVE-2025-36852):
