@@ -4,6 +4,7 @@ import { formatError, MultiarchError } from '../../errors';
 import { parseSingleArch } from '../../platform/parse-arch';
 import { platformString } from '../../platform/platforms';
 import { runArchIntegration } from '../../integration/run-integration';
+import { ENV } from '../../integration/env';
 import type { RunnerChoice } from '../../integration/types';
 
 /** Options of the arch-integration executor; schema.json describes each. */
@@ -39,8 +40,10 @@ export default async function archIntegrationExecutor(options: ArchIntegrationOp
     const project = context.projectName;
     if (!project) throw new MultiarchError('arch-integration must run as a project target.', 'Run it with nx run <project>:arch-integration --arch=<arch>.');
     const platform = parseSingleArch(options.arch, 'arch-integration');
-    const runner = options.runner ?? 'auto';
-    if (!RUNNERS.includes(runner)) throw new MultiarchError(`Unknown runner "${runner}".`, `Use one of: ${RUNNERS.join(', ')}.`);
+    // Run-time choice through the environment: nx run-many forwards its flags to the build targets this one depends on.
+    const runner = (process.env[ENV.runner] || options.runner || 'auto') as RunnerChoice;
+    const dockerHost = process.env[ENV.dockerHost] || options.dockerHost;
+    if (!RUNNERS.includes(runner)) throw new MultiarchError(`Unknown runner "${runner}".`, `Use one of: ${RUNNERS.join(', ')} (option runner, or ${ENV.runner}).`);
     const images = options.images ?? {};
     checkProjects(context, images);
     const config = context.projectsConfigurations?.projects[project];
@@ -58,7 +61,7 @@ export default async function archIntegrationExecutor(options: ArchIntegrationOp
       images,
       binaries: options.binaries ?? {},
       testMatch: options.testMatch,
-      dockerHost: options.dockerHost,
+      dockerHost,
       emulateHost: options.emulateHost,
       testTimeoutMs: options.testTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs,
