@@ -31,6 +31,18 @@ async function stage(artifacts: ArtifactSpec[], arch = 'arm', contextDir = join(
   return stageArtifacts({ workspaceRoot: ws, arch, artifacts, contextDir, crossTargetOf: (p) => (p === 'linkerd2-proxy-init' ? 'go-cross' : undefined) });
 }
 
+type HintedError = Error & { hint?: string };
+
+/** The error a promise rejects with (the test fails if it resolves). */
+async function failure(promise: Promise<unknown>): Promise<HintedError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as HintedError;
+  }
+  throw new Error('expected a failure');
+}
+
 beforeEach(async () => {
   ws = await mkdtemp(join(tmpdir(), 'nxm-artifacts-'));
 });
@@ -78,7 +90,7 @@ describe('stageArtifacts', () => {
   it('refuses a package that does not match its checksum, naming both files and the fix', async () => {
     const name = await writePackage('arm64');
     await write('dist/cross/linkerd2-proxy/arm64/linkerd2-proxy-v0.1.0-linux-arm64.txt', `${'0'.repeat(64)}  ${name}\n`);
-    const error = await stage([{ package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' }], 'arm64').catch((e: Error & { hint?: string }) => e);
+    const error = await failure(stage([{ package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' }], 'arm64'));
     expect(error.message.startsWith(
       `Package dist/cross/linkerd2-proxy/arm64/${name} does not match its checksum: dist/cross/linkerd2-proxy/arm64/linkerd2-proxy-v0.1.0-linux-arm64.txt says ${'0'.repeat(64)}, `,
     )).toBe(true);
@@ -98,7 +110,7 @@ describe('stageArtifacts', () => {
   });
 
   it('names the cross target of the project in the hint for a missing artifact', async () => {
-    const error = await stage([{ from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'bin' }]).catch((e: Error & { hint?: string }) => e);
+    const error = await failure(stage([{ from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'bin' }]));
     expect(error.message).toBe('Artifact dist/cross/linkerd2-proxy-init/arm does not exist (needed for --arch=arm).');
     expect(error.hint).toContain('nx run linkerd2-proxy-init:go-cross --arch=arm');
   });
