@@ -52,7 +52,9 @@ export function nxEnv(clone: ScratchClone, extra: NodeJS.ProcessEnv = {}): NodeJ
 }
 
 export function nx(clone: ScratchClone, args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CommandResult> {
-  return exec(process.execPath, [NX, ...args, '--outputStyle=static'], clone.dir, nxEnv(clone, extra), timeoutMs);
+  // Task runs take an output style; generators refuse options their schema lacks.
+  const style = ['run', 'run-many', 'affected'].includes(args[0]) ? ['--outputStyle=static'] : [];
+  return exec(process.execPath, [NX, ...args, ...style], clone.dir, nxEnv(clone, extra), timeoutMs);
 }
 
 let compiled: Promise<void> | undefined;
