@@ -14,11 +14,12 @@ LOG_TAG=main-job
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-# The main job itself, given the registry address as $1. Today: build and test
-# for the host arch. Later: build every image for every arch and push them,
-# e.g. NX_DAEMON=false npx nx run-many -t manifest-push --registry="$1"
+# The main job itself, given the registry address as $1: every image of the
+# workspace for every configured arch (cross-compiled binaries, daemonless
+# image builds, each (project, arch) cached on its own), then each project's
+# per-arch manifests and its multi-arch image index pushed to the registry.
 run_main_job() {
-  NX_DAEMON=false npx nx run-many -t build test --outputStyle=stream
+  NX_DAEMON=false npx nx run-many -t manifest-push --registry="$1" --outputStyle=stream
 }
 
 SERVICES="$REPO_ROOT/tools/services.sh"
