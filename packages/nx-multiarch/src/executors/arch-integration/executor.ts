@@ -62,7 +62,7 @@ export default async function archIntegrationExecutor(options: ArchIntegrationOp
       binaries: options.binaries ?? {},
       testMatch: options.testMatch,
       dockerHost,
-      emulateHost: options.emulateHost,
+      emulateHost: options.emulateHost || process.env[ENV.emulateHost] === '1',
       testTimeoutMs: options.testTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs,
       timeoutMs: options.timeoutMs,
