@@ -1,0 +1,31 @@
+import { PLATFORMS } from '../platform/platforms';
+import { debianGccPackage, hasRustStd, requireGo, requireLinker, requireStrip, resolveRustToolchain, rustStdHint } from './preflight';
+
+describe('preflight', () => {
+  it('finds the host std in the system sysroot and no std for a target nobody installed', () => {
+    expect(hasRustStd('/usr', 'x86_64-unknown-linux-gnu')).toBe(true);
+    expect(hasRustStd('/usr', 'riscv64gc-unknown-linux-musl')).toBe(false);
+  });
+
+  it('resolves the system toolchain to Debian’s cargo and rustc', async () => {
+    expect(await resolveRustToolchain('system', process.env)).toEqual({ name: 'system', cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' });
+  });
+
+  it('spells Debian package names as Debian does', () => {
+    expect(debianGccPackage(PLATFORMS.amd64)).toBe('gcc-x86-64-linux-gnu');
+    expect(debianGccPackage(PLATFORMS.arm)).toBe('gcc-arm-linux-gnueabihf');
+  });
+
+  it('names the package for a missing linker, strip or go', () => {
+    const env = { PATH: '' };
+    expect(() => requireLinker('s390x-linux-gnu-gcc', PLATFORMS.s390x, env, false)).toThrow('The linker s390x-linux-gnu-gcc for s390x is not on PATH.');
+    expect(() => requireStrip(PLATFORMS.ppc64le, env)).toThrow('powerpc64le-linux-gnu-strip, which strips ppc64le binaries, is not on PATH.');
+    expect(() => requireGo(env)).toThrow('go is not on PATH.');
+  });
+
+  it('gives the fix that fits the toolchain for a missing std', () => {
+    const triple = 'aarch64-unknown-linux-gnu';
+    expect(rustStdHint({ name: 'system', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain('libstd-rust-dev:arm64');
+    expect(rustStdHint({ name: 'stable', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain(`rustup target add ${triple} --toolchain stable`);
+  });
+});
