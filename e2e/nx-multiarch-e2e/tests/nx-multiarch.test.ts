@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { Deadline } from '../support/deadline';
 import { HELLO_REPO, writeHelloRepo } from '../support/hello-repo';
 import { EM_AARCH64, elfIdentity, readImageLayout } from '../support/oci-layout';
@@ -104,12 +105,15 @@ describe('nx-multiarch installed from a local registry into a fresh workspace', 
     }
   });
 
-  it('init registers the plugin once, with the default arches', () => {
+  it('nx add runs the init generator, and init again adds no second entry', () => {
+    const ours = () =>
+      (readJson<NxJsonFile>(join(workspace, 'nx.json')).plugins ?? []).filter((p) => (typeof p === 'string' ? p : p.plugin) === LOCAL_PACKAGE);
+    expect(ours()).toEqual([]);
+    nx(['add', LOCAL_PACKAGE], 5 * 60_000);
+    expect(ours()).toEqual([{ plugin: LOCAL_PACKAGE, options: { arches: ['amd64', 'arm64', 'arm'] } }]);
     nx(['g', `${LOCAL_PACKAGE}:init`], 3 * 60_000);
-    nx(['g', `${LOCAL_PACKAGE}:init`], 3 * 60_000);
+    expect(ours()).toEqual([{ plugin: LOCAL_PACKAGE, options: { arches: ['amd64', 'arm64', 'arm'] } }]);
     const nxJson = readJson<NxJsonFile>(join(workspace, 'nx.json'));
-    const ours = (nxJson.plugins ?? []).filter((p) => (typeof p === 'string' ? p : p.plugin) === LOCAL_PACKAGE);
-    expect(ours).toEqual([{ plugin: LOCAL_PACKAGE, options: { arches: ['amd64', 'arm64', 'arm'] } }]);
     expect(Object.keys(nxJson.namedInputs ?? {})).toEqual(expect.arrayContaining(['default', 'production']));
     expect(readFileSync(join(workspace, '.gitignore'), 'utf8')).toMatch(/^\/dist$/m);
   });
@@ -123,8 +127,15 @@ describe('nx-multiarch installed from a local registry into a fresh workspace', 
     expect(readFileSync(join(workspace, 'nx.json'), 'utf8')).toBe(before);
   });
 
-  it('import-repo copies a Go and Rust repository in and configures its projects', () => {
+  it('import-repo --dry-run shows the files and writes none', () => {
     writeHelloRepo(repoSource);
+    const result = nx(['g', `${LOCAL_PACKAGE}:import-repo`, repoSource, '--dry-run'], 3 * 60_000);
+    expect(result.output).toMatch(/CREATE packages\/hello\/nx-images\/bundle\/project.json/);
+    expect(result.output).toMatch(/CREATE packages\/hello\/hello-rs\/src\/main.rs/);
+    expect(existsSync(join(workspace, 'packages'))).toBe(false);
+  });
+
+  it('import-repo copies a Go and Rust repository in and configures its projects', () => {
     nx(['g', `${LOCAL_PACKAGE}:import-repo`, repoSource], 3 * 60_000);
     const repo = join(workspace, 'packages', 'hello');
     for (const path of Object.keys(HELLO_REPO)) expect(readFileSync(join(repo, path), 'utf8')).toBe(HELLO_REPO[path]);
@@ -172,6 +183,15 @@ describe('nx-multiarch installed from a local registry into a fresh workspace', 
     }
     const rsImage = readImageLayout(join(workspace, 'dist', 'images', 'hello-rs', 'arm64'));
     expect(rsImage.files.get('usr/share/doc/hello-rs/LICENSE')?.toString()).toBe(HELLO_REPO['hello-rs/LICENSE']);
+  });
+
+  it('ci-workflow writes a workflow whose matrix follows the plugin arches', () => {
+    nx(['g', `${LOCAL_PACKAGE}:ci-workflow`], 3 * 60_000);
+    const workflow = parse(readFileSync(join(workspace, '.github', 'workflows', 'nx-multiarch.yml'), 'utf8')) as {
+      jobs: { build: { strategy: { matrix: { arch: string[] } } }; publish: { needs: string } };
+    };
+    expect(workflow.jobs.build.strategy.matrix.arch).toEqual(['amd64', 'arm64', 'arm']);
+    expect(workflow.jobs.publish.needs).toBe('build');
   });
 
   it('a second run-many is served from the cache', () => {

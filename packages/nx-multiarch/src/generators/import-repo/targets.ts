@@ -65,6 +65,7 @@ export function cargoCrossTarget(pkg: CargoBinaryPackage): TargetConfiguration {
       `!${root}/**/go.mod`,
       `!${root}/**/go.sum`,
       `!${root}/.github/**/*`,
+      `!${root}/**/project.json`,
       '{workspaceRoot}/LICENSE',
       { runtime: '/usr/bin/rustc -vV' },
       { env: 'RUSTFLAGS' },
