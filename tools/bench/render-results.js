@@ -1,0 +1,81 @@
+'use strict';
+// Turns the suite's timings (name<TAB>wall<TAB>cpu per line) into results.json
+// and results.md: one row per scenario, plugin against baseline as a ratio.
+//   node tools/bench/render-results.js TIMES_TSV OUT_DIR "machine description"
+
+const { readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const [timesFile, outDir, machine] = process.argv.slice(2);
+const times = new Map();
+for (const line of readFileSync(timesFile, 'utf8').split('\n')) {
+  const [name, wall, cpu] = line.split('\t');
+  if (name) times.set(name, { wall: Number(wall), cpu: Number(cpu) });
+}
+const sum = (...names) => {
+  const parts = names.map((n) => times.get(n));
+  if (parts.some((p) => p === undefined)) return undefined;
+  return { wall: parts.reduce((s, p) => s + p.wall, 0), cpu: parts.reduce((s, p) => s + p.cpu, 0) };
+};
+const baselineCold = sum('baseline-cold-compile', 'baseline-cold-images', 'baseline-cold-push');
+
+const SCENARIOS = [
+  ['cold', 'Cold full matrix: 5 images x 3 arches, build and push, empty caches', 'plugin-cold', baselineCold],
+  ['noop', 'No-op rerun: nothing changed', 'plugin-noop', times.get('baseline-noop')],
+  ['proxy', 'One-line change in linkerd2-proxy, build and push', 'plugin-proxy', times.get('baseline-proxy')],
+  ['controller', 'One-line change in the controller, build and push', 'plugin-controller', times.get('baseline-controller')],
+  ['repush', 'Re-push of unchanged images', 'plugin-repush', times.get('baseline-repush')],
+  ['fresh', 'Fresh clone, empty local cache, warm remote cache (baseline: its cold run; it has no shared cache)', 'plugin-fresh', baselineCold],
+];
+
+const round = (n) => (n === undefined ? null : Math.round(n * 100) / 100);
+const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+const scenarios = SCENARIOS.filter(([, , plugin]) => times.has(plugin)).map(([id, description, plugin, baseline]) => {
+  const p = times.get(plugin);
+  return {
+    id,
+    description,
+    plugin: { wallSeconds: round(p.wall), cpuSeconds: round(p.cpu) },
+    baseline: baseline ? { wallSeconds: round(baseline.wall), cpuSeconds: round(baseline.cpu) } : null,
+    wallRatio: ratio(p.wall, baseline && baseline.wall),
+  };
+});
+const floor = times.get('baseline-cold-compile');
+const pluginCold = times.get('plugin-cold');
+const result = {
+  machine,
+  date: new Date().toISOString(),
+  command: 'bash tools/bench/run.sh',
+  scenarios,
+  compilerFloor: floor
+    ? {
+        description: 'CPU seconds (user+sys) of the raw go build / cargo build of every binary for every arch, cold',
+        cpuSeconds: round(floor.cpu),
+        wallSeconds: round(floor.wall),
+        pluginColdCpuSeconds: round(pluginCold.cpu),
+        pluginColdCpuOverFloor: ratio(pluginCold.cpu, floor.cpu),
+      }
+    : null,
+  raw: Object.fromEntries([...times].map(([k, v]) => [k, { wallSeconds: v.wall, cpuSeconds: v.cpu }])),
+};
+writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+const f = (n) => (n === null || n === undefined ? '–' : n.toFixed(1));
+const lines = [
+  `Measured ${result.date.slice(0, 10)} on ${machine} with \`bash tools/bench/run.sh\`. Seconds of wall time; CPU = user+sys of the command's processes (dockerd's own work is not included).`,
+  '',
+  '| scenario | plugin (s) | baseline: RFC strategy 1 (s) | plugin / baseline | plugin CPU (s) | baseline CPU (s) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...scenarios.map(
+    (s) =>
+      `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${s.wallRatio === null ? '–' : s.wallRatio.toFixed(2)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} |`,
+  ),
+];
+if (result.compilerFloor) {
+  const c = result.compilerFloor;
+  lines.push(
+    '',
+    `Compiler floor: the raw compiles alone (every binary, every arch, cold) take ${f(c.cpuSeconds)} CPU seconds (${f(c.wallSeconds)} s wall); the plugin's cold run takes ${f(c.pluginColdCpuSeconds)} CPU seconds, ${c.pluginColdCpuOverFloor.toFixed(2)}x the floor.`,
+  );
+}
+writeFileSync(join(outDir, 'results.md'), `${lines.join('\n')}\n`);

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The benchmark suite: nx-multiarch against the RFC's strategy 1
+# (tools/bench/baseline-strategy1.sh), same machine, same run, same sources,
+# same loopback registry. One command:
+#
+#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR]
+#
+# Scenarios (plugin: `nx run-many -t manifest-push --registry=…`, 5 images x 3 arches):
+#   cold        empty Nx cache, empty GOCACHE and cargo target: build and push everything
+#               (always runs: every other scenario starts from it)
+#   noop        the same command again, nothing changed
+#   proxy       one code line changed in linkerd2-proxy, build and push
+#   controller  one code line changed in linkerd2-controller, build and push
+#   repush      push alone, images unchanged (plugin: --excludeTaskDependencies)
+#   fresh       a second clone with an empty local cache and a warm remote cache
+#               (nx-multiarch cache-server, file storage, filled by the cold run)
+# plus the compiler floor: CPU seconds of the raw compiles alone (the baseline's
+# compile phase of the cold run).
+#
+# Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
+# plugin's build report of the cold run). DIR defaults to tmp/bench. Everything
+# runs in a temp folder (git clones of this checkout; the checkout's sources are
+# never touched) with its own registry, dockerd and cache server, all stopped at
+# the end. Nx: NX_DAEMON=false, its own NX_CACHE_DIRECTORY.
+set -euo pipefail
+LOG_TAG=bench
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+only=noop,proxy,controller,repush,fresh
+out="$REPO_ROOT/tmp/bench"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only=${2:?--only needs a list}; shift ;;
+    --only=*) only=${1#--only=} ;;
+    --out) out=${2:?--out needs a folder}; shift ;;
+    --out=*) out=${1#--out=} ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR]" ;;
+  esac
+  shift
+done
+for s in ${only//,/ }; do
+  case "$s" in cold|noop|proxy|controller|repush|fresh) ;; *) die "unknown scenario $s" "choose from cold, noop, proxy, controller, repush, fresh" ;; esac
+done
+selected() { [[ ",$only," == *",$1,"* ]]; }
+for tool in git go /usr/bin/cargo docker-registry dockerd jq; do
+  command -v "$tool" >/dev/null || die "$tool not found" "run bash tools/setup.sh"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-bench.XXXXXX")
+export NX_MULTIARCH_STATE_DIR="$work/services"
+mkdir -p "$out/logs"
+rm -f "$out/logs/"*.log
+times="$work/times.tsv"
+: >"$times"
+reg_port=$(free_port)
+cache_pid=''
+cleanup() {
+  [ -n "$cache_pid" ] && kill "$cache_pid" 2>/dev/null || true
+  bash "$REPO_ROOT/tools/services.sh" stop dockerd >/dev/null 2>&1 || true
+  bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# measure NAME COMMAND...: runs it (output to logs/NAME.log), appends "NAME wall cpu" to $times.
+measure() {
+  local name=$1 t
+  shift
+  log "$name"
+  t=$( { TIMEFORMAT='%R %U %S'; time "$@" >>"$out/logs/$name.log" 2>&1; } 2>&1 ) ||
+    die "$name failed" "see $out/logs/$name.log"
+  read -r wall user sys <<<"$t"
+  printf '%s\t%s\t%s\n' "$name" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" >>"$times"
+}
+
+clone() { # DIR
+  git clone --quiet --no-hardlinks "$REPO_ROOT" "$1"
+  ln -s "$REPO_ROOT/node_modules" "$1/node_modules"
+}
+
+log "compiling the plugin (executors run from its dist/)"
+(cd "$REPO_ROOT" && npm run --silent build:plugin)
+log "services: registry, dockerd, cache server (all on loopback, in $work)"
+bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
+export DOCKER_HOST
+DOCKER_HOST=$(bash "$REPO_ROOT/tools/services.sh" start dockerd)
+REG="127.0.0.1:$reg_port"
+cache_port=$(free_port)
+export BENCH_CACHE_TOKEN
+BENCH_CACHE_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" cache-server --storage "file://$work/remote-cache" \
+  --port "$cache_port" --read-write-token-env BENCH_CACHE_TOKEN >"$out/logs/cache-server.log" 2>&1 &
+cache_pid=$!
+for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$cache_port/health" 2>/dev/null && break; sleep 0.2; done
+
+A="$work/a/workspace"
+B="$work/b/workspace"
+clone "$A"
+
+# The plugin: one command builds and pushes the matrix. Every Nx run gets only these NX_* settings.
+plugin() { # CLONE CACHE_NAME NX_ARGS...
+  local dir=$1 cache=$2
+  shift 2
+  (cd "$dir" && env -u NX_SELF_HOSTED_REMOTE_CACHE_SERVER -u NX_SKIP_REMOTE_CACHE \
+    NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache-$cache" \
+    NX_SELF_HOSTED_REMOTE_CACHE_SERVER="http://127.0.0.1:$cache_port" NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN="$BENCH_CACHE_TOKEN" \
+    GOCACHE="$work/gocache-$cache" \
+    node "$REPO_ROOT/node_modules/nx/dist/bin/nx.js" "$@" --outputStyle=static)
+}
+plugin_push() { plugin "$1" "$2" run-many -t manifest-push "--registry=$REG/plugin" "${@:3}"; }
+baseline() { bash "$REPO_ROOT/tools/bench/baseline-strategy1.sh" --workspace "$A" --registry "$REG/baseline" --work "$work/baseline" --tag bench "$@"; }
+save_run() { cp "$work/nx-cache-$1/run.json" "$work/run-$2.json"; }
+
+# --- cold (always) -----------------------------------------------------------
+measure plugin-cold plugin_push "$A" a
+save_run a cold
+measure baseline-cold-compile baseline --phase compile
+measure baseline-cold-images baseline --phase images
+measure baseline-cold-push baseline --phase push
+
+if selected noop; then
+  measure plugin-noop plugin_push "$A" a
+  measure baseline-noop baseline --phase all
+fi
+if selected proxy; then
+  sed -i 's#"{} {} linux/{}"#"{} {} linux/{} (bench edit)"#' "$A/packages/linkerd2-proxy/src/version.rs"
+  grep -q 'bench edit' "$A/packages/linkerd2-proxy/src/version.rs" || die "the proxy edit did not apply" "update the sed in tools/bench/run.sh to a line of src/version.rs"
+  measure plugin-proxy plugin_push "$A" a
+  save_run a proxy
+  measure baseline-proxy baseline --phase all
+fi
+if selected controller; then
+  sed -i 's#^const name = "linkerd2-controller"$#const name = "linkerd2-controller-bench"#' "$A/packages/linkerd2/controller/main.go"
+  grep -q 'linkerd2-controller-bench' "$A/packages/linkerd2/controller/main.go" || die "the controller edit did not apply" "update the sed in tools/bench/run.sh to a line of controller/main.go"
+  measure plugin-controller plugin_push "$A" a
+  measure baseline-controller baseline --phase all
+fi
+if selected repush; then
+  measure plugin-repush plugin_push "$A" a --excludeTaskDependencies
+  measure baseline-repush baseline --phase push
+fi
+if selected fresh; then
+  clone "$B"
+  measure plugin-fresh plugin_push "$B" b
+  save_run b fresh
+fi
+
+log "the plugin's build report of the cold run"
+node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" report --workspace "$A" --run "$work/run-cold.json" --out "$out/report" >>"$out/logs/report.log" 2>&1 ||
+  log "report failed: see $out/logs/report.log"
+cp "$work"/run-*.json "$out/logs/" 2>/dev/null || true
+
+node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
+  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
+log "wrote $out/results.md and $out/results.json"
+cat "$out/results.md"
