@@ -68,3 +68,26 @@ describe('inferTargets', () => {
     expect(() => resolveOptions({ arches: ['mips'] })).toThrow(/Unsupported arch "mips"/);
   });
 });
+
+describe('per-arch variants of a declared target', () => {
+  it('take its inputs, outputs and cache, and map its dependsOn to the same arch', () => {
+    const targets = inferTargets(
+      facts({
+        dockerfile: true,
+        declaredTargets: {
+          'docker-arch-build': {
+            inputs: ['default', '{workspaceRoot}/Dockerfile.bundle'],
+            dependsOn: [{ projects: ['proxy'], target: 'cargo-cross', params: 'forward' }, '^lint'],
+            options: { dockerfile: 'Dockerfile.bundle' },
+          },
+        },
+      }),
+      options,
+    );
+    const variant = targets['docker-arch-build--arm'];
+    expect(variant.inputs).toEqual(['default', '{workspaceRoot}/Dockerfile.bundle']);
+    expect(variant.dependsOn).toContainEqual({ projects: ['proxy'], target: 'cargo-cross--arm' });
+    expect(variant.dependsOn).toContain('^lint');
+    expect(variant.options).toEqual({ dockerfile: 'Dockerfile.bundle', arch: 'arm' });
+  });
+});

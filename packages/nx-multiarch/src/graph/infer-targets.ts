@@ -65,7 +65,38 @@ function outputsFor(kind: 'cross' | 'images' | 'test-results'): string[] {
   return [`{workspaceRoot}/dist/${kind}/{projectName}/{options.arch}`];
 }
 
-/** One base target plus its per-arch variants, options of project.json carried into each variant. */
+/** Targets that run for one arch and so have per-arch variants. */
+function perArchTargetNames(options: ResolvedOptions): Set<string> {
+  const n = options.names;
+  return new Set([n['cargo-cross'], n['go-cross'], n['docker-arch-build'], n['arch-integration']]);
+}
+
+/**
+ * A dependency written in project.json, as the variant for `arch` needs it: a
+ * per-arch target becomes its variant of the same arch (and forwards nothing,
+ * the arch being fixed); any other target stays as written.
+ */
+function declaredDependencyForArch(
+  dependency: string | TargetDependencyConfig,
+  arch: Arch,
+  perArch: Set<string>,
+): string | TargetDependencyConfig {
+  if (typeof dependency === 'string') {
+    const dependencies = dependency.startsWith('^');
+    const target = dependencies ? dependency.slice(1) : dependency;
+    return perArch.has(target) ? `${dependencies ? '^' : ''}${archVariantName(target, arch)}` : dependency;
+  }
+  if (!perArch.has(dependency.target)) return dependency;
+  const { params: _forwarded, ...rest } = dependency;
+  return { ...rest, target: archVariantName(dependency.target, arch) };
+}
+
+/**
+ * One base target plus its per-arch variants. A variant runs the base
+ * target's executor with the base's options and its arch fixed; what
+ * project.json says of the target (options, inputs, outputs, cache,
+ * dependsOn) applies to the variants too, so they never hash less than it.
+ */
 function withArchVariants(
   name: string,
   base: TargetConfiguration,
@@ -76,16 +107,31 @@ function withArchVariants(
   const targets: Record<string, TargetConfiguration> = {
     [name]: { ...base, options: { arch: options.defaultArch, ...base.options } },
   };
+  const perArch = perArchTargetNames(options);
   for (const arch of options.arches) {
+    const declaredDependsOn = (declared?.dependsOn ?? []).map((d) => declaredDependencyForArch(d, arch, perArch));
     targets[archVariantName(name, arch)] = {
       ...base,
-      dependsOn: variantDependsOn(arch),
-      // The variant runs the base target's executor with the base's options, its arch fixed.
+      ...(declared?.executor ? { executor: declared.executor } : {}),
+      ...(declared?.cache !== undefined ? { cache: declared.cache } : {}),
+      ...(declared?.inputs ? { inputs: declared.inputs } : {}),
+      ...(declared?.outputs ? { outputs: declared.outputs } : {}),
+      dependsOn: dedupe([...variantDependsOn(arch), ...declaredDependsOn]),
       options: { ...base.options, ...declared?.options, arch },
       metadata: { description: `${name} for ${arch} only` },
     };
   }
   return targets;
+}
+
+function dedupe<T>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = JSON.stringify(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Record<string, TargetConfiguration> {
