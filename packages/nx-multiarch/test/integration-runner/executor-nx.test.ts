@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run, runChecked, type RunResult } from '../../src/util/exec';
-import { exists, testServerImage } from './lib/test-images';
+import { buildTestServer, exists, testServerImage } from './lib/test-images';
 
 /**
  * The executor through real Nx, in a small workspace made here: the real
@@ -33,20 +33,38 @@ describe('app image', () => {
 });
 `;
 
-async function project(name: string, options: Record<string, unknown> = {}, testFile?: string): Promise<void> {
+/** A project whose image the test writes into dist/images itself, so it declares image: true rather than a docker-arch-build target. */
+async function project(name: string, options: Record<string, unknown> = { image: true }, testFile?: string): Promise<void> {
   const root = join(ws, 'packages', name);
   await mkdir(join(root, 'integration'), { recursive: true });
   await writeFile(join(root, 'project.json'), JSON.stringify({ name, root: `packages/${name}`, targets: { 'arch-integration': { options } } }, null, 2));
   if (testFile !== undefined) await writeFile(join(root, 'integration', `${name}.arch.test.ts`), testFile);
 }
 
-function nx(...args: string[]): Promise<RunResult> {
+function nxWith(env: Record<string, string>, ...args: string[]): Promise<RunResult> {
   return run(process.execPath, [NX, ...args], {
     cwd: ws,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NX_SKIP_NX_CACHE: '' },
+    // A developer's NX_MULTIARCH_RUNNER or remote cache must not change what these runs test.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_'))), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', ...env },
     timeoutMs: 300_000,
   });
 }
+
+const nx = (...args: string[]) => nxWith({}, ...args);
+
+const TOOL_TEST = `import { runBinary, startImage, freePort, testContext } from 'nx-multiarch/integration';
+
+describe('a project that ships a binary, not an image', () => {
+  it('runs its own binary for the arch, and another project’s image', async () => {
+    const ctx = testContext();
+    const result = await runBinary('testserver', ['--exit', '0', 'tool']);
+    expect(result.stdout).toBe(\`arch=\${ctx.arch} args=[tool]\\n\`);
+    const port = await freePort();
+    const app = await startImage({ project: 'app', args: ['--listen', \`127.0.0.1:\${port}\`] });
+    expect((await app.waitForHttp(port, '/')).body).toBe(\`hello from \${ctx.arch}\\n\`);
+  });
+});
+`;
 
 const output = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
 
@@ -61,13 +79,16 @@ beforeAll(async () => {
   );
   await writeFile(join(ws, 'package.json'), JSON.stringify({ name: 'arch-integration-ws', private: true }));
   await symlink(join(REPO, 'node_modules'), join(ws, 'node_modules'));
-  await project('app', {}, GOOD_TEST);
+  await project('app', undefined, GOOD_TEST);
   await testServerImage(join(ws, 'dist/images/app/arm64'), 'arm64');
   await testServerImage(join(ws, 'dist/images/app/arm'), 'arm');
-  await project('broken', {}, GOOD_TEST);
+  await project('broken', undefined, GOOD_TEST);
   await testServerImage(join(ws, 'dist/images/broken/arm64'), 'arm64', 'amd64');
-  await project('noimage', {}, GOOD_TEST);
-  await project('notests', {});
+  await project('noimage', undefined, GOOD_TEST);
+  await project('notests');
+  await project('tool', {}, TOOL_TEST);
+  await mkdir(join(ws, 'dist/cross/tool/arm64'), { recursive: true });
+  await copyFile(await buildTestServer('arm64'), join(ws, 'dist/cross/tool/arm64/testserver'));
   await testServerImage(join(ws, 'dist/images/notests/arm64'), 'arm64');
 });
 
@@ -147,9 +168,16 @@ describe('nx run <project>:arch-integration', () => {
     expect(await exists(join(ws, 'dist/test-results/notests'))).toBe(false);
   });
 
-  it('refuses a runner that is not one', async () => {
-    const result = await nx('run', 'app:arch-integration', '--arch=arm64', '--runner=podman');
+  it('tests a binary-only project (no image target) with its cross binary and another project’s image', async () => {
+    const result = await nx('run', 'tool:arch-integration', '--arch=arm64');
+    expect(output(result)).toContain('arch-integration tool linux/arm64 (qemu): 1 passed, 0 failed');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('takes the runner for one run from NX_MULTIARCH_RUNNER, and refuses one that is not a runner', async () => {
+    const result = await nxWith({ NX_MULTIARCH_RUNNER: 'podman' }, 'run', 'app:arch-integration', '--arch=arm64');
     expect(result.exitCode).not.toBe(0);
-    expect(output(result)).toMatch(/runner.*(must be one of|podman)/i);
+    expect(output(result)).toContain('Unknown runner "podman".');
+    expect(output(result)).toContain('Use one of: auto, qemu, docker, remote (option runner, or NX_MULTIARCH_RUNNER).');
   });
 });
