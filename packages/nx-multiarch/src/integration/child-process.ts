@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ENV } from './env';
+import { forgetStarted, recordStarted } from './pid-registry';
 import type { ExitStatus, RunningProcess } from './types';
 
 /**
@@ -132,7 +134,12 @@ export function spawnTracked(request: SpawnRequest): ChildRunningProcess {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new ChildRunningProcess(child, request);
+  // Under the executor, a record lets it end this group even if Jest is killed before afterAll runs.
+  const workDir = process.env[ENV.workDir];
+  recordStarted(workDir, child.pid, request.argv0 ?? request.command);
+  const proc = new ChildRunningProcess(child, request);
+  void proc.exited.then(() => forgetStarted(workDir, child.pid));
+  return proc;
 }
 
 /** Stops every process still running (tests that forgot, or an interrupted run). */

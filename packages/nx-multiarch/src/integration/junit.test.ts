@@ -58,9 +58,17 @@ describe('JUnit XML from Jest results', () => {
   });
 
   it('keeps the failure text without colour codes or characters XML cannot hold', () => {
-    expect(xml).toContain('<failure message="Error: expected &quot;a&quot; got &quot;b&quot;" type="AssertionError">Error: expected &quot;a&quot; got &quot;b&quot;\n    at line 3</failure>');
+    expect(xml).toContain('<failure message="Error: expected &quot;a&quot; got &quot;b&quot;" type="Error">Error: expected &quot;a&quot; got &quot;b&quot;\n    at line 3</failure>');
     expect(xml).not.toContain('\u001b');
     expect(xml).not.toContain('\u0000');
+  });
+
+  it('names the error type of a failure', () => {
+    const failing: JestAggregatedResult = {
+      ...results,
+      testResults: [{ ...results.testResults[0], assertionResults: [{ ...results.testResults[0].assertionResults[1], failureMessages: ['MultiarchError: proxy exited with code 255 before …'] }] }],
+    };
+    expect(junitXml(junitReport(failing, '/ws/packages/p', 'p', {}))).toContain('type="MultiarchError">MultiarchError: proxy exited');
   });
 
   it('reports a file that failed outside its tests as an error', () => {

@@ -54,6 +54,11 @@ function firstLine(text: string): string {
   return text.replace(ANSI, '').trim().split('\n')[0] ?? '';
 }
 
+/** `MultiarchError: …` -> MultiarchError; Jest's assertion failures start with `Error: expect(…)`. */
+function errorType(text: string): string {
+  return /^(\w*Error)\b/.exec(firstLine(text))?.[1] ?? 'Error';
+}
+
 function suiteOf(file: JestTestFileResult, rootDir: string, properties: Record<string, string>): JunitSuite {
   const name = relative(rootDir, file.name) || file.name;
   const cases: JunitCase[] = file.assertionResults.map((a) => {
@@ -100,7 +105,7 @@ export function reportCounts(report: JunitReport): JunitCounts {
 function caseXml(c: JunitCase): string {
   const open = `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}" time="${fixed(c.seconds)}"`;
   if (c.failure !== undefined) {
-    return `${open}>\n      <failure message="${escapeXml(firstLine(c.failure))}" type="AssertionError">${escapeXml(c.failure)}</failure>\n    </testcase>`;
+    return `${open}>\n      <failure message="${escapeXml(firstLine(c.failure))}" type="${escapeXml(errorType(c.failure))}">${escapeXml(c.failure)}</failure>\n    </testcase>`;
   }
   if (c.error !== undefined) {
     return `${open}>\n      <error message="${escapeXml(firstLine(c.error))}" type="SuiteError">${escapeXml(c.error)}</error>\n    </testcase>`;

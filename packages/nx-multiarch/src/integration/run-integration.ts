@@ -11,6 +11,7 @@ import { DEFAULT_TEST_MATCH, findTestFiles, testRoots } from './find-tests';
 import { resolveImage } from './image-ref';
 import { runJest } from './jest-run';
 import { junitReport, junitXml, reportCounts, type JunitCounts } from './junit';
+import { killLeftovers } from './pid-registry';
 import { preflight } from './preflight';
 import type { RunnerChoice, RunnerName } from './types';
 
@@ -155,6 +156,8 @@ export async function runArchIntegration(request: ArchIntegrationRequest): Promi
       timeoutMs: request.timeoutMs ?? 30 * 60_000,
       resultsFile: join(workDir, 'jest-results.json'),
     });
+    const leftovers = killLeftovers(workDir);
+    if (leftovers > 0) console.warn(`arch-integration: ended ${leftovers} process group(s) the tests left running.`);
     if (!outcome.results) {
       throw new MultiarchError(
         outcome.timedOut

@@ -96,7 +96,8 @@ export class QemuRunner implements Runner {
       args: launch.args,
       env: launch.env,
       cwd: launch.cwd,
-      argv0: launch.argv0,
+      // qemu's own argv[0] stays its path; the program's comes from -0.
+      argv0: launch.mode === 'native' ? launch.argv0 : undefined,
       host: '127.0.0.1',
       description: `${label} [${spec.argv.join(' ')}] (${launch.mode === 'native' ? 'native' : `${platform.qemu}-static`})`,
       stopSignal: spec.stopSignal,
