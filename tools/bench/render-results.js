@@ -29,7 +29,7 @@ const SCENARIOS = [
 ];
 
 const round = (n) => (n === undefined ? null : Math.round(n * 100) / 100);
-const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+const ratio = (a, b) => (a === undefined || b === undefined || !Number.isFinite(a / b) || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
 const scenarios = SCENARIOS.filter(([, , plugin]) => times.has(plugin)).map(([id, description, plugin, baseline]) => {
   const p = times.get(plugin);
   return {
@@ -60,7 +60,8 @@ const result = {
 };
 writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
 
-const f = (n) => (n === null || n === undefined ? '–' : n.toFixed(1));
+// NaN: the step failed (see logs/); null/undefined: not measured.
+const f = (n) => (n === null || n === undefined ? '–' : Number.isNaN(n) ? 'failed' : n.toFixed(1));
 const lines = [
   `Measured ${result.date.slice(0, 10)} on ${machine} with \`bash tools/bench/run.sh\`. Seconds of wall time; CPU = user+sys of the command's processes (dockerd's own work is not included).`,
   '',
@@ -75,7 +76,7 @@ if (result.compilerFloor) {
   const c = result.compilerFloor;
   lines.push(
     '',
-    `Compiler floor: the raw compiles alone (every binary, every arch, cold) take ${f(c.cpuSeconds)} CPU seconds (${f(c.wallSeconds)} s wall); the plugin's cold run takes ${f(c.pluginColdCpuSeconds)} CPU seconds, ${c.pluginColdCpuOverFloor.toFixed(2)}x the floor.`,
+    `Compiler floor: the raw compiles alone (every binary, every arch, cold) take ${f(c.cpuSeconds)} CPU seconds (${f(c.wallSeconds)} s wall); the plugin's cold run takes ${f(c.pluginColdCpuSeconds)} CPU seconds, ${c.pluginColdCpuOverFloor === null ? '–' : c.pluginColdCpuOverFloor.toFixed(2)}x the floor.`,
   );
 }
 writeFileSync(join(outDir, 'results.md'), `${lines.join('\n')}\n`);
