@@ -221,10 +221,19 @@ export function listen(server: http.Server, host: string, port: number): Promise
   });
 }
 
-/** Stops accepting, lets running requests finish, then drops idle keep-alive sockets. */
-export function closeServer(server: http.Server): Promise<void> {
+/**
+ * Stops accepting, lets running requests finish, drops idle keep-alive
+ * sockets, and after `graceMs` cuts whatever is still open (a stalled client
+ * must not hold a shutdown for the whole idle timeout).
+ */
+export function closeServer(server: http.Server, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

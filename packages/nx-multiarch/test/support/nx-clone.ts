@@ -1,6 +1,6 @@
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { run } from '../../src/util/exec';
 import { WORKSPACE_ROOT } from './cache-server';
 
@@ -27,11 +27,19 @@ export interface RemoteCache {
   token: string;
 }
 
-/** Copies a template (files only: no dist, no cache) into a new temp folder. */
-export async function cloneWorkspace(template: string, name: string): Promise<Clone> {
+/** What a fresh clone never has: installed packages, build outputs, caches, scratch. */
+export const NOT_IN_A_CLONE = ['node_modules', 'dist', '.nx', 'tmp', 'target', '.git', '.runs'];
+
+/**
+ * Copies a workspace (a generated template, or this repository itself) into
+ * a new temp folder, leaving out what a fresh checkout would not have
+ * (top-level and nested: `packages/x/dist` is left out too).
+ */
+export async function cloneWorkspace(template: string, name: string, exclude: readonly string[] = NOT_IN_A_CLONE): Promise<Clone> {
   const root = await mkdtemp(join(tmpdir(), `nxm-clone-${name}-`));
   const dir = join(root, 'workspace');
-  await cp(template, dir, { recursive: true });
+  const skipped = new Set(exclude);
+  await cp(template, dir, { recursive: true, filter: (source) => !skipped.has(basename(source)) });
   await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return { dir, cacheDir: join(root, 'nx-cache') };
 }
@@ -53,7 +61,9 @@ export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, 
     ...extraEnv,
   });
   const nx = join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
-  const result = await run(process.execPath, [nx, ...args, '--outputStyle=stream'], { cwd: clone.dir, env, timeoutMs: 180_000 });
+  // Streamed output names each task with its cache source ("[remote cache]"); only task-running commands take the flag.
+  const runsTasks = ['run', 'run-many', 'affected'].includes(args[0]) || (args[0] ?? '').includes(':');
+  const result = await run(process.execPath, [nx, ...args, ...(runsTasks ? ['--outputStyle=stream'] : [])], { cwd: clone.dir, env, timeoutMs: 600_000 });
   return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
 }
 
