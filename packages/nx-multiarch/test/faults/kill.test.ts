@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startRegistry, type RegistryServer } from '../support/registry-server';
+import { checkAllLayouts, seededRandom } from './layout-check';
+import { buildPlugin, nx, nxEnv, removeScratchClone, scratchClone, WORKSPACE_ROOT, type ScratchClone } from './scratch-clone';
+
+/**
+ * kill -9 at random moments, then a rerun. A build (`nx run-many -t
+ * docker-arch-build --arch=arm64`, all five images) and a push (`nx run-many
+ * -t manifest-push`) are each killed — Nx and every task process, as a CI
+ * cancel does — 5 times after seeded random delays (FAULT_SEED replays a run).
+ * After every kill no image folder in dist/images is corrupt; the rerun
+ * succeeds and gives the same digests as an uninterrupted build; and while a
+ * push runs, the index tag never names a child the registry does not have.
+ */
+const TRIALS = 5;
+const SEED = Number(process.env.FAULT_SEED ?? 20261127);
+const IMAGES = ['linkerd2-proxy-init', 'linkerd2-controller', 'linkerd2-web', 'linkerd2-debug', 'linkerd2-proxy-image'];
+const NX = join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+const random = seededRandom(SEED);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+let clone: ScratchClone | undefined;
+let registry: RegistryServer | undefined;
+let reference: Record<string, string> = {};
+
+/** Starts an Nx command in its own process group; `kill` sends SIGKILL to the whole group. */
+function startNx(args: string[]): { done: Promise<number | null>; kill: () => void } {
+  const child = spawn(process.execPath, [NX, ...args, '--outputStyle=static'], { cwd: clone!.dir, env: nxEnv(clone!), detached: true, stdio: 'ignore' });
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    done,
+    kill: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already finished.
+      }
+    },
+  };
+}
+
+async function digests(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const project of IMAGES) {
+    const summary = JSON.parse(await readFile(join(clone!.dir, 'dist', 'images', project, 'arm64', 'image.json'), 'utf8')) as { manifestDigest: string };
+    out[project] = summary.manifestDigest;
+  }
+  return out;
+}
+
+const buildArm64 = ['run-many', '-t', 'docker-arch-build', '--arch=arm64'];
+
+beforeAll(async () => {
+  await buildPlugin();
+  clone = await scratchClone('kill');
+  // The reference: an uninterrupted build, then a clean slate (no dist, no Nx cache) for the trials.
+  const first = await nx(clone, buildArm64, {}, 480_000);
+  if (first.code !== 0) throw new Error(`reference build failed:\n${first.output}`);
+  reference = await digests();
+  await rm(join(clone.dir, 'dist'), { recursive: true, force: true });
+  await rm(clone.cacheDir, { recursive: true, force: true });
+  registry = await startRegistry();
+}, 600_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await removeScratchClone(clone);
+});
+
+test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and the rerun gives the reference digests`, async () => {
+  const log: string[] = [];
+  for (let trial = 0; trial < TRIALS; trial++) {
+    // Spread the kills over the build: go and cargo compiles, then the image tasks.
+    const delay = Math.round(500 + random() * 14_000);
+    const run = startNx(buildArm64);
+    const finished = await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]);
+    run.kill();
+    await run.done;
+    const { layouts, problems } = await checkAllLayouts(clone!.dir);
+    log.push(`trial ${trial}: killed after ${delay} ms${finished ? ' (had already finished)' : ''}, ${layouts.length} layouts visible`);
+    expect(problems).toEqual([]);
+  }
+  const rerun = await nx(clone!, buildArm64, {}, 480_000);
+  expect(rerun.code).toBe(0);
+  const { layouts, problems } = await checkAllLayouts(clone!.dir);
+  expect(problems).toEqual([]);
+  expect(layouts).toHaveLength(IMAGES.length);
+  expect(await digests()).toEqual(reference);
+  console.log(`seed ${SEED}\n${log.join('\n')}`);
+}, 900_000);
+
+interface IndexView {
+  manifests: { digest: string }[];
+}
+
+const INDEX_TYPES = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json';
+const MANIFEST_TYPES = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+
+/** Children an index tag names that the registry does not serve (empty when the tag is absent or whole). */
+async function missingChildren(repository: string, tag: string): Promise<string[]> {
+  const index = await fetch(`${registry!.url}/v2/${repository}/manifests/${tag}`, { headers: { Accept: INDEX_TYPES } });
+  if (index.status === 404) return [];
+  if (index.status !== 200) return [`index GET answered ${index.status}`];
+  const body = (await index.json()) as IndexView;
+  const missing: string[] = [];
+  for (const child of body.manifests) {
+    const head = await fetch(`${registry!.url}/v2/${repository}/manifests/${child.digest}`, { method: 'HEAD', headers: { Accept: MANIFEST_TYPES } });
+    if (head.status !== 200) missing.push(`${repository}:${tag} names ${child.digest} (${head.status})`);
+  }
+  return missing;
+}
+
+test(`kill -9 of a push at ${TRIALS} random moments: the index tag never names a missing child, and the rerun completes`, async () => {
+  // Images of all three arches for the push (the arm64 ones exist already).
+  for (const arch of ['amd64', 'arm']) {
+    const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`], {}, 480_000);
+    expect(built.code).toBe(0);
+  }
+  const tag = 'killtest';
+  const log: string[] = [];
+  for (let trial = 0; trial < TRIALS; trial++) {
+    // A new repository prefix per trial: each push starts from an empty registry namespace.
+    const prefix = `kill${trial}`;
+    const push = ['run-many', '-t', 'manifest-push', `--registry=${registry!.host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies'];
+    const delay = Math.round(100 + random() * 2_500);
+    const run = startNx(push);
+    const violations: string[] = [];
+    let polls = 0;
+    let stop = false;
+    const poller = (async () => {
+      while (!stop) {
+        for (const project of IMAGES) violations.push(...(await missingChildren(`${prefix}/${project}`, tag)));
+        polls++;
+        await sleep(20);
+      }
+    })();
+    await Promise.race([run.done, sleep(delay)]);
+    run.kill();
+    await run.done;
+    stop = true;
+    await poller;
+    expect(violations).toEqual([]);
+    // The rerun completes the push; then every index is whole.
+    const rerun = await nx(clone!, push, {}, 300_000);
+    expect(rerun.code).toBe(0);
+    for (const project of IMAGES) {
+      const index = await fetch(`${registry!.url}/v2/${prefix}/${project}/manifests/${tag}`, { headers: { Accept: INDEX_TYPES } });
+      expect(index.status).toBe(200);
+      expect(((await index.json()) as IndexView).manifests).toHaveLength(3);
+      expect(await missingChildren(`${prefix}/${project}`, tag)).toEqual([]);
+    }
+    log.push(`trial ${trial}: killed after ${delay} ms, ${polls} polls of 5 index tags during the push`);
+  }
+  console.log(`seed ${SEED}\n${log.join('\n')}`);
+}, 900_000);
