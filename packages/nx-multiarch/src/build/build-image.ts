@@ -10,7 +10,7 @@ import { nativeBlockers, parseDockerfile } from './dockerfile';
 import type { BuildRequest, ImageSummary } from './engine';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
 import { DEFAULT_TAG } from './native-engine';
-import { gitRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
+import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './scratch-context';
 import { processWord } from './substitute';
 
@@ -41,6 +41,8 @@ export interface BuildImageOptions {
   tags?: string[];
   sourceDateEpoch?: number | string;
   version?: string;
+  /** The org.opencontainers.image.revision label; default NX_MULTIARCH_REVISION. */
+  revision?: string;
   source?: string;
   insecureRegistries?: string[];
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
@@ -131,10 +133,10 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const parsed = parseDockerfile(text, dockerfileLabel);
   const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
 
-  const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env, ws);
+  const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
   const standard = standardLabels({
     source: await sourceUrl(ws, options.source),
-    revision: await gitRevision(ws),
+    revision: resolveRevision(options.revision, env),
     version: await projectVersion(ws, options.projectRoot, options.version),
     sourceDateEpoch,
   });

@@ -1,41 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { execFile } from 'node:child_process';
 import { epochToRfc3339 } from './evaluate-stage';
 import { sourceDateEpoch as sourceDateEpochFromEnv } from './source-date-epoch';
 
 /**
  * Where an image says it comes from: the standard org.opencontainers.image.*
  * labels (source, revision, version, created) and the timestamp written into
- * the config, history and file mtimes. Everything here is derived from the
- * commit and the workspace's files, never from the clock or the checkout path,
- * so two clones of one commit label their images identically.
+ * the config, history and file mtimes. Everything here is derived from
+ * options, the workspace's files and environment variables Nx hashes
+ * (SOURCE_DATE_EPOCH, NX_MULTIARCH_REVISION) — never from the clock, the
+ * checkout path or git's HEAD, which Nx does not hash: an image restored from
+ * the cache must be byte for byte the image a fresh build would give.
  */
 
-/**
- * Output of a git command, or undefined when git is missing or fails (not a
- * repository: the labels it would give are left out). execFile, not
- * util/exec's run: run writes to the child's stdin, which fails with EPIPE
- * when git exits before reading it.
- */
-function git(workspaceRoot: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', args, { cwd: workspaceRoot, timeout: 10_000 }, (error, stdout) => {
-      resolve(error ? undefined : stdout.trim() || undefined);
-    });
-  });
+/** The commit to name in org.opencontainers.image.revision: the option, else NX_MULTIARCH_REVISION. */
+export function resolveRevision(option: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const value = option ?? env.NX_MULTIARCH_REVISION;
+  return value && value.trim() !== '' ? value.trim() : undefined;
 }
 
-export function gitRevision(workspaceRoot: string): Promise<string | undefined> {
-  return git(workspaceRoot, ['rev-parse', 'HEAD']);
-}
-
-/**
- * The build timestamp: the option, else SOURCE_DATE_EPOCH, else the commit
- * time of HEAD, else 0.
- */
-export async function resolveSourceDateEpoch(option: number | string | undefined, env: NodeJS.ProcessEnv, workspaceRoot: string): Promise<number> {
+/** The build timestamp: the option, else SOURCE_DATE_EPOCH, else 0 (1970, as ko does). */
+export async function resolveSourceDateEpoch(option: number | string | undefined, env: NodeJS.ProcessEnv): Promise<number> {
   if (option !== undefined && option !== '') {
     const text = String(option).trim();
     if (!/^\d+$/.test(text)) {
@@ -43,9 +29,7 @@ export async function resolveSourceDateEpoch(option: number | string | undefined
     }
     return Number(text);
   }
-  if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH.trim() !== '') return sourceDateEpochFromEnv(env);
-  const commitTime = await git(workspaceRoot, ['log', '-1', '--format=%ct']);
-  return commitTime && /^\d+$/.test(commitTime) ? Number(commitTime) : 0;
+  return sourceDateEpochFromEnv(env);
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {

@@ -16,6 +16,7 @@ export interface DockerArchBuildOptions {
   tags?: string[];
   sourceDateEpoch?: number | string;
   version?: string;
+  revision?: string;
   source?: string;
   insecureRegistries?: string[];
   blobCacheDir?: string;
