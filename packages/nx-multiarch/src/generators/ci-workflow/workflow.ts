@@ -88,19 +88,18 @@ function buildJob(s: WorkflowSettings): Job {
       AFFECTED_BASE_STEP,
       {
         name: 'Build and test the affected images for ${{ matrix.arch }}',
-        // Cross-compiled, never emulated; each (project, arch) result lands in the remote cache.
-        run: 'npx nx affected -t docker-arch-build arch-integration --arch=${{ matrix.arch }}',
+        // Cross-compiled, never emulated; each (project, arch) result lands in the remote cache
+        // under the per-arch target names that manifest-push depends on.
+        run: 'npx nx affected -t docker-arch-build--${{ matrix.arch }} arch-integration--${{ matrix.arch }}',
       },
     ],
   };
 }
 
 /**
- * Pushes every image as one multi-arch index, from the cache. Nx keys a cache
- * entry by target name, so the images are first restored through the very
- * tasks the matrix ran (`docker-arch-build --arch=<arch>`: cache hits, nothing
- * compiled), then manifest-push runs without its per-arch task dependencies
- * (which are other target names, and would miss the cache and rebuild).
+ * Pushes every image as one multi-arch index, from the cache. manifest-push
+ * depends on the per-arch targets (`docker-arch-build--<arch>`) the matrix
+ * ran, so every one of them is a remote cache hit: nothing is compiled here.
  */
 function publishJob(s: WorkflowSettings): Job {
   return {
@@ -115,11 +114,7 @@ function publishJob(s: WorkflowSettings): Job {
     },
     steps: [
       ...checkoutAndInstall(s.nodeVersion, undefined),
-      {
-        name: 'Restore every arch of every image from the cache',
-        run: `${s.arches.map((arch) => `npx nx run-many -t docker-arch-build --arch=${arch}`).join('\n')}\n`,
-      },
-      { name: 'Push the multi-arch images', run: 'npx nx run-many -t manifest-push --exclude-task-dependencies' },
+      { name: 'Push the multi-arch images (every image restored from the cache)', run: 'npx nx run-many -t manifest-push' },
     ],
   };
 }
