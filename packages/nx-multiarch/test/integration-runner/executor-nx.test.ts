@@ -52,6 +52,15 @@ function nxWith(env: Record<string, string>, ...args: string[]): Promise<RunResu
 
 const nx = (...args: string[]) => nxWith({}, ...args);
 
+const HANGING_TEST = `import { freePort, startImage } from 'nx-multiarch/integration';
+
+it('starts the image, then waits for ever', async () => {
+  const port = await freePort();
+  await startImage({ args: ['--listen', \`127.0.0.1:\${port}\`] });
+  await new Promise(() => undefined);
+});
+`;
+
 const TOOL_TEST = `import { runBinary, startImage, freePort, testContext } from 'nx-multiarch/integration';
 
 describe('a project that ships a binary, not an image', () => {
@@ -87,6 +96,8 @@ beforeAll(async () => {
   await project('noimage', undefined, GOOD_TEST);
   await project('notests');
   await project('tool', {}, TOOL_TEST);
+  await project('hang', { image: true, timeoutMs: 20_000, testTimeoutMs: 600_000 }, HANGING_TEST);
+  await testServerImage(join(ws, 'dist/images/hang/arm64'), 'arm64');
   await mkdir(join(ws, 'dist/cross/tool/arm64'), { recursive: true });
   await copyFile(await buildTestServer('arm64'), join(ws, 'dist/cross/tool/arm64/testserver'));
   await testServerImage(join(ws, 'dist/images/notests/arm64'), 'arm64');
@@ -172,6 +183,18 @@ describe('nx run <project>:arch-integration', () => {
     const result = await nx('run', 'tool:arch-integration', '--arch=arm64');
     expect(output(result)).toContain('arch-integration tool linux/arm64 (qemu): 1 passed, 0 failed');
     expect(result.exitCode).toBe(0);
+  });
+
+  it('stops a hanging test run at timeoutMs, with every process it started', async () => {
+    const started = Date.now();
+    const result = await nx('run', 'hang:arch-integration', '--arch=arm64');
+    expect(result.exitCode).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(output(result)).toContain('The integration tests of hang for arm64 did not finish within 20000 ms and were stopped.');
+    // No emulated server of that run is left: ps lists no qemu process using its work folder.
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.stdout).not.toMatch(/nx-multiarch-it-hang-/);
+    expect(await exists(join(ws, 'dist/test-results/hang'))).toBe(false);
   });
 
   it('takes the runner for one run from NX_MULTIARCH_RUNNER, and refuses one that is not a runner', async () => {
