@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runChecked } from '../../src/util/exec';
+import { run } from '../../src/util/exec';
 import { outputDir } from '../../src/util/workspace-paths';
 import { cleanUpTemp, sha256File, tempDir, WORKSPACE_ROOT } from './helpers';
 
@@ -20,9 +20,8 @@ const CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJEC
 
 let env: NodeJS.ProcessEnv;
 
-beforeAll(async () => {
-  // Nx loads the compiled executors (dist/), so build the plugin first.
-  await runChecked('npm', ['run', 'build:plugin'], { cwd: WORKSPACE_ROOT, what: 'npm run build:plugin' });
+beforeAll(() => {
+  // Nx loads this local plugin from its TypeScript sources (@swc-node/register), so no build step is needed.
   env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: tempDir('nx-cache'), NX_TUI: 'false', NX_NO_CLOUD: 'true' };
   // A remote cache would answer for the local one and hide what this test checks.
   delete env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER;
