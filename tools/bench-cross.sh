@@ -43,7 +43,7 @@ export NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$WORK/n
 unset NX_SELF_HOSTED_REMOTE_CACHE_SERVER NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
 
 cd "$REPO_ROOT"
-log "building the plugin (Nx and the runner load dist/)"
+log "building the plugin (the executor runner below loads dist/)"
 npm run --silent build:plugin
 
 # Runs one executor as Nx would, minus Nx: its compiled default export with
