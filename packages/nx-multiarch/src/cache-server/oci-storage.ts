@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { MultiarchError } from '../errors';
 import { sha256Digest } from '../oci/digest';
 import { MediaTypes, type Digest } from '../oci/types';
 import { RegistryClient } from '../registry/client';
-import { RegistryError } from '../registry/errors';
+import { BlobDigestMismatchError, RegistryError } from '../registry/errors';
 import type { CacheKey } from './cache-key';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, entryManifest, readEntryManifest, refusedManifest, type EntryManifestReading } from './oci-entry';
 import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
-import { sha256OfHandle } from './verify-file';
 
 /**
  * The registry operations the OCI backend needs; RegistryClient provides
@@ -26,19 +24,12 @@ export interface EntryRegistry {
   /** Uploads a blob, from a file streamed or from bytes. */
   pushBlob(repository: string, source: Buffer | { path: string }, digest: Digest, size: number): Promise<void>;
   /**
-   * Writes the blob's bytes into `destination` as the registry serves them.
-   * Throws BlobDigestMismatch when they do not hash to `digest`.
+   * Streams the blob into a new file at `destination`, checked on the way
+   * against `digest` and `size`. Throws BlobDigestMismatchError when the
+   * bytes do not match (and leaves no file, on that or any error).
    */
-  downloadBlob(repository: string, digest: Digest, destination: string): Promise<void>;
+  downloadBlob(repository: string, digest: Digest, destination: string, size: number): Promise<void>;
   close(): void;
-}
-
-/** The registry served bytes that do not match the digest they were asked for by. */
-export class BlobDigestMismatch extends Error {
-  constructor(readonly digest: Digest) {
-    super(`the registry served bytes that do not hash to ${digest}`);
-    this.name = 'BlobDigestMismatch';
-  }
 }
 
 export interface OciStorageOptions {
@@ -98,32 +89,24 @@ export class OciStorage implements CacheStorage {
     if (reading.kind === 'invalid') throw await this.refuse(key, manifest, reading.reason);
     const blob = reading.blob;
 
-    // Staged on disk, checked, then streamed: never the whole entry in memory.
+    // Streamed to disk and checked on the way (digest and size), then streamed out:
+    // never the whole entry in memory. The staging folder is the server's own
+    // (mkdtemp: mode 0700), so the checked file is the one served.
     const staged = join(this.downloadDir, `entry-${randomBytes(12).toString('hex')}`);
     try {
-      await this.registry.downloadBlob(this.repository, blob.digest, staged);
+      await this.registry.downloadBlob(this.repository, blob.digest, staged, blob.size);
     } catch (error) {
       await rm(staged, { force: true });
-      if (error instanceof BlobDigestMismatch) throw await this.refuse(key, manifest, `its blob does not hash to ${blob.digest}`);
+      if (error instanceof BlobDigestMismatchError) {
+        const detail = error.actual !== undefined && error.actual !== blob.digest ? `its blob hashes to ${error.actual}, the manifest says ${blob.digest}` : `its blob has ${error.receivedBytes}${error.actual === undefined ? ' or more' : ''} bytes, the manifest says ${blob.size}`;
+        throw await this.refuse(key, manifest, detail);
+      }
       if (error instanceof RegistryError && error.status === 404) throw await this.refuse(key, manifest, `its blob ${blob.digest} is missing`);
       throw error;
     }
     const handle = await open(staged, 'r');
     // Unlinked at once: the open handle keeps the bytes until the stream closes.
     await rm(staged, { force: true });
-    let mismatch: string | undefined;
-    try {
-      const actual = await sha256OfHandle(handle);
-      if (actual.size !== blob.size) mismatch = `its blob has ${actual.size} bytes, the manifest says ${blob.size}`;
-      else if (actual.digest !== blob.digest) mismatch = `its blob hashes to ${actual.digest}, the manifest says ${blob.digest}`;
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    if (mismatch) {
-      await handle.close();
-      throw await this.refuse(key, manifest, mismatch);
-    }
     return {
       size: blob.size,
       digest: blob.digest,
@@ -209,24 +192,9 @@ export function registryEntryStore(options: Pick<OciStorageOptions, 'registry' |
     async pushBlob(repository, source, digest, size) {
       await client.pushBlob(repository, source, digest, { size });
     },
-    async downloadBlob(repository, digest, destination) {
-      // RegistryClient.getBlob reads the whole blob into memory and checks it;
-      // until the client can stream a blob into a file, this is the one place
-      // an entry passes through memory.
-      let bytes: Buffer;
-      try {
-        bytes = await client.getBlob(repository, digest);
-      } catch (error) {
-        if (isDigestMismatch(error)) throw new BlobDigestMismatch(digest);
-        throw error;
-      }
-      await writeFile(destination, bytes, { flag: 'wx' });
+    async downloadBlob(repository, digest, destination, size) {
+      await client.downloadBlob(repository, digest, destination, { size });
     },
     close: () => client.close(),
   };
-}
-
-/** getBlob's own check fails with a plain MultiarchError saying the content does not match. */
-function isDigestMismatch(error: unknown): boolean {
-  return error instanceof MultiarchError && !(error instanceof RegistryError) && /does not match its digest/.test(error.message);
 }

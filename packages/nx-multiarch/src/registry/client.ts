@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { MultiarchError } from '../errors';
 import { isDigest, sha256Digest, verifyDigest } from '../oci/digest';
 import { Digest, MANIFEST_MEDIA_TYPES } from '../oci/types';
@@ -6,6 +7,7 @@ import { Authenticator } from './auth';
 import { ExplicitAuth, resolveCredentials } from './credentials';
 import { ENV_CA_FILE, Endpoint, resolveEndpoint } from './endpoint';
 import {
+  BlobDigestMismatchError,
   RegistryError,
   TransientRegistryError,
   describeDistributionErrors,
@@ -14,7 +16,7 @@ import {
 } from './errors';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, isRetryableError, isRetryableStatus, nextDelay, sleep } from './retry';
 import { RetryListener, headerValue, sendWithRetry } from './send';
-import { HttpRequest, HttpResponse, RequestBody, Transport, TransportStats } from './transport';
+import { DownloadResponse, DownloadTarget, HttpRequest, HttpResponse, RequestBody, Transport, TransportStats } from './transport';
 
 /**
  * A client for the OCI Distribution API (v2), enough to pull and push
@@ -70,6 +72,14 @@ export interface PushBlobOptions {
    */
   mountFrom?: string | readonly string[];
   /** Known size (saves a stat). */
+  size?: number;
+}
+
+export interface DownloadBlobOptions {
+  /**
+   * The size the blob's descriptor gives: the download stops as soon as more
+   * bytes come, and any other count is refused like a digest mismatch.
+   */
   size?: number;
 }
 
@@ -215,8 +225,45 @@ export class RegistryClient {
     return this.guard(async () => {
       const res = await this.get(this.url(`/v2/${repository}/blobs/${digest}`), this.scopes(repository));
       if (res.status !== 200) throw this.failure(res, `fetching blob ${digest} from ${repository}`);
-      verifyDigest(res.body, digest, `Blob ${digest} from ${this.endpoint.host}/${repository}`);
+      const actual = sha256Digest(res.body);
+      if (actual !== digest) throw new BlobDigestMismatchError(`Blob ${digest} from ${this.endpoint.host}/${repository}`, digest, actual, res.body.length);
       return res.body;
+    });
+  }
+
+  /**
+   * Streams a blob into a new file at `destinationPath`, hashing it on the
+   * way, so a blob of any size never sits in memory. Follows redirects
+   * (registries send blob reads to object storage; credentials go only to
+   * the registry itself), answers auth challenges, and retries 408/429/5xx
+   * and dropped connections from the start within the retry policy. Throws
+   * BlobDigestMismatchError (code DIGEST_INVALID) when the bytes do not hash
+   * to `digest`. On any error no file is left at the path; a path that
+   * already exists is refused and left alone.
+   */
+  async downloadBlob(repository: string, digest: Digest, destinationPath: string, options: DownloadBlobOptions = {}): Promise<{ size: number }> {
+    return this.guard(async () => {
+      if (!isDigest(digest)) {
+        throw new MultiarchError(`Cannot download blob "${digest}": not a sha256 digest.`, 'Give a digest of the form sha256:<64 hex digits>.');
+      }
+      try {
+        // Created here, empty, so the path is ours before a byte is fetched: an existing file is never overwritten.
+        await writeFile(destinationPath, '', { flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new MultiarchError(
+            `Cannot download blob ${digest} to ${destinationPath}: the file already exists.`,
+            'downloadBlob writes a new file: remove the old one first or choose another path.',
+          );
+        }
+        throw error;
+      }
+      try {
+        return await this.downloadWithRetries(repository, digest, destinationPath, options);
+      } catch (error) {
+        await rm(destinationPath, { force: true });
+        throw error;
+      }
     });
   }
 
@@ -267,6 +314,66 @@ export class RegistryClient {
       }
       return tags;
     });
+  }
+
+  // --- downloads -----------------------------------------------------------
+
+  /** Whole attempts: a download cut short starts over (into the same file, truncated). */
+  private async downloadWithRetries(repository: string, digest: Digest, path: string, options: DownloadBlobOptions): Promise<{ size: number }> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.downloadOnce(repository, digest, path, options);
+      } catch (error) {
+        if (!(error instanceof TransientRegistryError) && !isRetryableError(error)) throw error;
+        const delay = nextDelay(this.retry, attempt, Date.now() - started, undefined);
+        if (delay === undefined) throw this.transientGiveUp(error, `downloading blob ${digest} from ${repository}`, attempt);
+        this.log(`retrying download of ${digest.slice(0, 19)} from ${repository} after ${describeError(error)} (attempt ${attempt + 1})`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async downloadOnce(repository: string, digest: Digest, path: string, options: DownloadBlobOptions): Promise<{ size: number }> {
+    const what = `Blob ${digest} from ${this.endpoint.host}/${repository}`;
+    const hash = createHash('sha256');
+    let received = 0;
+    const target: DownloadTarget = {
+      path,
+      streamStatus: (status) => status === 200,
+      onChunk: (chunk) => {
+        received += chunk.length;
+        // Stop a registry that sends more than the descriptor says, before it fills the disk.
+        if (options.size !== undefined && received > options.size) throw new BlobDigestMismatchError(what, digest, undefined, received, options.size);
+        hash.update(chunk);
+      },
+    };
+    const scopes = this.scopes(repository);
+    const exchange = (request: HttpRequest) => this.exchangeDownload(request, target);
+    let current = this.url(`/v2/${repository}/blobs/${digest}`);
+    let res = await this.authorized({ method: 'GET', url: current }, scopes, exchange);
+    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(res.status); hop++) {
+      const location = headerValue(res.headers.location);
+      if (!location) break;
+      current = new URL(location, current);
+      // Credentials stay with the registry: a redirect elsewhere is followed without them.
+      res = current.origin === this.endpoint.origin ? await this.authorized({ method: 'GET', url: current }, scopes, exchange) : await exchange({ method: 'GET', url: current });
+    }
+    if (res.status !== 200 || !res.streamed) throw this.failure(res, `fetching blob ${digest} from ${repository}`);
+    const actual: Digest = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest || (options.size !== undefined && received !== options.size)) {
+      throw new BlobDigestMismatchError(what, digest, actual, received, options.size);
+    }
+    return { size: received };
+  }
+
+  private async exchangeDownload(request: HttpRequest, target: DownloadTarget): Promise<DownloadResponse> {
+    try {
+      return await this.transport.download(request, target);
+    } catch (error) {
+      if (error instanceof MultiarchError || isRetryableError(error)) throw error;
+      throw this.connectionFailure(error as NodeJS.ErrnoException);
+    }
   }
 
   // --- uploads -------------------------------------------------------------
@@ -378,7 +485,7 @@ export class RegistryClient {
   private async get(url: URL, scopes: string[], headers: Record<string, string> = {}): Promise<HttpResponse> {
     let res = await this.request({ method: 'GET', url, headers }, scopes);
     let current = url;
-    for (let hop = 0; hop < MAX_REDIRECTS && [301, 302, 303, 307, 308].includes(res.status); hop++) {
+    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(res.status); hop++) {
       const location = headerValue(res.headers.location);
       if (!location) break;
       current = new URL(location, current);
@@ -397,13 +504,18 @@ export class RegistryClient {
    * and the request sent once more. `retry` is false for requests that must
    * not be repeated blindly (the bytes of an upload).
    */
-  private async request(request: HttpRequest, scopes: string[], retry = true): Promise<HttpResponse> {
+  private request(request: HttpRequest, scopes: string[], retry = true): Promise<HttpResponse> {
+    return this.authorized(request, scopes, (authorizedRequest) => this.send(authorizedRequest, retry));
+  }
+
+  /** Sends through `exchange` with the Authorization the registry wants, answering one 401 challenge. */
+  private async authorized<R extends HttpResponse>(request: HttpRequest, scopes: string[], exchange: (request: HttpRequest) => Promise<R>): Promise<R> {
     let reauthenticated = false;
     for (;;) {
       const headers: Record<string, string> = { ...(request.headers ?? {}) };
       const authorization = await this.auth.authorization(scopes);
       if (authorization) headers.Authorization = authorization;
-      const res = await this.send({ ...request, headers }, retry);
+      const res = await exchange({ ...request, headers });
       if (res.status !== 401) return res;
       if (reauthenticated) throw this.auth.rejected(scopes, describeDistributionErrors(parseDistributionErrors(res.body)));
       reauthenticated = true;
@@ -496,6 +608,10 @@ export class RegistryClient {
       throw error;
     }
   }
+}
+
+function isRedirect(status: number): boolean {
+  return [301, 302, 303, 307, 308].includes(status);
 }
 
 function bodyOf(source: BlobSource, offset: number, length: number): RequestBody {

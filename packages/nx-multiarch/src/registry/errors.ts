@@ -1,4 +1,5 @@
 import { MultiarchError } from '../errors';
+import type { Digest } from '../oci/types';
 
 /** One entry of the Distribution API's error body `{"errors":[...]}`. */
 export interface DistributionError {
@@ -17,6 +18,36 @@ export class RegistryError extends MultiarchError {
   ) {
     super(message, hint);
     this.name = 'RegistryError';
+  }
+}
+
+/**
+ * A registry served bytes that do not match the digest (or size) they were
+ * asked for by: the blob is corrupted in its storage or was altered on the
+ * way. Typed so callers can refuse the content without reading message text;
+ * `code` is the Distribution API's own name for this error.
+ */
+export class BlobDigestMismatchError extends RegistryError {
+  readonly code = 'DIGEST_INVALID';
+
+  constructor(
+    what: string,
+    readonly expected: Digest,
+    /** What the bytes hash to; undefined when the download stopped because it outgrew the expected size. */
+    readonly actual: Digest | undefined,
+    /** Bytes received (up to where the download stopped). */
+    readonly receivedBytes: number,
+    expectedSize?: number,
+  ) {
+    super(
+      actual !== undefined && actual !== expected
+        ? `${what}: content does not match its digest (expected ${expected}, got ${actual}).`
+        : `${what}: content does not match its descriptor (expected ${expectedSize ?? '?'} bytes, got ${receivedBytes}${actual === undefined ? ' and more' : ''}).`,
+      200,
+      ['DIGEST_INVALID'],
+      'The blob is corrupted in the registry or was altered on the way; delete it from the registry (or push it again from a good copy) and fetch it again.',
+    );
+    this.name = 'BlobDigestMismatchError';
   }
 }
 

@@ -1,7 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * One HTTP exchange over node:http(s). Chosen over the global fetch of Node 20
@@ -33,6 +35,26 @@ export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+}
+
+/**
+ * Where `download` puts a response body it is told to keep: into a file,
+ * chunk by chunk, never whole in memory.
+ */
+export interface DownloadTarget {
+  /** The file the body is written to; created or truncated (the caller owns it). */
+  path: string;
+  /** Whether the body of an answer with this status goes to the file; other bodies (errors, redirects) are small and read into memory. */
+  streamStatus: (status: number) => boolean;
+  /** Sees each chunk before it is written, in order (to hash while streaming); a throw aborts the download with that error. */
+  onChunk?: (chunk: Buffer) => void;
+}
+
+export interface DownloadResponse extends HttpResponse {
+  /** True when the body went to the file (then `body` is empty). */
+  streamed: boolean;
+  /** Body bytes written to the file. */
+  written: number;
 }
 
 export interface TlsSettings {
@@ -88,6 +110,55 @@ export class Transport {
   }
 
   send(request: HttpRequest): Promise<HttpResponse> {
+    return this.exchange(request, (res) => this.collect(res));
+  }
+
+  /**
+   * Like `send`, but a body the target wants (by status) is streamed into
+   * the target's file with backpressure, so a blob of any size costs a few
+   * chunks of memory. Resolves once the file is written and closed; rejects
+   * with ECONNRESET when the body ends early (a retryable error).
+   */
+  async download(request: HttpRequest, target: DownloadTarget): Promise<DownloadResponse> {
+    return this.exchange(request, async (res) => {
+      const status = res.statusCode ?? 0;
+      if (!target.streamStatus(status)) return { ...(await this.collect(res)), streamed: false, written: 0 };
+      let written = 0;
+      let chunkRefused = false;
+      const meter = new Transform({
+        transform: (chunk: Buffer, _encoding, done) => {
+          this.stats.bytesReceived += chunk.length;
+          try {
+            target.onChunk?.(chunk);
+          } catch (error) {
+            chunkRefused = true;
+            done(error as Error);
+            return;
+          }
+          written += chunk.length;
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(res, meter, createWriteStream(target.path, { flags: 'w' }));
+      } catch (error) {
+        // A refusal from onChunk and a failing disk stay as they are; a body cut short is a dropped connection.
+        if (!res.complete && !chunkRefused) throw connectionError('ECONNRESET', `response ended early (${(error as Error).message})`);
+        throw error;
+      }
+      if (!res.complete) throw connectionError('ECONNRESET', 'response ended early');
+      return { status, headers: res.headers, body: Buffer.alloc(0), streamed: true, written };
+    });
+  }
+
+  /**
+   * Sends the request and hands the response to `read`. Until a response
+   * arrives, errors of the request reject; from then on `read` alone
+   * settles, since a broken connection shows on the response stream too
+   * (and a download must not be declared failed while its file is still
+   * being written).
+   */
+  private exchange<T>(request: HttpRequest, read: (res: IncomingMessage) => Promise<T>): Promise<T> {
     const { url } = request;
     const isHttps = url.protocol === 'https:';
     const module = isHttps ? https : http;
@@ -97,8 +168,9 @@ export class Transport {
       headers['Content-Length'] = String(length);
     }
     this.stats.requests += 1;
-    return new Promise<HttpResponse>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let responded = false;
       const fail = (error: Error) => {
         if (settled) return;
         settled = true;
@@ -113,27 +185,42 @@ export class Transport {
           timeout: this.timeoutMs,
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => {
-            this.stats.bytesReceived += chunk.length;
-            chunks.push(chunk);
-          });
-          res.on('error', fail);
-          res.on('aborted', () => fail(connectionError('ECONNRESET', 'response aborted')));
-          res.on('end', () => {
+          responded = true;
+          read(res).then((value) => {
             if (settled) return;
-            if (!res.complete) {
-              fail(connectionError('ECONNRESET', 'response ended early'));
-              return;
-            }
             settled = true;
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          });
+            resolve(value);
+          }, fail);
         },
       );
       req.on('timeout', () => req.destroy(connectionError('ETIMEDOUT', `no data for ${this.timeoutMs} ms`)));
-      req.on('error', fail);
+      req.on('error', (error) => {
+        if (!responded) fail(error);
+      });
       this.writeBody(req, request.body, fail);
+    });
+  }
+
+  /** The whole body in memory: for manifests, tokens and error texts. */
+  private collect(res: IncomingMessage): Promise<HttpResponse> {
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        this.stats.bytesReceived += chunk.length;
+        chunks.push(chunk);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        if (!res.complete) {
+          reject(connectionError('ECONNRESET', 'response ended early'));
+          return;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      // A connection dropped mid-body closes the response without 'end' (settling twice is harmless).
+      res.on('close', () => {
+        if (!res.complete) reject(connectionError('ECONNRESET', 'response aborted'));
+      });
     });
   }
 
