@@ -80,8 +80,8 @@ measure() {
   printf '%s\t%s\t%s\n' "$name" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" >>"$times"
 }
 
-clone() { # DIR
-  git clone --quiet --no-hardlinks "$REPO_ROOT" "$1"
+clone() { # DIR [SOURCE]
+  git clone --quiet --no-hardlinks "${2:-$REPO_ROOT}" "$1"
   ln -s "$REPO_ROOT/node_modules" "$1/node_modules"
 }
 
@@ -147,7 +147,8 @@ if selected repush; then
   measure baseline-repush baseline --phase push
 fi
 if selected fresh; then
-  clone "$B"
+  # From clone A, so B holds the very commit A's cold run cached (this checkout may have moved on since).
+  clone "$B" "$A"
   measure plugin-fresh plugin_push "$B" b
   save_run b fresh
 fi
@@ -161,3 +162,6 @@ node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
   "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
 log "wrote $out/results.md and $out/results.json"
 cat "$out/results.md"
+for run in cold fresh; do
+  [ -f "$work/run-$run.json" ] && log "$run: $(jq -r '[.tasks[].cacheStatus] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$work/run-$run.json")"
+done
