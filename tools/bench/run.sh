@@ -163,5 +163,6 @@ node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
 log "wrote $out/results.md and $out/results.json"
 cat "$out/results.md"
 for run in cold fresh; do
-  [ -f "$work/run-$run.json" ] && log "$run: $(jq -r '[.tasks[].cacheStatus] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$work/run-$run.json")"
+  [ -f "$work/run-$run.json" ] || continue
+  log "$run: $(jq -r '[.tasks[].cacheStatus] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$work/run-$run.json")"
 done
