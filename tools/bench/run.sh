@@ -18,7 +18,8 @@
 # compile phase of the cold run).
 #
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
-# plugin's build report of the cold run). DIR defaults to tmp/bench. Everything
+# plugin's build report of clone A at the end, with the timings of the runs
+# that built each image). DIR defaults to tmp/bench. Everything
 # runs in a temp folder (git clones of this checkout; the checkout's sources are
 # never touched) with its own registry, dockerd and cache server, all stopped at
 # the end. Nx: NX_DAEMON=false, its own NX_CACHE_DIRECTORY.
@@ -140,6 +141,7 @@ if selected controller; then
   sed -i 's#^const name = "linkerd2-controller"$#const name = "linkerd2-controller-bench"#' "$A/packages/linkerd2/controller/main.go"
   grep -q 'linkerd2-controller-bench' "$A/packages/linkerd2/controller/main.go" || die "the controller edit did not apply" "update the sed in tools/bench/run.sh to a line of controller/main.go"
   measure plugin-controller plugin_push "$A" a
+  save_run a controller
   measure baseline-controller baseline --phase all
 fi
 if selected repush; then
@@ -153,8 +155,10 @@ if selected fresh; then
   save_run b fresh
 fi
 
-log "the plugin's build report of the cold run"
-node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" report --workspace "$A" --run "$work/run-cold.json" --out "$out/report" >>"$out/logs/report.log" 2>&1 ||
+log "the plugin's build report of clone A (images as they end; timings of the runs that built them)"
+runs=()
+for run in cold proxy controller; do [ -f "$work/run-$run.json" ] && runs+=(--run "$work/run-$run.json"); done
+node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" report --workspace "$A" "${runs[@]}" --out "$out/report" >>"$out/logs/report.log" 2>&1 ||
   log "report failed: see $out/logs/report.log"
 cp "$work"/run-*.json "$out/logs/" 2>/dev/null || true
 
