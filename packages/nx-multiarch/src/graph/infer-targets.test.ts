@@ -91,3 +91,15 @@ describe('per-arch variants of a declared target', () => {
     expect(variant.options).toEqual({ dockerfile: 'Dockerfile.bundle', arch: 'arm' });
   });
 });
+
+describe('arch-integration', () => {
+  it('is inferred for a binary-only project with integration tests, depending on its binaries and its dependencies\' images', () => {
+    const targets = inferTargets(facts({ goMain: true, goModuleRoot: 'packages/app', integrationTests: true }), options);
+    expect(targets['arch-integration--arm'].dependsOn).toEqual([
+      { target: 'go-cross--arm' },
+      { dependencies: true, target: 'docker-arch-build--arm' },
+    ]);
+    expect(targets['arch-integration'].outputs).toEqual(['{workspaceRoot}/dist/test-results/{projectName}/{options.arch}']);
+    expect(targets['docker-arch-build']).toBeUndefined();
+  });
+});

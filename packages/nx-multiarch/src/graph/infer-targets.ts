@@ -244,7 +244,18 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
     };
   }
 
-  if (hasImage && has(n['arch-integration'], facts.integrationTests)) {
+  if (has(n['arch-integration'], facts.integrationTests)) {
+    // What the tests run: the project's own image and binaries, and the images of
+    // the projects it depends on (the cli's tests talk to the controller image).
+    const testDeps = (suffix: (t: string) => string, params: boolean): TargetDependencyConfig[] => {
+      const p = params ? ({ params: 'forward' } as const) : {};
+      const deps: TargetDependencyConfig[] = [];
+      if (hasImage) deps.push({ target: suffix(n['docker-arch-build']), ...p });
+      if (hasGo) deps.push({ target: suffix(n['go-cross']), ...p });
+      if (hasCargo) deps.push({ target: suffix(n['cargo-cross']), ...p });
+      deps.push({ dependencies: true, target: suffix(n['docker-arch-build']), ...p });
+      return deps;
+    };
     Object.assign(
       targets,
       withArchVariants(
@@ -252,17 +263,21 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('arch-integration'),
           cache: true,
-          dependsOn: [{ target: n['docker-arch-build'], params: 'forward' }, { dependencies: true, target: n['go-cross'], params: 'forward' }],
-          inputs: ['default', { dependentTasksOutputFiles: '**/*', transitive: true }, ...extra],
+          dependsOn: testDeps((t) => t, true),
+          inputs: [
+            '{projectRoot}/integration/**/*',
+            { dependentTasksOutputFiles: '**/*', transitive: false },
+            { env: 'NX_MULTIARCH_RUNNER' },
+            { env: 'NX_MULTIARCH_DOCKER_HOST' },
+            { env: 'NX_MULTIARCH_EMULATE_HOST' },
+            ...extra,
+          ],
           outputs: outputsFor('test-results'),
-          metadata: { description: 'Test the image of one arch' },
+          metadata: { description: 'Run the integration tests against the image (or binaries) of one arch' },
         },
         declared[n['arch-integration']],
         options,
-        (arch) => [
-          archVariantName(n['docker-arch-build'], arch),
-          { dependencies: true, target: archVariantName(n['go-cross'], arch) },
-        ],
+        (arch) => testDeps((t) => archVariantName(t, arch), false),
       ),
     );
   }
