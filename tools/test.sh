@@ -3,7 +3,7 @@
 #   - a loopback registry on a free port  -> NX_MULTIARCH_TEST_REGISTRY=127.0.0.1:<port>
 #   - a private dockerd                   -> DOCKER_HOST=unix://…/docker.sock
 #   - qemu-user binfmt registrations (machine-wide, left in place)
-# then `nx run-many -t test`, and ends with one totals line over all runners
+# then `nx run-many -t test e2e arch-integration--<arch>`, and ends with one totals line over all runners
 # ("tests: N passed, N failed"). Services it started are stopped on exit, also
 # on failure or Ctrl-C; a dockerd that was already running is reused and left.
 #
@@ -19,9 +19,11 @@ SERVICES="$REPO_ROOT/tools/services.sh"
 LOG_DIR="$REPO_ROOT/tmp/test"
 RUN_LOG="$LOG_DIR/nx-test.log"
 
-# The test command; later targets (e2e) go here.
+# The test command: every project's unit and integration tests, the plugin's
+# e2e (published to a loopback verdaccio, used in a fresh workspace), and the
+# integration tests of every image on every arch (under qemu).
 run_tests() {
-  NX_DAEMON=false npx nx run-many -t test --outputStyle=stream
+  NX_DAEMON=false npx nx run-many -t test e2e arch-integration--amd64 arch-integration--arm64 arch-integration--arm --outputStyle=stream
 }
 
 registry_port=""
