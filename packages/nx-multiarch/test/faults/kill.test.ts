@@ -89,7 +89,8 @@ test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and
     // Each trial builds the five images from a clean slate (no dist/images, no Nx cache) and is
     // killed somewhere in that build, while layouts are being written and renamed into place.
     await cleanImages();
-    const delay = Math.round((0.1 + 0.9 * random()) * imagesMs);
+    // 30% to 130% of the uninterrupted time: Nx starts up first, and a loaded machine runs slower.
+    const delay = Math.round((0.3 + random()) * imagesMs);
     const run = startNx(imagesOnlyArm64);
     const finished = await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]);
     run.kill();
