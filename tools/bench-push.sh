@@ -81,7 +81,7 @@ cleanup() {
   trap - EXIT INT TERM
   # Registries the measuring program left running (it stops its own; this covers a crash).
   for dir in "$NX_MULTIARCH_STATE_DIR"/registry-*; do
-    [ -d "$dir" ] && bash "$REPO_ROOT/tools/services.sh" stop registry "${dir##*-}" >/dev/null 2>&1 || true
+    if [ -d "$dir" ]; then bash "$REPO_ROOT/tools/services.sh" stop registry "${dir##*-}" >/dev/null 2>&1 || true; fi
   done
   [ "$dockerd_started" = 0 ] || bash "$REPO_ROOT/tools/services.sh" stop dockerd >/dev/null 2>&1 || true
   rm -rf "$work"
