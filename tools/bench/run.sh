@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --only=*) only=${1#--only=} ;;
     --out) out=${2:?--out needs a folder}; shift ;;
     --out=*) out=${1#--out=} ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR]" ;;
   esac
   shift
