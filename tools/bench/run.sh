@@ -58,7 +58,7 @@ times="$work/times.tsv"
 reg_port=$(free_port)
 cache_pid=''
 cleanup() {
-  [ -n "$cache_pid" ] && kill "$cache_pid" 2>/dev/null || true
+  if [ -n "$cache_pid" ]; then kill "$cache_pid" 2>/dev/null || true; fi
   bash "$REPO_ROOT/tools/services.sh" stop dockerd >/dev/null 2>&1 || true
   bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
   rm -rf "$work"
