@@ -30,7 +30,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-X
+if [ -z "$workspace" ] || [ -z "$registry" ] || [ -z "$work" ]; then
+  die "--workspace, --registry and --work are required" "e.g. --workspace . --registry 127.0.0.1:5000/baseline --work /tmp/baseline"
+fi
 case "$phase" in compile|images|push|all) ;; *) die "unknown phase $phase" "use compile, images, push or all" ;; esac
 IFS=, read -r -a ARCH_LIST <<<"$arches"
 workspace=$(cd "$workspace" && pwd)
