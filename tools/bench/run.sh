@@ -170,3 +170,6 @@ for run in cold fresh; do
   [ -f "$work/run-$run.json" ] || continue
   log "$run: $(jq -r '[.tasks[].cacheStatus] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$work/run-$run.json")"
 done
+if grep -q $'\tfailed' "$times"; then
+  die "some steps failed: $(grep $'\tfailed' "$times" | cut -f1 | tr '\n' ' ')" "see their logs in $out/logs/"
+fi
