@@ -124,6 +124,7 @@ describe('remote runner', () => {
   it('leaves no test images behind in the engine', async () => {
     await stopAll();
     const images = await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { env: daemon.env });
-    expect(images.stdout).not.toMatch(/nx-multiarch-test\//);
+    // Only the runner's own images (nx-multiarch-test/<arch>:<digest>): other suites share this engine.
+    expect(images.stdout).not.toMatch(/nx-multiarch-test\/(amd64|arm64|arm|ppc64le|s390x|riscv64):/);
   });
 });

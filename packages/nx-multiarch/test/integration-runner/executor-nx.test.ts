@@ -6,7 +6,7 @@ import { buildTestServer, exists, testServerImage } from './lib/test-images';
 
 /**
  * The executor through real Nx, in a small workspace made here: the real
- * nx.json target default for arch-integration, projects whose arch tests
+ * plugin's inferred arch-integration target, projects whose arch tests
  * import `nx-multiarch/integration`, and images written into dist/images as
  * docker-arch-build would. Checks what a user checks: exit codes, the JUnit
  * file, the cache, and the messages of bad input.
@@ -81,10 +81,10 @@ beforeAll(async () => {
   // The workspace loads the plugin's compiled executor, as any consumer would.
   await runChecked('npx', ['tsc', '-b', 'packages/nx-multiarch/tsconfig.lib.json'], { cwd: REPO, what: 'building the plugin' });
   ws = await mkdtemp(join(tmpdir(), 'arch-integration-ws-'));
-  const realNx = JSON.parse(await readFile(join(REPO, 'nx.json'), 'utf8')) as { targetDefaults: Record<string, unknown> };
+  // The plugin infers arch-integration (and its per-arch variants) for projects with an integration/ folder.
   await writeFile(
     join(ws, 'nx.json'),
-    JSON.stringify({ cacheDirectory: '.nx/cache', targetDefaults: { 'arch-integration': realNx.targetDefaults['arch-integration'] } }, null, 2),
+    JSON.stringify({ cacheDirectory: '.nx/cache', plugins: [{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'] } }] }, null, 2),
   );
   await writeFile(join(ws, 'package.json'), JSON.stringify({ name: 'arch-integration-ws', private: true }));
   await symlink(join(REPO, 'node_modules'), join(ws, 'node_modules'));
