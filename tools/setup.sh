@@ -26,6 +26,7 @@ APT_PACKAGES=(
   qemu-user-static
   docker.io docker-registry skopeo umoci
   hyperfine
+  chromium iptables
 )
 
 # Debian architecture -> the Rust triple its libstd-rust-dev must provide
