@@ -19,11 +19,20 @@ export interface ArchiveEntry {
   content?: Buffer;
   /** Target of a symlink. */
   linkTarget?: string;
+  /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface TarOptions {
   /** Seconds since the epoch written as every entry's mtime (SOURCE_DATE_EPOCH). */
   mtime: number;
+  /**
+   * Write the parent folders of every entry (0755, root); default true. An
+   * image layer over a base leaves them out, so the base's folders keep their
+   * modes and owners.
+   */
+  includeParents?: boolean;
 }
 
 /** Normalises an archive path and refuses ones that climb out of the root. */
@@ -35,14 +44,14 @@ export function normalizeEntryPath(path: string): string {
   return normalized;
 }
 
-/** Adds the parent folders every entry needs and sorts by path, byte order. */
-export function completeAndSort(entries: readonly ArchiveEntry[]): ArchiveEntry[] {
+/** Sorts by path, byte order, after adding the parent folders every entry needs (unless told not to). */
+export function completeAndSort(entries: readonly ArchiveEntry[], includeParents = true): ArchiveEntry[] {
   const byPath = new Map<string, ArchiveEntry>();
   for (const entry of entries) {
     const path = normalizeEntryPath(entry.path);
     byPath.set(path, { ...entry, path });
   }
-  for (const path of [...byPath.keys()]) {
+  for (const path of includeParents ? [...byPath.keys()] : []) {
     let parent = posix.dirname(path);
     while (parent !== '.' && !byPath.has(parent)) {
       byPath.set(parent, { path: parent, type: 'directory' });
@@ -63,8 +72,8 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
     pack.on('error', reject);
   });
   const mtime = new Date(options.mtime * 1000);
-  for (const entry of completeAndSort(entries)) {
-    const common = { mtime, uid: 0, gid: 0, uname: '', gname: '' };
+  for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
+    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
     if (entry.type === 'directory') {
       pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
     } else if (entry.type === 'symlink') {
