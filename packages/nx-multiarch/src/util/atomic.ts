@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /**
@@ -26,6 +26,8 @@ export async function writeDirAtomically<T>(finalDir: string, fill: (tmpDir: str
     return result;
   } catch (e) {
     await rm(tmpDir, { recursive: true, force: true });
+    // Leave no empty dist/<kind>/<project>/ behind either (rmdir fails, harmlessly, on a folder with other arches).
+    await rmdir(parent).catch(() => undefined);
     throw e;
   }
 }
