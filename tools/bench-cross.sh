@@ -4,7 +4,7 @@
 #   bash tools/bench-cross.sh [ARCH] [RUNS]      (defaults: arm64 3)
 #
 # 1. cargo-cross on linkerd2-proxy, cold (target folder removed before every
-#    run by hyperfine --prepare): the raw `cargo build --target …` with the
+#    run by hyperfine --prepare; the commands take turns, round by round): the raw `cargo build --target …` with the
 #    same flags and environment the executor uses, against the executor
 #    itself (preflight, cargo metadata, build, strip, ELF check, package), and
 #    against the whole `npx nx run … --skip-nx-cache` for reference.
@@ -60,8 +60,25 @@ const context = { root, projectName: project, targetName: target, cwd: root, isV
 run(options, context).then((r) => process.exit(r.success ? 0 : 1));
 EOF
 
-# name <tab> mean wall <tab> min wall <tab> CPU (user+system) seconds, per command.
-stats_of() { jq -r '.results[] | [.command, .mean, .min, (.user + .system)] | @tsv' "$1"; }
+# interleaved GROUP PREPARE NAME CMD [NAME CMD]...: RUNS rounds, each running
+# every command once (hyperfine --runs 1, PREPARE before each), so a burst of
+# other load on the machine hits the raw build and the executor alike instead
+# of whichever hyperfine happened to be timing. One JSON file per round.
+interleaved() {
+  local group=$1 prepare=$2 round
+  shift 2
+  for round in $(seq 1 "$RUNS"); do
+    hyperfine --style none --runs 1 --prepare "$prepare" --export-json "$WORK/$group-$round.json" "$@" >/dev/null
+    log "  round $round/$RUNS done"
+  done
+}
+
+# name <tab> mean wall <tab> min wall <tab> mean CPU (user+system) seconds, per command, over GROUP's rounds.
+stats_of() {
+  jq -rs '[.[].results[]] | group_by(.command)[]
+    | [.[0].command, (map(.mean) | add / length), (map(.mean) | min), (map(.user + .system) | add / length)] | @tsv' \
+    "$WORK/$1"-*.json
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 # --------------------------------------------------------------- cargo-cross --
@@ -81,8 +98,8 @@ EXEC_CARGO="node $WORK/run-executor.js $REPO_ROOT cargo-cross linkerd2-proxy pac
 NX_CARGO="npx nx run linkerd2-proxy:cargo-cross --arch=$ARCH --skip-nx-cache"
 
 log "cargo-cross, cold, $ARCH, $RUNS runs each"
-hyperfine --style basic --runs "$RUNS" --prepare "rm -rf $TARGET_DIR" --export-json "$WORK/cargo.json" \
-  -n raw-cargo-build "$RAW_CARGO" -n cargo-cross-executor "$EXEC_CARGO" -n nx-run-cargo-cross "$NX_CARGO" >&2
+interleaved cargo "rm -rf $TARGET_DIR" \
+  -n raw-cargo-build "$RAW_CARGO" -n cargo-cross-executor "$EXEC_CARGO" -n nx-run-cargo-cross "$NX_CARGO"
 
 # ------------------------------------------------------------------ go-cross --
 GOCACHE_DIR="$WORK/gocache"
@@ -92,14 +109,14 @@ EXEC_GO="env GOCACHE=$GOCACHE_DIR node $WORK/run-executor.js $REPO_ROOT go-cross
 NX_GO="env GOCACHE=$GOCACHE_DIR npx nx run linkerd2-controller:go-cross --arch=$ARCH --skip-nx-cache"
 
 log "go-cross, cold (empty GOCACHE), $ARCH, $RUNS runs each"
-hyperfine --style basic --runs "$RUNS" --prepare "rm -rf $GOCACHE_DIR" --export-json "$WORK/go.json" \
-  -n raw-go-build "$RAW_GO" -n go-cross-executor "$EXEC_GO" -n nx-run-go-cross "$NX_GO" >&2
+interleaved go "rm -rf $GOCACHE_DIR" \
+  -n raw-go-build "$RAW_GO" -n go-cross-executor "$EXEC_GO" -n nx-run-go-cross "$NX_GO"
 
 # --------------------------------------------------------------- cache hits --
 ALL="npx nx run-many -t cargo-cross,go-cross --arch=$ARCH"
 log "cache-hit run of every cross binary for $ARCH"
 $ALL >/dev/null  # fills the (temporary) cache
-hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$WORK/hit.json" -n nx-run-many-cache-hit "$ALL" >&2
+hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$WORK/hit-1.json" -n nx-run-many-cache-hit "$ALL" >&2
 
 # ------------------------------------------------------------------- report --
 # Wall time is what the goal is about; on a busy machine it swings with other
@@ -107,7 +124,7 @@ hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$WORK/hit.json"
 # inflate) are shown as well.
 declare -A MEAN MIN CPU
 while IFS=$'\t' read -r name mean min cpu; do MEAN[$name]=$mean; MIN[$name]=$min; CPU[$name]=$cpu; done \
-  < <(stats_of "$WORK/cargo.json"; stats_of "$WORK/go.json"; stats_of "$WORK/hit.json")
+  < <(stats_of cargo; stats_of go; stats_of hit)
 row() { # LABEL NAME [BASELINE]
   if [ $# -eq 3 ]; then
     printf '%-30s %8.2f %8.2f %8.2f   %6s %6s %6s\n' "$1" "${MEAN[$2]}" "${MIN[$2]}" "${CPU[$2]}" \

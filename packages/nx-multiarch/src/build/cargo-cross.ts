@@ -12,7 +12,7 @@ import { checkBinaryArch } from './binary-check';
 import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
 import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
-import { createReleasePackage } from './package-tarball';
+import { createReleasePackage, prewarmCompressor } from './package-tarball';
 import { sourceDateEpoch } from './source-date-epoch';
 
 /**
@@ -43,7 +43,6 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const linker = options.linker ?? `${platform.gccPrefix}-gcc`;
   requireLinker(linker, platform, env, options.linker !== undefined);
   const strip = requireStrip(platform, env);
-  await requireRustStd(toolchain, triple, platform, env);
 
   const cwd = workspacePath(ctx, options.cwd);
   const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
@@ -53,7 +52,15 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
       'Set the cargo-cross option "cwd" (the package folder) or "manifestPath", relative to the workspace root.',
     );
   }
-  const pkg = await readCargoPackage(toolchain, manifestPath, env);
+  // Two independent processes, run side by side (they are most of the executor's own time);
+  // a missing std is reported before a metadata problem, as the preflight order says.
+  const [std, metadata] = await Promise.allSettled([
+    requireRustStd(toolchain, triple, platform, env),
+    readCargoPackage(toolchain, manifestPath, env),
+  ]);
+  if (std.status === 'rejected') throw std.reason;
+  if (metadata.status === 'rejected') throw metadata.reason;
+  const pkg = metadata.value;
   const bins = chooseBins(pkg, listOption(options.bins));
   const packaging = options.package ?? true;
   // Found before compiling, so a missing LICENSE does not cost a build.
@@ -80,6 +87,8 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
 
   ctx.log(`cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}", linker ${linker}`);
   ctx.log(`  ${toolchain.cargo} ${plan.args.join(' ')}`);
+  // The compiler runs in its own process; meanwhile this one warms up the gzip code it needs next.
+  if (license !== undefined) setImmediate(prewarmCompressor);
   await runChecked(toolchain.cargo, plan.args, {
     cwd,
     env: plan.env,

@@ -1,5 +1,6 @@
 import { PLATFORMS } from '../platform/platforms';
-import { debianGccPackage, hasRustStd, requireGo, requireLinker, requireStrip, resolveRustToolchain, rustStdHint } from './preflight';
+import { run, which } from '../util/exec';
+import { debianGccPackage, hasRustStd, requireGo, requireLinker, requireStrip, resolveRustToolchain, rustStdHint, rustSysroot } from './preflight';
 
 describe('preflight', () => {
   it('finds the host std in the system sysroot and no std for a target nobody installed', () => {
@@ -27,5 +28,17 @@ describe('preflight', () => {
     const triple = 'aarch64-unknown-linux-gnu';
     expect(rustStdHint({ name: 'system', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain('libstd-rust-dev:arm64');
     expect(rustStdHint({ name: 'stable', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain(`rustup target add ${triple} --toolchain stable`);
+  });
+});
+
+describe('rustSysroot', () => {
+  it('agrees with rustc --print sysroot for the system toolchain and a rustup proxy', async () => {
+    const system = { name: 'system', cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' };
+    expect(await rustSysroot(system, process.env)).toBe((await run('/usr/bin/rustc', ['--print', 'sysroot'])).stdout.trim());
+    const onPath = which('rustc');
+    if (onPath) {
+      const path = { name: 'path', cargo: '', rustc: onPath };
+      expect(await rustSysroot(path, process.env)).toBe((await run(onPath, ['--print', 'sysroot'])).stdout.trim());
+    }
   });
 });

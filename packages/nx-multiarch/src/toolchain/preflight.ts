@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { PlatformSpec } from '../platform/platforms';
 import { run, which } from '../util/exec';
@@ -83,8 +83,19 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
-/** `rustc --print sysroot` of a toolchain. */
+/**
+ * The sysroot of a toolchain, as `rustc --print sysroot` says it. rustc takes
+ * the parent of the folder holding its own executable, so that is read from
+ * the file system when it holds a `lib/rustlib`, which saves a process on
+ * every build; a rustup proxy (~/.cargo/bin/rustc) has none there, and is asked.
+ */
 export async function rustSysroot(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const root = dirname(dirname(realpathSync(toolchain.rustc)));
+    if (existsSync(join(root, 'lib', 'rustlib'))) return root;
+  } catch {
+    // not a file we can resolve: ask rustc
+  }
   const result = await run(toolchain.rustc, ['--print', 'sysroot'], { env });
   if (result.exitCode !== 0) {
     throw new MultiarchError(
