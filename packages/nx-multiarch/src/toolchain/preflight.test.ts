@@ -42,3 +42,18 @@ describe('rustSysroot', () => {
     }
   });
 });
+
+describe('hints for what the set-up script does not cover', () => {
+  it('points riscv64 and musl at rustup instead of tools/setup.sh', () => {
+    const system = { name: 'system', cargo: '', rustc: '' };
+    expect(rustStdHint(system, 'riscv64gc-unknown-linux-gnu', PLATFORMS.riscv64)).toBe(
+      'Debian 12 packages no Rust std for riscv64gc-unknown-linux-gnu: set the cargo-cross option "toolchain" to a rustup toolchain and run "rustup target add riscv64gc-unknown-linux-gnu --toolchain <name>".',
+    );
+    expect(rustStdHint(system, 'aarch64-unknown-linux-musl', PLATFORMS.arm64)).toContain('Debian 12 packages no Rust std');
+    expect(() => requireLinker('riscv64-linux-gnu-gcc', PLATFORMS.riscv64, { PATH: '' }, false)).toThrow(
+      expect.objectContaining({
+        hint: 'Install the cross linker: apt-get install gcc-riscv64-linux-gnu libc6-dev-riscv64-cross, or set the "linker" option.',
+      }),
+    );
+  });
+});

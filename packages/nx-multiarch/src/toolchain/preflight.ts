@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MultiarchError } from '../errors';
-import type { PlatformSpec } from '../platform/platforms';
+import type { Arch, PlatformSpec } from '../platform/platforms';
 import { run, which } from '../util/exec';
 
 /**
@@ -24,6 +24,13 @@ export interface RustToolchain {
  * this kind of machine have only the host std and cannot download others.
  */
 const SYSTEM_RUST_BIN = '/usr/bin';
+
+/**
+ * The arches whose cross gcc and Debian Rust std (gnu) tools/setup.sh
+ * installs. Debian 12 packages no Rust std for riscv64 or for musl targets,
+ * so for those the fix is a rustup toolchain, not the set-up script.
+ */
+const SETUP_SCRIPT_ARCHES: readonly Arch[] = ['amd64', 'arm64', 'arm', 'ppc64le', 's390x'];
 
 /**
  * Resolves the `toolchain` option: `system` (Debian's /usr/bin/cargo and
@@ -134,10 +141,13 @@ export async function requireRustStd(
 export function rustStdHint(toolchain: RustToolchain, triple: string, platform: PlatformSpec): string {
   const other = `or set the cargo-cross option "toolchain" to one that has the ${triple} std`;
   if (toolchain.name === 'system') {
-    return (
-      `Run "bash tools/setup.sh", which installs Debian's std for the target ` +
-      `(libstd-rust-dev:${platform.debianArch}, unpacked into ${join(SYSTEM_RUST_BIN, '..', 'lib', 'rustlib')}), ${other}.`
-    );
+    if (triple === platform.rustTriple && SETUP_SCRIPT_ARCHES.includes(platform.arch)) {
+      return (
+        `Run "bash tools/setup.sh", which installs Debian's std for the target ` +
+        `(libstd-rust-dev:${platform.debianArch}, unpacked into ${join(SYSTEM_RUST_BIN, '..', 'lib', 'rustlib')}), ${other}.`
+      );
+    }
+    return `Debian 12 packages no Rust std for ${triple}: set the cargo-cross option "toolchain" to a rustup toolchain and run "rustup target add ${triple} --toolchain <name>".`;
   }
   if (toolchain.name === 'path') return `Run "rustup target add ${triple}" for the cargo on PATH, ${other}.`;
   return `Run "rustup target add ${triple} --toolchain ${toolchain.name}", ${other} (e.g. "system" after "bash tools/setup.sh").`;
@@ -161,8 +171,8 @@ export function requireLinker(linker: string, platform: PlatformSpec, env: NodeJ
   if (found) return found;
   const fix = overridden
     ? `Install ${linker} or change the "linker" option (the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
-    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross ` +
-      `(or run "bash tools/setup.sh"), or set the "linker" option.`;
+    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross` +
+      `${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}, or set the "linker" option.`;
   throw new MultiarchError(`The linker ${linker} for ${platform.arch} is not on PATH.`, fix);
 }
 
@@ -173,7 +183,7 @@ export function requireStrip(platform: PlatformSpec, env: NodeJS.ProcessEnv): st
   if (found) return found;
   throw new MultiarchError(
     `${strip}, which strips ${platform.arch} binaries, is not on PATH.`,
-    `Install it: apt-get install ${debianBinutilsPackage(platform)} (or run "bash tools/setup.sh").`,
+    `Install it: apt-get install ${debianBinutilsPackage(platform)}${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}.`,
   );
 }
 
