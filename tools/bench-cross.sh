@@ -21,8 +21,12 @@ LOG_TAG=bench-cross
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+case "${1:-}" in
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+esac
 ARCH=${1:-arm64}
 RUNS=${2:-3}
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench-cross.sh [ARCH] [RUNS]"
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "apt-get install hyperfine"
 command -v jq >/dev/null || die "jq is not installed" "apt-get install jq"
 
