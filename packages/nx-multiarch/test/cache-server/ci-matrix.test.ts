@@ -8,7 +8,7 @@ import { which } from '../../src/util/exec';
 import { startCacheServer, type CacheServerProcess } from '../support/cache-server';
 import { runNx, type Clone, type NxRun } from '../support/nx-clone';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
-import { checkoutRepository, type Checkout } from './repo-checkout';
+import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 
 /**
  * Issue 8's proof on the real workspace: a CI run of the whole image matrix

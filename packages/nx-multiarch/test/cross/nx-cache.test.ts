@@ -2,10 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec';
 import { outputDir } from '../../src/util/workspace-paths';
-import { cleanUpTemp, sha256File, tempDir, WORKSPACE_ROOT } from './helpers';
+import { checkoutRepository, type Checkout } from '../support/repo-checkout';
+import { cleanUpTemp, sha256File } from './helpers';
 
 /**
- * The caching promises, through real `npx nx` in this workspace: one cache
+ * The caching promises, through real `npx nx` in a fresh clone of this
+ * repository (so the suite never touches the checkout's own dist/): one cache
  * entry per (project, arch), a second run is a hit, building another arch does
  * not evict the first, and a deleted dist/ comes back from the cache without
  * compiling. The cache lives in a temporary folder (NX_CACHE_DIRECTORY), so the
@@ -15,20 +17,27 @@ jest.setTimeout(900_000);
 
 const PROJECT = 'linkerd2-proxy';
 const TARBALL = 'linkerd2-proxy-v0.1.0-linux-arm64.tar.gz';
+let checkout: Checkout;
+let WORKSPACE_ROOT: string;
 /** Where cargo-cross leaves the unstripped binary: present only if cargo linked it. */
-const CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
-
+let CARGO_ARTIFACT: string;
 let env: NodeJS.ProcessEnv;
 
-beforeAll(() => {
+beforeAll(async () => {
+  checkout = await checkoutRepository();
+  const clone = await checkout.clone('nx-cache');
+  WORKSPACE_ROOT = clone.dir;
+  CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
   // Nx loads this local plugin from its TypeScript sources (@swc-node/register), so no build step is needed.
-  env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: tempDir('nx-cache'), NX_TUI: 'false', NX_NO_CLOUD: 'true' };
+  env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: clone.cacheDir, NX_TUI: 'false', NX_NO_CLOUD: 'true' };
   // A remote cache would answer for the local one and hide what this test checks.
   delete env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER;
   delete env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN;
-  for (const arch of ['arm64', 'arm']) rmSync(outputDir(WORKSPACE_ROOT, 'cross', PROJECT, arch), { recursive: true, force: true });
+}, 300_000);
+afterAll(async () => {
+  await checkout?.remove();
+  cleanUpTemp();
 });
-afterAll(cleanUpTemp);
 
 async function nxRun(arch: string): Promise<string> {
   const result = await run('npx', ['nx', 'run', `${PROJECT}:cargo-cross`, `--arch=${arch}`], { cwd: WORKSPACE_ROOT, env, timeoutMs: 600_000 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/build/docker-cli';
 import { MediaTypes, type ImageIndex } from '../../src/oci/types';
 import { run } from '../../src/util/exec';
-import { checkoutRepository, type Checkout } from '../cache-server/repo-checkout';
+import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { startTestDockerd, type TestDockerDaemon } from '../support/dockerd';
 import { runNx, type Clone } from '../support/nx-clone';
 import { startRegistry, type RegistryServer } from '../support/registry-server';

@@ -2,8 +2,8 @@ import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec';
-import { WORKSPACE_ROOT } from '../support/cache-server';
-import type { Clone } from '../support/nx-clone';
+import { WORKSPACE_ROOT } from './cache-server';
+import type { Clone } from './nx-clone';
 
 /**
  * Fresh checkouts of this repository, as CI machines get them: `git clone`
