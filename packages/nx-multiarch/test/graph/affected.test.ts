@@ -1,0 +1,107 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runChecked } from '../../src/util/exec';
+import { runNx, type Clone, type NxRun } from '../support/nx-clone';
+import { checkoutRepository, type Checkout } from '../support/repo-checkout';
+
+/**
+ * `nx affected` on the real workspace, in a real git repository: after a
+ * warm build of every image for arm64, a commit that changes one project
+ * makes `nx affected -t docker-arch-build --arch=arm64` run exactly the
+ * tasks that change touches — the rest are not in the run or come from the
+ * local cache — and a commit that changes only README.md runs nothing.
+ */
+jest.setTimeout(900_000);
+
+interface TaskLine {
+  task: string;
+  /** `local cache`, … or undefined when the task ran. */
+  source?: string;
+}
+
+/** Changes one string literal of a source file, as a one-line code change does, so the binary changes too. */
+async function editLine(file: string, from: string, to: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} no longer holds ${JSON.stringify(from)}: update this test`);
+  await writeFile(file, text.replace(from, to));
+}
+
+/** The `> nx run project:target [source]` lines Nx prints (stream output), one per task. */
+function taskLines(output: string): TaskLine[] {
+  return [...output.matchAll(/^> nx run ([\w.-]+:[\w.-]+)(?:[^\n[]*\[([^\]]+)\])?/gm)].map((m) => ({ task: m[1], source: m[2] }));
+}
+
+function ran(run: NxRun): string[] {
+  return taskLines(run.output)
+    .filter((l) => l.source === undefined)
+    .map((l) => l.task)
+    .sort();
+}
+
+function expectSuccess(run: NxRun, what: string): void {
+  if (run.exitCode !== 0) throw new Error(`${what} failed (exit ${run.exitCode}):\n${run.output.slice(-6000)}`);
+}
+
+let checkout: Checkout;
+let clone: Clone;
+
+async function commit(message: string): Promise<void> {
+  const git = (...args: string[]) => runChecked('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: clone.dir });
+  await git('add', '-A', '--', 'packages', 'README.md');
+  await git('commit', '--quiet', '-m', message);
+}
+
+const affectedArm64 = () => runNx(clone, ['affected', '-t', 'docker-arch-build', '--arch=arm64', '--base=HEAD~1', '--head=HEAD']);
+
+beforeAll(async () => {
+  checkout = await checkoutRepository();
+  clone = await checkout.clone('affected');
+  const warm = await runNx(clone, ['run-many', '-t', 'docker-arch-build', '--arch=arm64']);
+  expectSuccess(warm, 'the warm-up build of every arm64 image');
+}, 900_000);
+
+afterAll(async () => {
+  await checkout?.remove();
+});
+
+it('a change in linkerd2-proxy rebuilds the proxy package and the proxy image, and nothing else', async () => {
+  await editLine(join(clone.dir, 'packages/linkerd2-proxy/src/main.rs'), '"unexpected arguments: {}"', '"unexpected argument(s): {}"');
+  await commit('proxy: reword an error');
+  const result = await affectedArm64();
+  expectSuccess(result, 'nx affected after a proxy change');
+  expect(ran(result)).toEqual(['linkerd2-proxy-image:docker-arch-build', 'linkerd2-proxy:cargo-cross']);
+  // The proxy image's other input, proxy-init's binary, came from the cache; no other image is in the run.
+  const inRun = taskLines(result.output).map((l) => l.task);
+  expect(inRun.filter((t) => t.endsWith(':docker-arch-build'))).toEqual(['linkerd2-proxy-image:docker-arch-build']);
+});
+
+it('a change in proxy-init rebuilds its binary, its image and the proxy image', async () => {
+  await editLine(join(clone.dir, 'packages/linkerd2-proxy-init/main.go'), '(all settings are --flags; see --help)', '(every setting is a --flag; see --help)');
+  await commit('proxy-init: reword an error');
+  const result = await affectedArm64();
+  expectSuccess(result, 'nx affected after a proxy-init change');
+  expect(ran(result)).toEqual([
+    'linkerd2-proxy-image:docker-arch-build',
+    'linkerd2-proxy-init:docker-arch-build',
+    'linkerd2-proxy-init:go-cross',
+  ]);
+});
+
+it('a change that leaves the binary as it was (a comment): the images that consume the binary are cache hits', async () => {
+  await appendFile(join(clone.dir, 'packages/linkerd2-proxy-init/main.go'), '\n// a comment: the source changes, the binary does not\n');
+  await commit('proxy-init: a comment');
+  const result = await affectedArm64();
+  expectSuccess(result, 'nx affected after a comment');
+  // proxy-init's own tasks hash its sources and run; the proxy image hashes the binary's bytes, which did not change.
+  expect(ran(result)).toEqual(['linkerd2-proxy-init:docker-arch-build', 'linkerd2-proxy-init:go-cross']);
+  expect(taskLines(result.output).find((l) => l.task === 'linkerd2-proxy-image:docker-arch-build')?.source).toBe('local cache');
+});
+
+it('a change to README.md runs nothing', async () => {
+  await appendFile(join(clone.dir, 'README.md'), '\nA line that builds nothing.\n');
+  await commit('docs: README only');
+  const result = await affectedArm64();
+  expectSuccess(result, 'nx affected after a README change');
+  expect(taskLines(result.output)).toEqual([]);
+  expect(result.output).toMatch(/No tasks were run/);
+});
