@@ -3,6 +3,16 @@ import { sha256Digest } from '../oci/digest';
 import { Descriptor, ImageIndex, ImageManifest, MediaTypes, toPlatform } from '../oci/types';
 import { Arch, PLATFORMS } from '../platform';
 import type { ArchImage } from './load-images';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryClient } from '../registry/client';
+import { startPermissiveRegistry } from '../../test/support/permissive-registry';
+import { pushOrderViolations, writeSequence } from '../../test/support/push-order';
+import { startRecordingProxy } from '../../test/support/recording-proxy';
+import { writeTestImages } from '../../test/support/test-images';
+import { executePush } from './execute';
+import { loadArchImages } from './load-images';
 import { convertManifest, planPush, PlanOptions, totalBlobBytes } from './plan';
 
 function blob(name: string, mediaType: string, size: number): Descriptor {
@@ -44,7 +54,7 @@ describe('planPush', () => {
     });
   });
 
-  it('builds one OCI index with each platform (arm/v7 keeps its variant) and the tags last', () => {
+  it('builds one OCI index with each platform (arm/v7 keeps its variant), tagged with every tag', () => {
     const plan = planPush(images, { ...options, annotations: { 'org.opencontainers.image.source': 'https://x' } });
     const index = JSON.parse(plan.index.body.toString()) as ImageIndex;
     expect(index.mediaType).toBe(MediaTypes.ociIndex);
@@ -106,5 +116,34 @@ describe('planPush', () => {
   it('refuses an empty arch list or tag list', () => {
     expect(() => planPush([], options)).toThrow(/no arches/);
     expect(() => planPush(images, { ...options, tags: [] })).toThrow(/no tags/);
+  });
+
+  it('is pushed blobs first, then the manifests by digest, then their per-arch tags, and the index tags last', async () => {
+    // A registry that accepts out-of-order writes, so only the push's own order is tested; a proxy records the requests.
+    const workspace = await mkdtemp(join(tmpdir(), 'nxm-plan-order-'));
+    const registry = await startPermissiveRegistry();
+    const proxy = await startRecordingProxy(registry.port);
+    const client = new RegistryClient({ registry: proxy.host, auth: 'anonymous' });
+    try {
+      await writeTestImages(workspace, 'app', ['amd64', 'arm64', 'arm'], { appLayerBytes: 20_000, baseLayerBytes: 10_000 });
+      const plan = planPush(await loadArchImages(workspace, 'app', ['amd64', 'arm64', 'arm']), { ...options, perArchTags: true });
+      await executePush(client, plan, { concurrency: 3, mountFrom: [], verify: false, log: () => undefined });
+      const writes = writeSequence(proxy.requests);
+      const manifestsFrom = writes.indexOf('manifest by digest');
+      expect(manifestsFrom).toBeGreaterThan(0);
+      expect(writes.slice(0, manifestsFrom).filter((w) => !w.startsWith('blob'))).toEqual([]);
+      expect(writes.slice(manifestsFrom)).toEqual([
+        ...Array(3).fill('manifest by digest'),
+        ...['amd64', 'arm64', 'arm'].flatMap((arch) => [`manifest tag 2.14.0-${arch}`, `manifest tag latest-${arch}`]),
+        'index tag 2.14.0',
+        'index tag latest',
+      ]);
+      expect(pushOrderViolations(proxy.requests)).toEqual([]);
+    } finally {
+      client.close();
+      await proxy.stop();
+      await registry.stop();
+      await rm(workspace, { recursive: true, force: true });
+    }
   });
 });
