@@ -5,9 +5,13 @@ import { buildPlugin, exec, nx, removeScratchClone, scratchClone, type ScratchCl
 
 /**
  * Bad input across the executors and generators, through real `nx` commands
- * in a scratch clone: each must exit non-zero, print a message that names
- * the problem (and, where the plugin owns the check, a hint with the fix),
- * write nothing to dist/ and change no file of the workspace.
+ * in a scratch clone: each must exit non-zero, print the plugin's own error
+ * (the message and hint lines its error formatter writes, matched exactly,
+ * each a whole line), write nothing to dist/ and change no file of the
+ * workspace. Nx echoes the command (`> nx run <project>:<target> <args>`), so a
+ * pattern that also matches the arguments proves nothing; whole lines do.
+ * Inputs that Nx's schema validation refuses before the plugin runs are in
+ * the last block, which tests that validation (the schemas are the plugin's).
  *
  * Image cases use small fixture projects (committed in the clone) whose only
  * target is docker-arch-build, so no dependency task writes to dist/ first;
@@ -17,56 +21,216 @@ import { buildPlugin, exec, nx, removeScratchClone, scratchClone, type ScratchCl
 interface BadInput {
   name: string;
   args: string[];
-  /** What the output must say. */
-  message: RegExp;
-  /** The fix the hint must name, where the plugin (not Nx's schema check) catches it. */
-  hint?: RegExp;
+  /**
+   * The lines the plugin prints, exactly and in this order: the message
+   * line(s), then "  hint: …". `<ws>` stands for the clone's folder.
+   */
+  lines: string[];
 }
 
 const LONG_TAG = 'v'.repeat(129);
 const NO_DEPS = '--excludeTaskDependencies';
+const ARCH_HINT = '  hint: Use one of: amd64, arm64, arm, ppc64le, s390x, riscv64 (also accepted: x86_64, aarch64, arm/v7, linux/arm/v7, armv7, armhf, ppc64el).';
+const unsupported = (arch: string) => [`Unsupported arch "${arch}".`, ARCH_HINT];
+const perArch = (target: string, args: string, first: string) => [
+  `${target} builds one arch per task, but --arch=${args} names 2.`,
+  `  hint: Run it once per arch (nx run-many -t ${target} --arch=${first}), or use the per-arch targets ${target}--<arch>.`,
+];
+const REPO_HINT = '  hint: Use lower-case letters and digits, separated by ".", "_", "__" or "-", with "/" between path components.';
+const NATIVE_HINT = '  hint: Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.';
+const building = (name: string, why = 'auto: the final stage needs no container') =>
+  `${name}: building packages/bad-inputs/${name}/Dockerfile for linux/arm64 with the native engine (${why})`;
+const CHECKSUM_PKG = 'packages/bad-inputs/bad-checksum/pkg/arm64/tool-v1.0.0-linux-arm64';
 
 const CASES: BadInput[] = [
   // go-cross
-  { name: 'go-cross: unknown arch', args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=sparc'], message: /sparc/, hint: /amd64.*arm64/s },
-  { name: 'go-cross: comma list for a per-arch target', args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=amd64,arm64'], message: /one arch|single arch|comma/i, hint: /--arch=|run-many|go-cross--/ },
-  { name: 'go-cross: main package that does not exist', args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=arm64', '--main=./no-such-dir'], message: /no-such-dir/ },
+  { name: 'go-cross: unknown arch', args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=sparc'], lines: unsupported('sparc') },
+  { name: 'go-cross: comma list for a per-arch target', args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=amd64,arm64'], lines: perArch('go-cross', 'amd64,arm64', 'amd64') },
+  {
+    name: 'go-cross: main package that does not exist',
+    args: ['run', 'linkerd2-proxy-init:go-cross', '--arch=arm64', '--main=./no-such-dir'],
+    lines: [
+      'go list ./no-such-dir failed with exit code 1:',
+      'stat <ws>/packages/linkerd2-proxy-init/no-such-dir: directory not found',
+      '  hint: Set the go-cross option "main" to main packages of the module, relative to "cwd" (e.g. ./cmd/controller).',
+    ],
+  },
   // cargo-cross
-  { name: 'cargo-cross: unknown arch', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=mips'], message: /mips/, hint: /amd64.*arm64/s },
-  { name: 'cargo-cross: comma list', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=arm,arm64'], message: /one arch|single arch|comma/i },
-  { name: 'cargo-cross: unknown libc', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=arm64', '--libc=uclibc'], message: /libc|uclibc/ },
+  { name: 'cargo-cross: unknown arch', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=mips'], lines: unsupported('mips') },
+  { name: 'cargo-cross: comma list', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=arm,arm64'], lines: perArch('cargo-cross', 'arm,arm64', 'arm') },
   // docker-arch-build
-  { name: 'docker-arch-build: unknown arch', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=vax'], message: /vax/, hint: /amd64.*arm64/s },
-  { name: 'docker-arch-build: comma list', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=amd64,arm'], message: /one arch|single arch|comma/i },
-  { name: 'docker-arch-build: missing Dockerfile', args: ['run', 'bad-no-dockerfile:docker-arch-build', '--arch=arm64'], message: /Dockerfile/, hint: /./ },
-  { name: 'docker-arch-build: COPY outside the context (../)', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64'], message: /\.\.\/|outside/i, hint: /./ },
-  { name: 'docker-arch-build: COPY of a symlink pointing out', args: ['run', 'bad-symlink-out:docker-arch-build', '--arch=arm64'], message: /symlink|outside|link/i, hint: /./ },
-  { name: 'docker-arch-build: RUN in the native engine', args: ['run', 'bad-run-native:docker-arch-build', '--arch=arm64', '--engine=native'], message: /RUN/, hint: /docker/i },
-  { name: 'docker-arch-build: COPY --from in the native engine', args: ['run', 'bad-copy-from:docker-arch-build', '--arch=arm64', '--engine=native'], message: /--from/, hint: /docker|cross/i },
-  { name: 'docker-arch-build: unknown engine', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64', '--engine=podman'], message: /engine/ },
-  { name: 'docker-arch-build: missing artifact', args: ['run', 'bad-missing-artifact:docker-arch-build', '--arch=arm64'], message: /does not exist|missing/i, hint: /./ },
-  { name: 'docker-arch-build: package with a bad checksum', args: ['run', 'bad-checksum:docker-arch-build', '--arch=arm64'], message: /checksum|sha256/i },
-  { name: 'docker-arch-build: FROM an OCI layout that does not exist', args: ['run', 'bad-from-layout:docker-arch-build', '--arch=arm64'], message: /no-such-layout/ },
-  { name: 'docker-arch-build: bad sourceDateEpoch', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64', '--sourceDateEpoch=yesterday'], message: /sourceDateEpoch|SOURCE_DATE_EPOCH|yesterday/ },
-  { name: 'docker-arch-build: malformed artifacts option', args: ['run', 'bad-artifacts-shape:docker-arch-build', '--arch=arm64'], message: /artifacts\[0\]/, hint: /"from"/ },
+  { name: 'docker-arch-build: unknown arch', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=vax'], lines: unsupported('vax') },
+  { name: 'docker-arch-build: comma list', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=amd64,arm'], lines: perArch('docker-arch-build', 'amd64,arm', 'amd64') },
+  {
+    name: 'docker-arch-build: missing Dockerfile',
+    args: ['run', 'bad-no-dockerfile:docker-arch-build', '--arch=arm64'],
+    lines: [
+      'Dockerfile not found: packages/bad-inputs/bad-no-dockerfile/Dockerfile.missing (project bad-no-dockerfile).',
+      "  hint: Create packages/bad-inputs/bad-no-dockerfile/Dockerfile.missing, or set the dockerfile option of bad-no-dockerfile's docker-arch-build target.",
+    ],
+  },
+  {
+    name: 'docker-arch-build: COPY outside the context (../)',
+    args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64'],
+    lines: [
+      building('bad-copy-outside'),
+      'COPY on line 2: source "../../bad-inputs-secret.txt" is outside the build context.',
+      '  hint: COPY and ADD read only from the build context: stage the file into it (artifacts option) or widen the context option.',
+    ],
+  },
+  {
+    name: 'docker-arch-build: COPY of a symlink pointing out',
+    args: ['run', 'bad-symlink-out:docker-arch-build', '--arch=arm64'],
+    lines: [
+      building('bad-symlink-out'),
+      'COPY on line 2: source "link.txt" is a symlink to ../../bad-inputs-secret.txt pointing outside the build context.',
+      '  hint: COPY does not follow symlinks out of the context: copy the file itself into the context (artifacts option) instead of linking to it.',
+    ],
+  },
+  {
+    name: 'docker-arch-build: RUN in the native engine',
+    args: ['run', 'bad-run-native:docker-arch-build', '--arch=arm64', '--engine=native'],
+    lines: [
+      building('bad-run-native', 'engine native was asked for'),
+      'The native engine cannot build packages/bad-inputs/bad-run-native/Dockerfile:',
+      '  line 3: RUN: RUN needs a container of the target arch',
+      NATIVE_HINT,
+    ],
+  },
+  {
+    name: 'docker-arch-build: COPY --from in the native engine',
+    args: ['run', 'bad-copy-from:docker-arch-build', '--arch=arm64', '--engine=native'],
+    lines: [
+      building('bad-copy-from', 'engine native was asked for'),
+      'The native engine cannot build packages/bad-inputs/bad-copy-from/Dockerfile:',
+      '  line 4: COPY: COPY --from copies out of another stage or image, which needs that stage built',
+      NATIVE_HINT,
+    ],
+  },
+  {
+    name: 'docker-arch-build: missing artifact',
+    args: ['run', 'bad-missing-artifact:docker-arch-build', '--arch=arm64'],
+    lines: [
+      building('bad-missing-artifact'),
+      'Artifact dist/cross/no-such-project/arm64/tool does not exist (needed for --arch=arm64).',
+      '  hint: Build it first: nx run no-such-project:go-cross --arch=arm64 (or cargo-cross). Declaring a dependency on no-such-project makes docker-arch-build do that itself.',
+    ],
+  },
+  {
+    name: 'docker-arch-build: package with a bad checksum',
+    args: ['run', 'bad-checksum:docker-arch-build', '--arch=arm64'],
+    lines: [
+      building('bad-checksum'),
+      `Package ${CHECKSUM_PKG}.tar.gz does not match its checksum: ${CHECKSUM_PKG}.txt says ${'0'.repeat(64)}, the file hashes to b4b69f893cf3441841b1cba55d7a8c9eb0d3ae9de019e8b4660ad8c0ff98805b.`,
+      '  hint: The package is damaged or stale; rebuild it: Build it first, so that packages/bad-inputs/bad-checksum/pkg/arm64 exists.',
+    ],
+  },
+  {
+    name: 'docker-arch-build: FROM an OCI layout that does not exist',
+    args: ['run', 'bad-from-layout:docker-arch-build', '--arch=arm64'],
+    lines: [
+      building('bad-from-layout'),
+      'FROM oci-layout://no-such-layout: no OCI image layout (index.json) at no-such-layout, looked in <ws>/packages/bad-inputs/bad-from-layout/no-such-layout and <ws>/no-such-layout.',
+      '  hint: Build or copy the base layout there first (e.g. nx run <base project>:docker-arch-build), or fix the path: relative to the build context, else to the workspace root.',
+    ],
+  },
+  {
+    name: 'docker-arch-build: bad sourceDateEpoch',
+    args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64', '--sourceDateEpoch=yesterday'],
+    lines: ['sourceDateEpoch "yesterday" is not a whole number of seconds.', '  hint: Give seconds since 1970, e.g. 1700000000.'],
+  },
+  {
+    name: 'docker-arch-build: malformed artifacts option',
+    args: ['run', 'bad-artifacts-shape:docker-arch-build', '--arch=arm64'],
+    lines: [
+      'artifacts[0] needs "to" and exactly one of "from" or "package" (strings).',
+      '  hint: Write artifacts as [{ "from": "dist/cross/<project>/{arch}", "to": "bin" }] or [{ "package": "dist/cross/<project>/{arch}", "to": "bin" }].',
+    ],
+  },
   // manifest-push
-  { name: 'manifest-push: malformed registry', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=http//no such host', NO_DEPS], message: /registry|no such host/i },
-  { name: 'manifest-push: tag over 128 characters', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', `--tags=${LONG_TAG}`, NO_DEPS], message: /128/ },
-  { name: 'manifest-push: unknown arch in arches', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--arches=amd64,sparc', NO_DEPS], message: /sparc/ },
-  { name: 'manifest-push: missing layout', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', NO_DEPS], message: /dist\/images\/linkerd2-proxy-init|layout|image/i, hint: /docker-arch-build/ },
-  { name: 'manifest-push: bad mediaType', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--mediaType=helm', NO_DEPS], message: /mediaType/ },
-  { name: 'manifest-push: malformed repository', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--repository=Upper/Case!', NO_DEPS], message: /Upper\/Case!|repository/i },
+  {
+    name: 'manifest-push: malformed registry',
+    args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=http//no such host', NO_DEPS],
+    lines: ['Invalid repository prefix in registry "http//no such host": Invalid repository name "/no such host": "" is not a valid path component.', REPO_HINT],
+  },
+  {
+    name: 'manifest-push: tag over 128 characters',
+    args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', `--tags=${LONG_TAG}`, NO_DEPS],
+    lines: [`Tag "${'v'.repeat(40)}…" is 129 characters long; registries accept at most 128.`, '  hint: Shorten the tag (letters, digits, _ . -, not starting with . or -).'],
+  },
+  { name: 'manifest-push: unknown arch in arches', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--arches=amd64,sparc', NO_DEPS], lines: unsupported('sparc') },
+  {
+    name: 'manifest-push: missing layout',
+    args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', NO_DEPS],
+    lines: [
+      '3 images of linkerd2-proxy-init cannot be pushed:',
+      ...['amd64', 'arm64', 'arm'].map((arch) => `  - No ${arch} image of linkerd2-proxy-init: no OCI image layout at dist/images/linkerd2-proxy-init/${arch}.`),
+      '  hint: Build them first: nx run linkerd2-proxy-init:docker-arch-build --arch=amd64; nx run linkerd2-proxy-init:docker-arch-build --arch=arm64; nx run linkerd2-proxy-init:docker-arch-build --arch=arm (or run nx run linkerd2-proxy-init:manifest-push, which depends on the per-arch builds).',
+    ],
+  },
+  {
+    name: 'manifest-push: malformed repository',
+    args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--repository=Upper/Case!', NO_DEPS],
+    lines: ['Invalid repository name "Upper/Case!": "Upper" is not a valid path component.', REPO_HINT],
+  },
   // arch-integration
   // (Its `runner` option cannot be given on the command line: Nx takes --runner as its own tasks-runner flag.)
-  { name: 'arch-integration: image not built', args: ['run', 'linkerd2-proxy-init:arch-integration', '--arch=arm64', NO_DEPS], message: /image|layout/i, hint: /docker-arch-build/ },
-  { name: 'arch-integration: unknown arch', args: ['run', 'linkerd2-proxy-init:arch-integration', '--arch=z80', NO_DEPS], message: /z80/ },
-  // generators
-  { name: 'init generator: unknown arch', args: ['g', 'nx-multiarch:init', '--arches=amd64,sparc'], message: /sparc/ },
-  { name: 'init generator: unknown engine', args: ['g', 'nx-multiarch:init', '--engine=podman'], message: /engine/ },
-  { name: 'init generator: malformed registry', args: ['g', 'nx-multiarch:init', '--registry=not a registry'], message: /registry/i },
-  { name: 'import-repo generator: source that does not exist', args: ['g', 'nx-multiarch:import-repo', '--source=no/such/repo'], message: /no\/such\/repo/ },
-  { name: 'import-repo generator: bad project name', args: ['g', 'nx-multiarch:import-repo', '--source=packages/linkerd2-proxy-init', '--name=bad name!'], message: /name/ },
+  {
+    name: 'arch-integration: image not built',
+    args: ['run', 'linkerd2-proxy-init:arch-integration', '--arch=arm64', NO_DEPS],
+    lines: [
+      'No image of linkerd2-proxy-init for arm64 at <ws>/dist/images/linkerd2-proxy-init/arm64.',
+      '  hint: Build it first: nx run linkerd2-proxy-init:docker-arch-build --arch=arm64 (the arch-integration target depends on it).',
+    ],
+  },
+  { name: 'arch-integration: unknown arch', args: ['run', 'linkerd2-proxy-init:arch-integration', '--arch=z80', NO_DEPS], lines: unsupported('z80') },
+  // generators (Nx prints a generator's error as its title: " NX   <message>")
+  { name: 'init generator: unknown arch', args: ['g', 'nx-multiarch:init', '--arches=amd64,sparc'], lines: unsupported('sparc') },
+  {
+    name: 'init generator: malformed registry',
+    args: ['g', 'nx-multiarch:init', '--registry=not a registry'],
+    lines: ['Invalid registry host "not a registry".', '  hint: Give host[:port], e.g. 127.0.0.1:5000 or registry.example.com.'],
+  },
+  {
+    name: 'import-repo generator: source that does not exist',
+    args: ['g', 'nx-multiarch:import-repo', '--source=no/such/repo'],
+    lines: ['The source folder no/such/repo does not exist in the workspace.', '  hint: Check the path (it is relative to the workspace root), or copy the repository there first.'],
+  },
 ];
+
+/** Inputs the plugin's schemas refuse through Nx's own validation, before any plugin code runs: Nx's line, exactly. */
+const SCHEMA_CASES: { name: string; args: string[]; line: string }[] = [
+  { name: 'cargo-cross: unknown libc', args: ['run', 'linkerd2-proxy:cargo-cross', '--arch=arm64', '--libc=uclibc'], line: "Property 'libc' does not match the schema. 'uclibc' should be one of gnu,musl." },
+  { name: 'docker-arch-build: unknown engine', args: ['run', 'bad-copy-outside:docker-arch-build', '--arch=arm64', '--engine=podman'], line: "Property 'engine' does not match the schema. 'podman' should be one of native,docker,auto." },
+  { name: 'manifest-push: bad mediaType', args: ['run', 'linkerd2-proxy-init:manifest-push', '--registry=127.0.0.1:9', '--mediaType=helm', NO_DEPS], line: "Property 'mediaType' does not match the schema. 'helm' should be one of oci,docker." },
+  { name: 'init generator: unknown engine', args: ['g', 'nx-multiarch:init', '--engine=podman'], line: "Property 'engine' does not match the schema. 'podman' should be one of native,docker,auto." },
+  {
+    name: 'import-repo generator: bad project name',
+    args: ['g', 'nx-multiarch:import-repo', '--source=packages/linkerd2-proxy-init', '--name=bad name!'],
+    line: "Property 'name' does not match the schema. 'bad name!' should match the pattern '^[A-Za-z0-9][A-Za-z0-9._-]*$'.",
+  },
+];
+
+/**
+ * The output as lines: colours removed, trailing blanks trimmed, and Nx's
+ * title prefix (" NX   ") taken off, since Nx prints a generator's error
+ * (and a schema error) as a title.
+ */
+function outputLines(output: string): string[] {
+  return output
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .split('\n')
+    .map((line) => line.trimEnd().replace(/^ NX {2,3}/, ''));
+}
+
+/** The expected lines not found as one consecutive block of whole lines (all of them when the block is absent). */
+function missingBlock(lines: readonly string[], expected: readonly string[]): string[] {
+  for (let i = 0; i + expected.length <= lines.length; i++) {
+    if (expected.every((line, j) => lines[i + j] === line)) return [];
+  }
+  const absent = expected.filter((line) => !lines.includes(line));
+  return absent.length > 0 ? absent : [`not in this order: ${expected.join(' / ')}`];
+}
 
 /** Fixture projects: each one Dockerfile problem, its only target docker-arch-build. */
 async function writeFixtures(dir: string): Promise<void> {
@@ -123,28 +287,48 @@ beforeAll(async () => {
 
 afterAll(() => removeScratchClone(clone));
 
-test('there are at least 20 bad inputs', () => {
+test('there are at least 20 bad inputs the plugin itself catches', () => {
   expect(CASES.length).toBeGreaterThanOrEqual(20);
 });
 
-test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-  const dir = clone!.dir;
-  await rm(join(dir, 'dist'), { recursive: true, force: true });
-  const result = await nx(clone!, c.args, {}, 120_000);
-  // BAD_INPUTS_LOG=<file> keeps every message, to read them as a user would.
-  if (process.env.BAD_INPUTS_LOG) await appendFile(process.env.BAD_INPUTS_LOG, `\n=== ${c.name} (exit ${result.code})\n${result.output}`);
-  expect(result.code).not.toBe(0);
-  expect(result.output).toMatch(c.message);
-  if (c.hint) {
-    const hint = /hint: (.*)/.exec(result.output);
-    expect(hint).not.toBeNull();
-    expect(hint![1]).toMatch(c.hint);
-  }
-  // No stack trace for bad input: the message is the whole story.
-  expect(result.output).not.toMatch(/^\s+at .*\(.*\.[jt]s:\d+:\d+\)$/m);
-  // No file and no arch folder (dist/<kind>/<project>/<arch>); the atomic writer may leave the empty project folder it writes beside.
+/** Nothing in dist/ (no file and no arch folder) and no change to the workspace's files. */
+async function expectNothingWritten(dir: string): Promise<void> {
+  // The atomic writer may leave the empty project folder it writes beside.
   const written = existsSync(join(dir, 'dist')) ? (await exec('find', ['dist', '-mindepth', '3'], dir)).output : '';
   expect(written).toBe('');
   const status = await exec('git', ['status', '--porcelain'], dir);
   expect(status.output).toBe('');
+}
+
+async function runCase(name: string, args: string[]): Promise<{ code: number; output: string }> {
+  await rm(join(clone!.dir, 'dist'), { recursive: true, force: true });
+  const result = await nx(clone!, args, {}, 120_000);
+  // BAD_INPUTS_LOG=<file> keeps every message, to read them as a user would.
+  if (process.env.BAD_INPUTS_LOG) await appendFile(process.env.BAD_INPUTS_LOG, `\n=== ${name} (exit ${result.code})\n${result.output}`);
+  return result;
+}
+
+test.each(CASES.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+  const result = await runCase(name, c.args);
+  expect(result.code).not.toBe(0);
+  const expected = c.lines.map((line) => line.split('<ws>').join(clone!.dir));
+  const lines = outputLines(result.output);
+  expect(missingBlock(lines, expected)).toEqual([]);
+  expect(expected[expected.length - 1]).toMatch(/^ {2}hint: /);
+  // Negative controls, on this very output: the check fails when the plugin's message line is gone,
+  // and Nx's echo of the command alone (which repeats every argument) does not satisfy it.
+  expect(missingBlock(lines.filter((line) => line !== expected[0]), expected)).not.toEqual([]);
+  expect(missingBlock(lines.filter((line) => /^> nx run /.test(line)), expected)).not.toEqual([]);
+  // No stack trace for bad input: the message is the whole story.
+  expect(result.output).not.toMatch(/^\s+at .*\(.*\.[jt]s:\d+:\d+\)$/m);
+  await expectNothingWritten(clone!.dir);
 }, 150_000);
+
+describe("Nx's schema validation of the plugin's options (refused before any plugin code runs)", () => {
+  test.each(SCHEMA_CASES.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+    const result = await runCase(name, c.args);
+    expect(result.code).not.toBe(0);
+    expect(missingBlock(outputLines(result.output), [c.line])).toEqual([]);
+    await expectNothingWritten(clone!.dir);
+  }, 150_000);
+});
