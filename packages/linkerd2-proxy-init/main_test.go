@@ -185,15 +185,42 @@ func goTool(t *testing.T) string {
 // GOARCH (and GOARM), from srcDir into out.
 func buildBinary(t *testing.T, srcDir, out, goarch, goarm string) {
 	t.Helper()
+	buildBinaryEnv(t, srcDir, out, goarch, goarm, nil)
+}
+
+// buildBinaryEnv is buildBinary with extra environment (e.g. own caches).
+func buildBinaryEnv(t *testing.T, srcDir, out, goarch, goarm string, extra []string) {
+	t.Helper()
 	// -buildvcs=false: otherwise Go stamps the git commit and "modified"
 	// flag into the binary, so any uncommitted change anywhere in the
 	// checkout would change the bytes.
 	cmd := exec.Command(goTool(t), "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid= -X main.version=test-build", "-o", out, ".")
 	cmd.Dir = srcDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm), extra...)
 	if output, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build for %s failed: %v\n%s", goarch, err, output)
 	}
+}
+
+// ownGoCaches gives a build its own GOCACHE and GOMODCACHE. Two checkouts
+// sharing GOCACHE would prove nothing: with -trimpath the second build finds
+// every compiled package in the cache and compiles nothing itself.
+func ownGoCaches(t *testing.T) (env []string, gocache string) {
+	t.Helper()
+	dir := t.TempDir()
+	gocache = filepath.Join(dir, "gocache")
+	return []string{"GOCACHE=" + gocache, "GOMODCACHE=" + filepath.Join(dir, "gomodcache"), "GOFLAGS=-modcacherw"}, gocache
+}
+
+// cacheOutputs counts the build results ("<hash>-d" files) in a GOCACHE:
+// what the go command compiled into it.
+func cacheOutputs(t *testing.T, gocache string) int {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(gocache, "[0-9a-f][0-9a-f]", "*-d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(matches)
 }
 
 // The arm variant is not in the ELF header, so --version must read GOARM
@@ -236,8 +263,15 @@ func TestCrossBuildIsReproducibleAcrossCheckoutPaths(t *testing.T) {
 	copyModule(t, ".", copyDir)
 	first := filepath.Join(t.TempDir(), "a")
 	second := filepath.Join(t.TempDir(), "b")
-	buildBinary(t, ".", first, "arm", "7")
-	buildBinary(t, copyDir, second, "arm", "7")
+	for _, build := range []struct{ src, out string }{{".", first}, {copyDir, second}} {
+		env, gocache := ownGoCaches(t)
+		before := cacheOutputs(t, gocache)
+		buildBinaryEnv(t, build.src, build.out, "arm", "7", env)
+		// Each checkout compiled everything itself, the standard library included.
+		if compiled := cacheOutputs(t, gocache) - before; compiled < 20 {
+			t.Fatalf("the build from %s compiled only %d packages into its own GOCACHE: it reused another build's results", build.src, compiled)
+		}
+	}
 	if sum(t, first) != sum(t, second) {
 		t.Errorf("builds from %s and %s differ", ".", copyDir)
 	}

@@ -4,7 +4,7 @@ import { buildGoCross } from '../../src/build/go-cross';
 import { MultiarchError } from '../../src/errors';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { outputDir } from '../../src/util/workspace-paths';
-import { cleanUpTemp, crossContextFor, FIXTURES, listDir, pathWithOnly, runUnderQemu, sha256File, workspaceWith } from './helpers';
+import { cleanUpTemp, crossContextFor, FIXTURES, goCacheOutputs, listDir, ownGoCaches, pathWithOnly, runUnderQemu, sha256File, workspaceWith } from './helpers';
 
 /**
  * go-cross against a small fixture module (a main at the root, a second main
@@ -60,10 +60,16 @@ describe('go-cross on a fixture module', () => {
     expect(await runUnderQemu(PLATFORMS.amd64, join(out, 'hello'), ['--version'])).toBe('go-hello v0.0.1 linux/amd64');
   });
 
-  it('gives byte-identical binaries from two clones at different paths', async () => {
+  it('gives byte-identical binaries from two clones at different paths, each compiled with its own Go caches', async () => {
     const a = workspaceWith(FIXTURE, PROJECT, 'a');
     const b = workspaceWith(FIXTURE, PROJECT, 'another/place/b');
-    for (const clone of [a, b]) await buildGoCross(crossContextFor(clone.root, PROJECT, clone.projectRoot), { arch: 'arm64', main: ['.', './cmd/hello-helper'] });
+    for (const [label, clone] of [['a', a], ['b', b]] as const) {
+      const caches = ownGoCaches(label);
+      const before = goCacheOutputs(caches.gocache);
+      await buildGoCross(crossContextFor(clone.root, PROJECT, clone.projectRoot, caches.env), { arch: 'arm64', main: ['.', './cmd/hello-helper'] });
+      // Each clone compiled everything itself (the standard library included), reusing nothing of the other's.
+      expect(goCacheOutputs(caches.gocache) - before).toBeGreaterThan(20);
+    }
     for (const file of ['go-hello', 'hello-helper']) {
       const left = join(outputDir(a.root, 'cross', PROJECT, 'arm64'), file);
       const right = join(outputDir(b.root, 'cross', PROJECT, 'arm64'), file);

@@ -81,3 +81,30 @@ export function pathWithOnly(programs: Record<string, string>): NodeJS.ProcessEn
   for (const [name, target] of Object.entries(programs)) symlinkSync(target, join(dir, name));
   return { ...process.env, PATH: dir };
 }
+
+/**
+ * A clone's own Go caches: GOCACHE and GOMODCACHE in fresh folders. A
+ * reproducibility test whose two clones shared GOCACHE would prove nothing:
+ * with -trimpath the second build finds every compiled package in the cache
+ * and compiles nothing itself.
+ */
+export function ownGoCaches(label: string, base: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; gocache: string } {
+  const dir = tempDir(`go-caches-${label}`);
+  const gocache = join(dir, 'gocache');
+  return { env: { ...base, GOCACHE: gocache, GOMODCACHE: join(dir, 'gomodcache') }, gocache };
+}
+
+/**
+ * Build results (`<hash>-d` output files) in a GOCACHE: each is something the
+ * go command compiled into it. Counted before and after a build, the growth
+ * says whether that build compiled on its own or reused another's results.
+ */
+export function goCacheOutputs(gocache: string): number {
+  if (!existsSync(gocache)) return 0;
+  let count = 0;
+  for (const bucket of readdirSync(gocache)) {
+    if (!/^[0-9a-f]{2}$/.test(bucket)) continue;
+    count += readdirSync(join(gocache, bucket)).filter((name) => name.endsWith('-d')).length;
+  }
+  return count;
+}

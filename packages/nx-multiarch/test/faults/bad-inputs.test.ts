@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPlugin, exec, nx, removeScratchClone, scratchClone, type ScratchClone } from './scratch-clone';
 
@@ -23,7 +24,8 @@ interface BadInput {
   args: string[];
   /**
    * The lines the plugin prints, exactly and in this order: the message
-   * line(s), then "  hint: …". `<ws>` stands for the clone's folder.
+   * line(s), then "  hint: …". `<ws>` stands for the clone's folder,
+   * `<tarball-sha256>` for the hash of the bad-checksum fixture's tarball.
    */
   lines: string[];
 }
@@ -121,7 +123,7 @@ const CASES: BadInput[] = [
     args: ['run', 'bad-checksum:docker-arch-build', '--arch=arm64'],
     lines: [
       building('bad-checksum'),
-      `Package ${CHECKSUM_PKG}.tar.gz does not match its checksum: ${CHECKSUM_PKG}.txt says ${'0'.repeat(64)}, the file hashes to b4b69f893cf3441841b1cba55d7a8c9eb0d3ae9de019e8b4660ad8c0ff98805b.`,
+      `Package ${CHECKSUM_PKG}.tar.gz does not match its checksum: ${CHECKSUM_PKG}.txt says ${'0'.repeat(64)}, the file hashes to <tarball-sha256>.`,
       '  hint: The package is damaged or stale; rebuild it: Build it first, so that packages/bad-inputs/bad-checksum/pkg/arm64 exists.',
     ],
   },
@@ -212,15 +214,16 @@ const SCHEMA_CASES: { name: string; args: string[]; line: string }[] = [
 ];
 
 /**
- * The output as lines: colours removed, trailing blanks trimmed, and Nx's
- * title prefix (" NX   ") taken off, since Nx prints a generator's error
- * (and a schema error) as a title.
+ * The output as lines: colours removed, trailing blanks trimmed, blank lines
+ * dropped, and Nx's title prefix (" NX   ") taken off, since Nx prints a
+ * generator's error (and a schema error) as a title, a blank line before the hint.
  */
 function outputLines(output: string): string[] {
   return output
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
     .split('\n')
-    .map((line) => line.trimEnd().replace(/^ NX {2,3}/, ''));
+    .map((line) => line.trimEnd().replace(/^ NX {2,3}/, ''))
+    .filter((line) => line !== '');
 }
 
 /** The expected lines not found as one consecutive block of whole lines (all of them when the block is absent). */
@@ -274,11 +277,16 @@ async function writeFixtures(dir: string): Promise<void> {
 }
 
 let clone: ScratchClone | undefined;
+/** The bad-checksum fixture's tarball hash (tar and gzip stamp times, so it differs per run). */
+let tarballSha256 = '';
 
 beforeAll(async () => {
   await buildPlugin();
   clone = await scratchClone('bad-inputs');
   await writeFixtures(clone.dir);
+  tarballSha256 = createHash('sha256')
+    .update(await readFile(join(clone.dir, `${CHECKSUM_PKG}.tar.gz`)))
+    .digest('hex');
   for (const args of [['add', '-A'], ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', 'commit', '-q', '-m', 'bad input fixtures']]) {
     const result = await exec('git', args, clone.dir);
     if (result.code !== 0) throw new Error(result.output);
@@ -311,7 +319,7 @@ async function runCase(name: string, args: string[]): Promise<{ code: number; ou
 test.each(CASES.map((c) => [c.name, c] as const))('%s', async (name, c) => {
   const result = await runCase(name, c.args);
   expect(result.code).not.toBe(0);
-  const expected = c.lines.map((line) => line.split('<ws>').join(clone!.dir));
+  const expected = c.lines.map((line) => line.split('<ws>').join(clone!.dir).split('<tarball-sha256>').join(tarballSha256));
   const lines = outputLines(result.output);
   expect(missingBlock(lines, expected)).toEqual([]);
   expect(expected[expected.length - 1]).toMatch(/^ {2}hint: /);
