@@ -6,7 +6,7 @@ import { buildGoCross } from '../../src/build/go-cross';
 import type { GoCrossOptions } from '../../src/build/go-plan';
 import { Arch, PLATFORMS } from '../../src/platform/platforms';
 import { outputDir } from '../../src/util/workspace-paths';
-import { cleanUpTemp, crossContextFor, runUnderQemu, sha256File, tempDir, versionPlatform, WORKSPACE_ROOT } from './helpers';
+import { cleanUpTemp, crossContextFor, goCacheOutputs, ownGoCaches, runUnderQemu, sha256File, tempDir, versionPlatform, WORKSPACE_ROOT } from './helpers';
 
 /**
  * Every Linkerd-shaped binary, built with the options of its real Nx target
@@ -56,8 +56,8 @@ function cloneProjects(subPath: string): string {
   return root;
 }
 
-async function build(root: string, entry: (typeof BINARIES)[number], arch: string): Promise<string> {
-  const ctx = crossContextFor(root, entry.project, entry.dir);
+async function build(root: string, entry: (typeof BINARIES)[number], arch: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const ctx = crossContextFor(root, entry.project, entry.dir, env);
   const options = { ...targetOptions(entry.dir, entry.target), arch };
   if (entry.target === 'cargo-cross') await buildCargoCross(ctx, options as unknown as CargoCrossOptions);
   else await buildGoCross(ctx, options as unknown as GoCrossOptions);
@@ -89,14 +89,19 @@ describe('every Linkerd-shaped binary for every arch', () => {
 });
 
 describe('reproducible across checkouts', () => {
-  it('gives byte-identical proxy packages and Go binaries from two clones at different paths', async () => {
+  it('gives byte-identical proxy packages and Go binaries from two clones at different paths, each with its own Go caches', async () => {
     const a = cloneProjects('a');
     const b = cloneProjects('a/much/longer/path/to/b');
     const proxy = BINARIES[0];
     const controller = BINARIES[2];
-    for (const root of [a, b]) {
+    for (const [label, root] of [['a', a], ['b', b]] as const) {
       await build(root, proxy, 'arm64');
-      await build(root, controller, 'arm64');
+      // Each clone's Go build has its own GOCACHE and module cache, and must compile on its own:
+      // with a shared cache the second build would reuse the first one's packages (-trimpath) and prove nothing.
+      const caches = ownGoCaches(label);
+      const before = goCacheOutputs(caches.gocache);
+      await build(root, controller, 'arm64', caches.env);
+      expect(goCacheOutputs(caches.gocache) - before).toBeGreaterThan(20);
     }
     const files = [
       ['linkerd2-proxy', 'linkerd2-proxy-v0.1.0-linux-arm64.tar.gz'],
