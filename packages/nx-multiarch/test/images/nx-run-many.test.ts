@@ -14,8 +14,14 @@ import { imageFiles } from './helpers';
  * --arch=arm` in a fresh git clone (with its own empty Nx cache) builds the
  * binaries and then every image in graph order, a warm rerun does no build
  * work, deleting dist restores from the cache, and a second clone at another
- * path gives the same digests. Nx and the compiled plugin come from this
- * checkout's node_modules (run `npm run build:plugin` first).
+ * path gives the same digests. Each clone builds with its own Go caches
+ * (GOCACHE, GOMODCACHE), so the second clone's Go binaries are compiled by
+ * it, not reused from the first's cache. Nx and the compiled plugin come from
+ * this checkout's node_modules (run `npm run build:plugin` first).
+ *
+ * The tests do not lean on each other's state: each awaits the first clone's
+ * build (run once, memoised) instead of reading what an earlier test left,
+ * so one failing assertion does not fail the others.
  */
 const IMAGES = ['linkerd2-proxy-init', 'linkerd2-controller', 'linkerd2-web', 'linkerd2-debug', 'linkerd2-proxy-image'];
 const TASKS = 10; // five images, four go-cross, one cargo-cross
@@ -23,6 +29,8 @@ const TASKS = 10; // five images, four go-cross, one cargo-cross
 interface Clone {
   dir: string;
   cacheDir: string;
+  /** This clone's own GOCACHE (GOMODCACHE beside it). */
+  gocache: string;
 }
 
 const roots: string[] = [];
@@ -47,13 +55,14 @@ async function gitClone(name: string, depth: number, source = WORKSPACE_ROOT): P
   const cloned = await exec('git', ['clone', '--quiet', '--no-hardlinks', source, dir], root);
   if (cloned.code !== 0) throw new Error(`git clone failed: ${cloned.output}`);
   await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { dir, cacheDir: join(root, 'nx-cache') };
+  return { dir, cacheDir: join(root, 'nx-cache'), gocache: join(root, 'gocache') };
 }
 
 async function nx(clone: Clone, args: string[]): Promise<{ code: number; output: string }> {
   // The outer NX_* settings (a developer's cache folder, a remote cache, a daemon) must not leak in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') && key !== 'SOURCE_DATE_EPOCH'));
   Object.assign(env, { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', NX_CACHE_DIRECTORY: clone.cacheDir, NX_MULTIARCH_REVISION: REVISION });
+  Object.assign(env, { GOCACHE: clone.gocache, GOMODCACHE: join(clone.gocache, '..', 'gomodcache') });
   return exec(process.execPath, [join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--outputStyle=static'], clone.dir, env);
 }
 
@@ -70,8 +79,33 @@ async function summaries(clone: Clone): Promise<Record<string, ImageSummary>> {
   return out;
 }
 
+/** Build results ("<hash>-d" files) in a GOCACHE: what the go command compiled into it. */
+async function goCacheOutputs(gocache: string): Promise<number> {
+  if (!existsSync(gocache)) return 0;
+  let count = 0;
+  for (const bucket of await readdir(gocache)) {
+    if (/^[0-9a-f]{2}$/.test(bucket)) count += (await readdir(join(gocache, bucket))).filter((name) => name.endsWith('-d')).length;
+  }
+  return count;
+}
+
 let a: Clone;
-let first: Record<string, ImageSummary>;
+
+interface FirstBuild {
+  result: { code: number; output: string };
+  summaries: Record<string, ImageSummary>;
+}
+let firstBuild: Promise<FirstBuild> | undefined;
+
+/** The first clone's cold build, run once for every test that needs it. */
+function built(): Promise<FirstBuild> {
+  firstBuild ??= (async () => {
+    const result = await runArm(a);
+    if (result.code !== 0) throw new Error(`the first clone's build failed:\n${result.output}`);
+    return { result, summaries: await summaries(a) };
+  })();
+  return firstBuild;
+}
 
 beforeAll(async () => {
   if (!existsSync(join(WORKSPACE_ROOT, 'packages', 'nx-multiarch', 'dist', 'executors', 'docker-arch-build', 'executor.js'))) {
@@ -85,7 +119,7 @@ afterAll(async () => {
 });
 
 it('builds every image for arm after the binaries each one needs, in graph order', async () => {
-  const result = await runArm(a);
+  const { result, summaries: first } = await built();
   expect(result.output).toContain('Successfully ran target docker-arch-build for 5 projects');
   expect(result.code).toBe(0);
   const position = (task: string) => result.output.indexOf(`> nx run ${task} --arch=arm`);
@@ -94,7 +128,6 @@ it('builds every image for arm after the binaries each one needs, in graph order
   expect(position('linkerd2-proxy-image:docker-arch-build')).toBeGreaterThan(position('linkerd2-proxy-init:go-cross'));
   expect(position('linkerd2-controller:docker-arch-build')).toBeGreaterThan(position('linkerd2-controller:go-cross'));
 
-  first = await summaries(a);
   for (const project of IMAGES) {
     const dir = join(a.dir, 'dist', 'images', project, 'arm');
     const { images } = await validateLayout(dir);
@@ -114,31 +147,38 @@ it('builds every image for arm after the binaries each one needs, in graph order
   expect(files.get('usr/lib/linkerd/LICENSE')).toBeDefined();
   const init = await readFile(join(a.dir, 'dist', 'cross', 'linkerd2-proxy-init', 'arm', 'linkerd2-proxy-init'));
   expect(files.get('usr/lib/linkerd/linkerd2-proxy-init')?.content?.equals(init)).toBe(true);
-}, 600_000);
+}, 900_000);
 
 it('does no build work on a warm rerun', async () => {
+  const { summaries: first } = await built();
   const result = await runArm(a);
   expect(result.code).toBe(0);
   expect(result.output).toContain(`Nx read the output from the cache instead of running the command for ${TASKS} out of ${TASKS} tasks`);
   for (const project of IMAGES) expect(result.output).toMatch(new RegExp(`> nx run ${project}:docker-arch-build --arch=arm +\\[(local cache|existing outputs match the cache, left as is)\\]`));
   expect(await summaries(a)).toEqual(first);
-}, 300_000);
+}, 900_000);
 
 it('restores a deleted dist from the cache, with the same digests', async () => {
+  const { summaries: first } = await built();
   await rm(join(a.dir, 'dist'), { recursive: true, force: true });
   const result = await runArm(a);
   expect(result.code).toBe(0);
   expect(result.output).toContain(`for ${TASKS} out of ${TASKS} tasks`);
   expect(await summaries(a)).toEqual(first);
   for (const project of IMAGES) await validateLayout(join(a.dir, 'dist', 'images', project, 'arm'));
-}, 300_000);
+}, 900_000);
 
-it('gives the same manifest digests in a second clone at another path', async () => {
+it('gives the same manifest digests in a second clone at another path, compiled with its own Go caches', async () => {
+  const { summaries: first } = await built();
   const b = await gitClone('b', 3, a.dir);
+  expect(b.gocache).not.toBe(a.gocache);
+  const before = await goCacheOutputs(b.gocache);
   const result = await runArm(b);
   expect(result.code).toBe(0);
   expect(result.output).not.toContain('[local cache]');
+  // The second clone compiled its Go binaries itself (standard library included) into its own, empty GOCACHE.
+  expect((await goCacheOutputs(b.gocache)) - before).toBeGreaterThan(20);
   const second = await summaries(b);
   const differing = IMAGES.filter((project) => second[project].manifestDigest !== first[project].manifestDigest);
   expect(differing).toEqual([]);
-}, 600_000);
+}, 900_000);
