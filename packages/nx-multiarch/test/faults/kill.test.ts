@@ -1,19 +1,27 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pushOrderViolations } from '../support/push-order';
+import { startRecordingProxy, type RecordedRequest } from '../support/recording-proxy';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { checkAllLayouts, seededRandom } from './layout-check';
 import { buildPlugin, nx, nxEnv, removeScratchClone, scratchClone, WORKSPACE_ROOT, type ScratchClone } from './scratch-clone';
 
 /**
- * kill -9 at random moments, then a rerun. A build (`nx run-many -t
- * docker-arch-build --arch=arm64`, the five images over binaries already
- * built, so every moment is image writing) and a push (`nx run-many
- * -t manifest-push`) are each killed — Nx and every task process, as a CI
- * cancel does — 5 times after seeded random delays (FAULT_SEED replays a run).
- * After every kill no image folder in dist/images is corrupt; the rerun
- * succeeds and gives the same digests as an uninterrupted build; and while a
- * push runs, the index tag never names a child the registry does not have.
+ * kill -9, then a rerun. A build (`nx run-many -t docker-arch-build
+ * --arch=arm64`, the five images over binaries already built, so every
+ * moment is image writing) is killed — Nx and every task process, as a CI
+ * cancel does — 5 times after seeded random delays (FAULT_SEED replays a
+ * run). After every kill no image folder in dist/images is corrupt, and the
+ * rerun succeeds and gives the same digests as an uninterrupted build.
+ *
+ * A push (`nx run-many -t manifest-push`) goes through a recording proxy,
+ * which kills it 5 times mid-push: when it sees the 1st, 4th, 7th, 10th and
+ * 13th blob upload start. Each kill must have interrupted a push (uploads
+ * started, the run did not finish, some index tag is missing), the requests
+ * made up to the kill must keep the push order (no manifest before its
+ * blobs, no index before its children, index tags last), the index tag never
+ * names a missing child, and the rerun completes, in order too.
  */
 const TRIALS = 5;
 const SEED = Number(process.env.FAULT_SEED ?? 20261127);
@@ -130,7 +138,12 @@ async function missingChildren(repository: string, tag: string): Promise<string[
   return missing;
 }
 
-test(`kill -9 of a push at ${TRIALS} random moments: the index tag never names a missing child, and the rerun completes`, async () => {
+/** A request that starts a blob upload (POST …/blobs/uploads/, not a mount). */
+function startsBlobUpload(request: RecordedRequest): boolean {
+  return request.method === 'POST' && /\/blobs\/uploads\/(\?|$)/.test(request.path) && !/[?&]mount=/.test(request.path);
+}
+
+test(`kill -9 of a push at ${TRIALS} moments mid-push: each kill interrupts a push, the order holds, and the rerun completes`, async () => {
   // Images of all three arches for the push (restored from the Nx cache where the build test made them).
   for (const arch of ['amd64', 'arm64', 'arm']) {
     const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`], {}, 480_000);
@@ -141,35 +154,66 @@ test(`kill -9 of a push at ${TRIALS} random moments: the index tag never names a
   for (let trial = 0; trial < TRIALS; trial++) {
     // A new repository prefix per trial: each push starts from an empty registry namespace.
     const prefix = `kill${trial}`;
-    const push = ['run-many', '-t', 'manifest-push', `--registry=${registry!.host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies'];
-    const delay = Math.round(100 + random() * 2_500);
-    const run = startNx(push);
+    const killAtUpload = 1 + 3 * trial;
+    let run: ReturnType<typeof startNx> | undefined;
+    let uploads = 0;
+    let killedAt: string | undefined;
+    const proxy = await startRecordingProxy(registry!.port, (request) => {
+      if (!startsBlobUpload(request)) return;
+      uploads += 1;
+      if (uploads === killAtUpload && run) {
+        killedAt = `${request.method} ${request.path.split('?')[0]} (request ${request.started})`;
+        run.kill();
+      }
+    });
+    const push = (host: string) => ['run-many', '-t', 'manifest-push', `--registry=${host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies'];
     const violations: string[] = [];
     let polls = 0;
     let stop = false;
-    const poller = (async () => {
-      while (!stop) {
-        for (const project of IMAGES) violations.push(...(await missingChildren(`${prefix}/${project}`, tag)));
-        polls++;
-        await sleep(20);
+    try {
+      run = startNx(push(proxy.host));
+      const poller = (async () => {
+        while (!stop) {
+          for (const project of IMAGES) violations.push(...(await missingChildren(`${prefix}/${project}`, tag)));
+          polls++;
+          await sleep(20);
+        }
+      })();
+      const code = await run.done;
+      stop = true;
+      await poller;
+      // The kill landed mid-push: uploads had started, Nx did not finish on its own, and some index tag is not there.
+      if (!killedAt) throw new Error(`trial ${trial}: the push finished (exit ${code}) after ${uploads} blob uploads, before upload ${killAtUpload} could trigger the kill`);
+      expect(code).toBeNull();
+      const tagged: string[] = [];
+      for (const project of IMAGES) {
+        const head = await fetch(`${registry!.url}/v2/${prefix}/${project}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: INDEX_TYPES } });
+        if (head.status === 200) tagged.push(project);
       }
-    })();
-    await Promise.race([run.done, sleep(delay)]);
-    run.kill();
-    await run.done;
-    stop = true;
-    await poller;
+      expect(tagged.length).toBeLessThan(IMAGES.length);
+      // What was sent up to the kill kept the order.
+      expect(pushOrderViolations(proxy.requests)).toEqual([]);
+    } finally {
+      stop = true;
+      await proxy.stop();
+    }
     expect(violations).toEqual([]);
-    // The rerun completes the push; then every index is whole.
-    const rerun = await nx(clone!, push, {}, 300_000);
-    if (rerun.code !== 0) throw new Error(`trial ${trial}: the push after the kill at ${delay} ms failed:\n${rerun.output}`);
+    // The rerun completes the push (through a fresh proxy, in order too); then every index is whole.
+    const rerunProxy = await startRecordingProxy(registry!.port);
+    try {
+      const rerun = await nx(clone!, push(rerunProxy.host), {}, 300_000);
+      if (rerun.code !== 0) throw new Error(`trial ${trial}: the push after the kill at ${killedAt} failed:\n${rerun.output}`);
+      expect(pushOrderViolations(rerunProxy.requests)).toEqual([]);
+    } finally {
+      await rerunProxy.stop();
+    }
     for (const project of IMAGES) {
       const index = await fetch(`${registry!.url}/v2/${prefix}/${project}/manifests/${tag}`, { headers: { Accept: INDEX_TYPES } });
       expect(index.status).toBe(200);
       expect(((await index.json()) as IndexView).manifests).toHaveLength(3);
       expect(await missingChildren(`${prefix}/${project}`, tag)).toEqual([]);
     }
-    log.push(`trial ${trial}: killed after ${delay} ms, ${polls} polls of 5 index tags during the push`);
+    log.push(`trial ${trial}: killed at blob upload ${killAtUpload}: ${killedAt}; ${polls} polls of 5 index tags during the push`);
   }
   console.log(`seed ${SEED}\n${log.join('\n')}`);
 }, 900_000);

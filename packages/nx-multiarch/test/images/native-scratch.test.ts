@@ -185,22 +185,32 @@ describe('reproducibility', () => {
 describe('bad input leaves nothing in dist', () => {
   const out = (arch: string) => join(workspace, 'dist', 'images', 'demo', arch);
 
-  /** Builds a good image first, so the test also sees the old output removed. */
-  async function expectFailure(arch: string, extra: Parameters<typeof build>[2], message: RegExp): Promise<Error> {
-    await build(workspace, 'arm64', { artifacts: ARTIFACTS });
-    expect(existsSync(out('arm64'))).toBe(true);
+  /** Every file and folder under dist/images/demo, sorted. */
+  const distTree = async () => ((await readdir(join(workspace, 'dist', 'images', 'demo'), { recursive: true })) as string[]).sort();
+
+  /**
+   * Builds a good image of the same arch first, so the test sees the failed
+   * build remove that old output. An arch the plugin does not know has no
+   * output to remove: then a good image of `staleArch` is built, and the
+   * failure must leave dist/images/demo exactly as it was.
+   */
+  async function expectFailure(arch: string, extra: Parameters<typeof build>[2], message: RegExp, staleArch = arch): Promise<Error> {
+    await build(workspace, staleArch, { artifacts: ARTIFACTS });
+    expect(existsSync(out(staleArch))).toBe(true);
+    const before = await distTree();
     const error = await build(workspace, arch, extra).then(
       () => undefined,
       (e: Error) => e,
     );
     expect(error?.message).toMatch(message);
-    expect(existsSync(out(arch))).toBe(false);
+    if (staleArch === arch) expect(existsSync(out(arch))).toBe(false);
+    else expect(await distTree()).toEqual(before);
     expect(await scratchLeftovers(workspace)).toEqual([]);
     return error as Error;
   }
 
   it('refuses an unknown arch and lists the supported ones', async () => {
-    const error = await expectFailure('mips', { artifacts: ARTIFACTS }, /Unsupported arch "mips"/);
+    const error = await expectFailure('mips', { artifacts: ARTIFACTS }, /Unsupported arch "mips"/, 'arm64');
     expect((error as Error & { hint?: string }).hint).toContain('amd64, arm64, arm');
   });
 

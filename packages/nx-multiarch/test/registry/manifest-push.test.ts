@@ -140,22 +140,41 @@ describe('manifest-push against docker-registry', () => {
   });
 
   describe('bad input gets a clear error and pushes nothing', () => {
+    /** Every repository the registry holds, with its tags: what "pushes nothing" is checked against. */
+    const contents = async (): Promise<Record<string, string[]>> => {
+      const res = await fetch(`${registry.url}/v2/_catalog?n=1000`);
+      expect(res.status).toBe(200);
+      const { repositories } = (await res.json()) as { repositories: string[] };
+      const out: Record<string, string[]> = {};
+      for (const repository of repositories) out[repository] = (await reader.listTags(repository)).sort();
+      return out;
+    };
+
     const expectFailure = async (project: string, options: ManifestPushOptions, message: RegExp, hint: RegExp) => {
+      const before = await contents();
       const { result, output } = await runExecutor(project, options);
       expect(result).toEqual({ success: false });
       expect(output).toMatch(message);
       expect(output).toMatch(hint);
+      // Pushed nothing: no new repository, no new tag (distribution lists a repository once a blob is in it).
+      expect(await contents()).toEqual(before);
     };
 
     it('a malformed registry reference', () =>
       expectFailure('web', { registry: 'bad host:5000/x' }, /Invalid registry host "bad host:5000"/, /hint: Give host\[:port\]/));
     it('a malformed repository prefix', () =>
-      expectFailure('web', { registry: `127.0.0.1:5000/Bad_Prefix` }, /Invalid repository prefix/, /lower-case/));
+      expectFailure('web', { registry: `${registry.host}/Bad_Prefix` }, /Invalid repository prefix/, /lower-case/));
     it('a tag over 128 characters', () => expectFailure('web', { tags: 'a'.repeat(129) }, /129 characters long; registries accept at most 128/, /hint: Shorten the tag/));
     it('an unknown arch', () => expectFailure('web', { arches: 'amd64,sparc' }, /Unsupported arch "sparc"/, /hint: Use one of: amd64, arm64, arm/));
     it('a missing layout, with the command that builds it', async () => {
       await expectFailure('web', { arches: 'amd64,s390x', repository: 'missing/web' }, /No s390x image of web/, /nx run web:docker-arch-build --arch=s390x/);
       expect(await reader.listTags('missing/web')).toEqual([]);
+    });
+    it('(negative control: the registry check sees a push that did happen)', async () => {
+      const before = await contents();
+      await push('web', { repository: 'control/web', tags: 'seen' });
+      expect(await contents()).not.toEqual(before);
+      expect((await contents())['control/web']).toEqual(['seen']);
     });
     it('no registry at all', () =>
       expectFailure('web', { registry: undefined }, /No registry to push web to/, /--registry=host\[:port\]\[\/prefix\].*NX_MULTIARCH_REGISTRY/));
