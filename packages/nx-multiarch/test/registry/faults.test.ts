@@ -5,6 +5,8 @@ import { ImageIndex, ImageManifest } from '../../src/oci/types';
 import { publishProject } from '../../src/publish/publish-project';
 import { RegistryClient } from '../../src/registry/client';
 import { Fault, FaultProxy, startFaultProxy } from '../support/fault-proxy';
+import { pushOrderViolations } from '../support/push-order';
+import { startRecordingProxy } from '../support/recording-proxy';
 import { RegistryServer, startRegistry } from '../support/registry-server';
 import { writeTestImages } from '../support/test-images';
 
@@ -12,7 +14,11 @@ import { writeTestImages } from '../support/test-images';
  * Pushes through a proxy that drops connections mid-upload and answers
  * bursts of 500/503/429, while a second client polls the tag straight from
  * the registry: the push must complete, and the tag must never name an index
- * whose children (or their blobs) are missing.
+ * whose children (or their blobs) are missing. That watcher alone cannot fail
+ * here: distribution 2.8 refuses an index whose children are missing. So a
+ * recording proxy in front of the faults also checks the order the push kept
+ * through its retries (test/registry/push-order.test.ts proves that check
+ * against a registry that accepts any order).
  */
 describe('manifest-push through a fault-injecting proxy', () => {
   let registry: RegistryServer;
@@ -84,11 +90,12 @@ describe('manifest-push through a fault-injecting proxy', () => {
       { kind: 'status', status: 500 },
     ];
     const proxy: FaultProxy = await startFaultProxy(registry.port, script);
+    const recorder = await startRecordingProxy(Number(proxy.host.split(':')[1]));
     const watcher = watchTag('faulty/app', 'f1');
     const logged: string[] = [];
     try {
       const { report, plan } = await publishProject({
-        options: { registry: proxy.host, repository: 'faulty/app', tags: 'f1' },
+        options: { registry: recorder.host, repository: 'faulty/app', tags: 'f1' },
         project: { workspaceRoot: workspace, name: 'app', root: 'packages/app' },
         env: {},
         log: (line) => logged.push(line),
@@ -102,8 +109,11 @@ describe('manifest-push through a fault-injecting proxy', () => {
       expect(logged.join('\n')).toMatch(/retrying/);
       // Retried uploads re-sent bytes: more went over the wire than the blobs hold.
       expect(report?.bytesSent).toBeGreaterThan(report?.blobs.bytesUploaded ?? Infinity);
+      // Through every retry, the order held: blobs before manifests, manifests before the index, index tags last.
+      expect(pushOrderViolations(recorder.requests)).toEqual([]);
     } finally {
       await watcher.stop();
+      await recorder.stop();
       await proxy.stop();
     }
     expect(watcher.violations).toEqual([]);

@@ -8,8 +8,8 @@ import type { RecordedRequest } from './recording-proxy';
  *   - every blob a manifest names was stored (upload completed, mounted, or
  *     found by HEAD) before that manifest's PUT started;
  *   - every child an index names was stored before the index's PUT started;
- *   - the index tag writes come last: every other write had finished before
- *     the first of them started.
+ *   - the index tag writes come last: every other write had ended (answered,
+ *     or dropped with its connection) before the first of them started.
  *
  * Returns the violations, each in words; an empty list is a correct push.
  */
@@ -84,7 +84,9 @@ export function pushOrderViolations(requests: readonly RecordedRequest[]): strin
     const firstTag = Math.min(...indexTagWrites.map((r) => r.started));
     for (const r of requests) {
       if (!WRITES.has(r.method) || indexTagWrites.includes(r)) continue;
-      if (r.finished === undefined || r.finished > firstTag) {
+      // A request dropped on the way ended when its connection closed; one still open has not ended.
+      const ended = r.finished ?? r.abandoned;
+      if (ended === undefined || ended > firstTag) {
         const p = parse(r);
         violations.push(`${r.method} ${p.repository} ${p.kind} ${short(p.reference ?? '')} (#${r.started}) was not finished before the index tag write (#${firstTag})`);
       }

@@ -20,6 +20,8 @@ export interface RecordedRequest {
   started: number;
   /** Position when the answer was complete; undefined if it never was (killed, dropped). */
   finished?: number;
+  /** Position when the connection closed without a complete answer (a dropped or killed request). */
+  abandoned?: number;
   status?: number;
   /** The body of a manifest PUT. */
   body?: Buffer;
@@ -56,6 +58,7 @@ export async function startRecordingProxy(upstreamPort: number, onRequest?: (req
     upstream.on('error', () => res.destroy());
     req.on('aborted', () => upstream.destroy());
     res.on('close', () => {
+      if (record.finished === undefined) record.abandoned = ++clock;
       if (!res.writableFinished) upstream.destroy();
     });
     req.on('data', (chunk: Buffer) => {
