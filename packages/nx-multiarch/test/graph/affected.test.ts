@@ -10,6 +10,10 @@ import { checkoutRepository, type Checkout } from '../support/repo-checkout';
  * makes `nx affected -t docker-arch-build --arch=arm64` run exactly the
  * tasks that change touches — the rest are not in the run or come from the
  * local cache — and a commit that changes only README.md runs nothing.
+ *
+ * Each test starts from the warm commit (its change is the one commit on
+ * top), so the tests do not depend on each other's changes or order: one
+ * failing does not make the next one fail.
  */
 jest.setTimeout(900_000);
 
@@ -44,6 +48,8 @@ function expectSuccess(run: NxRun, what: string): void {
 
 let checkout: Checkout;
 let clone: Clone;
+/** The commit the warm build was made from. */
+let warmHead = '';
 
 async function commit(message: string): Promise<void> {
   const git = (...args: string[]) => runChecked('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: clone.dir });
@@ -58,7 +64,13 @@ beforeAll(async () => {
   clone = await checkout.clone('affected');
   const warm = await runNx(clone, ['run-many', '-t', 'docker-arch-build', '--arch=arm64']);
   expectSuccess(warm, 'the warm-up build of every arm64 image');
+  warmHead = (await runChecked('git', ['rev-parse', 'HEAD'], { cwd: clone.dir })).stdout.trim();
 }, 900_000);
+
+// Back to the warm commit's sources (dist/ and the Nx cache stay: a later commit is built over them, as in CI).
+beforeEach(async () => {
+  await runChecked('git', ['reset', '--quiet', '--hard', warmHead], { cwd: clone.dir });
+});
 
 afterAll(async () => {
   await checkout?.remove();
