@@ -5,12 +5,16 @@
 #
 #   bash tools/faults/run.sh [bad-inputs|services|kill ...]   (default: all three)
 #
-#   bad-inputs  32 bad inputs across the executors and generators: clear message,
-#               hint, non-zero exit, nothing in dist/, no file changed      (~4 min)
+#   bad-inputs  33 bad inputs across the executors and generators: the plugin's
+#               own message and hint lines exactly (5 refused by Nx's schema
+#               validation, tested apart), non-zero exit, nothing in dist/,
+#               no file changed                                            (~4 min)
 #   services    registry faults during a full push (drops, 500/503/429/502);
 #               remote cache down, answering 500, slow; NX_SKIP_REMOTE_CACHE (~1 min)
-#   kill        kill -9 of a build and of a push, 5 seeded random moments each,
-#               then a rerun; FAULT_SEED=<n> replays a run                 (~10 min)
+#   kill        kill -9 of a build at 5 seeded random moments (FAULT_SEED=<n>
+#               replays a run) and of a push at its 1st, 4th, 7th, 10th and
+#               13th blob upload (seen by a recording proxy), each followed
+#               by a rerun                                                 (~10 min)
 set -euo pipefail
 LOG_TAG=faults
 # shellcheck source=../lib/common.sh
