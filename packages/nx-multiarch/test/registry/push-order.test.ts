@@ -138,4 +138,17 @@ describe('negative controls: a push in the wrong order is caught', () => {
     requests[2] = { ...requests[2], started: 7, finished: 8 };
     expect(pushOrderViolations(requests)).toEqual([]);
   });
+
+  it('checks "index tags last" per repository: pushes of several projects run side by side', () => {
+    const index = Buffer.from(JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }));
+    const requests: RecordedRequest[] = [
+      { method: 'PUT', path: '/v2/a/manifests/v1', started: 1, finished: 2, status: 201, body: index },
+      // Another project's upload, still running when a's tag is written: fine.
+      { method: 'PUT', path: `/v2/b/blobs/uploads/1?digest=sha256:${'b'.repeat(64)}`, started: 1, finished: 3, status: 201 },
+    ];
+    expect(pushOrderViolations(requests)).toEqual([]);
+    // The same upload in a's own repository is a violation.
+    requests[1] = { ...requests[1], path: `/v2/a/blobs/uploads/1?digest=sha256:${'b'.repeat(64)}` };
+    expect(pushOrderViolations(requests)).toEqual([`PUT a upload ${'b'.repeat(12)} (#1) was not finished before the index tag write (#1)`]);
+  });
 });

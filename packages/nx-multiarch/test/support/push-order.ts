@@ -8,8 +8,9 @@ import type { RecordedRequest } from './recording-proxy';
  *   - every blob a manifest names was stored (upload completed, mounted, or
  *     found by HEAD) before that manifest's PUT started;
  *   - every child an index names was stored before the index's PUT started;
- *   - the index tag writes come last: every other write had ended (answered,
- *     or dropped with its connection) before the first of them started.
+ *   - the index tag writes come last: every other write to the same
+ *     repository had ended (answered, or dropped with its connection) before
+ *     the first of them started.
  *
  * Returns the violations, each in words; an empty list is a correct push.
  */
@@ -80,16 +81,21 @@ export function pushOrderViolations(requests: readonly RecordedRequest[]): strin
     }
   }
 
-  if (indexTagWrites.length > 0) {
-    const firstTag = Math.min(...indexTagWrites.map((r) => r.started));
-    for (const r of requests) {
-      if (!WRITES.has(r.method) || indexTagWrites.includes(r)) continue;
-      // A request dropped on the way ended when its connection closed; one still open has not ended.
-      const ended = r.finished ?? r.abandoned;
-      if (ended === undefined || ended > firstTag) {
-        const p = parse(r);
-        violations.push(`${r.method} ${p.repository} ${p.kind} ${short(p.reference ?? '')} (#${r.started}) was not finished before the index tag write (#${firstTag})`);
-      }
+  // Per repository: pushes of several projects run side by side, each with its own index tags.
+  const firstTagOf = new Map<string, number>();
+  for (const r of indexTagWrites) {
+    const repository = parse(r).repository;
+    firstTagOf.set(repository, Math.min(r.started, firstTagOf.get(repository) ?? Infinity));
+  }
+  for (const r of requests) {
+    if (!WRITES.has(r.method) || indexTagWrites.includes(r)) continue;
+    const p = parse(r);
+    const firstTag = firstTagOf.get(p.repository);
+    if (firstTag === undefined) continue;
+    // A request dropped on the way ended when its connection closed; one still open has not ended.
+    const ended = r.finished ?? r.abandoned;
+    if (ended === undefined || ended > firstTag) {
+      violations.push(`${r.method} ${p.repository} ${p.kind} ${short(p.reference ?? '')} (#${r.started}) was not finished before the index tag write (#${firstTag})`);
     }
   }
   return violations;
