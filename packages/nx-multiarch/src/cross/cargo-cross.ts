@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
 import { platformString } from '../platform/platforms';
-import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain } from '../toolchain/preflight';
+import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain } from './toolchain-preflight';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
@@ -13,7 +13,7 @@ import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
 import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
 import { createReleasePackage, prewarmCompressor } from './package-tarball';
-import { sourceDateEpoch } from './source-date-epoch';
+import { sourceDateEpoch } from '../util/source-date-epoch';
 
 /**
  * cargo-cross: preflight, `cargo build --target`, strip, ELF check, and the

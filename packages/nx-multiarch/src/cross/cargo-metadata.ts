@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { runChecked } from '../util/exec';
-import type { RustToolchain } from '../toolchain/preflight';
+import type { RustToolchain } from './toolchain-preflight';
 
 /**
  * What cargo-cross needs to know about a package, from

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
 import { platformString } from '../platform/platforms';
-import { requireGo } from '../toolchain/preflight';
+import { requireGo } from './toolchain-preflight';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { gunzip } from '../archive/gzip';
-import { readTar } from '../archive/tar';
+import { gunzip } from '../oci/gzip';
+import { readTar } from '../oci/tar';
 import { createReleasePackage, packageStem } from './package-tarball';
 
 const input = {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createTar } from '../archive/tar';
-import { gzipDeterministic } from '../archive/gzip';
+import { createTar } from '../oci/tar';
+import { gzipDeterministic } from '../oci/gzip';
 
 /**
  * Release packages shaped like Linkerd's proxy package:

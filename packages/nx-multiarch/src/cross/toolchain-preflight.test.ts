@@ -1,6 +1,6 @@
 import { PLATFORMS } from '../platform/platforms';
 import { run, which } from '../util/exec';
-import { debianGccPackage, hasRustStd, requireGo, requireLinker, requireStrip, resolveRustToolchain, rustStdHint, rustSysroot } from './preflight';
+import { debianGccPackage, hasRustStd, requireGo, requireLinker, requireStrip, resolveRustToolchain, rustStdHint, rustSysroot } from './toolchain-preflight';
 
 describe('preflight', () => {
   it('finds the host std in the system sysroot and no std for a target nobody installed', () => {

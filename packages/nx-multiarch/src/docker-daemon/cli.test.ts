@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { dockerClisOnPath, parseClientVersion, probeDockerCli, selectDockerCli, DOCKER_CLI_ENV } from './docker-cli';
+import { dockerClisOnPath, parseClientVersion, probeDockerCli, selectDockerCli, DOCKER_CLI_ENV } from './cli';
 
 /**
  * Client selection, with stand-in clients that answer `--version` and

@@ -1,6 +1,6 @@
 import type { ImageConfig } from '../oci/types';
 import { PLATFORMS } from '../platform/platforms';
-import { parseDockerfile } from './dockerfile';
+import { parseDockerfile } from './parse';
 import { DEFAULT_PATH, evaluateFrom, evaluateStage, predefinedArgs } from './evaluate-stage';
 
 function evaluate(lines: string[], buildArgs: Record<string, string> = {}, baseConfig?: ImageConfig) {

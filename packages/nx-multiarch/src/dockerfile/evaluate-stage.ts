@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
 import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
-import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './dockerfile';
+import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 
 /**

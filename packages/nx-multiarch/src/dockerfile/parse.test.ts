@@ -1,4 +1,4 @@
-import { nativeBlockers, nativeBlockersError, parseDockerfile } from './dockerfile';
+import { nativeBlockers, nativeBlockersError, parseDockerfile } from './parse';
 
 describe('parseDockerfile', () => {
   it('takes the final stage, the global ARGs and the stage names', () => {

@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
-import { createReleasePackage } from './package-tarball';
-import { createScratchContext } from './scratch-context';
+import { createReleasePackage } from '../cross/package-tarball';
+import { createScratchContext } from './context/scratch-context';
 
 let ws: string;
 

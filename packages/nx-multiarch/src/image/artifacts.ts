@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { readTar } from '../archive/tar';
-import { gunzip } from '../archive/gzip';
+import { readTar } from '../oci/tar';
+import { gunzip } from '../oci/gzip';
 import { MultiarchError } from '../errors';
 
 /**

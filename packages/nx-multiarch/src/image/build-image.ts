@@ -6,13 +6,12 @@ import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../util/workspace-paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
-import { nativeBlockers, parseDockerfile } from './dockerfile';
-import type { BuildRequest, ImageSummary } from './engine';
+import { nativeBlockers, parseDockerfile } from '../dockerfile/parse';
+import { DEFAULT_TAG, type BuildRequest, type ImageSummary } from './shared/engine';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
-import { DEFAULT_TAG } from './native-engine';
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
-import { createScratchContext } from './scratch-context';
-import { processWord } from './substitute';
+import { createScratchContext } from './context/scratch-context';
+import { processWord } from '../dockerfile/substitute';
 
 /**
  * The library function behind the docker-arch-build executor: one project's

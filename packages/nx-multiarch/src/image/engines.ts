@@ -1,8 +1,8 @@
 import { MultiarchError } from '../errors';
-import { dockerEngine } from './docker-engine';
-import type { NativeBlocker } from './dockerfile';
-import type { BuildEngine } from './engine';
-import { nativeEngine } from './native-engine';
+import { dockerEngine } from './docker/engine';
+import type { NativeBlocker } from '../dockerfile/parse';
+import type { BuildEngine } from './shared/engine';
+import { nativeEngine } from './native/engine';
 
 /**
  * The engines docker-arch-build can use, by name, and the choice `auto`

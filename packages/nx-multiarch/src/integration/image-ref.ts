@@ -4,7 +4,7 @@ import { MultiarchError } from '../errors';
 import { OciLayoutReader } from '../oci/layout';
 import { Descriptor, ImageConfig, ImageIndex, ImageManifest, MediaTypes } from '../oci/types';
 import { platformString, type PlatformSpec } from '../platform/platforms';
-import type { ImageSummary } from '../build/engine';
+import type { ImageSummary } from '../image/shared/engine';
 import type { ResolvedImage } from './types';
 
 /**

@@ -2,8 +2,8 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tarStream from 'tar-stream';
-import { createTar } from '../archive/tar';
-import { gzipDeterministic } from '../archive/gzip';
+import { createTar } from '../oci/tar';
+import { gzipDeterministic } from '../oci/gzip';
 import { OciLayoutWriter } from '../oci/layout';
 import { sha256Digest } from '../oci/digest';
 import { MediaTypes, type ImageConfig, type ImageManifest } from '../oci/types';

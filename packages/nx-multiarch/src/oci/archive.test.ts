@@ -1,6 +1,6 @@
 import { createTar, readTar, completeAndSort, normalizeEntryPath } from './tar';
 import { gzipDeterministic, gunzip } from './gzip';
-import { sha256Digest } from '../oci/digest';
+import { sha256Digest } from './digest';
 
 describe('deterministic tar', () => {
   const entries = [

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchiveEntry, createTar } from '../archive/tar';
-import { gzipDeterministic } from '../archive/gzip';
-import { canonicalJson } from '../oci/canonical-json';
-import { sha256Digest } from '../oci/digest';
-import { Descriptor, MediaTypes } from '../oci/types';
+import { ArchiveEntry, createTar } from './tar';
+import { gzipDeterministic } from './gzip';
+import { canonicalJson } from './canonical-json';
+import { sha256Digest } from './digest';
+import { Descriptor, MediaTypes } from './types';
 import { PLATFORMS } from '../platform/platforms';
 import { readBuiltImageArchive } from './docker-archive';
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
-import { gunzip } from '../archive/gzip';
-import { ArchiveEntry, readTar } from '../archive/tar';
-import { verifyDigest } from '../oci/digest';
-import { Descriptor, ImageIndex, ImageManifest, MediaTypes } from '../oci/types';
+import { gunzip } from './gzip';
+import { ArchiveEntry, readTar } from './tar';
+import { verifyDigest } from './digest';
+import { Descriptor, ImageIndex, ImageManifest, MediaTypes } from './types';
 import type { OciPlatform } from '../platform/platforms';
 import { platformString } from '../platform/platforms';
 import type { DockerImageConfig } from './docker-config';

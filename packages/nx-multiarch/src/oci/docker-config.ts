@@ -1,5 +1,5 @@
 import { MultiarchError } from '../errors';
-import type { Digest, HealthCheck, HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
+import type { Digest, HealthCheck, HistoryEntry, ImageConfig, ImageConfigBody } from './types';
 import { platformString, PlatformSpec } from '../platform/platforms';
 
 /**

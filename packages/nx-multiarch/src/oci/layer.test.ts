@@ -1,6 +1,6 @@
 import * as tarStream from 'tar-stream';
-import { gunzip } from '../archive/gzip';
-import { sha256Digest } from '../oci/digest';
+import { gunzip } from './gzip';
+import { sha256Digest } from './digest';
 import { buildLayer, createLayerTar, layerPath, type LayerEntry } from './layer';
 
 interface Header {

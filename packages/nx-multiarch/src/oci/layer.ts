@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
-import { createTar, type ArchiveEntry } from '../archive/tar';
-import { gzipDeterministic } from '../archive/gzip';
-import { sha256Digest } from '../oci/digest';
-import type { Digest } from '../oci/types';
+import { createTar, type ArchiveEntry } from './tar';
+import { gzipDeterministic } from './gzip';
+import { sha256Digest } from './digest';
+import type { Digest } from './types';
 
 /**
- * A deterministic image layer: archive/tar's createTar (sorted, fixed mtime,
+ * A deterministic image layer: oci/tar's createTar (sorted, fixed mtime,
  * fixed modes, numeric owners, no user or group names), compressed with the
  * pinned gzip, so the digest depends only on the entries.
  */
@@ -32,7 +32,7 @@ export interface BuiltLayer {
   entryCount: number;
 }
 
-/** The layer's tar: archive/tar's deterministic writer, with the owners and parent folders the layer asks for. */
+/** The layer's tar: oci/tar's deterministic writer, with the owners and parent folders the layer asks for. */
 export function createLayerTar(entries: readonly LayerEntry[], options: LayerOptions): Promise<Buffer> {
   return createTar(entries, { mtime: options.mtime, includeParents: options.includeParents });
 }

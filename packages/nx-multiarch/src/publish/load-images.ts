@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImageSummary } from '../build/engine';
+import type { ImageSummary } from '../image/shared/engine';
 import { MultiarchError } from '../errors';
 import { OciLayoutReader, blobPath } from '../oci/layout';
 import { Descriptor, ImageConfig, ImageManifest, MediaTypes, Platform, toPlatform } from '../oci/types';

@@ -46,7 +46,7 @@ export interface RunRecord {
   tasks: TaskRun[];
 }
 
-/** dist/images/<project>/<arch>/image.json, as the image builder writes it (src/build/engine.ts). */
+/** dist/images/<project>/<arch>/image.json, as the image builder writes it (src/image/shared/engine.ts). */
 export interface ImageSummaryFile {
   project: string;
   arch: string;

@@ -1,9 +1,9 @@
 import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { DockerEngine } from '../../src/build/docker-engine';
-import { readLayerEntries } from '../../src/build/docker-layer';
-import { selectDockerCli } from '../../src/build/docker-cli';
+import { gunzip } from '../../src/oci/gzip';
+import { DockerEngine } from '../../src/image/docker/engine';
+import { readLayerEntries } from '../../src/image/docker/layer-check';
+import { selectDockerCli } from '../../src/docker-daemon/cli';
 import { MultiarchError } from '../../src/errors';
 import { OciLayoutReader } from '../../src/oci/layout';
 import { Annotations } from '../../src/oci/types';

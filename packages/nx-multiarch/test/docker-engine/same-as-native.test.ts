@@ -1,11 +1,11 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { buildImage, SUMMARY_FILE } from '../../src/build/build-image';
-import { DockerEngine } from '../../src/build/docker-engine';
-import { readLayerEntries } from '../../src/build/docker-layer';
-import type { ImageSummary } from '../../src/build/engine';
-import { nativeEngine } from '../../src/build/native-engine';
+import { gunzip } from '../../src/oci/gzip';
+import { buildImage, SUMMARY_FILE } from '../../src/image/build-image';
+import { DockerEngine } from '../../src/image/docker/engine';
+import { readLayerEntries } from '../../src/image/docker/layer-check';
+import type { ImageSummary } from '../../src/image/shared/engine';
+import { nativeEngine } from '../../src/image/native/engine';
 import { OciLayoutReader } from '../../src/oci/layout';
 import type { ImageManifest } from '../../src/oci/types';
 import { PLATFORMS, type Arch } from '../../src/platform/platforms';

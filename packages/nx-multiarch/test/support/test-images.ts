@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageSummary } from '../../src/build/engine';
-import { gzipDeterministic } from '../../src/archive/gzip';
-import { createTar } from '../../src/archive/tar';
+import type { ImageSummary } from '../../src/image/shared/engine';
+import { gzipDeterministic } from '../../src/oci/gzip';
+import { createTar } from '../../src/oci/tar';
 import { sha256Digest } from '../../src/oci/digest';
 import { OciLayoutWriter } from '../../src/oci/layout';
 import { ImageConfig, ImageManifest, MediaTypes, toPlatform } from '../../src/oci/types';

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { MultiarchError } from '../errors';
+import { MultiarchError } from '../../errors';
 import { IgnoreMatcher } from './dockerignore';
 import { globToRegExp, hasGlob, staticPrefix } from './glob';
 

@@ -1,5 +1,5 @@
-import { PLATFORMS } from '../platform/platforms';
-import { buildFailureHint, dockerBuildArgs, dockerLabelArgs } from './docker-engine';
+import { PLATFORMS } from '../../platform/platforms';
+import { buildFailureHint, dockerBuildArgs, dockerLabelArgs } from './engine';
 
 /** The command line the engine gives docker; the builds themselves are tested in test/docker-engine/. */
 describe('dockerBuildArgs', () => {

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MultiarchError } from '../errors';
-import { platformString, PlatformSpec } from '../platform/platforms';
-import { run, runChecked, RunResult } from '../util/exec';
-import type { BuildEngine, BuildRequest, BuildResult } from './engine';
-import { readBuiltImageArchive } from './docker-archive';
-import type { DockerCli } from './docker-cli';
-import { writeBuiltImageLayout } from './docker-layout';
-import { dockerPreflight } from './docker-preflight';
+import { MultiarchError } from '../../errors';
+import { platformString, PlatformSpec } from '../../platform/platforms';
+import { run, runChecked, RunResult } from '../../util/exec';
+import type { BuildEngine, BuildRequest, BuildResult } from '../shared/engine';
+import { readBuiltImageArchive } from '../../oci/docker-archive';
+import type { DockerCli } from '../../docker-daemon/cli';
+import { writeBuiltImageLayout } from './layout';
+import { dockerPreflight } from './preflight';
 
 /**
  * The `docker` engine: a real dockerd builds the Dockerfile (so RUN works,

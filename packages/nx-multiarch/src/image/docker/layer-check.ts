@@ -1,11 +1,11 @@
 import * as tarStream from 'tar-stream';
-import { checkElfArch } from '../platform/elf';
-import type { PlatformSpec } from '../platform/platforms';
+import { checkElfArch } from '../../platform/elf';
+import type { PlatformSpec } from '../../platform/platforms';
 
 /**
  * Layer tars as a docker daemon hands them out, read and written with every
  * header field kept (owners, modes, hard links, devices, pax records such as
- * xattrs) — unlike src/archive/tar.ts, which makes new archives from plain
+ * xattrs) — unlike src/oci/tar.ts, which makes new archives from plain
  * files. Entries keep their order: BuildKit writes them in a sorted walk, and
  * a hard link must stay after the file it points to.
  */

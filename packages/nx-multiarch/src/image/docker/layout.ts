@@ -1,13 +1,12 @@
-import { gzipDeterministic } from '../archive/gzip';
-import { sha256Digest } from '../oci/digest';
-import { OciLayoutWriter } from '../oci/layout';
-import { Annotations, Descriptor, ImageManifest, MediaTypes, toPlatform } from '../oci/types';
-import type { PlatformSpec } from '../platform/platforms';
-import type { BuildResult } from './engine';
-import type { BuiltImage } from './docker-archive';
-import { toOciConfig } from './docker-config';
-import { checkLayerElfFiles, clampLayerTimes } from './docker-layer';
-import { DEFAULT_TAG } from './native-engine';
+import { gzipDeterministic } from '../../oci/gzip';
+import { sha256Digest } from '../../oci/digest';
+import { OciLayoutWriter } from '../../oci/layout';
+import { Annotations, Descriptor, ImageManifest, MediaTypes, toPlatform } from '../../oci/types';
+import type { PlatformSpec } from '../../platform/platforms';
+import { DEFAULT_TAG, type BuildResult } from '../shared/engine';
+import type { BuiltImage } from '../../oci/docker-archive';
+import { toOciConfig } from '../../oci/docker-config';
+import { checkLayerElfFiles, clampLayerTimes } from './layer-check';
 
 /**
  * Turns the image a daemon built into the same kind of OCI layout the native

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkBinfmt, daemonIsLocal, firstForeignRun, firstLayoutFrom, parseBinfmtEntry, queryDockerServer } from './docker-preflight';
-import { selectDockerCli } from './docker-cli';
+import { checkBinfmt, daemonIsLocal, firstForeignRun, firstLayoutFrom, parseBinfmtEntry, queryDockerServer } from './preflight';
+import { selectDockerCli } from '../../docker-daemon/cli';
 
 let dir: string;
 beforeAll(async () => {

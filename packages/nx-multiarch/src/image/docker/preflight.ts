@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser } from 'dockerfile-ast';
-import { MultiarchError } from '../errors';
-import { run } from '../util/exec';
-import { Arch, PLATFORMS, PlatformSpec } from '../platform/platforms';
-import { parseArch } from '../platform/parse-arch';
-import { DockerCli, selectDockerCli } from './docker-cli';
+import { MultiarchError } from '../../errors';
+import { run } from '../../util/exec';
+import { Arch, PLATFORMS, PlatformSpec } from '../../platform/platforms';
+import { parseArch } from '../../platform/parse-arch';
+import { DockerCli, selectDockerCli } from '../../docker-daemon/cli';
 
 /**
  * Everything the docker engine needs before it starts a build, each checked

@@ -1,4 +1,4 @@
-import { PLATFORMS } from '../platform/platforms';
+import { PLATFORMS } from '../../platform/platforms';
 import { parseBaseReference, platformMatches } from './base-image';
 
 describe('parseBaseReference', () => {

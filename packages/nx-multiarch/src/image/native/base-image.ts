@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { MultiarchError } from '../errors';
-import { isDigest, verifyDigest } from '../oci/digest';
-import { blobPath, OciLayoutReader } from '../oci/layout';
-import { Annotations, MediaTypes, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../oci/types';
-import type { PlatformSpec } from '../platform/platforms';
-import { parseReference, RegistryClient, type ImageReference } from '../registry';
+import { MultiarchError } from '../../errors';
+import { isDigest, verifyDigest } from '../../oci/digest';
+import { blobPath, OciLayoutReader } from '../../oci/layout';
+import { Annotations, MediaTypes, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../oci/types';
+import type { PlatformSpec } from '../../platform/platforms';
+import { parseReference, RegistryClient, type ImageReference } from '../../registry';
 import { BlobCache, copyVerifiedBlob } from './blob-store';
 
 /**

@@ -1,26 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { MultiarchError } from '../errors';
-import { OciLayoutWriter } from '../oci/layout';
-import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../oci/types';
-import { platformString } from '../platform/platforms';
+import { MultiarchError } from '../../errors';
+import { OciLayoutWriter } from '../../oci/layout';
+import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
+import { platformString } from '../../platform/platforms';
 import { platformMatches, resolveBase, type ResolvedBase } from './base-image';
-import { BuildContext } from './context';
-import { nativeBlockers, nativeBlockersError, parseDockerfile } from './dockerfile';
-import type { BuildEngine, BuildRequest, BuildResult } from './engine';
-import { epochToRfc3339, evaluateFrom, evaluateStage } from './evaluate-stage';
-import { buildLayer } from './layer';
+import { BuildContext } from '../context/context';
+import { nativeBlockers, nativeBlockersError, parseDockerfile } from '../../dockerfile/parse';
+import { DEFAULT_TAG, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
+import { epochToRfc3339, evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
+import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
-
-/**
- * The daemonless engine: interprets the final stage of the Dockerfile and
- * writes the image straight into an OCI layout. The base's layers are
- * copied as they are (digests checked); everything the stage adds (COPY,
- * ADD, WORKDIR folders) goes into ONE new layer, which is fewer blobs to
- * hash, store and push than a layer per instruction, and the same bytes for
- * the same sources in any checkout.
- */
-export const DEFAULT_TAG = 'latest';
 
 async function readDockerfile(path: string): Promise<string> {
   try {
@@ -41,6 +31,14 @@ function checkPlatformFlag(platform: string | undefined, request: BuildRequest, 
   }
 }
 
+/**
+ * The daemonless engine: interprets the final stage of the Dockerfile and
+ * writes the image straight into an OCI layout. The base's layers are
+ * copied as they are (digests checked); everything the stage adds (COPY,
+ * ADD, WORKDIR folders) goes into ONE new layer, which is fewer blobs to
+ * hash, store and push than a layer per instruction, and the same bytes for
+ * the same sources in any checkout.
+ */
 export class NativeEngine implements BuildEngine {
   readonly name = 'native' as const;
 

@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipDeterministic } from '../archive/gzip';
-import { createTar } from '../archive/tar';
-import { PLATFORMS } from '../platform/platforms';
-import { BuildContext } from './context';
-import type { CopyOperation, FileOperation } from './evaluate-stage';
+import { gzipDeterministic } from '../../oci/gzip';
+import { createTar } from '../../oci/tar';
+import { PLATFORMS } from '../../platform/platforms';
+import { BuildContext } from '../context/context';
+import type { CopyOperation, FileOperation } from '../../dockerfile/evaluate-stage';
 import { collectStageFiles } from './stage-files';
 
 /** An ELF header for a machine (enough for the arch check). */

@@ -1,12 +1,12 @@
 import { posix } from 'node:path';
-import { readTar } from '../archive/tar';
-import { gunzip } from '../archive/gzip';
-import { MultiarchError } from '../errors';
-import { checkElfArch } from '../platform/elf';
-import type { PlatformSpec } from '../platform/platforms';
-import { BuildContext, DIR_MODE, type ContextEntry } from './context';
-import type { CopyOperation, FileOperation, Owner } from './evaluate-stage';
-import { layerPath, type LayerEntry } from './layer';
+import { readTar } from '../../oci/tar';
+import { gunzip } from '../../oci/gzip';
+import { MultiarchError } from '../../errors';
+import { checkElfArch } from '../../platform/elf';
+import type { PlatformSpec } from '../../platform/platforms';
+import { BuildContext, DIR_MODE, type ContextEntry } from '../context/context';
+import type { CopyOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import { layerPath, type LayerEntry } from '../../oci/layer';
 
 /**
  * Turns the stage's COPY, ADD and WORKDIR operations into the entries of the

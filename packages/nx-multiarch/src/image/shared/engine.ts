@@ -1,5 +1,5 @@
-import type { PlatformSpec } from '../platform/platforms';
-import type { Descriptor, Digest } from '../oci/types';
+import type { PlatformSpec } from '../../platform/platforms';
+import type { Descriptor, Digest } from '../../oci/types';
 
 /**
  * What every docker-arch-build engine is given and must produce. Engines write
@@ -58,3 +58,6 @@ export interface ImageSummary {
   /** Relative path of the layout folder from the summary file. */
   layout: string;
 }
+
+/** The tag an image gets when the target names none; both engines and the summary use it. */
+export const DEFAULT_TAG = 'latest';

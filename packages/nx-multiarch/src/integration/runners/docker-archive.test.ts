@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTar, readTar } from '../../archive/tar';
+import { createTar, readTar } from '../../oci/tar';
 import { OciLayoutWriter } from '../../oci/layout';
 import { MediaTypes, type ImageConfig, type ImageManifest } from '../../oci/types';
 import type { ResolvedImage } from '../types';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTar, type ArchiveEntry } from '../../archive/tar';
+import { createTar, type ArchiveEntry } from '../../oci/tar';
 import { digestHex } from '../../oci/digest';
 import { Annotations, MediaTypes, type ImageIndex } from '../../oci/types';
 import type { ResolvedImage } from '../types';
