@@ -4,10 +4,10 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { MultiarchError } from '../../errors';
-import { digestHex, verifyDigest } from '../../oci/digest';
-import { blobPath } from '../../oci/layout';
-import type { Digest } from '../../oci/types';
+import { MultiarchError } from '../errors';
+import { digestHex, verifyDigest } from './digest';
+import { blobPath } from './layout';
+import type { Digest } from './types';
 
 /**
  * Moving blobs between folders with their digest checked on the way, and a

@@ -6,7 +6,7 @@ import { blobPath, OciLayoutReader } from '../../oci/layout';
 import { Annotations, MediaTypes, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../oci/types';
 import type { PlatformSpec } from '../../platform/platforms';
 import { parseReference, RegistryClient, type ImageReference } from '../../registry';
-import { BlobCache, copyVerifiedBlob } from './blob-store';
+import { BlobCache, copyVerifiedBlob } from '../../oci/blob-store';
 
 /**
  * FROM resolution for the native engine: `scratch`, an OCI image layout
