@@ -3,7 +3,7 @@ import { DEFAULT_ARCHES } from '../../platform/platforms';
 import { parseArchList } from '../../platform/parse-arch';
 import { generatorError, withReadableErrors } from '../support/generator-error';
 import { readPluginOptions, readWorkspaceNxJson } from '../support/plugin-entry';
-import type { CiWorkflowGeneratorSchema } from './schema.json';
+import type { CiWorkflowGeneratorSchema } from './schema';
 import { buildWorkflow, WORKFLOW_HEADER, type WorkflowSettings } from './workflow';
 import { toYaml } from './yaml-text';
 

@@ -10,7 +10,7 @@ import { findDockerfiles } from './dockerfiles';
 import { findGoMains } from './go-packages';
 import { planImport, type ImportPlan, type PlannedProject } from './plan';
 import { listRepoFiles, repoFilesFrom } from './repo-files';
-import type { ImportRepoGeneratorSchema } from './schema.json';
+import type { ImportRepoGeneratorSchema } from './schema';
 import { copyIntoTree, listSourceFiles, readSourceFile, resolveSource } from './source';
 import { workspaceBinaries, workspaceProjects } from './workspace-binaries';
 

@@ -4,7 +4,7 @@ import { PLUGIN_NAME, readWorkspaceNxJson, registerPlugin } from '../support/plu
 import { DEFAULT_PLUGIN_OPTIONS, validatePluginOptions } from '../support/plugin-options-input';
 import { addGitignoreEntries } from './gitignore';
 import { addNamedInputs } from './named-inputs';
-import type { InitGeneratorSchema } from './schema.json';
+import type { InitGeneratorSchema } from './schema';
 
 /**
  * Makes a workspace use nx-multiarch: one plugin entry in nx.json (never a
