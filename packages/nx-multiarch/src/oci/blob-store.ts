@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { MultiarchError } from '../errors';
-import { digestHex, verifyDigest } from './digest';
+import { DigestMismatchError, digestHex, verifyDigest } from './digest';
 import { blobPath } from './layout';
 import type { Digest } from './types';
 
@@ -20,8 +20,6 @@ import type { Digest } from './types';
 function tempName(path: string): string {
   return `${path}.tmp-${randomBytes(6).toString('hex')}`;
 }
-
-export class DigestMismatchError extends MultiarchError {}
 
 /** Copies a blob file into a layout's blobs/sha256, streaming, checking it hashes to `digest`. */
 export async function copyVerifiedBlob(source: string, digest: Digest, layoutDir: string, what: string): Promise<void> {
@@ -49,7 +47,9 @@ export async function copyVerifiedBlob(source: string, digest: Digest, layoutDir
   if (actual !== digest) {
     await rm(tmp, { force: true });
     throw new DigestMismatchError(
-      `${what}: blob ${digest} does not match its digest (its bytes hash to ${actual}).`,
+      `${what}: blob ${digest}`,
+      digest,
+      actual as Digest,
       'The base image is corrupted or was tampered with: rebuild or fetch it again (for a registry base, delete the blob cache folder).',
     );
   }

@@ -1,6 +1,7 @@
 import { MultiarchError } from '../errors';
 import type { Digest, HealthCheck, HistoryEntry, ImageConfig, ImageConfigBody } from './types';
-import { platformString, PlatformSpec } from '../platform/platforms';
+import { platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
+import { describePlatform, platformMatches } from './platform-match';
 
 /**
  * The image config a docker daemon writes (Docker image spec v1.2): the OCI
@@ -45,25 +46,24 @@ export function epochToRfc3339(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The daemon built for another platform than asked (its base lacks the asked one). */
+export function wrongPlatformError(said: string, want: OciPlatform): MultiarchError {
+  return new MultiarchError(
+    `The docker build produced an image for ${said}, not ${platformString(want)}.`,
+    `The base image probably has no ${platformString(want)} variant (the daemon then falls back to another one): use a base that has it, e.g. a multi-arch index.`,
+  );
+}
+
 /**
- * Checks the daemon's os/architecture/variant against the table and returns
- * the table's. The architecture must match: a mismatch means a base image
- * of another arch was used and every binary in it is wrong. The variant is
- * the build's to say (BuildKit may leave it out, and writes `v8` for arm64 on
- * some versions), so a missing one is set and arm64's `v8` dropped; any other
- * variant (arm `v6`) is refused.
+ * Checks the daemon's os/architecture/variant against the table (the one
+ * platform rule of oci/platform-match: BuildKit may leave the variant out,
+ * and writes `v8` for arm64 on some versions) and returns the table's
+ * spelling. A mismatch means a base image of another arch was used and every
+ * binary in it is wrong.
  */
 export function checkedPlatformFields(config: DockerImageConfig, platform: PlatformSpec): Pick<ImageConfig, 'architecture' | 'os' | 'variant'> {
   const want = platform.oci;
-  const refuse = () =>
-    new MultiarchError(
-      `The docker build produced an image for ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}, not ${platformString(want)}.`,
-      `The base image probably has no ${platformString(want)} variant (the daemon then falls back to another one): use a base that has it, e.g. a multi-arch index.`,
-    );
-  if (config.os !== want.os || config.architecture !== want.architecture) throw refuse();
-  const variant = config.variant || undefined;
-  const equivalent = variant === undefined || variant === want.variant || (want.architecture === 'arm64' && variant === 'v8');
-  if (!equivalent) throw refuse();
+  if (!platformMatches(config, want)) throw wrongPlatformError(describePlatform(config), want);
   return want.variant ? { architecture: want.architecture, os: want.os, variant: want.variant } : { architecture: want.architecture, os: want.os };
 }
 

@@ -6,7 +6,7 @@ import { MultiarchError } from '../../errors';
 import { platformString, PlatformSpec } from '../../platform/platforms';
 import { run, runChecked, RunResult } from '../../util/exec';
 import type { BuildEngine, BuildRequest, BuildResult } from '../shared/engine';
-import { readBuiltImageArchive } from '../../oci/docker-archive';
+import { readBuiltImageArchive } from '../../oci/docker-archive/read';
 import type { DockerCli } from '../../docker-daemon/cli';
 import { writeBuiltImageLayout } from './layout';
 import { dockerPreflight } from './preflight';

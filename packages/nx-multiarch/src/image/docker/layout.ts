@@ -4,7 +4,7 @@ import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, Descriptor, ImageManifest, MediaTypes, toPlatform } from '../../oci/types';
 import type { PlatformSpec } from '../../platform/platforms';
 import { DEFAULT_TAG, type BuildResult } from '../shared/engine';
-import type { BuiltImage } from '../../oci/docker-archive';
+import type { BuiltImage } from '../../oci/docker-archive/read';
 import { toOciConfig } from '../../oci/docker-config';
 import { checkLayerElfFiles, clampLayerTimes } from './layer-check';
 

@@ -1,5 +1,4 @@
-import { PLATFORMS } from '../../platform/platforms';
-import { parseBaseReference, platformMatches } from './base-image';
+import { parseBaseReference } from './base-image';
 
 describe('parseBaseReference', () => {
   it('reads scratch, layouts with a ref name or digest, and registry references', () => {
@@ -18,17 +17,5 @@ describe('parseBaseReference', () => {
     expect(() => parseBaseReference('alpine:3.19')).toThrow(/names no registry host/);
     expect(() => parseBaseReference('library/alpine')).toThrow(/names no registry host/);
     expect(() => parseBaseReference('oci-layout://')).toThrow(/names no layout folder/);
-  });
-});
-
-describe('platformMatches', () => {
-  it('matches os, architecture and variant with Docker defaults (arm = v7, arm64 = v8)', () => {
-    expect(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v7' }, PLATFORMS.arm)).toBe(true);
-    expect(platformMatches({ os: 'linux', architecture: 'arm' }, PLATFORMS.arm)).toBe(true);
-    expect(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, PLATFORMS.arm)).toBe(false);
-    expect(platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v8' }, PLATFORMS.arm64)).toBe(true);
-    expect(platformMatches({ os: 'linux', architecture: 'amd64' }, PLATFORMS.arm64)).toBe(false);
-    expect(platformMatches({ os: 'windows', architecture: 'amd64' }, PLATFORMS.amd64)).toBe(false);
-    expect(platformMatches(undefined, PLATFORMS.amd64)).toBe(false);
   });
 });

@@ -1,12 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MultiarchError } from '../../errors';
-import { isDigest, verifyDigest } from '../../oci/digest';
-import { blobPath, OciLayoutReader } from '../../oci/layout';
-import { Annotations, MediaTypes, type Descriptor, type Digest, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../oci/types';
-import type { PlatformSpec } from '../../platform/platforms';
-import { parseReference, RegistryClient, type ImageReference } from '../../registry';
-import { BlobCache, copyVerifiedBlob } from '../../oci/blob-store';
+import { BlobCache } from '../../oci/blob-store';
+import { isDigest } from '../../oci/digest';
+import { ConfigPlatformMismatchError, LayoutImageSource, PlatformNotFoundError, selectImage, type ImageSource, type SelectedImage } from '../../oci/image-source';
+import { layerTypeIn } from '../../oci/media-types';
+import { Annotations, type Descriptor, type Digest, type ImageConfig, type ImageIndex } from '../../oci/types';
+import { platformString, type PlatformSpec } from '../../platform/platforms';
+import { parseReference, RegistryClient, RegistryImageSource, type ImageReference } from '../../registry';
 
 /**
  * FROM resolution for the native engine: `scratch`, an OCI image layout
@@ -57,107 +58,6 @@ export function parseBaseReference(image: string): BaseReference {
   return { kind: 'registry', reference: parseReference(image) };
 }
 
-/** Docker's defaults: arm means v7, arm64 means v8, others have none. */
-function normalizedVariant(architecture: string, variant: string | undefined): string {
-  if (variant) return variant;
-  if (architecture === 'arm') return 'v7';
-  if (architecture === 'arm64') return 'v8';
-  return '';
-}
-
-export function platformMatches(candidate: Platform | undefined, target: PlatformSpec): boolean {
-  if (!candidate) return false;
-  const want = target.oci;
-  return (
-    candidate.os === want.os &&
-    candidate.architecture === want.architecture &&
-    normalizedVariant(candidate.architecture, candidate.variant) === normalizedVariant(want.architecture, want.variant)
-  );
-}
-
-function describePlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-
-const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
-const MANIFEST_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerManifest]);
-
-/** Layer media types the native engine can stack on, and the OCI type each is written as. */
-const LAYER_TYPES: Record<string, string> = {
-  [MediaTypes.ociLayerGzip]: MediaTypes.ociLayerGzip,
-  [MediaTypes.ociLayerTar]: MediaTypes.ociLayerTar,
-  'application/vnd.oci.image.layer.v1.tar+zstd': 'application/vnd.oci.image.layer.v1.tar+zstd',
-  [MediaTypes.dockerLayerGzip]: MediaTypes.ociLayerGzip,
-};
-
-/** Where the documents and blobs of a base image come from. */
-interface ImageSource {
-  readonly description: string;
-  /** A manifest or index by descriptor, checked against its digest. */
-  fetchDocument(descriptor: Descriptor): Promise<Buffer>;
-  fetchConfig(digest: Digest): Promise<Buffer>;
-  copyLayerTo(descriptor: Descriptor, layoutDir: string): Promise<void>;
-}
-
-class LayoutSource implements ImageSource {
-  private readonly reader: OciLayoutReader;
-  constructor(
-    readonly dir: string,
-    readonly description: string,
-  ) {
-    this.reader = new OciLayoutReader(dir);
-  }
-
-  private async blob(digest: Digest): Promise<Buffer> {
-    try {
-      return await this.reader.readBlob(digest);
-    } catch (error) {
-      const e = error as MultiarchError;
-      throw new MultiarchError(`Base image ${this.description}: ${e.message}`, e.hint);
-    }
-  }
-
-  fetchDocument(descriptor: Descriptor): Promise<Buffer> {
-    return this.blob(descriptor.digest);
-  }
-
-  fetchConfig(digest: Digest): Promise<Buffer> {
-    return this.blob(digest);
-  }
-
-  copyLayerTo(descriptor: Descriptor, layoutDir: string): Promise<void> {
-    return copyVerifiedBlob(blobPath(this.dir, descriptor.digest), descriptor.digest, layoutDir, `Base image ${this.description}`);
-  }
-}
-
-class RegistrySource implements ImageSource {
-  constructor(
-    private readonly client: RegistryClient,
-    private readonly repository: string,
-    private readonly cache: BlobCache,
-    readonly description: string,
-  ) {}
-
-  async fetchDocument(descriptor: Descriptor): Promise<Buffer> {
-    const response = await this.client.getManifest(this.repository, descriptor.digest);
-    verifyDigest(response.body, descriptor.digest, `Manifest ${descriptor.digest} of ${this.description}`);
-    return response.body;
-  }
-
-  fetchConfig(digest: Digest): Promise<Buffer> {
-    return this.cache.read(digest, () => this.client.getBlob(this.repository, digest), `Config ${digest} of ${this.description}`);
-  }
-
-  copyLayerTo(descriptor: Descriptor, layoutDir: string): Promise<void> {
-    return this.cache.copyToLayout(
-      descriptor.digest,
-      () => this.client.getBlob(this.repository, descriptor.digest),
-      layoutDir,
-      `Base image ${this.description}`,
-    );
-  }
-}
-
 /** A base image resolved to one platform's manifest. */
 export interface ResolvedBase {
   /** `scratch`, `oci-layout://…` or the registry reference, for messages and history. */
@@ -203,84 +103,39 @@ async function findLayoutDir(path: string, searchDirs: readonly string[], image:
   );
 }
 
-function parseJson<T>(data: Buffer, what: string): T {
+/** The selection errors of oci/image-source, in the words of a FROM line. */
+function asBaseError(error: unknown, description: string, target: PlatformSpec): unknown {
+  const want = platformString(target.oci);
+  const hint = `Build or push the base for ${target.arch} too (a multi-arch base), or choose a base that has it.`;
+  if (error instanceof PlatformNotFoundError) {
+    return new MultiarchError(`${description} has no image for ${want}; it has ${error.available.length ? error.available.join(', ') : 'no platforms listed'}.`, hint);
+  }
+  if (error instanceof ConfigPlatformMismatchError) return new MultiarchError(`${description} has no image for ${want}; it has ${error.said}.`, hint);
+  return error;
+}
+
+async function select(source: ImageSource, start: Descriptor | readonly Descriptor[], target: PlatformSpec): Promise<SelectedImage> {
   try {
-    return JSON.parse(data.toString('utf8')) as T;
+    return await selectImage(source, start, target.oci);
+  } catch (error) {
+    throw asBaseError(error, source.description, target);
+  }
+}
+
+function parseIndex(data: Buffer, what: string): ImageIndex {
+  try {
+    return JSON.parse(data.toString('utf8')) as ImageIndex;
   } catch {
     throw new MultiarchError(`${what} is not valid JSON.`, 'The base image is corrupted; rebuild or fetch it again.');
   }
 }
 
-/** The media type of a document: the descriptor's, else the document's own field. */
-function documentType(descriptor: Descriptor, body: Buffer): string {
-  if (INDEX_TYPES.has(descriptor.mediaType) || MANIFEST_TYPES.has(descriptor.mediaType)) return descriptor.mediaType;
-  const own = parseJson<{ mediaType?: string; manifests?: unknown }>(body, `Document ${descriptor.digest}`);
-  return own.mediaType ?? (own.manifests ? MediaTypes.ociIndex : MediaTypes.ociManifest);
-}
-
-interface Selected {
-  descriptor: Descriptor;
-  manifest: ImageManifest;
-  config: ImageConfig;
-}
-
-class PlatformNotFound extends MultiarchError {
-  constructor(
-    readonly available: string[],
-    description: string,
-    target: PlatformSpec,
-  ) {
-    super(
-      `Base image ${description} has no image for ${describePlatform(target.oci)}; it has ${available.length ? available.join(', ') : 'no platforms listed'}.`,
-      `Build or push the base for ${target.arch} too (a multi-arch base), or choose a base that has it.`,
-    );
-  }
-}
-
-/** Walks index entries to the one manifest for the target platform. */
-async function selectFrom(descriptors: readonly Descriptor[], source: ImageSource, target: PlatformSpec, seen: string[]): Promise<Selected> {
-  const available: string[] = [];
-  const withPlatform = descriptors.filter((d) => d.platform);
-  for (const d of withPlatform) available.push(describePlatform(d.platform as Platform));
-  const exact = withPlatform.find((d) => platformMatches(d.platform, target));
-  const order = exact ? [exact] : descriptors.filter((d) => !d.platform);
-  for (const descriptor of order) {
-    try {
-      return await selectDescriptor(descriptor, source, target, seen);
-    } catch (error) {
-      if (!(error instanceof PlatformNotFound)) throw error;
-      available.push(...error.available);
-    }
-  }
-  throw new PlatformNotFound([...new Set(available)], source.description, target);
-}
-
-async function selectDescriptor(descriptor: Descriptor, source: ImageSource, target: PlatformSpec, seen: string[]): Promise<Selected> {
-  if (seen.includes(descriptor.digest) || seen.length > 8) {
-    throw new MultiarchError(`Base image ${source.description}: its indexes refer to each other in a loop.`, 'The base image is malformed; rebuild it.');
-  }
-  const body = await source.fetchDocument(descriptor);
-  const type = documentType(descriptor, body);
-  if (INDEX_TYPES.has(type)) {
-    const index = parseJson<ImageIndex>(body, `Index ${descriptor.digest} of ${source.description}`);
-    return selectFrom(index.manifests ?? [], source, target, [...seen, descriptor.digest]);
-  }
-  if (!MANIFEST_TYPES.has(type)) {
-    throw new MultiarchError(`Base image ${source.description}: ${descriptor.digest} is a ${type}, not an image.`, 'Point FROM at an image or an image index.');
-  }
-  const manifest = parseJson<ImageManifest>(body, `Manifest ${descriptor.digest} of ${source.description}`);
-  const config = parseJson<ImageConfig>(await source.fetchConfig(manifest.config.digest), `Config of ${source.description}`);
-  const platform: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
-  if (!platformMatches(platform, target)) throw new PlatformNotFound([describePlatform(platform)], source.description, target);
-  return { descriptor, manifest, config };
-}
-
-function toResolved(selected: Selected, source: ImageSource, annotations: Record<string, string>, release: () => void = () => undefined): ResolvedBase {
+function toResolved(image: string, selected: SelectedImage, source: ImageSource, annotations: Record<string, string>, release: () => void = () => undefined): ResolvedBase {
   const layers = selected.manifest.layers.map((layer) => {
-    const mediaType = LAYER_TYPES[layer.mediaType];
+    const mediaType = layerTypeIn(layer.mediaType, 'oci');
     if (!mediaType) {
       throw new MultiarchError(
-        `Base image ${source.description} has a layer of type ${layer.mediaType}, which the native engine does not copy.`,
+        `${source.description} has a layer of type ${layer.mediaType}, which the native engine does not copy.`,
         'Use a base with ordinary tar or tar+gzip layers, or engine "docker".',
       );
     }
@@ -289,12 +144,12 @@ function toResolved(selected: Selected, source: ImageSource, annotations: Record
   const diffIds = selected.config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== layers.length) {
     throw new MultiarchError(
-      `Base image ${source.description}: its config lists ${diffIds.length} layer diff ids but its manifest ${layers.length} layers.`,
+      `${source.description}: its config lists ${diffIds.length} layer diff ids but its manifest ${layers.length} layers.`,
       'The base image is malformed; rebuild it.',
     );
   }
   return {
-    description: source.description,
+    description: image,
     scratch: false,
     manifestDigest: selected.descriptor.digest,
     config: selected.config,
@@ -309,10 +164,10 @@ function toResolved(selected: Selected, source: ImageSource, annotations: Record
 
 async function resolveLayout(ref: Extract<BaseReference, { kind: 'oci-layout' }>, image: string, options: ResolveBaseOptions): Promise<ResolvedBase> {
   const dir = await findLayoutDir(ref.path, options.searchDirs, image);
-  const source = new LayoutSource(dir, image);
+  const source = new LayoutImageSource(dir, `Base image ${image}`);
   let index: ImageIndex;
   try {
-    index = parseJson<ImageIndex>(await readFile(join(dir, 'index.json')), `index.json of ${image}`);
+    index = parseIndex(await readFile(join(dir, 'index.json')), `index.json of ${image}`);
   } catch (error) {
     throw error instanceof MultiarchError ? error : new MultiarchError(`FROM ${image}: cannot read ${join(dir, 'index.json')}.`, 'Rebuild the base layout.');
   }
@@ -328,15 +183,15 @@ async function resolveLayout(ref: Extract<BaseReference, { kind: 'oci-layout' }>
     const digest = ref.digest;
     const listed = entries.find((d) => d.digest === digest);
     const descriptor: Descriptor = listed ?? { mediaType: '', digest, size: 0 };
-    return toResolved(await selectDescriptor(descriptor, source, options.target, []), source, {});
+    return toResolved(image, await select(source, descriptor, options.target), source, {});
   }
-  return toResolved(await selectFrom(entries, source, options.target, []), source, {});
+  return toResolved(image, await select(source, entries, options.target), source, {});
 }
 
 async function resolveRegistry(ref: ImageReference, image: string, options: ResolveBaseOptions): Promise<ResolvedBase> {
   const client = new RegistryClient({ registry: ref.registry, insecureRegistries: options.insecureRegistries });
   try {
-    const source = new RegistrySource(client, ref.repository, new BlobCache(options.blobCacheDir), image);
+    const source = new RegistryImageSource(client, ref.repository, new BlobCache(options.blobCacheDir), `Base image ${image}`);
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const top = await client.getManifest(ref.repository, reference);
     const descriptor: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
@@ -348,10 +203,10 @@ async function resolveRegistry(ref: ImageReference, image: string, options: Reso
       fetchConfig: (d) => source.fetchConfig(d),
       copyLayerTo: (d, dir) => source.copyLayerTo(d, dir),
     };
-    const selected = await selectDescriptor(descriptor, cached, options.target, []);
+    const selected = await select(cached, descriptor, options.target);
     // base.name is the reference without a digest; with a tag it says which tag was resolved.
     const name = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}`;
-    return toResolved(selected, cached, { 'org.opencontainers.image.base.name': name }, () => client.close());
+    return toResolved(image, selected, cached, { 'org.opencontainers.image.base.name': name }, () => client.close());
   } catch (error) {
     client.close();
     throw error;

@@ -4,7 +4,8 @@ import { MultiarchError } from '../../errors';
 import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
 import { platformString } from '../../platform/platforms';
-import { platformMatches, resolveBase, type ResolvedBase } from './base-image';
+import { platformMatches } from '../../oci/platform-match';
+import { resolveBase, type ResolvedBase } from './base-image';
 import { BuildContext } from '../context/context';
 import { nativeBlockers, nativeBlockersError, parseDockerfile } from '../../dockerfile/parse';
 import { DEFAULT_TAG, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
@@ -23,7 +24,7 @@ async function readDockerfile(path: string): Promise<string> {
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
   const [os, architecture, variant] = platform.split('/');
-  if (!platformMatches({ os, architecture, ...(variant ? { variant } : {}) }, request.platform)) {
+  if (!platformMatches({ os, architecture, ...(variant ? { variant } : {}) }, request.platform.oci)) {
     throw new MultiarchError(
       `FROM --platform=${platform} on line ${line} asks for another platform than the target ${platformString(request.platform.oci)}.`,
       'Drop --platform from the final FROM, or write --platform=$TARGETPLATFORM.',

@@ -1,13 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchiveEntry, createTar } from './tar';
-import { gzipDeterministic } from './gzip';
-import { canonicalJson } from './canonical-json';
-import { sha256Digest } from './digest';
-import { Descriptor, MediaTypes } from './types';
-import { PLATFORMS } from '../platform/platforms';
-import { readBuiltImageArchive } from './docker-archive';
+import { ArchiveEntry, createTar } from '../tar';
+import { gzipDeterministic } from '../gzip';
+import { canonicalJson } from '../canonical-json';
+import { sha256Digest } from '../digest';
+import { Descriptor, MediaTypes } from '../types';
+import { PLATFORMS } from '../../platform/platforms';
+import { readBuiltImageArchive } from './read';
 
 let dir: string;
 beforeEach(async () => {

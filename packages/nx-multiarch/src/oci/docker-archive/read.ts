@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { MultiarchError } from '../errors';
-import { gunzip } from './gzip';
-import { ArchiveEntry, readTar } from './tar';
-import { verifyDigest } from './digest';
-import { Descriptor, ImageIndex, ImageManifest, MediaTypes } from './types';
-import type { OciPlatform } from '../platform/platforms';
-import { platformString } from '../platform/platforms';
-import type { DockerImageConfig } from './docker-config';
+import { MultiarchError } from '../../errors';
+import { gunzip } from '../gzip';
+import { ArchiveEntry, readTar } from '../tar';
+import { verifyDigest } from '../digest';
+import { ConfigPlatformMismatchError, PlatformNotFoundError, selectImage, type DocumentSource, type SelectedImage } from '../image-source';
+import type { Descriptor, ImageIndex } from '../types';
+import type { OciPlatform } from '../../platform/platforms';
+import { platformString } from '../../platform/platforms';
+import { wrongPlatformError, type DockerImageConfig } from '../docker-config';
 
 /**
  * Reads the image a docker build produced, from either archive a client can
@@ -86,44 +87,35 @@ function blobOf(files: ArchiveFiles, descriptor: Descriptor): Buffer {
   return data;
 }
 
-function samePlatform(descriptor: Descriptor, platform: OciPlatform): boolean {
-  const p = descriptor.platform;
-  if (!p) return false;
-  const variant = (v?: string) => (platform.architecture === 'arm64' && v === 'v8' ? undefined : v || undefined);
-  return p.os === platform.os && p.architecture === platform.architecture && variant(p.variant) === variant(platform.variant);
-}
-
-function isIndex(mediaType: string): boolean {
-  return mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
+/** The OCI layout inside a buildx archive, as a source for the one platform walk. */
+function archiveSource(files: ArchiveFiles, what: string): DocumentSource {
+  return {
+    description: what,
+    fetchDocument: async (descriptor) => blobOf(files, descriptor),
+    fetchConfig: async (digest) => blobOf(files, { mediaType: '', digest, size: 0 }),
+  };
 }
 
 /**
- * Finds the image manifest for `platform` below a layout's index.json. buildx
- * 0.10+ wraps the image in a nested index beside an attestation manifest
- * (platform unknown/unknown), so this descends through indexes.
+ * The image for `platform` below the layout's index.json. buildx 0.10+ wraps
+ * the image in a nested index beside an attestation manifest (platform
+ * unknown/unknown); the walk descends through indexes.
  */
-function findManifest(files: ArchiveFiles, index: ImageIndex, platform: OciPlatform, depth = 0): Descriptor | undefined {
-  const images = index.manifests.filter((d) => !isIndex(d.mediaType));
-  const match = images.find((d) => samePlatform(d, platform)) ?? (images.length === 1 && !images[0].platform ? images[0] : undefined);
-  if (match) return match;
-  if (depth > 4) return undefined;
-  for (const child of index.manifests.filter((d) => isIndex(d.mediaType))) {
-    const found = findManifest(files, JSON.parse(blobOf(files, child).toString('utf8')) as ImageIndex, platform, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function readOciArchive(files: ArchiveFiles, what: string, platform: OciPlatform): BuiltImage {
+async function readOciArchive(files: ArchiveFiles, what: string, platform: OciPlatform): Promise<BuiltImage> {
   const index = files.json<ImageIndex>('index.json');
-  const descriptor = findManifest(files, index, platform);
-  if (!descriptor) {
-    throw new MultiarchError(`${what} has no image for ${platformString(platform)}.`, 'Check the --platform the build was given.');
+  let selected: SelectedImage;
+  try {
+    selected = await selectImage(archiveSource(files, what), index.manifests ?? [], platform);
+  } catch (error) {
+    if (error instanceof PlatformNotFoundError) {
+      throw new MultiarchError(`${what} has no image for ${platformString(platform)}.`, 'Check the --platform the build was given.');
+    }
+    if (error instanceof ConfigPlatformMismatchError) throw wrongPlatformError(error.said, platform);
+    throw error;
   }
-  const manifest = JSON.parse(blobOf(files, descriptor).toString('utf8')) as ImageManifest;
   return {
-    config: JSON.parse(blobOf(files, manifest.config).toString('utf8')) as DockerImageConfig,
-    layers: manifest.layers.map((layer) => uncompressedLayer(blobOf(files, layer))),
+    config: selected.config as DockerImageConfig,
+    layers: selected.manifest.layers.map((layer) => uncompressedLayer(blobOf(files, layer))),
   };
 }
 

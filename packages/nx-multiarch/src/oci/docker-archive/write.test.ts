@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTar, readTar } from '../../oci/tar';
-import { OciLayoutWriter } from '../../oci/layout';
-import { MediaTypes, type ImageConfig, type ImageManifest } from '../../oci/types';
-import type { ResolvedImage } from '../types';
-import { dockerArchive } from './docker-archive';
-import { dockerRunArgs, engineHostAddress } from './docker';
+import { createTar, readTar } from '../tar';
+import { OciLayoutWriter } from '../layout';
+import { MediaTypes, type ImageConfig, type ImageManifest } from '../types';
+import type { LayoutImage } from '../image-source';
+import { dockerArchive } from './write';
 
 describe('docker archive of an OCI layout', () => {
   let scratch: string;
@@ -22,7 +21,7 @@ describe('docker archive of an OCI layout', () => {
     const configDescriptor = await writer.writeJsonBlob(config, MediaTypes.ociConfig);
     const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: configDescriptor, layers: [layer] };
     const manifestDescriptor = await writer.writeJsonBlob(manifest, MediaTypes.ociManifest);
-    const image: ResolvedImage = { layoutDir: scratch, manifestDigest: manifestDescriptor.digest, manifest, config };
+    const image: LayoutImage = { layoutDir: scratch, manifestDigest: manifestDescriptor.digest, manifest, config };
 
     const entries = await readTar(await dockerArchive(image, 'nx-multiarch-test/arm64:abc'));
     const names = entries.filter((e) => e.type === 'file').map((e) => e.path);
@@ -35,22 +34,5 @@ describe('docker archive of an OCI layout', () => {
       { Config: `blobs/sha256/${configDescriptor.digest.slice(7)}`, RepoTags: ['nx-multiarch-test/arm64:abc'], Layers: [`blobs/sha256/${layer.digest.slice(7)}`] },
     ]);
     for (const path of [dockerManifest[0].Config, ...dockerManifest[0].Layers]) expect(names).toContain(path);
-  });
-});
-
-describe('docker run arguments', () => {
-  it('passes the whole argv through --entrypoint, the env, workdir, platform and host network', () => {
-    expect(
-      dockerRunArgs('c1', 'img:tag', 'linux/arm/v7', { argv: ['/proxy', '--flag'], env: ['A=1', 'PATH=/bin'], workdir: '/w', stopSignal: 'SIGTERM' }),
-    ).toEqual(['run', '--rm', '--name', 'c1', '--platform', 'linux/arm/v7', '--network', 'host', '--workdir', '/w', '--entrypoint', '/proxy', '--env', 'A=1', '--env', 'PATH=/bin', 'img:tag', '--flag']);
-  });
-
-  it('reaches a remote engine’s host-network listeners at its host name', () => {
-    expect(engineHostAddress(undefined)).toBe('127.0.0.1');
-    expect(engineHostAddress('unix:///run/docker.sock')).toBe('127.0.0.1');
-    expect(engineHostAddress('tcp://10.0.0.7:2376')).toBe('10.0.0.7');
-    expect(engineHostAddress('ssh://ci@arm64-box')).toBe('arm64-box');
-    expect(engineHostAddress('tcp://[fd00::7]:2376')).toBe('fd00::7');
-    expect(() => engineHostAddress('arm64-box:2376')).toThrow('Docker host "arm64-box:2376" is not a DOCKER_HOST URL.');
   });
 });

@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTar, type ArchiveEntry } from '../../oci/tar';
-import { digestHex } from '../../oci/digest';
-import { Annotations, MediaTypes, type ImageIndex } from '../../oci/types';
-import type { ResolvedImage } from '../types';
+import { createTar, type ArchiveEntry } from '../tar';
+import { digestHex } from '../digest';
+import { Annotations, MediaTypes, type ImageIndex } from '../types';
+import type { LayoutImage } from '../image-source';
 
 /**
  * A tar that `docker load` reads, made from an OCI layout without skopeo:
@@ -17,12 +17,12 @@ export interface DockerArchiveManifestEntry {
   Layers: string[];
 }
 
-export function dockerArchiveManifest(image: ResolvedImage, tag: string): DockerArchiveManifestEntry[] {
+export function dockerArchiveManifest(image: LayoutImage, tag: string): DockerArchiveManifestEntry[] {
   const blob = (digest: `sha256:${string}`) => `blobs/sha256/${digestHex(digest)}`;
   return [{ Config: blob(image.manifest.config.digest), RepoTags: [tag], Layers: image.manifest.layers.map((l) => blob(l.digest)) }];
 }
 
-export async function dockerArchive(image: ResolvedImage, tag: string): Promise<Buffer> {
+export async function dockerArchive(image: LayoutImage, tag: string): Promise<Buffer> {
   const entries: ArchiveEntry[] = [];
   const blobsDir = join(image.layoutDir, 'blobs', 'sha256');
   const wanted = new Set([image.manifestDigest, image.manifest.config.digest, ...image.manifest.layers.map((l) => l.digest)].map(digestHex));
