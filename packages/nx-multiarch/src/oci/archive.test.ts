@@ -62,3 +62,50 @@ describe('deterministic gzip', () => {
     expect(gunzip(a).equals(data)).toBe(true);
   });
 });
+
+describe('readTar options', () => {
+  /** A tar as another tool may write it: a hard link, a device, and (optionally) a path that climbs out. */
+  async function foreignTar(climbing: boolean): Promise<Buffer> {
+    const tarStream = await import('tar-stream');
+    const pack = tarStream.pack();
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: Buffer) => chunks.push(c));
+    const done = new Promise((resolve) => pack.on('end', resolve));
+    pack.entry({ name: './bin/busybox', mode: 0o755 }, Buffer.from('elf'));
+    pack.entry({ name: 'bin/sh', type: 'link', linkname: './bin/busybox' });
+    pack.entry({ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 });
+    if (climbing) pack.entry({ name: '../etc/passwd' }, Buffer.from('x'));
+    pack.finalize();
+    await done;
+    return Buffer.concat(chunks);
+  }
+
+  it('skips hard links and devices unless hard links are asked for', async () => {
+    const tar = await foreignTar(false);
+    expect((await readTar(tar)).map((e) => [e.path, e.type])).toEqual([['bin/busybox', 'file']]);
+    expect((await readTar(tar, { hardLinks: true })).map((e) => [e.path, e.type, e.linkTarget])).toEqual([
+      ['bin/busybox', 'file', undefined],
+      ['bin/sh', 'hardlink', 'bin/busybox'],
+    ]);
+  });
+
+  it('refuses a path that climbs out of the root, unless told to keep it', async () => {
+    const tar = await foreignTar(true);
+    await expect(readTar(tar)).rejects.toThrow('Archive entry "../etc/passwd" points outside the archive root.');
+    expect((await readTar(tar, { refuseClimbing: false })).map((e) => e.path)).toContain('../etc/passwd');
+  });
+
+  it('writes hard links that read back as hard links', async () => {
+    const tar = await createTar(
+      [
+        { path: 'a', type: 'file', content: Buffer.from('x') },
+        { path: 'b', type: 'hardlink', linkTarget: 'a' },
+      ],
+      { mtime: 0 },
+    );
+    expect((await readTar(tar, { hardLinks: true })).map((e) => [e.path, e.type, e.linkTarget])).toEqual([
+      ['a', 'file', undefined],
+      ['b', 'hardlink', 'a'],
+    ]);
+  });
+});

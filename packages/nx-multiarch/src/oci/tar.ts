@@ -8,7 +8,7 @@ import { MultiarchError } from '../errors';
  * same bytes on every machine, which is what makes layer and package digests
  * reproducible. tar-stream does the header encoding (ustar, pax for long names).
  */
-export type ArchiveEntryType = 'file' | 'directory' | 'symlink';
+export type ArchiveEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
 
 export interface ArchiveEntry {
   /** Relative POSIX path inside the archive, no leading `/` or `./`. */
@@ -17,7 +17,7 @@ export interface ArchiveEntry {
   /** Permission bits; defaults: 0o755 for directories, 0o644 for files. */
   mode?: number;
   content?: Buffer;
-  /** Target of a symlink. */
+  /** Target of a symlink, or the archive path a hard link points at. */
   linkTarget?: string;
   /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
   uid?: number;
@@ -78,6 +78,8 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
       pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
     } else if (entry.type === 'symlink') {
       pack.entry({ ...common, name: entry.path, type: 'symlink', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o777 });
+    } else if (entry.type === 'hardlink') {
+      pack.entry({ ...common, name: entry.path, type: 'link', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o644 });
     } else {
       const content = entry.content ?? Buffer.alloc(0);
       pack.entry({ ...common, name: entry.path, type: 'file', size: content.length, mode: entry.mode ?? 0o644 }, content);
@@ -88,34 +90,117 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
   return Buffer.concat(chunks);
 }
 
-/** Reads every entry of an (uncompressed) tar archive into memory. */
-export async function readTar(archive: Buffer): Promise<ArchiveEntry[]> {
+/**
+ * One entry of an existing archive with every header field kept (owners,
+ * modes, times, link names, devices, pax records such as xattrs): what a
+ * rewrite of someone else's layer must carry over unchanged.
+ */
+export interface RawTarEntry {
+  header: tarStream.Header;
+  content: Buffer;
+}
+
+/** Reads every entry of an (uncompressed) tar archive into memory, in archive order, headers as they are. */
+export async function readTarEntries(archive: Buffer): Promise<RawTarEntry[]> {
   const extract = tarStream.extract();
-  const entries: ArchiveEntry[] = [];
-  const done = new Promise<void>((resolve, reject) => {
+  const entries: RawTarEntry[] = [];
+  await new Promise<void>((resolve, reject) => {
     extract.on('finish', resolve);
     extract.on('error', reject);
-  });
-  extract.on('entry', (header, stream, next) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (chunk: unknown) => {
-      parts.push(chunk as Buffer);
+    extract.on('entry', (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => {
+        parts.push(chunk as Buffer);
+      });
+      stream.on('end', () => {
+        entries.push({ header: { ...header }, content: Buffer.concat(parts) });
+        next();
+      });
+      stream.on('error', reject);
     });
-    stream.on('end', () => {
-      const path = header.name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
-      if (path !== '' && path !== '.') {
-        if (header.type === 'directory') entries.push({ path, type: 'directory', mode: header.mode });
-        else if (header.type === 'symlink') entries.push({ path, type: 'symlink', linkTarget: header.linkname ?? '' });
-        else if (header.type === 'file' || header.type === 'contiguous-file') {
-          entries.push({ path, type: 'file', mode: header.mode, content: Buffer.concat(parts) });
-        }
-        // Hard links, devices and fifos are not needed by anything this plugin reads.
-      }
-      next();
-    });
-    stream.resume();
+    extract.end(archive);
   });
-  extract.end(archive);
+  return entries;
+}
+
+/** pax records the header fields already carry; writing them again would duplicate them. */
+const PAX_KEYS_IN_HEADER = new Set(['path', 'linkpath', 'size']);
+
+function paxRecords(header: tarStream.Header): Record<string, string> | undefined {
+  if (!header.pax || typeof header.pax !== 'object') return undefined;
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(header.pax as Record<string, string>)) {
+    if (!PAX_KEYS_IN_HEADER.has(key)) kept[key] = value;
+  }
+  return kept;
+}
+
+/** Writes entries read by readTarEntries (possibly edited) back, in the given order, headers as they are. */
+export async function writeTarEntries(entries: readonly RawTarEntry[]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: unknown) => {
+    chunks.push(chunk as Buffer);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const { header, content } of entries) {
+    const pax = paxRecords(header);
+    const out: tarStream.Header = { ...header, pax: pax && Object.keys(pax).length > 0 ? pax : null };
+    await new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (header.type === 'file' || header.type === 'contiguous-file') pack.entry({ ...out, size: content.length }, content, callback);
+      else pack.entry({ ...out, size: 0 }, callback);
+    });
+  }
+  pack.finalize();
   await done;
+  return Buffer.concat(chunks);
+}
+
+export interface ReadTarOptions {
+  /** Return hard links (type 'hardlink', linkTarget the archive path); default false: they are skipped. */
+  hardLinks?: boolean;
+  /**
+   * Refuse an entry whose path (or hard link target) climbs out of the root
+   * (`../x`); default true. Nothing this plugin reads has a reason to hold one.
+   */
+  refuseClimbing?: boolean;
+}
+
+/** `./a/b/`, `/a/b`, `a/./b` -> `a/b`. */
+function cleanArchivePath(name: string): string {
+  return posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/+$/, '');
+}
+
+function climbs(path: string): boolean {
+  return path === '..' || path.startsWith('../');
+}
+
+/**
+ * The one tar reader for plain contents: files, folders, symlinks (and hard
+ * links when asked), paths cleaned. Devices and fifos are skipped: nothing
+ * this plugin reads (packages, layers it unpacks without privileges) can use them.
+ */
+export async function readTar(archive: Buffer, options: ReadTarOptions = {}): Promise<ArchiveEntry[]> {
+  const refuseClimbing = options.refuseClimbing ?? true;
+  const entries: ArchiveEntry[] = [];
+  for (const { header, content } of await readTarEntries(archive)) {
+    const path = cleanArchivePath(header.name);
+    if (path === '' || path === '.') continue;
+    const linkTarget = header.type === 'link' ? cleanArchivePath(header.linkname ?? '') : undefined;
+    if (refuseClimbing && (climbs(path) || (linkTarget !== undefined && climbs(linkTarget)))) {
+      throw new MultiarchError(
+        `Archive entry "${header.name}" points outside the archive root.`,
+        'The archive (an image layer or a package) is malformed or hostile; rebuild it from a trusted source.',
+      );
+    }
+    if (header.type === 'directory') entries.push({ path, type: 'directory', mode: header.mode });
+    else if (header.type === 'symlink') entries.push({ path, type: 'symlink', linkTarget: header.linkname ?? '' });
+    else if (header.type === 'link' && options.hardLinks) entries.push({ path, type: 'hardlink', mode: header.mode, linkTarget });
+    else if (header.type === 'file' || header.type === 'contiguous-file') entries.push({ path, type: 'file', mode: header.mode, content });
+  }
   return entries;
 }

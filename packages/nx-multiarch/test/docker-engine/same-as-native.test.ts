@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzip } from '../../src/oci/gzip';
 import { buildImage, SUMMARY_FILE } from '../../src/image/build-image';
 import { DockerEngine } from '../../src/image/docker/engine';
-import { readLayerEntries } from '../../src/image/docker/layer-check';
+import { readTarEntries } from '../../src/oci/tar';
 import type { ImageSummary } from '../../src/image/shared/engine';
 import { nativeEngine } from '../../src/image/native/engine';
 import { OciLayoutReader } from '../../src/oci/layout';
@@ -72,7 +72,7 @@ async function fileSystem(layoutDir: string): Promise<Map<string, FileView>> {
   const manifest = await reader.readJson<ImageManifest>(index.manifests[0].digest);
   const files = new Map<string, FileView>();
   for (const layer of manifest.layers) {
-    for (const { header, content } of await readLayerEntries(gunzip(await reader.readBlob(layer.digest)))) {
+    for (const { header, content } of await readTarEntries(gunzip(await reader.readBlob(layer.digest)))) {
       const path = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
       files.set(path, { type: header.type, mode: header.mode & 0o7777, uid: header.uid, gid: header.gid, content: content.toString('base64') });
     }

@@ -1,6 +1,7 @@
 import * as tarStream from 'tar-stream';
 import { PLATFORMS } from '../../platform/platforms';
-import { checkLayerElfFiles, clampLayerTimes, readLayerEntries, writeLayerEntries } from './layer-check';
+import { readTarEntries as readLayerEntries, writeTarEntries as writeLayerEntries } from '../../oci/tar';
+import { checkLayerElfFiles, clampLayerTimes } from './layer-check';
 
 const EPOCH = 1700000000;
 const LATER = new Date((EPOCH + 86400) * 1000);
