@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseSingleArch } from '../platform/parse-arch';
 import type { PlatformSpec } from '../platform/platforms';
 import { removeOutput } from '../util/atomic';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from '../outputs/paths';
 
 /** What a cross build knows about the task that runs it. */
 export interface CrossBuildContext {

@@ -4,7 +4,7 @@ import { canonicalJson } from '../oci/canonical-json';
 import { MultiarchError } from '../errors';
 import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
 import { nativeBlockers, parseDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest, type ImageSummary } from './shared/engine';

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { parseArch } from '../platform/parse-arch';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from './paths';
 
 /**
  * Where the workspace keeps the artifacts tests use: images under

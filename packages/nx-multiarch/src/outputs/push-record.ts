@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PushReport } from '../publish/execute';
-import type { PushRecordFile } from './types';
+import type { PushRecordFile } from '../report/types';
 
 /** dist/push/<project>.json: where the report finds a project's last push. */
 export function pushRecordPath(workspaceRoot: string, project: string): string {

@@ -5,7 +5,7 @@ import { MultiarchError } from '../errors';
 import { ConfigPlatformMismatchError, LayoutImageSource, PlatformNotFoundError, selectImage, type SelectedImage } from '../oci/image-source';
 import { ImageManifest, Platform, toPlatform } from '../oci/types';
 import { Arch, PLATFORMS, platformString } from '../platform';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from '../outputs/paths';
 
 /**
  * One arch's image as docker-arch-build left it in dist/images/<project>/<arch>/:

@@ -6,7 +6,7 @@ import { buildCargoCross } from '../../src/cross/cargo-cross';
 import { MultiarchError } from '../../src/errors';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { which } from '../../src/util/exec';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import {
   cleanUpTemp,
   crossContextFor,

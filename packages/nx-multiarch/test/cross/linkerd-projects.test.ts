@@ -5,7 +5,7 @@ import type { CargoCrossOptions } from '../../src/cross/cargo-plan';
 import { buildGoCross } from '../../src/cross/go-cross';
 import type { GoCrossOptions } from '../../src/cross/go-plan';
 import { Arch, PLATFORMS } from '../../src/platform/platforms';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { cleanUpTemp, crossContextFor, runUnderQemu, sha256File, tempDir, versionPlatform, WORKSPACE_ROOT } from './helpers';
 
 /**

@@ -8,7 +8,7 @@ import { sha256Digest } from '../../src/oci/digest';
 import { OciLayoutWriter } from '../../src/oci/layout';
 import { ImageConfig, ImageManifest, MediaTypes, toPlatform } from '../../src/oci/types';
 import { Arch, PLATFORMS, platformString } from '../../src/platform';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 
 /**
  * Writes per-arch OCI layouts into <workspace>/dist/images/<project>/<arch>/,

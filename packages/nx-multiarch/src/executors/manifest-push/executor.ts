@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ManifestPushOptions } from '../../publish/options';
 import { publishProject } from '../../publish/publish-project';
-import { writePushRecord } from '../../report/push-record';
+import { writePushRecord } from '../../outputs/push-record';
 import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
 
 /** nx-multiarch:manifest-push — every arch's image and one index per tag; see schema.json. */
