@@ -69,8 +69,10 @@ describe('readTar options', () => {
     const tarStream = await import('tar-stream');
     const pack = tarStream.pack();
     const chunks: Buffer[] = [];
-    pack.on('data', (c: Buffer) => chunks.push(c));
-    const done = new Promise((resolve) => pack.on('end', resolve));
+    pack.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
+    const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
     pack.entry({ name: './bin/busybox', mode: 0o755 }, Buffer.from('elf'));
     pack.entry({ name: 'bin/sh', type: 'link', linkname: './bin/busybox' });
     pack.entry({ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 });
