@@ -1,13 +1,13 @@
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { canonicalJson } from '../oci/canonical-json';
 import { MultiarchError } from '../errors';
 import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
 import { nativeBlockers, parseDockerfile } from '../dockerfile/parse';
-import { DEFAULT_TAG, type BuildRequest, type ImageSummary } from './shared/engine';
+import { DEFAULT_TAG, type BuildRequest } from './shared/engine';
+import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
@@ -20,7 +20,6 @@ import { processWord } from '../dockerfile/substitute';
  * with image.json (the summary) inside. The old output is removed first and
  * the new one swapped in whole, so a failure leaves nothing in dist.
  */
-export const SUMMARY_FILE = 'image.json';
 
 export interface BuildImageOptions {
   workspaceRoot: string;
@@ -182,7 +181,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layout: '.',
       };
-      await writeFile(join(layoutDir, SUMMARY_FILE), `${canonicalJson(imageSummary)}\n`);
+      await writeImageSummary(layoutDir, imageSummary);
       return imageSummary;
     });
     log(`${options.project}: ${summary.platform} image ${summary.manifestDigest} (${summary.layers} layers, ${summary.size} bytes) in ${displayPath(ws, out)}`);

@@ -1,30 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { ConfigPlatformMismatchError, LayoutImageSource, PlatformNotFoundError, selectImage } from '../oci/image-source';
 import { platformString, type PlatformSpec } from '../platform/platforms';
-import type { ImageSummary } from '../image/shared/engine';
+import { layoutDirOf } from '../outputs/image-summary';
 import type { ResolvedImage } from './types';
 
 /**
  * Finds the image for one platform in an image folder as docker-arch-build
  * writes it (`dist/images/<project>/<arch>/`: an OCI layout, plus image.json
- * that may point at the layout in a sub-folder), and reads its manifest and
- * config through the verifying layout reader.
- */
-export async function layoutDirOf(imageDir: string): Promise<string> {
-  try {
-    const summary = JSON.parse(await readFile(join(imageDir, 'image.json'), 'utf8')) as Partial<ImageSummary>;
-    if (typeof summary.layout === 'string' && summary.layout !== '') return resolve(imageDir, summary.layout);
-  } catch {
-    // No summary (a layout made by hand or by another tool): the folder is the layout.
-  }
-  return imageDir;
-}
-
-/**
- * The image of the layout for `platform` (nested indexes followed, the
- * config's platform checked against the index), in the words of a test run.
+ * that may point at the layout in a sub-folder) and reads its manifest and
+ * config: the one index walk of oci/image-source (nested indexes followed,
+ * the config's platform checked against the index), in the words of a test run.
  */
 export async function resolveImage(imageDir: string, platform: PlatformSpec): Promise<ResolvedImage> {
   const layoutDir = await layoutDirOf(imageDir);

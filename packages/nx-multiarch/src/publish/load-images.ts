@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImageSummary } from '../image/shared/engine';
+import { readImageSummary } from '../outputs/image-summary';
 import { MultiarchError } from '../errors';
 import { ConfigPlatformMismatchError, LayoutImageSource, PlatformNotFoundError, selectImage, type SelectedImage } from '../oci/image-source';
 import { ImageManifest, Platform, toPlatform } from '../oci/types';
@@ -26,14 +26,6 @@ function buildHint(project: string, arch: Arch): string {
   return `Build it first: nx run ${project}:docker-arch-build --arch=${arch} (manifest-push depends on the per-arch build targets, so nx run ${project}:manifest-push builds missing images itself).`;
 }
 
-async function readSummary(dir: string): Promise<ImageSummary | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'image.json'), 'utf8')) as ImageSummary;
-  } catch {
-    return undefined;
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -43,7 +35,7 @@ async function exists(path: string): Promise<boolean> {
 
 export async function loadArchImage(workspaceRoot: string, project: string, arch: Arch): Promise<ArchImage> {
   const dir = outputDir(workspaceRoot, 'images', project, arch);
-  const summary = await readSummary(dir);
+  const summary = await readImageSummary(dir);
   const layoutDir = summary?.layout ? resolve(dir, summary.layout) : dir;
   if (!(await exists(join(layoutDir, 'index.json')))) {
     throw new MultiarchError(`No ${arch} image of ${project}: no OCI image layout at dist/images/${project}/${arch}.`, buildHint(project, arch));

@@ -1,10 +1,10 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzip } from '../../src/oci/gzip';
-import { buildImage, SUMMARY_FILE } from '../../src/image/build-image';
+import { buildImage } from '../../src/image/build-image';
 import { DockerEngine } from '../../src/image/docker/engine';
 import { readTarEntries } from '../../src/oci/tar';
-import type { ImageSummary } from '../../src/image/shared/engine';
+import { IMAGE_SUMMARY_FILE, type ImageSummary } from '../../src/outputs/image-summary';
 import { nativeEngine } from '../../src/image/native/engine';
 import { OciLayoutReader } from '../../src/oci/layout';
 import type { ImageManifest } from '../../src/oci/types';
@@ -93,7 +93,7 @@ async function buildWith(engine: 'native' | 'docker', arch: Arch): Promise<{ dir
     tags: ['example.test/demo:1.0'],
     engines: { native: nativeEngine, docker: new DockerEngine({ env: daemon.env }) },
   });
-  return { dir: outputDir, summary: JSON.parse(await readFile(join(outputDir, SUMMARY_FILE), 'utf8')) as ImageSummary };
+  return { dir: outputDir, summary: JSON.parse(await readFile(join(outputDir, IMAGE_SUMMARY_FILE), 'utf8')) as ImageSummary };
 }
 
 describe.each(ARCHES)('docker engine against native engine, %s', (arch) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzip } from '../../src/oci/gzip';
 import { readTar } from '../../src/oci/tar';
-import type { ImageSummary } from '../../src/image/shared/engine';
+import type { ImageSummary } from '../../src/outputs/image-summary';
 import { validateLayout, WORKSPACE_ROOT } from '../support/oci-schemas';
 import { imageFiles } from './helpers';
 

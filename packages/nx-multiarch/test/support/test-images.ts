@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageSummary } from '../../src/image/shared/engine';
+import type { ImageSummary } from '../../src/outputs/image-summary';
 import { gzipDeterministic } from '../../src/oci/gzip';
 import { createTar } from '../../src/oci/tar';
 import { sha256Digest } from '../../src/oci/digest';

@@ -1,5 +1,5 @@
 import type { PlatformSpec } from '../../platform/platforms';
-import type { Descriptor, Digest } from '../../oci/types';
+import type { Descriptor } from '../../oci/types';
 
 /**
  * What every docker-arch-build engine is given and must produce. Engines write
@@ -41,22 +41,6 @@ export interface BuildResult {
 export interface BuildEngine {
   readonly name: 'native' | 'docker';
   build(request: BuildRequest): Promise<BuildResult>;
-}
-
-/** The summary file written beside the layout (dist/images/<project>/<arch>/image.json). */
-export interface ImageSummary {
-  project: string;
-  arch: string;
-  platform: string;
-  engine: 'native' | 'docker';
-  manifestDigest: Digest;
-  configDigest: Digest;
-  /** Total bytes of config and layers (compressed), as a registry stores them. */
-  size: number;
-  layers: number;
-  tags: string[];
-  /** Relative path of the layout folder from the summary file. */
-  layout: string;
 }
 
 /** The tag an image gets when the target names none; both engines and the summary use it. */
