@@ -66,7 +66,7 @@ it('explains what to install when no client can reach BuildKit, or there is none
     hint: expect.stringContaining('docker-buildx'),
   });
   await expect(selectDockerCli({ PATH: join(dir, 'nothing-here') })).rejects.toMatchObject({
-    message: expect.stringContaining('there is no docker on PATH'),
+    message: 'The docker CLI is not on PATH.',
     hint: expect.stringContaining('apt-get install docker.io'),
   });
 });

@@ -2,6 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { delimiter, join, isAbsolute } from 'node:path';
 import { MultiarchError } from '../errors';
 import { run } from '../util/exec';
+import { installCliHint } from './hints';
 
 /**
  * Which docker client to drive, and how it reaches BuildKit.
@@ -85,10 +86,7 @@ export async function selectDockerCli(env: NodeJS.ProcessEnv = process.env): Pro
   const named = env[DOCKER_CLI_ENV];
   const candidates = named ? [named] : dockerClisOnPath(env);
   if (candidates.length === 0) {
-    throw new MultiarchError(
-      'The docker engine needs the docker CLI, and there is no docker on PATH.',
-      'Install it (Debian: apt-get install docker.io), or build with --engine=native.',
-    );
+    throw new MultiarchError('The docker CLI is not on PATH.', installCliHint({ alternative: 'or build with --engine=native, which needs no docker' }));
   }
   const probed: DockerCli[] = [];
   for (const path of candidates) {

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser } from 'dockerfile-ast';
 import { MultiarchError } from '../../errors';
-import { run } from '../../util/exec';
-import { Arch, PLATFORMS, PlatformSpec } from '../../platform/platforms';
+import type { Arch, PlatformSpec } from '../../platform/platforms';
 import { parseArch } from '../../platform/parse-arch';
-import { DockerCli, selectDockerCli } from '../../docker-daemon/cli';
+import { checkBinfmt } from '../../docker-daemon/binfmt';
+import { selectDockerCli, type DockerCli } from '../../docker-daemon/cli';
+import { startDaemonHint, type DockerUse } from '../../docker-daemon/hints';
+import { daemonIsLocal, describeDockerHost, queryDockerServer, type DockerServerInfo } from '../../docker-daemon/server';
 
 /**
  * Everything the docker engine needs before it starts a build, each checked
@@ -26,44 +28,11 @@ export interface DockerPreflightResult {
   server: DockerServerInfo;
 }
 
-export interface DockerServerInfo {
-  version: string;
-  apiVersion: string;
-  os: string;
-  /** The daemon machine's arch, in the table's names (undefined if not in the table). */
-  arch?: Arch;
-}
-
-export const DEFAULT_BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-
-const DAEMON_TIMEOUT_MS = 20_000;
 /** Docker API 1.39 (engine 18.09) is the first with BuildKit in the daemon. */
 const MIN_BUILDKIT_API = [1, 39] as const;
 
-const START_DOCKERD_HINT =
-  'Start one with `bash tools/services.sh start dockerd` and export the DOCKER_HOST it prints, or set DOCKER_HOST to a running daemon.';
-
-export function describeDockerHost(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'the default socket (DOCKER_HOST is not set)';
-}
-
-/** The daemon's version and platform, or a MultiarchError saying it does not answer. */
-export async function queryDockerServer(cli: DockerCli, env: NodeJS.ProcessEnv): Promise<DockerServerInfo> {
-  const format = '{{.Server.Version}}|{{.Server.APIVersion}}|{{.Server.Os}}|{{.Server.Arch}}';
-  const result = await run(cli.path, ['version', '--format', format], { env, timeoutMs: DAEMON_TIMEOUT_MS });
-  const [version, apiVersion, os, arch] = result.stdout.trim().split('|');
-  if (result.exitCode !== 0 || !version || !apiVersion) {
-    const why = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-    throw new MultiarchError(`The docker daemon at ${describeDockerHost(env)} does not answer: ${why}`, START_DOCKERD_HINT);
-  }
-  let serverArch: Arch | undefined;
-  try {
-    serverArch = parseArch(arch ?? '');
-  } catch {
-    serverArch = undefined;
-  }
-  return { version, apiVersion, os, arch: serverArch };
-}
+/** How the engine's docker errors say what else to do. */
+export const ENGINE_DOCKER_USE: DockerUse = { alternative: 'or build with --engine=native, which needs no daemon' };
 
 function apiAtLeast(apiVersion: string, minimum: readonly [number, number]): boolean {
   const [major, minor] = apiVersion.split('.').map((p) => Number.parseInt(p, 10));
@@ -74,7 +43,7 @@ export function checkServerCanBuild(server: DockerServerInfo, env: NodeJS.Proces
   if (server.os !== 'linux') {
     throw new MultiarchError(
       `The docker daemon at ${describeDockerHost(env)} runs ${server.os} containers; linux images need a linux daemon.`,
-      START_DOCKERD_HINT,
+      startDaemonHint(ENGINE_DOCKER_USE),
     );
   }
   if (!apiAtLeast(server.apiVersion, MIN_BUILDKIT_API)) {
@@ -156,61 +125,10 @@ export function firstForeignRun(dockerfileText: string, target: Arch, daemonArch
   return undefined;
 }
 
-export interface BinfmtEntry {
-  enabled: boolean;
-  interpreter?: string;
-  flags: string;
-}
-
-export function parseBinfmtEntry(text: string): BinfmtEntry {
-  const lines = text.split('\n').map((l) => l.trim());
-  return {
-    enabled: lines[0] === 'enabled',
-    interpreter: lines.find((l) => l.startsWith('interpreter '))?.slice('interpreter '.length),
-    flags: lines.find((l) => l.startsWith('flags:'))?.slice('flags:'.length).trim() ?? '',
-  };
-}
-
-/**
- * binfmt_misc must hand the arch's binaries to qemu, with the F flag: the
- * kernel then opens the interpreter when it is registered, so it works inside
- * containers whose root file system has no qemu.
- */
-export async function checkBinfmt(arch: Arch, binfmtDir: string, dockerfileLine: number): Promise<void> {
-  const name = PLATFORMS[arch].qemu;
-  const where = `${binfmtDir}/${name}`;
-  const fix = 'Register it with `bash tools/services.sh start binfmt` (qemu-user-static with the F flag), or make that work a cross-compile step and build with --engine=native.';
-  let text: string;
-  try {
-    text = await readFile(where, 'utf8');
-  } catch {
-    throw new MultiarchError(
-      `The Dockerfile runs ${arch} binaries (RUN on line ${dockerfileLine}) but binfmt_misc has no ${name} registration (${where} is missing), so the docker daemon cannot execute them.`,
-      fix,
-    );
-  }
-  const entry = parseBinfmtEntry(text);
-  if (!entry.enabled) {
-    throw new MultiarchError(`The binfmt_misc registration ${where} is disabled; RUN on line ${dockerfileLine} needs it for ${arch}.`, fix);
-  }
-  if (!entry.flags.includes('F')) {
-    throw new MultiarchError(
-      `The binfmt_misc registration ${where} lacks the F flag, so containers cannot find its interpreter ${entry.interpreter ?? ''}; RUN on line ${dockerfileLine} needs it for ${arch}.`,
-      fix,
-    );
-  }
-}
-
-/** The daemon shares this machine's kernel (and so its binfmt_misc) only over a unix socket. */
-export function daemonIsLocal(env: NodeJS.ProcessEnv): boolean {
-  const host = env.DOCKER_HOST;
-  return !host || host.startsWith('unix://') || host.startsWith('/');
-}
-
 export async function dockerPreflight(options: DockerPreflightOptions): Promise<DockerPreflightResult> {
   const env = options.env ?? process.env;
   const cli = await selectDockerCli(env);
-  const server = await queryDockerServer(cli, env);
+  const server = await queryDockerServer(cli.path, env, ENGINE_DOCKER_USE);
   checkServerCanBuild(server, env);
 
   let dockerfileText: string;
@@ -229,7 +147,12 @@ export async function dockerPreflight(options: DockerPreflightOptions): Promise<
   const foreign = firstForeignRun(dockerfileText, options.platform.arch, server.arch);
   // A remote daemon's binfmt cannot be seen from here; its build log will say.
   if (foreign && daemonIsLocal(env)) {
-    await checkBinfmt(foreign.arch, options.binfmtDir ?? DEFAULT_BINFMT_DIR, foreign.line);
+    await checkBinfmt(foreign.arch, {
+      ...ENGINE_DOCKER_USE,
+      alternative: 'or make that work a cross-compile step and build with --engine=native',
+      purpose: `${options.dockerfileLabel ?? options.dockerfile} runs ${foreign.arch} binaries (RUN on line ${foreign.line})`,
+      binfmtDir: options.binfmtDir,
+    });
   }
   return { cli, server };
 }
