@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { DockerfileParser, Instruction, ModifiableInstruction, PropertyInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../errors';
 
@@ -47,7 +48,27 @@ export interface FromInstruction {
   stageName?: string;
 }
 
+/** Every stage in outline: what the docker engine checks before a build (bases it cannot read, RUN lines that need emulation). */
+export interface StageOutline {
+  /** 1-based line of the stage's FROM. */
+  fromLine: number;
+  /** The image as written, before substitution. */
+  rawImage: string;
+  /** The FROM's --platform value, as written. */
+  rawPlatform?: string;
+  stageName?: string;
+  /** 1-based lines of the stage's RUN instructions. */
+  runLines: number[];
+}
+
+/**
+ * A Dockerfile parsed once (by docker-arch-build, before it picks an engine)
+ * and carried on the build request: every stage in outline, the final
+ * stage's instructions in full.
+ */
 export interface ParsedDockerfile {
+  /** How messages name the file (workspace-relative path). */
+  name: string;
   escape: string;
   /** ARGs before the first FROM: usable in FROM lines, and in a stage after `ARG NAME`. */
   globalArgs: ArgDeclaration[];
@@ -57,6 +78,8 @@ export interface ParsedDockerfile {
   stageCount: number;
   from: FromInstruction;
   instructions: StageInstruction[];
+  /** Every stage, the final one last. */
+  stages: StageOutline[];
 }
 
 /** Something in the final stage the native engine cannot do without a container. */
@@ -206,7 +229,24 @@ export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDocker
   if (fromArgs.length === 0) throw new MultiarchError(`${name} line ${lineOf(finalFrom)}: FROM names no image.`, 'Write FROM <image>.');
   const platformFlag = finalFrom.getPlatformFlag();
   const stageName = finalFrom.getBuildStage();
+  const stages: StageOutline[] = froms.map((from, i) => {
+    const start = fromIndexes[i];
+    const end = i + 1 < fromIndexes.length ? fromIndexes[i + 1] : all.length;
+    const flag = from.getPlatformFlag()?.getValue();
+    const name = from.getBuildStage();
+    return {
+      fromLine: lineOf(from),
+      rawImage: from.getArguments()[0]?.getValue() ?? '',
+      ...(flag ? { rawPlatform: flag } : {}),
+      ...(name ? { stageName: name } : {}),
+      runLines: all
+        .slice(start + 1, end)
+        .filter((instruction) => instruction.getKeyword().toUpperCase() === 'RUN')
+        .map(lineOf),
+    };
+  });
   return {
+    name,
     escape: dockerfile.getEscapeCharacter(),
     globalArgs,
     earlierStageNames: froms
@@ -222,7 +262,26 @@ export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDocker
       ...(stageName ? { stageName } : {}),
     },
     instructions: all.slice(lastFrom + 1).map(parseInstruction),
+    stages,
   };
+}
+
+/**
+ * Reads and parses the Dockerfile at `path`; `label` names it in messages
+ * (workspace-relative), `project` says whose target to fix. The one place a
+ * missing Dockerfile is reported.
+ */
+export async function loadDockerfile(path: string, label: string, project?: string): Promise<ParsedDockerfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new MultiarchError(
+      `Dockerfile not found: ${label}${project ? ` (project ${project})` : ''}.`,
+      `Create ${label}, or set the dockerfile option of ${project ? `${project}'s` : 'the'} docker-arch-build target.`,
+    );
+  }
+  return parseDockerfile(text, label);
 }
 
 /**

@@ -1,11 +1,11 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MultiarchError } from '../errors';
 import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
-import { nativeBlockers, parseDockerfile } from '../dockerfile/parse';
+import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest } from './shared/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
@@ -92,7 +92,7 @@ function validateStringMap(value: unknown, name: string): Record<string, string>
 }
 
 /** Names of the labels the Dockerfile's final stage sets: those win over the standard defaults. */
-function dockerfileLabelNames(parsed: ReturnType<typeof parseDockerfile>): Set<string> {
+function dockerfileLabelNames(parsed: ParsedDockerfile): Set<string> {
   const names = new Set<string>();
   for (const instruction of parsed.instructions) {
     if (instruction.kind !== 'LABEL') continue;
@@ -118,17 +118,11 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
 
   const dockerfile = workspacePath(ws, expandTokens(options.dockerfile ?? join(options.projectRoot, 'Dockerfile'), options));
   const dockerfileLabel = displayPath(ws, dockerfile);
-  const text = await readFile(dockerfile, 'utf8').catch(() => {
-    throw new MultiarchError(
-      `Dockerfile not found: ${dockerfileLabel} (project ${options.project}).`,
-      `Create ${dockerfileLabel}, or set the dockerfile option of ${options.project}'s docker-arch-build target.`,
-    );
-  });
+  const parsed = await loadDockerfile(dockerfile, dockerfileLabel, options.project);
   const contextDir = workspacePath(ws, expandTokens(options.context ?? dirname(displayPath(ws, dockerfile)), options));
   if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
     throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to an existing folder.');
   }
-  const parsed = parseDockerfile(text, dockerfileLabel);
   const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
 
   const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
@@ -167,6 +161,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         workspaceRoot: ws,
         insecureRegistries: options.insecureRegistries,
         dockerfileLabel,
+        parsedDockerfile: parsed,
       };
       const result = await engine.build(request);
       const imageSummary: ImageSummary = {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MultiarchError } from '../../errors';
 import { platformString, PlatformSpec } from '../../platform/platforms';
 import { run, runChecked, RunResult } from '../../util/exec';
-import type { BuildEngine, BuildRequest, BuildResult } from '../shared/engine';
+import { requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
 import { readBuiltImageArchive } from '../../oci/docker-archive/read';
 import type { DockerCli } from '../../docker-daemon/cli';
 import { writeBuiltImageLayout } from './layout';
@@ -116,11 +116,10 @@ export class DockerEngine implements BuildEngine {
 
   async build(request: BuildRequest): Promise<BuildResult> {
     const { cli } = await dockerPreflight({
-      dockerfile: request.dockerfile,
+      dockerfile: await requestDockerfile(request),
       platform: request.platform,
       env: this.env,
       binfmtDir: this.options.binfmtDir,
-      dockerfileLabel: request.dockerfileLabel,
     });
     const workDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-docker-'));
     try {

@@ -1,4 +1,10 @@
-import { firstForeignRun, firstLayoutFrom } from './preflight';
+import { parseDockerfile } from '../../dockerfile/parse';
+import { firstForeignRun as firstForeignRunOf, firstLayoutFrom as firstLayoutFromOf } from './preflight';
+import type { Arch } from '../../platform/platforms';
+
+/** The checks read the Dockerfile as docker-arch-build parsed it once. */
+const firstForeignRun = (text: string, target: Arch, daemon: Arch | undefined) => firstForeignRunOf(parseDockerfile(text), target, daemon);
+const firstLayoutFrom = (text: string) => firstLayoutFromOf(parseDockerfile(text));
 
 describe('which RUN lines need emulation', () => {
   const crossPattern = `FROM --platform=$BUILDPLATFORM golang:1.19 AS build

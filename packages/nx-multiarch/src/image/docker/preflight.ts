@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { DockerfileParser } from 'dockerfile-ast';
+import type { ParsedDockerfile, StageOutline } from '../../dockerfile/parse';
 import { MultiarchError } from '../../errors';
 import type { Arch, PlatformSpec } from '../../platform/platforms';
 import { parseArch } from '../../platform/parse-arch';
@@ -14,11 +13,10 @@ import { daemonIsLocal, describeDockerHost, queryDockerServer, type DockerServer
  * answers, BuildKit, and binfmt when RUN executes foreign binaries.
  */
 export interface DockerPreflightOptions {
-  dockerfile: string;
+  /** The Dockerfile as docker-arch-build parsed it (every stage). */
+  dockerfile: ParsedDockerfile;
   platform: PlatformSpec;
   env?: NodeJS.ProcessEnv;
-  /** How messages name the Dockerfile (workspace-relative path). */
-  dockerfileLabel?: string;
   /** Where the kernel lists binfmt_misc registrations (a parameter so tests can point elsewhere). */
   binfmtDir?: string;
 }
@@ -54,40 +52,14 @@ export function checkServerCanBuild(server: DockerServerInfo, env: NodeJS.Proces
   }
 }
 
-/** One stage of a Dockerfile as far as emulation is concerned. */
-export interface StageRunInfo {
-  /** 1-based line of the stage's FROM. */
-  fromLine: number;
-  /** The FROM's --platform value, as written. */
-  platformFlag?: string;
-  /** 1-based lines of the stage's RUN instructions. */
-  runLines: number[];
-}
-
-export function stagesWithRun(dockerfileText: string): StageRunInfo[] {
-  const dockerfile = DockerfileParser.parse(dockerfileText);
-  const stages: StageRunInfo[] = [];
-  for (const instruction of dockerfile.getInstructions()) {
-    const keyword = instruction.getKeyword().toUpperCase();
-    const line = instruction.getRange().start.line + 1;
-    if (keyword === 'FROM') {
-      const flag = dockerfile.getFROMs().find((f) => f.getRange().start.line + 1 === line)?.getPlatformFlag()?.getValue();
-      stages.push({ fromLine: line, platformFlag: flag ?? undefined, runLines: [] });
-    } else if (keyword === 'RUN' && stages.length > 0) {
-      stages[stages.length - 1].runLines.push(line);
-    }
-  }
-  return stages;
-}
-
 /**
  * The arch a stage's RUN lines execute as: the build machine's for
  * `FROM --platform=$BUILDPLATFORM` (the cross-compile pattern), a literal
  * platform's, else the target's. A variable we cannot resolve counts as the
  * target, which is the cautious answer.
  */
-export function stageRunArch(stage: StageRunInfo, target: Arch, buildArch: Arch | undefined): Arch | undefined {
-  const flag = stage.platformFlag?.trim();
+export function stageRunArch(stage: StageOutline, target: Arch, buildArch: Arch | undefined): Arch | undefined {
+  const flag = stage.rawPlatform?.trim();
   if (!flag) return target;
   if (/\$\{?BUILDPLATFORM\}?/.test(flag) || /\$\{?BUILDARCH\}?/.test(flag)) return buildArch;
   if (flag.includes('$')) return target;
@@ -102,12 +74,9 @@ export function stageRunArch(stage: StageRunInfo, target: Arch, buildArch: Arch 
  * `FROM oci-layout://…` is the native engine's way to name a base in the
  * workspace; BuildKit in engine 20.10 has no such source.
  */
-export function firstLayoutFrom(dockerfileText: string): { line: number; image: string } | undefined {
-  for (const from of DockerfileParser.parse(dockerfileText).getFROMs()) {
-    const image = (from.getArgumentsContent() ?? '').split(/\s+/).find((word) => word.startsWith('oci-layout://'));
-    if (image) return { line: from.getRange().start.line + 1, image };
-  }
-  return undefined;
+export function firstLayoutFrom(dockerfile: ParsedDockerfile): { line: number; image: string } | undefined {
+  const stage = dockerfile.stages.find((s) => s.rawImage.startsWith('oci-layout://'));
+  return stage ? { line: stage.fromLine, image: stage.rawImage } : undefined;
 }
 
 export interface ForeignRun {
@@ -116,8 +85,8 @@ export interface ForeignRun {
 }
 
 /** The first RUN line that executes binaries of an arch other than the daemon's. */
-export function firstForeignRun(dockerfileText: string, target: Arch, daemonArch: Arch | undefined): ForeignRun | undefined {
-  for (const stage of stagesWithRun(dockerfileText)) {
+export function firstForeignRun(dockerfile: ParsedDockerfile, target: Arch, daemonArch: Arch | undefined): ForeignRun | undefined {
+  for (const stage of dockerfile.stages) {
     if (stage.runLines.length === 0) continue;
     const arch = stageRunArch(stage, target, daemonArch);
     if (arch && arch !== daemonArch) return { arch, line: stage.runLines[0] };
@@ -131,26 +100,20 @@ export async function dockerPreflight(options: DockerPreflightOptions): Promise<
   const server = await queryDockerServer(cli.path, env, ENGINE_DOCKER_USE);
   checkServerCanBuild(server, env);
 
-  let dockerfileText: string;
-  try {
-    dockerfileText = await readFile(options.dockerfile, 'utf8');
-  } catch {
-    throw new MultiarchError(`Dockerfile not found: ${options.dockerfile}.`, 'Set the dockerfile option to an existing file.');
-  }
-  const layoutFrom = firstLayoutFrom(dockerfileText);
+  const layoutFrom = firstLayoutFrom(options.dockerfile);
   if (layoutFrom) {
     throw new MultiarchError(
-      `${options.dockerfileLabel ?? options.dockerfile} line ${layoutFrom.line}: FROM ${layoutFrom.image} is a native-engine base; the docker daemon cannot read an OCI layout folder.`,
+      `${options.dockerfile.name} line ${layoutFrom.line}: FROM ${layoutFrom.image} is a native-engine base; the docker daemon cannot read an OCI layout folder.`,
       'Build with --engine=native, or push the base to a loopback registry (manifest-push) and write FROM 127.0.0.1:<port>/<name>:<tag>.',
     );
   }
-  const foreign = firstForeignRun(dockerfileText, options.platform.arch, server.arch);
+  const foreign = firstForeignRun(options.dockerfile, options.platform.arch, server.arch);
   // A remote daemon's binfmt cannot be seen from here; its build log will say.
   if (foreign && daemonIsLocal(env)) {
     await checkBinfmt(foreign.arch, {
       ...ENGINE_DOCKER_USE,
       alternative: 'or make that work a cross-compile step and build with --engine=native',
-      purpose: `${options.dockerfileLabel ?? options.dockerfile} runs ${foreign.arch} binaries (RUN on line ${foreign.line})`,
+      purpose: `${options.dockerfile.name} runs ${foreign.arch} binaries (RUN on line ${foreign.line})`,
       binfmtDir: options.binfmtDir,
     });
   }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { MultiarchError } from '../../errors';
 import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
@@ -7,19 +5,11 @@ import { platformString } from '../../platform/platforms';
 import { platformMatches } from '../../oci/platform-match';
 import { resolveBase, type ResolvedBase } from './base-image';
 import { BuildContext } from '../context/context';
-import { nativeBlockers, nativeBlockersError, parseDockerfile } from '../../dockerfile/parse';
-import { DEFAULT_TAG, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
+import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../../dockerfile/parse';
+import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
 import { epochToRfc3339, evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
-
-async function readDockerfile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    throw new MultiarchError(`Dockerfile not found: ${path}.`, 'Create it, or set the dockerfile option to the right path.');
-  }
-}
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -44,11 +34,9 @@ export class NativeEngine implements BuildEngine {
   readonly name = 'native' as const;
 
   async build(request: BuildRequest): Promise<BuildResult> {
-    const text = await readDockerfile(request.dockerfile);
-    const name = request.dockerfileLabel ?? basename(request.dockerfile);
-    const parsed = parseDockerfile(text, name);
+    const parsed = await requestDockerfile(request);
     const blockers = nativeBlockers(parsed);
-    if (blockers.length > 0) throw nativeBlockersError(blockers, name);
+    if (blockers.length > 0) throw nativeBlockersError(blockers, parsed.name);
 
     const from = evaluateFrom(parsed, request.buildArgs, request.platform);
     checkPlatformFlag(from.platform, request, parsed.from.line);
@@ -65,7 +53,7 @@ export class NativeEngine implements BuildEngine {
     }
   }
 
-  private async assemble(request: BuildRequest, parsed: ReturnType<typeof parseDockerfile>, base: ResolvedBase): Promise<BuildResult> {
+  private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
     const context = await BuildContext.open(request.contextDir, request.dockerfile);
     const entries = await collectStageFiles(stage.fileOperations, context, request.platform);

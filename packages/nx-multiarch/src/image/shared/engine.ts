@@ -1,4 +1,6 @@
 import type { PlatformSpec } from '../../platform/platforms';
+import { basename } from 'node:path';
+import { loadDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
 import type { Descriptor } from '../../oci/types';
 
 /**
@@ -30,6 +32,12 @@ export interface BuildRequest {
   insecureRegistries?: string[];
   /** How messages name the Dockerfile (workspace-relative path); defaults to its file name. */
   dockerfileLabel?: string;
+  /**
+   * The Dockerfile, parsed once by docker-arch-build (every stage), so no
+   * engine reads or parses it again. Engines parse `dockerfile` themselves
+   * only when a caller builds a request without it.
+   */
+  parsedDockerfile?: ParsedDockerfile;
 }
 
 export interface BuildResult {
@@ -45,3 +53,8 @@ export interface BuildEngine {
 
 /** The tag an image gets when the target names none; both engines and the summary use it. */
 export const DEFAULT_TAG = 'latest';
+
+/** The request's parsed Dockerfile, or the file read and parsed now (for requests built by hand). */
+export async function requestDockerfile(request: BuildRequest): Promise<ParsedDockerfile> {
+  return request.parsedDockerfile ?? loadDockerfile(request.dockerfile, request.dockerfileLabel ?? basename(request.dockerfile));
+}
