@@ -115,8 +115,8 @@ const { publishProject } = require(join(plugin, 'publish', 'publish-project'));
 const { parseArchList, PLATFORMS } = require(join(plugin, 'platform'));
 const { OciLayoutWriter } = require(join(plugin, 'oci', 'layout'));
 const { MediaTypes, toPlatform } = require(join(plugin, 'oci', 'types'));
-const { createTar } = require(join(plugin, 'archive', 'tar'));
-const { gzipDeterministic } = require(join(plugin, 'archive', 'gzip'));
+const { createTar } = require(join(plugin, 'oci', 'tar'));
+const { gzipDeterministic } = require(join(plugin, 'oci', 'gzip'));
 
 const arches = parseArchList(process.env.BENCH_ARCHES);
 const trials = Number(process.env.BENCH_TRIALS);
