@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { generatorError } from '../support/generator-error';
-import { globToRegExp, matchesAnyGlob } from './path-glob';
+import { globToRegExp, matchesAnyGlob } from '../../util/path-glob';
 import { dirOf, joinPath, type RepoFiles } from './repo-files';
 import { parseToml, tomlString, tomlStrings, TomlSyntaxError, type TomlDocument, type TomlValue } from './toml';
 

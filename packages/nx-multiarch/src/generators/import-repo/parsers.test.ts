@@ -1,6 +1,6 @@
 import { dockerfileSuffix } from './dockerfiles';
 import { goBinaryName, goPackageName } from './go-packages';
-import { globToRegExp } from './path-glob';
+import { globToRegExp } from '../../util/path-glob';
 import { parseToml, tomlString, tomlStrings, TomlSyntaxError } from './toml';
 
 describe('parseToml (the Cargo.toml subset import-repo reads)', () => {

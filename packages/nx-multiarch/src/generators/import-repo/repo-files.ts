@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Tree } from '@nx/devkit';
-import { globToRegExp, matchesAnyGlob } from './path-glob';
+import { globToRegExp, matchesAnyGlob } from '../../util/path-glob';
 
 /**
  * The files of the repository being imported, by workspace-relative POSIX
