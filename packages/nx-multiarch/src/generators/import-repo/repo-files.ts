@@ -49,14 +49,4 @@ export function listRepoFiles(tree: Tree, root: string, exclude: readonly string
   return repoFilesFrom(root, paths, (path) => tree.read(path, 'utf-8') ?? '', exclude);
 }
 
-/** `a/b/c.go` → `a/b`; a file at the workspace root → ''. */
-export function dirOf(path: string): string {
-  const d = posix.dirname(path);
-  return d === '.' ? '' : d;
-}
-
-/** Joins workspace-relative parts, treating '' as the workspace root. */
-export function joinPath(...parts: string[]): string {
-  const joined = posix.join(...parts.filter((p) => p !== ''));
-  return joined === '.' ? '' : joined;
-}
+export { dirOf, joinPath } from '../../util/posix-path';
