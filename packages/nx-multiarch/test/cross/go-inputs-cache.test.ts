@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostArch } from '../../src/platform/platforms';
 import { run } from '../../src/util/exec';
@@ -78,4 +78,23 @@ it('builds again when a //go:embed file outside the project changes, and the bin
 it('stays a cache hit when only a file the binary cannot see changes', async () => {
   await write(`${MODULE}/assets/NOTES.md`, 'not embedded\n');
   expect(isCacheHit(await goCross())).toBe(true);
+});
+
+it('re-reads a project whose module gains a //go:embed line (the createNodes memo is keyed by the files it read)', async () => {
+  const show = async () => {
+    const result = await runNx(clone, ['show', 'project', PROJECT, '--json']);
+    if (result.exitCode !== 0) throw new Error(`nx show project failed:\n${result.output}`);
+    return JSON.parse(result.output.slice(result.output.indexOf('{'))) as { targets: Record<string, { inputs?: unknown[] }> };
+  };
+  const before = await show();
+  expect(before.targets['go-cross'].inputs).toContain(`{workspaceRoot}/${MODULE}/assets/message.txt`);
+  expect(before.targets['go-cross'].inputs).not.toContain(`{workspaceRoot}/${MODULE}/assets/extra.txt`);
+  const memoFiles = (await readdir(join(clone.dir, '.nx', 'workspace-data'))).filter((f) => f.startsWith('nx-multiarch-nodes-'));
+  expect(memoFiles).toHaveLength(1);
+
+  await write(`${MODULE}/assets/extra.go`, 'package assets\n\nimport _ "embed"\n\n//go:embed extra.txt\nvar Extra string\n');
+  await write(`${MODULE}/assets/extra.txt`, 'extra\n');
+  const after = await show();
+  expect(after.targets['go-cross'].inputs).toContain(`{workspaceRoot}/${MODULE}/assets/extra.txt`);
+  expect(isCacheHit(await goCross())).toBe(false);
 });
