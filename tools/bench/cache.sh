@@ -4,7 +4,7 @@
 # fresh clones with empty local caches (what a CI machine sees), and the
 # bytes the store keeps per entry.
 #
-#   bash tools/bench-cache.sh [options]
+#   bash tools/bench/cache.sh [options]
 #
 #   --storage oci|file   where the server keeps entries (default oci: a loopback
 #                        docker-registry started here; file: a temp folder)
@@ -24,8 +24,8 @@
 # Prints a summary; the figures also go to tmp/bench/cache-<time>.json.
 set -euo pipefail
 LOG_TAG=bench-cache
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 STORAGE=oci
 PROJECTS=4
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --nx) NX_ARGS=${2:?}; shift 2 ;;
     --keep) KEEP=true; shift ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option $1" "run bash tools/bench-cache.sh --help" ;;
+    *) die "unknown option $1" "run bash tools/bench/cache.sh --help" ;;
   esac
 done
 [[ "$STORAGE" =~ ^(oci|file)$ ]] || die "--storage $STORAGE is not oci or file" "give --storage oci or --storage file"

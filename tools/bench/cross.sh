@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures what the cross executors cost on top of the compilers they wrap.
 #
-#   bash tools/bench-cross.sh [ARCH] [RUNS]      (defaults: arm64 3)
+#   bash tools/bench/cross.sh [ARCH] [RUNS]      (defaults: arm64 3)
 #
 # 1. cargo-cross on linkerd2-proxy, cold (target folder removed before every
 #    run by hyperfine --prepare; the commands take turns, round by round): the raw `cargo build --target …` with the
@@ -18,15 +18,15 @@
 # the Nx cache used is a temp folder too.
 set -euo pipefail
 LOG_TAG=bench-cross
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 case "${1:-}" in
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 ARCH=${1:-arm64}
 RUNS=${2:-3}
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench-cross.sh [ARCH] [RUNS]"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench/cross.sh [ARCH] [RUNS]"
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "apt-get install hyperfine"
 command -v jq >/dev/null || die "jq is not installed" "apt-get install jq"
 

@@ -2,7 +2,7 @@
 # Native against docker engine: the same Dockerfile and the same cross-built
 # binaries, built into an OCI layout by each engine, wall time via hyperfine.
 #
-#   bash tools/bench-engines.sh [ARCH] [RUNS] [PROJECT]
+#   bash tools/bench/engines.sh [ARCH] [RUNS] [PROJECT]
 #        (defaults: arm64 5 linkerd2-controller)
 #
 # 1. engines: the plugin's compiled engines called directly (no Nx start-up)
@@ -21,8 +21,8 @@
 # Prints mean wall times and docker/native (goal: native at least 3x faster).
 set -euo pipefail
 LOG_TAG=bench-engines
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 ARCH=${1:-arm64}
 RUNS=${2:-5}

@@ -5,7 +5,7 @@
 #   2. a warm, all-cached run-many of every docker-arch-build for amd64, arm64
 #      and arm (the per-arch targets, 15 images and their 18 binaries).
 #
-#   bash tools/bench-graph.sh [RUNS] [--graph-only]      (default 5 runs)
+#   bash tools/bench/graph.sh [RUNS] [--graph-only]      (default 5 runs)
 #
 # The graph is timed twice: cold (the workspace-data folder, which holds Nx's
 # caches and the plugin's per-project createNodes memo, removed before every
@@ -16,15 +16,15 @@
 # folder; the checkout itself is not touched. Run bash tools/setup.sh once before.
 set -euo pipefail
 LOG_TAG=bench-graph
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 runs=5
 graph_only=false
 for arg in "$@"; do
   case "$arg" in
     --graph-only) graph_only=true ;;
-    ''|*[!0-9]*) die "unknown argument '$arg'" "usage: bash tools/bench-graph.sh [RUNS] [--graph-only]" ;;
+    ''|*[!0-9]*) die "unknown argument '$arg'" "usage: bash tools/bench/graph.sh [RUNS] [--graph-only]" ;;
     *) runs=$arg ;;
   esac
 done

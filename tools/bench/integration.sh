@@ -2,7 +2,7 @@
 # Integration test time per arch, and the emulation slowdown against amd64 as
 # a ratio, measured in the same run.
 #
-#   bash tools/bench-integration.sh [--arches amd64,arm64,arm] [--runs 3] [--runner qemu|docker]
+#   bash tools/bench/integration.sh [--arches amd64,arm64,arm] [--runs 3] [--runner qemu|docker]
 #
 # Runs in a fresh git clone of this checkout's HEAD (nothing here is touched),
 # with Nx from this checkout's node_modules and this checkout's Nx cache, so
@@ -29,8 +29,8 @@
 # binfmt (bash tools/services.sh start binfmt).
 set -euo pipefail
 LOG_TAG=bench-integration
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 arches=amd64,arm64,arm
 runs=3
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --runner) runner=${2:?--runner needs a value}; shift ;;
     --runner=*) runner=${1#--runner=} ;;
     -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench-integration.sh [--arches a,b,c] [--runs N] [--runner qemu|docker]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/integration.sh [--arches a,b,c] [--runs N] [--runner qemu|docker]" ;;
   esac
   shift
 done

@@ -10,7 +10,7 @@
 #         `docker manifest push --insecure` (the way linkerd2's RFC and most
 #         CI scripts do it).
 #
-#   bash tools/bench-push.sh [--synthetic | --workspace DIR] [--arches amd64,arm64,arm] [--trials N] [--no-docker]
+#   bash tools/bench/push.sh [--synthetic | --workspace DIR] [--arches amd64,arm64,arm] [--trials N] [--no-docker]
 #
 # Each trial pushes to two fresh loopback registries (one per way), each
 # behind a counting HTTP proxy, so both ways are measured by the same meter:
@@ -32,15 +32,15 @@
 # to tmp/bench/push-<time>.json.
 set -euo pipefail
 LOG_TAG=bench-push
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 synthetic=0
 layouts_root=$REPO_ROOT
 arches=amd64,arm64,arm
 trials=3
 docker_way=1
-usage="usage: bash tools/bench-push.sh [--synthetic | --workspace DIR] [--arches a,b,c] [--trials N] [--no-docker]"
+usage="usage: bash tools/bench/push.sh [--synthetic | --workspace DIR] [--arches a,b,c] [--trials N] [--no-docker]"
 while [ $# -gt 0 ]; do
   case "$1" in
     --synthetic) synthetic=1 ;;
