@@ -73,26 +73,9 @@ mkdir -p "$CONTEXT/bin"
 cp "$DOCKERFILE" "$CONTEXT/Dockerfile"
 cp -R "dist/cross/$PROJECT/$ARCH/." "$CONTEXT/bin/"
 
-cat >"$WORK/engine-build.js" <<'EOF'
-// Builds CONTEXT/Dockerfile for ARCH into LAYOUT with one of the plugin's engines.
-const { join } = require('node:path');
-const [root, engineName, context, arch, layout, blobCache] = process.argv.slice(2);
-const dist = join(root, 'packages/nx-multiarch/dist');
-const { PLATFORMS } = require(join(dist, 'platform/platforms'));
-const { NativeEngine } = require(join(dist, 'build/native-engine'));
-const { DockerEngine } = require(join(dist, 'build/docker-engine'));
-const engine = engineName === 'docker' ? new DockerEngine() : new NativeEngine();
-engine
-  .build({
-    platform: PLATFORMS[arch], dockerfile: join(context, 'Dockerfile'), contextDir: context,
-    buildArgs: {}, labels: {}, sourceDateEpoch: 1700000000, tags: ['bench'],
-    layoutDir: layout, blobCacheDir: blobCache,
-  })
-  .then((result) => console.log(`${engineName} ${result.manifest.digest}`))
-  .catch((error) => { console.error(error.message, error.hint || ''); process.exit(1); });
-EOF
 
-engine_cmd() { echo "node $WORK/engine-build.js $REPO_ROOT $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
+# tools/bench/engine-build.ts calls one engine directly (no Nx).
+engine_cmd() { echo "node -r @swc-node/register $REPO_ROOT/tools/bench/engine-build.ts $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
 for engine in native docker; do
   bash -c "$(engine_cmd "$engine")" >&2 || die "the $engine engine cannot build $PROJECT_ROOT/Dockerfile" "see its error above"
 done
