@@ -51,7 +51,7 @@ log "building the plugin (the executor runner below loads dist/)"
 npm run --silent build:plugin
 
 # Runs one executor as Nx would, minus Nx (tools/bench/run-executor.ts).
-run_executor="node -r @swc-node/register $REPO_ROOT/tools/bench/run-executor.ts"
+run_executor="node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/run-executor.ts"
 
 # interleaved GROUP PREPARE NAME CMD [NAME CMD]...: RUNS rounds, each running
 # every command once (hyperfine --runs 1, PREPARE before each), so a burst of

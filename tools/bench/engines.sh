@@ -75,7 +75,7 @@ cp -R "dist/cross/$PROJECT/$ARCH/." "$CONTEXT/bin/"
 
 
 # tools/bench/engine-build.ts calls one engine directly (no Nx).
-engine_cmd() { echo "node -r @swc-node/register $REPO_ROOT/tools/bench/engine-build.ts $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
+engine_cmd() { echo "node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/engine-build.ts $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
 for engine in native docker; do
   bash -c "$(engine_cmd "$engine")" >&2 || die "the $engine engine cannot build $PROJECT_ROOT/Dockerfile" "see its error above"
 done

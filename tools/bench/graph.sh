@@ -68,9 +68,4 @@ if [ "$graph_only" = false ]; then
   results+=("$work/warm.json")
 fi
 
-node -e '
-const rows = process.argv.slice(1).map((f) => require(f).results[0]);
-const row = (r) => `| ${r.command} | ${r.mean.toFixed(2)} | ${r.min.toFixed(2)} | ${r.max.toFixed(2)} |`;
-console.log("\n| measure (seconds) | mean | min | max |\n| --- | ---: | ---: | ---: |");
-for (const r of rows) console.log(row(r));
-' "${results[@]}"
+node -r "$REPO_ROOT/node_modules/@swc-node/register" "$REPO_ROOT/tools/bench/hyperfine-table.ts" "${results[@]}"

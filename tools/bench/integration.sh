@@ -94,7 +94,7 @@ nx run-many -t arch-integration --arch=amd64 --skip-nx-cache --excludeTaskDepend
 # measure_processes ROW ARCH EMULATE: prints one JSON line with the start-to-ready and throughput medians.
 measure_processes() {
   # tools/bench/integration-measure.ts: this checkout's compiled plugin, the clone's images.
-  (cd "$REPO_ROOT" && node -r @swc-node/register tools/bench/integration-measure.ts "$clone" "$1" "$2" "$3" "$runner" "$work/api-$1")
+  (cd "$REPO_ROOT" && node -r "$REPO_ROOT/node_modules/@swc-node/register" tools/bench/integration-measure.ts "$clone" "$1" "$2" "$3" "$runner" "$work/api-$1")
 }
 
 processes="$work/processes.jsonl"

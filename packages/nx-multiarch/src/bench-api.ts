@@ -17,6 +17,7 @@ export type { Descriptor, Digest, ImageIndex, ImageManifest } from './oci/types'
 export { createTar } from './archive/tar';
 export { gzipDeterministic } from './archive/gzip';
 export { useTestContext, startImage, freePort, stopAll } from './integration';
+export { run, runChecked } from './util/exec';
 export { default as goCrossExecutor } from './executors/go-cross/executor';
 export { default as cargoCrossExecutor } from './executors/cargo-cross/executor';
 export { default as dockerArchBuildExecutor } from './executors/docker-arch-build/executor';
