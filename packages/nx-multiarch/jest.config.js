@@ -8,7 +8,7 @@ const { dirname, join } = require('node:path');
  * dependency tree, so an execa upgrade needs no edit here.
  */
 function esmPackages(root, from) {
-  const names = new Map();
+  const found = [];
   const seen = new Set();
   const find = (name, dir) => {
     for (let d = dir; ; d = dirname(d)) {
@@ -22,23 +22,29 @@ function esmPackages(root, from) {
     if (!location || seen.has(location)) return;
     seen.add(location);
     const manifest = JSON.parse(readFileSync(join(location, 'package.json'), 'utf8'));
-    if (manifest.type === 'module') names.set(name, join(location, esmEntry(manifest.exports) ?? manifest.main ?? 'index.js'));
+    if (manifest.type === 'module') {
+      // Jest resolves with the require conditions; a package that exports only for import needs its file named.
+      const forRequire = manifest.exports === undefined ? manifest.main ?? 'index.js' : exportsEntry(manifest.exports, ['require', 'node', 'default']);
+      const forImport = exportsEntry(manifest.exports, ['import', 'node', 'default']) ?? manifest.main ?? 'index.js';
+      found.push({ name, location, unresolvable: forRequire === undefined ? join(location, forImport) : undefined });
+    }
     for (const dependency of Object.keys(manifest.dependencies ?? {})) walk(dependency, location);
   };
   walk(root, from);
-  return names;
+  return found;
 }
 
-/** The file `import 'name'` loads under Node: some of these packages export nothing for require(), which is all Jest asks for. */
-function esmEntry(exports) {
+/**
+ * The file a package's `exports` give for the first of `conditions` each
+ * level has (Node's order: the package's own key order decides among them).
+ */
+function exportsEntry(exports, conditions) {
   if (exports === undefined || exports === null) return undefined;
   if (typeof exports === 'string') return exports;
-  if (Array.isArray(exports)) return esmEntry(exports[0]);
-  if ('.' in exports) return esmEntry(exports['.']);
-  for (const condition of ['node', 'import', 'default']) {
-    if (condition in exports) return esmEntry(exports[condition]);
-  }
-  return undefined;
+  if (Array.isArray(exports)) return exportsEntry(exports[0], conditions);
+  if ('.' in exports) return exportsEntry(exports['.'], conditions);
+  const key = Object.keys(exports).find((k) => conditions.includes(k));
+  return key === undefined ? undefined : exportsEntry(exports[key], conditions);
 }
 
 const esm = esmPackages('execa', __dirname);
@@ -56,8 +62,9 @@ module.exports = {
     // Only the ESM packages below reach this (transformIgnorePatterns): import/export become require/exports.
     '^.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true } }],
   },
-  transformIgnorePatterns: [`/node_modules/(?!(${[...esm.keys()].map(escape).join('|')})/)`],
-  moduleNameMapper: Object.fromEntries([...esm].map(([name, file]) => [`^${escape(name)}$`, file])),
+  // By folder, not by name: nx's own dependencies include CommonJS packages of the same names (older majors).
+  transformIgnorePatterns: [`^(?!(?:${esm.map((p) => escape(p.location)).join('|')})/).*/node_modules/`],
+  moduleNameMapper: Object.fromEntries(esm.filter((p) => p.unresolvable).map((p) => [`^${escape(p.name)}$`, p.unresolvable])),
   // Integration tests start real registries and cross toolchains: give them room.
   testTimeout: 120000,
 };
