@@ -21,3 +21,4 @@ export { run, runChecked } from './util/exec';
 export { default as goCrossExecutor } from './executors/go-cross/executor';
 export { default as cargoCrossExecutor } from './executors/cargo-cross/executor';
 export { default as dockerArchBuildExecutor } from './executors/docker-arch-build/executor';
+export { createNodesV2, PROJECT_FILES_GLOB } from './graph/create-nodes';
