@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
@@ -53,7 +53,7 @@ function readJson<T>(path: string): T | undefined {
 function cargoSrcFiles(absRoot: string): string[] {
   const files: string[] = [];
   if (existsSync(join(absRoot, 'src', 'main.rs'))) files.push('main.rs');
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(join(absRoot, 'src', 'bin'), { withFileTypes: true });
   } catch {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { joinPath } from '../util/posix-path';
 import { embedPatterns, goPackageName, ignoredByGo, isGoBuildFile, isMainPackage } from './go-source';
@@ -37,7 +37,7 @@ export function isMainPackageDir(workspaceRoot: string, dir: string): boolean {
 export function moduleEmbeds(workspaceRoot: string, moduleRoot: string): string[] {
   const embeds = new Set<string>();
   const walk = (dir: string): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(join(workspaceRoot, dir), { withFileTypes: true });
     } catch {
