@@ -21,6 +21,7 @@ const RANKS: Readonly<Record<string, number>> = {
   dockerfile: 3,
   'docker-daemon': 3,
   registry: 3,
+  project: 3,
   'image/context': 3,
   cross: 4,
   'image/shared': 4,
@@ -35,6 +36,7 @@ const RANKS: Readonly<Record<string, number>> = {
   executors: 8,
   generators: 8,
   index: 8,
+  'bench-api': 8,
 };
 
 /** The module a src-relative path belongs to: its top folder, image/ split into its parts, root files by name. */
