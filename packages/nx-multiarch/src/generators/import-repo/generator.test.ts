@@ -182,6 +182,20 @@ describe('import-repo generator', () => {
     });
   });
 
+  it('imports manifests with multi-line strings and other TOML the old hand-written reader refused', async () => {
+    write(tree, 'packages/tricky', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n\n[workspace.package]\nversion = "1.0.0"\ndescription = """\nA workspace [with] = "brackets"\n"""\n',
+      'crates/tool/Cargo.toml':
+        '[package]\nname = "tool"\nversion.workspace = true\ndescription = """\nSpans\nlines.\n"""\nmetadata.docs.rs = { all-features = true }\n\n[[bin]]\nname = "tool-cli"\npath = "src/cli.rs"\n',
+      'crates/tool/src/main.rs': 'fn main() {}\n',
+      'crates/tool/src/cli.rs': 'fn main() {}\n',
+    });
+    await importRepoGenerator(tree, { source: 'packages/tricky', skipFormat: true });
+    const crate = projectJson(tree, 'packages/tricky/crates/tool');
+    expect(crate.name).toBe('tricky-tool');
+    expect(crate.targets['cargo-cross'].inputs[0]).toBe('{workspaceRoot}/packages/tricky/**/*');
+  });
+
   it('stages binaries that other projects of the workspace build (the proxy image of linkerd2)', async () => {
     write(tree, 'packages/linkerd2-proxy', PROXY);
     await importRepoGenerator(tree, { source: 'packages/linkerd2-proxy', skipFormat: true });
