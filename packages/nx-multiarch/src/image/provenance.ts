@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { projectVersion as versionOfProject } from '../project/version';
-import { epochToRfc3339 } from '../dockerfile/evaluate-stage';
-import { sourceDateEpoch as sourceDateEpochFromEnv } from '../util/source-date-epoch';
+import { epochToRfc3339, sourceDateEpoch as sourceDateEpochFromEnv } from '../util/source-date-epoch';
 
 /**
  * Where an image says it comes from: the standard org.opencontainers.image.*
