@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { goCrossInputs, workspaceGlob } from '../../project/target-templates';
 import importRepoGenerator from './generator';
 
 type Files = Record<string, string>;
 
 function write(tree: Tree, root: string, files: Files): void {
   for (const [path, content] of Object.entries(files)) tree.write(`${root}/${path}`, content);
+}
+
+/** The //go:embed patterns a go-cross input list names (each as a file glob and a folder glob). */
+function embedsIn(inputs: unknown[]): string[] {
+  const base = workspaceGlob('');
+  return inputs.filter((i): i is string => typeof i === 'string' && inputs.includes(`${i}/**/*`)).map((i) => i.slice(base.length + 1));
 }
 
 function projectJson(tree: Tree, root: string) {
@@ -104,6 +111,8 @@ describe('import-repo generator', () => {
           { runtime: 'go version' },
         ]),
       );
+      // The very inputs graph inference gives an inferred go-cross (after its production inputs): one template.
+      expect(goCross.inputs).toEqual(goCrossInputs('packages/linkerd2', embedsIn(goCross.inputs)));
     });
 
     it('puts a root Dockerfile.<image> on the binary project of that name, with the repository as context', () => {
