@@ -186,7 +186,9 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
             `${moduleGlob}/go.mod`,
             `${moduleGlob}/**/*.go`,
             `!${moduleGlob}/**/*_test.go`,
-            { runtime: 'go version' },
+            // The version alone: `go version` also names the host's arch, and Go's cross builds do
+            // not depend on it, so a native arm64 runner and an amd64 publish job share cache entries.
+            { runtime: 'go env GOVERSION' },
             { env: 'GOFLAGS' },
             { env: 'NX_MULTIARCH_VERSION' },
             ...extra,

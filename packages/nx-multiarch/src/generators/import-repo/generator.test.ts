@@ -101,7 +101,7 @@ describe('import-repo generator', () => {
           '{workspaceRoot}/packages/linkerd2/**/*.go',
           '!{workspaceRoot}/packages/linkerd2/**/*_test.go',
           '{workspaceRoot}/packages/linkerd2/web/srv/templates/*.tmpl',
-          { runtime: 'go version' },
+          { runtime: 'go env GOVERSION' },
         ]),
       );
     });

@@ -38,7 +38,7 @@ export function goCrossTarget(main: GoMain, outputName: string): TargetConfigura
       `${module}/**/*.go`,
       `!${module}/**/*_test.go`,
       ...main.embeds.flatMap((e) => [ws(e), `${ws(e)}/**/*`]),
-      { runtime: 'go version' },
+      { runtime: 'go env GOVERSION' },
       { env: 'GOFLAGS' },
       { env: 'GOEXPERIMENT' },
       { env: 'NX_MULTIARCH_VERSION' },
