@@ -3,6 +3,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse, parseDocument } from 'yaml';
 import initGenerator from '../init/generator';
 import ciWorkflowGenerator from './generator';
+import { actionlint } from '../../../test/support/actionlint';
 import { toYaml } from './yaml-text';
 
 const PATH = '.github/workflows/nx-multiarch.yml';
@@ -18,7 +19,7 @@ interface ParsedJob {
   'runs-on': string;
   needs?: string;
   if?: string;
-  strategy?: { matrix: { arch: string[] } };
+  strategy?: { matrix: { include: Array<{ arch: string; runner: string }> } };
   env: Record<string, string>;
   steps: ParsedStep[];
 }
@@ -54,10 +55,20 @@ describe('ci-workflow generator', () => {
     expect(wf.permissions).toEqual({ contents: 'read' });
 
     const build = wf.jobs.build;
-    expect(build.strategy?.matrix.arch).toEqual(['amd64', 'arm64', 'arm']);
+    // arm64 builds and tests on GitHub's native arm64 runner; the others cross-compile on amd64.
+    expect(build.strategy?.matrix.include).toEqual([
+      { arch: 'amd64', runner: 'ubuntu-latest' },
+      { arch: 'arm64', runner: 'ubuntu-24.04-arm' },
+      { arch: 'arm', runner: 'ubuntu-latest' },
+    ]);
+    expect(build['runs-on']).toBe('${{ matrix.runner }}');
     const runs = build.steps.map((s) => s.run).filter(Boolean);
     expect(runs).toContain('npx nx affected -t docker-arch-build--${{ matrix.arch }} arch-integration--${{ matrix.arch }}');
     expect(build.steps[0]).toEqual({ uses: 'actions/checkout@v4', with: { 'fetch-depth': 0 } });
+    // The plugin installs what the arch needs, after npm ci put it in node_modules.
+    const setupAt = build.steps.findIndex((s) => s.run === 'npx nx-multiarch setup --arch "$ARCH"');
+    expect(setupAt).toBeGreaterThan(build.steps.findIndex((s) => s.run === 'npm ci'));
+    expect(build.steps[setupAt].env).toEqual({ ARCH: '${{ matrix.arch }}' });
 
     const publish = wf.jobs.publish;
     expect(publish.needs).toBe('build');
@@ -95,10 +106,14 @@ describe('ci-workflow generator', () => {
     });
     const wf = readWorkflow(tree, '.github/workflows/images.yml');
     expect(wf.name).toBe('images');
-    expect(wf.jobs.build.strategy?.matrix.arch).toEqual(['arm64', 'arm', 's390x']);
+    expect(wf.jobs.build.strategy?.matrix.include).toEqual([
+      { arch: 'arm64', runner: 'ubuntu-24.04-arm' },
+      { arch: 'arm', runner: 'ubuntu-24.04' },
+      { arch: 's390x', runner: 'ubuntu-24.04' },
+    ]);
     expect(wf.on.push.branches).toEqual(['release/2.14']);
     expect(wf.jobs.publish.if).toContain("github.ref == 'refs/heads/release/2.14'");
-    expect(wf.jobs.build['runs-on']).toBe('ubuntu-24.04');
+    expect(wf.jobs.publish['runs-on']).toBe('ubuntu-24.04');
     expect(wf.jobs.build.steps.find((s) => s.uses === 'actions/setup-node@v4')?.with?.['node-version']).toBe('22');
     expect(wf.jobs.build.steps.map((s) => s.run)).toContain('sudo bash tools/setup.sh --cross');
     // The publish job installs no toolchain: it compiles nothing.
