@@ -33,8 +33,12 @@ export async function actionlintPath(): Promise<string> {
   return bin;
 }
 
-/** actionlint's findings for one workflow text ('' when it finds nothing). */
-export async function actionlint(text: string, fileName = 'workflow.yml'): Promise<string> {
+/**
+ * actionlint's findings for one workflow text ('' when it finds nothing).
+ * `selfHostedLabels` are runner labels the repository declares, as a team
+ * would in .github/actionlint.yaml; any other unknown label is a finding.
+ */
+export async function actionlint(text: string, selfHostedLabels: readonly string[] = [], fileName = 'workflow.yml'): Promise<string> {
   const bin = await actionlintPath();
   const dir = await mkdtemp(join(WORKSPACE_ROOT, '.cache', 'tools', 'lint-'));
   try {
@@ -42,7 +46,10 @@ export async function actionlint(text: string, fileName = 'workflow.yml'): Promi
     await mkdir(join(dir, '.github', 'workflows'), { recursive: true });
     const path = join(dir, '.github', 'workflows', fileName);
     await writeFile(path, text);
-    const result = await run(bin, ['-no-color', '-oneline', path], { cwd: dir, timeoutMs: 60_000 });
+    const config = join(dir, '.github', 'actionlint.yaml');
+    await writeFile(config, `self-hosted-runner:\n  labels:${selfHostedLabels.length ? '' : ' []'}\n${selfHostedLabels.map((l) => `    - ${l}\n`).join('')}`);
+    // Given explicitly: actionlint looks for its config only in a git repository's root.
+    const result = await run(bin, ['-no-color', '-oneline', '-config-file', config, path], { cwd: dir, timeoutMs: 60_000 });
     if (result.exitCode !== 0 && result.stdout.trim() === '') throw new Error(`actionlint failed: ${result.stderr}`);
     return result.stdout.trim();
   } finally {
