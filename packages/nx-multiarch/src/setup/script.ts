@@ -34,9 +34,21 @@ export function setupScript(requirements: ArchRequirements, command: string): st
     );
   }
   if (requirements.rust) {
-    const targets = requirements.rust.targets.map((t) => ` --target ${t}`).join('');
-    // Installs the toolchain if missing and adds the targets; already there, it only checks.
-    lines.push(`rustup toolchain install ${requirements.rust.toolchain} --profile minimal --no-self-update${targets}`);
+    const { toolchain, targets } = requirements.rust;
+    // Checked first: `rustup toolchain install` on an installed channel would update it (and
+    // download a whole toolchain), which a developer running this by hand does not expect.
+    lines.push(
+      `if ! RUSTUP_AUTO_INSTALL=0 rustup run ${toolchain} rustc -V >/dev/null 2>&1; then`,
+      `  rustup toolchain install ${toolchain} --profile minimal --no-self-update`,
+      'fi',
+      `for target in ${targets.join(' ')}; do`,
+      `  if rustup target list --installed --toolchain ${toolchain} | grep -qx "$target"; then`,
+      `    echo "nx-multiarch setup: rust std for $target already installed in ${toolchain}"`,
+      '  else',
+      `    rustup target add --toolchain ${toolchain} "$target"`,
+      '  fi',
+      'done',
+    );
   }
   if (requirements.aptPackages.length === 0 && !requirements.rust) lines.push('echo "nx-multiarch setup: nothing to install"');
   return `${lines.join('\n')}\n`;

@@ -51,7 +51,8 @@ describe('nx-multiarch setup', () => {
     const script = renderSetup(parseSetupArgs(['--arch', 'aarch64', '--rust-toolchain', '1.82.0', '--host-arch', 'x86_64', '--print']));
     expect(script).toContain('# Written by `nx-multiarch setup --arch arm64 --rust-toolchain 1.82.0 --host-arch amd64 --print`.');
     expect(script).toContain('for pkg in gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do');
-    expect(script).toContain('rustup toolchain install 1.82.0 --profile minimal --no-self-update --target aarch64-unknown-linux-gnu');
+    expect(script).toContain('  rustup toolchain install 1.82.0 --profile minimal --no-self-update\n');
+    expect(script).toContain('for target in aarch64-unknown-linux-gnu; do');
     for (const host of ['amd64', 'arm64']) {
       for (const arch of ['amd64', 'arm64', 'arm', 'ppc64le', 's390x', 'riscv64']) {
         const text = renderSetup(parseSetupArgs(['--arch', arch, '--host-arch', host, '--rust-toolchain', 'stable']));
@@ -69,6 +70,16 @@ describe('nx-multiarch setup', () => {
     expect(result.stdout).toBe('nx-multiarch setup: qemu-user-static already installed\n');
     expect(result.exitCode).toBe(0);
     expect(which('qemu-aarch64-static', process.env)).toBeTruthy();
+  });
+
+  it('runs here with Rust: an installed toolchain and target are only checked, never updated', async () => {
+    // The host's own target std is always in an installed rustup toolchain, so nothing is downloaded.
+    const before = await run('rustc', ['+stable', '-V']);
+    const script = renderSetup(parseSetupArgs(['--arch', 'amd64', '--host-arch', 'amd64', '--rust-toolchain', 'stable', '--no-integration']));
+    const result = await run('bash', ['-c', script], { timeoutMs: 60_000 });
+    expect(result.stdout).toBe('nx-multiarch setup: gcc, binutils already installed\nnx-multiarch setup: rust std for x86_64-unknown-linux-gnu already installed in stable\n');
+    expect(result.exitCode).toBe(0);
+    expect((await run('rustc', ['+stable', '-V'])).stdout).toBe(before.stdout);
   });
 
   it.each([
