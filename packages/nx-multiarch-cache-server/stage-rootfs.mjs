@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Stages the root filesystem of the cache-server image for each arch into
+// dist/cache-server-rootfs/<arch>/, from which its Dockerfile copies:
+//
+//   usr/local/bin/node   Node.js for the arch, from the npm package
+//                        node-linux-<arch> (pinned, integrity checked), the
+//                        same binary nodejs.org ships
+//   lib/..., lib64/...   the C and C++ runtime that binary links against,
+//                        from Debian's cross packages (libc6-<arch>-cross,
+//                        libstdc++6-<arch>-cross), or the host's for amd64
+//   app/bin, app/dist    the plugin's command and the compiled modules the
+//                        cache server loads (node: built-ins only)
+//
+// Every file is a regular file (symlinks resolved), so the image's layer
+// does not depend on how Debian links its libraries.
+//
+//   node packages/nx-multiarch-cache-server/stage-rootfs.mjs [arch...]
+//
+// With no arch given: the arches of the nx-multiarch plugin entry in nx.json.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
+const PLUGIN = join(ROOT, 'packages', 'nx-multiarch');
+const OUT = join(ROOT, 'dist', 'cache-server-rootfs');
+const DOWNLOADS = join(ROOT, '.cache', 'node-runtime');
+
+/** One Node.js version for every arch: the newest the npm packages have for all five. */
+const NODE_VERSION = '20.11.0';
+
+/**
+ * Per arch: the npm package's arch name and its integrity (from the
+ * registry's metadata, pinned here so a changed tarball is refused), and
+ * where Debian keeps that arch's libraries on an amd64 build machine.
+ */
+const ARCHES = {
+  amd64: { npm: 'x64', integrity: 'sha512-bdmK6QGk2XzTtgeyalLbRZCs5y+2q1fisipZF/qN5LnkJIhBYJBa8EoxRBs17gzwSQtMRO0mxGOy9rDpsB4qDw==', libDirs: ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64'], triplet: 'x86_64-linux-gnu' },
+  arm64: { npm: 'arm64', integrity: 'sha512-Nf11PJjCVZLHPuBI4hfXREpFgFHUV1nxrx6ZwCFwWGBYEwfvk6aYYFG++5UAN3VXIdmLN6dbUTeFlWGVw6+vxg==', libDirs: ['/usr/aarch64-linux-gnu/lib'], triplet: 'aarch64-linux-gnu' },
+  arm: { npm: 'armv7l', integrity: 'sha512-pCMLAP35VPJjuaFFkZ8kN8xQmpjH/eBUiIznFyJROtzLpuXqV75xAB12Zloy6b45T0mgujHUAT4Jad9L2G9mYg==', libDirs: ['/usr/arm-linux-gnueabihf/lib'], triplet: 'arm-linux-gnueabihf' },
+  ppc64le: { npm: 'ppc64le', integrity: 'sha512-yDYsy0btzM5Sl1qXqIncCAtUykZUvk+CloC7uwvWRwrQ5K8J4mEsgo36Hkec8Qa9QdEVLs2rHsUqn81At+dltA==', libDirs: ['/usr/powerpc64le-linux-gnu/lib'], triplet: 'powerpc64le-linux-gnu' },
+  s390x: { npm: 's390x', integrity: 'sha512-00F88i+9jVexpzxYBDrY+xXqeyU3XW1JhyoxGqSbnUbmcOzvYzSSjVxaQLdGHNtavZywN24058sjCq0rVMHzZw==', libDirs: ['/usr/s390x-linux-gnu/lib'], triplet: 's390x-linux-gnu' },
+};
+
+function fail(message, hint) {
+  process.stderr.write(`stage-rootfs: ${message}\n  hint: ${hint}\n`);
+  process.exit(1);
+}
+
+/** The package tarball, fetched once with the npm client (its configured registry) and checked. */
+function nodeTarball(arch) {
+  const { npm, integrity } = ARCHES[arch];
+  const name = `node-linux-${npm}-${NODE_VERSION}.tgz`;
+  const path = join(DOWNLOADS, name);
+  if (!existsSync(path)) {
+    mkdirSync(DOWNLOADS, { recursive: true });
+    const work = join(DOWNLOADS, `.partial-${process.pid}`);
+    mkdirSync(work, { recursive: true });
+    try {
+      execFileSync('npm', ['pack', `node-linux-${npm}@${NODE_VERSION}`, '--pack-destination', work, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+      renameSync(join(work, name), path);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  const [algorithm, expected] = integrity.split('-');
+  const actual = createHash(algorithm).update(readFileSync(path)).digest('base64');
+  if (actual !== expected) {
+    rmSync(path);
+    fail(`${name} does not match its pinned integrity (${integrity}).`, 'Run again to download it afresh; if it still differs, the registry serves another file under that version.');
+  }
+  return path;
+}
+
+/** `readelf` facts of the node binary: its interpreter and the libraries it names. */
+function dynamicNeeds(binary) {
+  const headers = execFileSync('readelf', ['-lW', binary], { encoding: 'utf8' });
+  const interp = /Requesting program interpreter: ([^\]]+)\]/.exec(headers)?.[1];
+  const dynamic = execFileSync('readelf', ['-dW', binary], { encoding: 'utf8' });
+  const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  if (!interp) fail(`${binary} names no ELF interpreter.`, 'The node binary is expected to be dynamically linked against glibc.');
+  return { interp, needed };
+}
+
+function findLib(arch, name) {
+  for (const dir of ARCHES[arch].libDirs) {
+    const path = join(dir, name);
+    if (existsSync(path)) return realpathSync(path);
+  }
+  const debianArch = { amd64: 'amd64', arm64: 'arm64', arm: 'armhf', ppc64le: 'ppc64el', s390x: 's390x' }[arch];
+  return fail(`${name} for ${arch} is not in ${ARCHES[arch].libDirs.join(' or ')}.`, `Install Debian's cross runtime: apt-get install libc6-${debianArch}-cross libstdc++6-${debianArch}-cross (amd64: the host's libc6 and libstdc++6).`);
+}
+
+function copyFile(from, to, mode) {
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(from, to);
+  chmodSync(to, mode);
+}
+
+/** The compiled modules `nx-multiarch cache-server` loads, found by following its require() calls. */
+function cacheServerModules() {
+  const start = join(PLUGIN, 'dist', 'cache-server', 'cli.js');
+  if (!existsSync(start)) fail('the compiled plugin is missing (packages/nx-multiarch/dist).', 'Build it first: npm run build:plugin (nx run nx-multiarch:build).');
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of readFileSync(file, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+      const request = match[1];
+      if (request.startsWith('.')) visit(`${resolve(dirname(file), request)}.js`);
+      else if (!request.startsWith('node:')) fail(`${relative(ROOT, file)} requires "${request}", which the image does not ship.`, 'The cache server may load Node.js built-ins only (node:...); keep it free of npm dependencies.');
+    }
+  };
+  visit(start);
+  return [...seen].sort();
+}
+
+function stage(arch, modules) {
+  const out = join(OUT, arch);
+  const work = `${out}.partial-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  const unpack = join(tmpdir(), `nxm-node-${arch}-${process.pid}`);
+  mkdirSync(unpack, { recursive: true });
+  try {
+    execFileSync('tar', ['-xzf', nodeTarball(arch), '-C', unpack, 'package/bin/node']);
+    const node = join(unpack, 'package', 'bin', 'node');
+    copyFile(node, join(work, 'usr', 'local', 'bin', 'node'), 0o755);
+    const { interp, needed } = dynamicNeeds(node);
+    copyFile(findLib(arch, interp.split('/').pop()), join(work, interp.replace(/^\//, '')), 0o755);
+    for (const name of needed) copyFile(findLib(arch, name), join(work, 'lib', ARCHES[arch].triplet, name), 0o644);
+    copyFile(join(PLUGIN, 'bin', 'nx-multiarch.js'), join(work, 'app', 'bin', 'nx-multiarch.js'), 0o755);
+    for (const file of modules) copyFile(file, join(work, 'app', relative(PLUGIN, file)), 0o644);
+    rmSync(out, { recursive: true, force: true });
+    renameSync(work, out);
+    process.stdout.write(`stage-rootfs: ${relative(ROOT, out)}: node ${NODE_VERSION}, ${needed.length + 1} libraries, ${modules.length} modules\n`);
+  } finally {
+    rmSync(unpack, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function pluginArches() {
+  const nxJson = JSON.parse(readFileSync(join(ROOT, 'nx.json'), 'utf8'));
+  const entry = (nxJson.plugins ?? []).find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-multiarch');
+  return (typeof entry === 'object' && entry.options?.arches) || [];
+}
+
+const wanted = process.argv.length > 2 ? process.argv.slice(2) : pluginArches();
+if (wanted.length === 0) fail('no arch given.', `Pass one or more of: ${Object.keys(ARCHES).join(' ')}.`);
+for (const arch of wanted) if (!ARCHES[arch]) fail(`unsupported arch "${arch}".`, `Use one of: ${Object.keys(ARCHES).join(' ')} (riscv64: no Node.js package).`);
+const modules = cacheServerModules();
+for (const arch of wanted) stage(arch, modules);
