@@ -2,14 +2,17 @@
 // Stages the root filesystem of the cache-server image for each arch into
 // dist/cache-server-rootfs/<arch>/, from which its Dockerfile copies:
 //
-//   usr/local/bin/node   Node.js for the arch, from the npm package
-//                        node-linux-<arch> (pinned, integrity checked), the
-//                        same binary nodejs.org ships
-//   lib/..., lib64/...   the C and C++ runtime that binary links against,
-//                        from Debian's cross packages (libc6-<arch>-cross,
-//                        libstdc++6-<arch>-cross), or the host's for amd64
-//   app/bin, app/dist    the plugin's command and the compiled modules the
-//                        cache server loads (node: built-ins only)
+//   system/usr/local/bin/node  Node.js for the arch, from the npm package
+//                              node-linux-<arch> (pinned, integrity checked),
+//                              the same binary nodejs.org ships
+//   system/lib/, system/lib64/ the C and C++ runtime that binary links
+//                              against, from Debian's cross packages
+//                              (libc6-<arch>-cross, libstdc++6-<arch>-cross),
+//                              or the host's for amd64
+//   system/app/                the plugin's command and the compiled modules
+//                              the cache server loads (node: built-ins only)
+//   data/                      the storage folder, /var/cache/nx in the image
+//                              (copied owned by the server's user)
 //
 // Every file is a regular file (symlinks resolved), so the image's layer
 // does not depend on how Debian links its libraries.
@@ -19,7 +22,7 @@
 // With no arch given: the arches of the nx-multiarch plugin entry in nx.json.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -126,12 +129,16 @@ function stage(arch, modules) {
   try {
     execFileSync('tar', ['-xzf', nodeTarball(arch), '-C', unpack, 'package/bin/node']);
     const node = join(unpack, 'package', 'bin', 'node');
-    copyFile(node, join(work, 'usr', 'local', 'bin', 'node'), 0o755);
+    const system = join(work, 'system');
+    copyFile(node, join(system, 'usr', 'local', 'bin', 'node'), 0o755);
     const { interp, needed } = dynamicNeeds(node);
-    copyFile(findLib(arch, interp.split('/').pop()), join(work, interp.replace(/^\//, '')), 0o755);
-    for (const name of needed) copyFile(findLib(arch, name), join(work, 'lib', ARCHES[arch].triplet, name), 0o644);
-    copyFile(join(PLUGIN, 'bin', 'nx-multiarch.js'), join(work, 'app', 'bin', 'nx-multiarch.js'), 0o755);
-    for (const file of modules) copyFile(file, join(work, 'app', relative(PLUGIN, file)), 0o644);
+    copyFile(findLib(arch, interp.split('/').pop()), join(system, interp.replace(/^\//, '')), 0o755);
+    for (const name of needed) copyFile(findLib(arch, name), join(system, 'lib', ARCHES[arch].triplet, name), 0o644);
+    copyFile(join(PLUGIN, 'bin', 'nx-multiarch.js'), join(system, 'app', 'bin', 'nx-multiarch.js'), 0o755);
+    for (const file of modules) copyFile(file, join(system, 'app', relative(PLUGIN, file)), 0o644);
+    // The storage folder, so a volume mounted there starts owned by the image's user (the Dockerfile chowns it).
+    mkdirSync(join(work, 'data'), { recursive: true });
+    writeFileSync(join(work, 'data', '.keep'), '');
     rmSync(out, { recursive: true, force: true });
     renameSync(work, out);
     process.stdout.write(`stage-rootfs: ${relative(ROOT, out)}: node ${NODE_VERSION}, ${needed.length + 1} libraries, ${modules.length} modules\n`);

@@ -39,14 +39,17 @@ describe(`nx-multiarch-cache-server image on ${ctx.platform} (${ctx.runner})`, (
 
   it('serves /health, stores with the read-write token, and serves read-only clients', async () => {
     const port = await freePort();
+    // The qemu runner shares the host's file system; in a container the image's own folder is
+    // used, which also checks that the server's user (65534) may write there.
+    const storageUrl = ctx.runner === 'qemu' ? `file://${storage}` : 'file:///var/cache/nx';
     const server = await startImage({
-      args: ['--host', '127.0.0.1', '--port', String(port), '--storage', `file://${storage}`, '--read-write-token-env', 'NX_CACHE_READ_WRITE_TOKEN', '--read-only-token-env', 'NX_CACHE_READ_ONLY_TOKEN'],
+      args: ['--host', '127.0.0.1', '--port', String(port), '--storage', storageUrl, '--read-write-token-env', 'NX_CACHE_READ_WRITE_TOKEN', '--read-only-token-env', 'NX_CACHE_READ_ONLY_TOKEN'],
       env: { NX_CACHE_READ_WRITE_TOKEN: RW, NX_CACHE_READ_ONLY_TOKEN: RO },
     });
     // Node under emulation starts in seconds, not milliseconds.
     const health = await server.waitForHttp(port, '/health', { timeoutMs: 90_000 });
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', storage: `file://${storage}` });
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok', storage: storageUrl });
 
     const entry = Buffer.from(`an Nx cache entry built for ${ctx.platform}\n`);
     const url = server.url(port, '/v1/cache/1234567890');
