@@ -23,6 +23,8 @@ export async function actionlintPath(): Promise<string> {
     await runChecked('go', ['install', `github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}`], {
       env: { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod' },
       timeoutMs: 600_000,
+      what: `go install actionlint@${ACTIONLINT_VERSION}`,
+      hint: 'Put Go 1.21 or later first on PATH (it fetches the Go 1.25 toolchain actionlint needs through the module proxy); Debian 12 Go 1.19 cannot build it.',
     });
     await rename(work, BIN_DIR).catch(async (error: NodeJS.ErrnoException) => {
       if (!existsSync(bin)) throw error; // another test process won the race: use its binary
