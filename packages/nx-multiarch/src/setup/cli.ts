@@ -9,9 +9,10 @@ export const SETUP_HELP = `Usage: nx-multiarch setup --arch <arch> [options]
 
 Installs what the plugin's tasks need to build and test one arch on this
 machine: the cross gcc, binutils and libc start files that cargo-cross links
-with, the Rust target std (rustup), and qemu-user-static when the arch is not
-this machine's own (on a machine of the arch the integration tests run
-natively). Go needs nothing per arch. The packages are the ones the plugin's
+with (from a machine of another arch), the Rust target std (rustup), and
+qemu-user-static for the integration tests (on a machine of the arch, static
+programs run natively and only dynamically linked ones go through qemu's -L
+to load the image's libraries). Go needs nothing per arch. The packages are the ones the plugin's
 preflight errors name; CI workflows written by \`nx g nx-multiarch:ci-workflow\`
 run this command, so there is no second list to keep up to date.
 

@@ -23,11 +23,11 @@ describe('nx-multiarch setup', () => {
     expect(r.rust).toEqual({ toolchain: 'stable', targets: ['aarch64-unknown-linux-gnu'] });
   });
 
-  it('on a native arm64 runner, arm64 needs no qemu and no cross packages', () => {
+  it('on a native arm64 runner, arm64 needs no cross packages; qemu-user only for dynamically linked programs', () => {
     const r = archRequirements({ arch: 'arm64', hostArch: 'arm64', rustToolchain: 'stable', integration: true });
-    expect(r.aptPackages).toEqual(['gcc', 'binutils']);
-    expect(r.aptPackages).not.toContain('qemu-user-static');
-    expect(r.reasons.join('\n')).toContain('run natively, without qemu');
+    expect(r.aptPackages).toEqual(['gcc', 'binutils', 'qemu-user-static']);
+    expect(r.reasons.join('\n')).toContain('static programs run natively, without qemu');
+    expect(archRequirements({ arch: 'arm64', hostArch: 'arm64', integration: false }).aptPackages).toEqual([]);
   });
 
   it('without Rust, a foreign arch needs only qemu-user; a build-only machine nothing', () => {

@@ -77,10 +77,10 @@ export function checkRustupToolchain(name: string): string {
  * - Rust: the target std (rustup), and the target's gcc as linker, binutils
  *   for strip, and the target's libc start files; a native host's own gcc
  *   and binutils provide `<prefix>-gcc` and `<prefix>-strip`.
- * - Integration tests: qemu-user for a foreign arch. On a machine of the
- *   arch itself the qemu runner starts static programs natively, with no
- *   emulation (integration/runners/qemu.ts); only a dynamically linked
- *   program would still need qemu's -L to load the image's libraries.
+ * - Integration tests: qemu-user. On a machine of the arch itself the qemu
+ *   runner starts static programs natively, with no emulation
+ *   (integration/runners/qemu.ts); a dynamically linked program still goes
+ *   through qemu's -L so that it loads the image's libraries, not the host's.
  */
 export function archRequirements(request: RequirementsRequest): ArchRequirements {
   const platform = PLATFORMS[request.arch];
@@ -105,7 +105,10 @@ export function archRequirements(request: RequirementsRequest): ArchRequirements
     reasons.push(`arch-integration: ${platform.qemu}-static runs the ${request.arch} images on this ${request.hostArch} host`);
   }
   if (request.integration && native) {
-    reasons.push(`arch-integration: this host is ${request.arch}, so static programs run natively, without qemu`);
+    // Still installed: a dynamically linked program (the cache-server image's Node.js) needs qemu's -L
+    // to load the image's libraries instead of the host's, even on its own arch.
+    aptPackages.push(QEMU_USER_PACKAGE);
+    reasons.push(`arch-integration: this host is ${request.arch}, so static programs run natively, without qemu; ${platform.qemu}-static only loads dynamically linked ones with the image's libraries`);
   }
   return { arch: request.arch, hostArch: request.hostArch, aptPackages, ...(rust ? { rust } : {}), reasons };
 }

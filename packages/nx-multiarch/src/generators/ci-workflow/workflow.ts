@@ -90,7 +90,7 @@ export function setupCommandLine(arch: string, s: Pick<WorkflowSettings, 'facts'
 /**
  * The plugin installs what the arch's tasks need on this runner (the same
  * package list its preflight errors name): cross gcc and the Rust target std,
- * and qemu-user only when the runner is not of that arch.
+ * and qemu-user (on a runner of the arch, static programs run natively).
  */
 function archSetupSteps(s: WorkflowSettings): Step[] {
   return [
@@ -192,7 +192,7 @@ export const WORKFLOW_HEADER = [
   'build: one job per arch runs only what the change affects, cross-compiling',
   '  every binary and image for that arch and testing it; results go to the',
   '  self-hosted Nx remote cache. `nx-multiarch setup` installs what the arch',
-  '  needs on its runner; on a runner of the arch itself tests run without qemu.',
+  '  needs on its runner; on a runner of the arch, static programs run natively.',
   'publish: on the main branch and on tags, restores every arch from the cache',
   '  and pushes one multi-arch image index per image.',
   '',
