@@ -8,7 +8,7 @@
 //   system/lib/, system/lib64/ the C and C++ runtime that binary links
 //                              against, from Debian's cross packages
 //                              (libc6-<arch>-cross, libstdc++6-<arch>-cross),
-//                              or the host's for amd64
+//                              or the system's own on a machine of the arch
 //   system/app/                the plugin's command and the compiled modules
 //                              the cache server loads (node: built-ins only)
 //   data/                      the storage folder, /var/cache/nx in the image
@@ -37,15 +37,26 @@ const NODE_VERSION = '20.11.0';
 /**
  * Per arch: the npm package's arch name and its integrity (from the
  * registry's metadata, pinned here so a changed tarball is refused), and
- * where Debian keeps that arch's libraries on an amd64 build machine.
+ * Debian's multiarch triplet, which names where its libraries live.
  */
 const ARCHES = {
-  amd64: { npm: 'x64', integrity: 'sha512-bdmK6QGk2XzTtgeyalLbRZCs5y+2q1fisipZF/qN5LnkJIhBYJBa8EoxRBs17gzwSQtMRO0mxGOy9rDpsB4qDw==', libDirs: ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64'], triplet: 'x86_64-linux-gnu' },
-  arm64: { npm: 'arm64', integrity: 'sha512-Nf11PJjCVZLHPuBI4hfXREpFgFHUV1nxrx6ZwCFwWGBYEwfvk6aYYFG++5UAN3VXIdmLN6dbUTeFlWGVw6+vxg==', libDirs: ['/usr/aarch64-linux-gnu/lib'], triplet: 'aarch64-linux-gnu' },
-  arm: { npm: 'armv7l', integrity: 'sha512-pCMLAP35VPJjuaFFkZ8kN8xQmpjH/eBUiIznFyJROtzLpuXqV75xAB12Zloy6b45T0mgujHUAT4Jad9L2G9mYg==', libDirs: ['/usr/arm-linux-gnueabihf/lib'], triplet: 'arm-linux-gnueabihf' },
-  ppc64le: { npm: 'ppc64le', integrity: 'sha512-yDYsy0btzM5Sl1qXqIncCAtUykZUvk+CloC7uwvWRwrQ5K8J4mEsgo36Hkec8Qa9QdEVLs2rHsUqn81At+dltA==', libDirs: ['/usr/powerpc64le-linux-gnu/lib'], triplet: 'powerpc64le-linux-gnu' },
-  s390x: { npm: 's390x', integrity: 'sha512-00F88i+9jVexpzxYBDrY+xXqeyU3XW1JhyoxGqSbnUbmcOzvYzSSjVxaQLdGHNtavZywN24058sjCq0rVMHzZw==', libDirs: ['/usr/s390x-linux-gnu/lib'], triplet: 's390x-linux-gnu' },
+  amd64: { npm: 'x64', node: 'x64', integrity: 'sha512-bdmK6QGk2XzTtgeyalLbRZCs5y+2q1fisipZF/qN5LnkJIhBYJBa8EoxRBs17gzwSQtMRO0mxGOy9rDpsB4qDw==', triplet: 'x86_64-linux-gnu', debian: 'amd64' },
+  arm64: { npm: 'arm64', node: 'arm64', integrity: 'sha512-Nf11PJjCVZLHPuBI4hfXREpFgFHUV1nxrx6ZwCFwWGBYEwfvk6aYYFG++5UAN3VXIdmLN6dbUTeFlWGVw6+vxg==', triplet: 'aarch64-linux-gnu', debian: 'arm64' },
+  arm: { npm: 'armv7l', node: 'arm', integrity: 'sha512-pCMLAP35VPJjuaFFkZ8kN8xQmpjH/eBUiIznFyJROtzLpuXqV75xAB12Zloy6b45T0mgujHUAT4Jad9L2G9mYg==', triplet: 'arm-linux-gnueabihf', debian: 'armhf' },
+  ppc64le: { npm: 'ppc64le', node: 'ppc64', integrity: 'sha512-yDYsy0btzM5Sl1qXqIncCAtUykZUvk+CloC7uwvWRwrQ5K8J4mEsgo36Hkec8Qa9QdEVLs2rHsUqn81At+dltA==', triplet: 'powerpc64le-linux-gnu', debian: 'ppc64el' },
+  s390x: { npm: 's390x', node: 's390x', integrity: 'sha512-00F88i+9jVexpzxYBDrY+xXqeyU3XW1JhyoxGqSbnUbmcOzvYzSSjVxaQLdGHNtavZywN24058sjCq0rVMHzZw==', triplet: 's390x-linux-gnu', debian: 's390x' },
 };
+
+/**
+ * Where the arch's libraries are on this machine: the system's own for its
+ * arch (a native arm64 runner has no cross packages), else Debian's cross
+ * packages (libc6-<arch>-cross, libstdc++6-<arch>-cross).
+ */
+function libDirs(arch) {
+  const { triplet, node } = ARCHES[arch];
+  const cross = [`/usr/${triplet}/lib`];
+  return process.arch === node ? [`/lib/${triplet}`, `/usr/lib/${triplet}`, ...cross] : cross;
+}
 
 function fail(message, hint) {
   process.stderr.write(`stage-rootfs: ${message}\n  hint: ${hint}\n`);
@@ -88,12 +99,12 @@ function dynamicNeeds(binary) {
 }
 
 function findLib(arch, name) {
-  for (const dir of ARCHES[arch].libDirs) {
+  for (const dir of libDirs(arch)) {
     const path = join(dir, name);
     if (existsSync(path)) return realpathSync(path);
   }
-  const debianArch = { amd64: 'amd64', arm64: 'arm64', arm: 'armhf', ppc64le: 'ppc64el', s390x: 's390x' }[arch];
-  return fail(`${name} for ${arch} is not in ${ARCHES[arch].libDirs.join(' or ')}.`, `Install Debian's cross runtime: apt-get install libc6-${debianArch}-cross libstdc++6-${debianArch}-cross (amd64: the host's libc6 and libstdc++6).`);
+  const { debian } = ARCHES[arch];
+  return fail(`${name} for ${arch} is not in ${libDirs(arch).join(' or ')}.`, `Install Debian's cross runtime: apt-get install libc6-${debian}-cross libstdc++6-${debian}-cross (on a machine of that arch: libc6 and libstdc++6).`);
 }
 
 function copyFile(from, to, mode) {
