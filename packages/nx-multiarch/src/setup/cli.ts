@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { formatError, MultiarchError } from '../errors';
 import { parseArch } from '../platform/parse-arch';
 import { hostArch, type Arch } from '../platform/platforms';
-import { archRequirements } from '../toolchain/arch-requirements';
+import { archRequirements } from '../cross/arch-requirements';
 import { setupScript } from './script';
 
 export const SETUP_HELP = `Usage: nx-multiarch setup --arch <arch> [options]

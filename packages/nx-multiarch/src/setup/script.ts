@@ -1,4 +1,4 @@
-import type { ArchRequirements } from '../toolchain/arch-requirements';
+import type { ArchRequirements } from '../cross/arch-requirements';
 
 /**
  * The shell script that installs what `archRequirements` lists. It checks

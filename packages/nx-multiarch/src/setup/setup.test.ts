@@ -1,8 +1,8 @@
 import { MultiarchError } from '../errors';
 import { PLATFORMS } from '../platform/platforms';
 import { run, which } from '../util/exec';
-import { archRequirements } from '../toolchain/arch-requirements';
-import { requireLinker, requireStrip } from '../toolchain/preflight';
+import { archRequirements } from '../cross/arch-requirements';
+import { requireLinker, requireStrip } from '../cross/toolchain-preflight';
 import { qemuMissing } from '../integration/runners/qemu';
 import { parseSetupArgs, renderSetup } from './cli';
 

@@ -1,7 +1,7 @@
 import { formatFiles, logger, type Tree } from '@nx/devkit';
 import { DEFAULT_ARCHES } from '../../platform/platforms';
 import { parseArchList } from '../../platform/parse-arch';
-import { checkRustupToolchain } from '../../toolchain/arch-requirements';
+import { checkRustupToolchain } from '../../cross/arch-requirements';
 import { generatorError, withReadableErrors } from '../support/generator-error';
 import { readPluginOptions, readWorkspaceNxJson } from '../support/plugin-entry';
 import { buildGitlabPipeline, GITLAB_HEADER } from './gitlab';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { MultiarchError } from '../../errors';
 import { hostArch, PLATFORMS, platformString, type Arch, type PlatformSpec } from '../../platform/platforms';
-import { QEMU_USER_PACKAGE } from '../../toolchain/arch-requirements';
+import { QEMU_USER_PACKAGE } from '../../cross/arch-requirements';
 import { which } from '../../util/exec';
 import { spawnTracked } from '../child-process';
 import { envObject } from '../process-spec';
