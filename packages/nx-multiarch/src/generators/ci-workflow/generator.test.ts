@@ -3,7 +3,6 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse, parseDocument } from 'yaml';
 import initGenerator from '../init/generator';
 import ciWorkflowGenerator from './generator';
-import { actionlint } from '../../../test/support/actionlint';
 import { toYaml } from './yaml-text';
 
 const PATH = '.github/workflows/nx-multiarch.yml';
@@ -313,48 +312,4 @@ describe('ci-workflow --provider gitlab', () => {
     expect(tree.exists('images.gitlab-ci.yml')).toBe(true);
     expect(readPipeline('images.gitlab-ci.yml').publish.tags).toEqual(['docker-amd64']);
   });
-});
-
-describe('actionlint on every generated workflow', () => {
-  const variants: Array<[string, (tree: Tree) => Promise<void>, string[]?]> = [
-    ['default arches, bare workspace', (tree) => ciWorkflowGenerator(tree, { skipFormat: true })],
-    [
-      'ppc64le and s390x with Go and Rust',
-      async (tree) => {
-        writeGoAndRust(tree);
-        await ciWorkflowGenerator(tree, { arches: 'ppc64le,s390x', skipFormat: true });
-      },
-    ],
-    [
-      'arm64 only with Go and Rust',
-      async (tree) => {
-        writeGoAndRust(tree);
-        await ciWorkflowGenerator(tree, { arches: 'arm64', rustToolchain: '1.82.0', skipFormat: true });
-      },
-    ],
-    [
-      'custom runner map, branch, set-up command',
-      async (tree) => {
-        writeGoAndRust(tree);
-        await ciWorkflowGenerator(tree, { arches: 'amd64,arm64,arm,riscv64', runners: 'arm=arm-v7-box,riscv64=rv-box', mainBranch: 'release/2.14', setupCommand: 'sudo bash tools/setup.sh', skipFormat: true });
-      },
-      // The team's own runners, declared as actionlint expects them to be.
-      ['arm-v7-box', 'rv-box'],
-    ],
-  ];
-
-  it.each(variants)('%s: no findings', async (_name, generate, labels = []) => {
-    const tree = createTreeWithEmptyWorkspace();
-    await generate(tree);
-    expect(await actionlint(tree.read(PATH, 'utf-8') ?? '', labels)).toBe('');
-  }, 600_000);
-
-  it('reports real mistakes (so a clean result means something): a wrong matrix key, an undeclared runner label', async () => {
-    const tree = createTreeWithEmptyWorkspace();
-    await ciWorkflowGenerator(tree, { skipFormat: true });
-    const broken = (tree.read(PATH, 'utf-8') ?? '').replace('${{ matrix.runner }}', '${{ matrix.runnr }}');
-    expect(await actionlint(broken)).toMatch(/runnr/);
-    await ciWorkflowGenerator(tree, { runners: 'arm=arm-v7-box', overwrite: true, skipFormat: true });
-    expect(await actionlint(tree.read(PATH, 'utf-8') ?? '')).toMatch(/label "arm-v7-box" is unknown/);
-  }, 600_000);
 });
