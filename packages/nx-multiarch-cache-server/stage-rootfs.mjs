@@ -121,8 +121,13 @@ function cacheServerModules() {
   const visit = (file) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const match of readFileSync(file, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+    const text = readFileSync(file, 'utf8');
+    // `await import()` compiles to this; such a module loads only when used (docker-config's
+    // credential helpers, which the image has none of), so it is not shipped.
+    const lazy = new Set([...text.matchAll(/Promise\.resolve\(\)\.then\(\(\) => __importStar\(require\(["']([^"']+)["']\)\)\)/g)].map((m) => m[1]));
+    for (const match of text.matchAll(/require\(["']([^"']+)["']\)/g)) {
       const request = match[1];
+      if (lazy.has(request)) continue;
       if (request.startsWith('.')) visit(`${resolve(dirname(file), request)}.js`);
       else if (!request.startsWith('node:')) fail(`${relative(ROOT, file)} requires "${request}", which the image does not ship.`, 'The cache server may load Node.js built-ins only (node:...); keep it free of npm dependencies.');
     }
