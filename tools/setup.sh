@@ -23,6 +23,8 @@ APT_PACKAGES=(
   golang-go rustc cargo
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
+  # The C++ runtime the cache-server image's Node.js links against (gcc's cross packages pull it in too).
+  libstdc++6-arm64-cross libstdc++6-armhf-cross libstdc++6-ppc64el-cross libstdc++6-s390x-cross
   qemu-user-static
   docker.io docker-registry skopeo umoci
   hyperfine

@@ -3,6 +3,10 @@ import { dirname, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { Arch, PlatformSpec } from '../platform/platforms';
 import { run, which } from '../util/exec';
+import { debianBinutilsPackage, debianGccPackage, debianLibcCrossPackage } from './arch-requirements';
+
+// The package names live with the per-arch requirements that `nx-multiarch setup` installs.
+export { debianBinutilsPackage, debianGccPackage } from './arch-requirements';
 
 /**
  * Checks that run before a cross build starts compiling, so that a missing
@@ -153,25 +157,13 @@ export function rustStdHint(toolchain: RustToolchain, triple: string, platform: 
   return `Run "rustup target add ${triple} --toolchain ${toolchain.name}", ${other} (e.g. "system" after "bash tools/setup.sh").`;
 }
 
-/**
- * The Debian package that provides `<prefix>-gcc`. Debian spells x86_64 as
- * x86-64 in package names; on an amd64 host the native gcc provides it too.
- */
-export function debianGccPackage(platform: PlatformSpec): string {
-  return `gcc-${platform.gccPrefix.replace(/_/g, '-')}`;
-}
-
-export function debianBinutilsPackage(platform: PlatformSpec): string {
-  return `binutils-${platform.gccPrefix.replace(/_/g, '-')}`;
-}
-
 /** Throws when the cross linker is not on PATH, naming the Debian packages that provide it. */
 export function requireLinker(linker: string, platform: PlatformSpec, env: NodeJS.ProcessEnv, overridden: boolean): string {
   const found = which(linker, env);
   if (found) return found;
   const fix = overridden
     ? `Install ${linker} or change the "linker" option (the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
-    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross` +
+    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} ${debianLibcCrossPackage(platform)}` +
       `${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}, or set the "linker" option.`;
   throw new MultiarchError(`The linker ${linker} for ${platform.arch} is not on PATH.`, fix);
 }

@@ -33,7 +33,9 @@ export function goCrossInputs(moduleRoot: string, embeds: readonly string[]): In
     `!${module}/**/*_test.go`,
     // A pattern names a file or a folder (embedded whole): hash both readings.
     ...embeds.flatMap((e) => [workspaceGlob(e), `${workspaceGlob(e)}/**/*`]),
-    { runtime: 'go version' },
+    // The version alone: `go version` also names the host's arch, and Go's cross builds do
+    // not depend on it, so a native arm64 runner and an amd64 publish job share cache entries.
+    { runtime: 'go env GOVERSION' },
     { env: 'GOFLAGS' },
     { env: 'GOEXPERIMENT' },
     { env: 'NX_MULTIARCH_VERSION' },
