@@ -68,7 +68,7 @@ export function classifyGoFailure(stderr: string, ctx: GoFailureContext): Multia
       );
     }
     return new MultiarchError(
-      `${ctx.what}: go.mod pins ${name}, a Go toolchain that cannot be had: GOPROXY (${proxy}) does not have it, and the installed Go is ${ctx.installed}:\n${detail}`,
+      `${ctx.what}: go.mod asks for ${name}, a Go toolchain that cannot be had: GOPROXY (${proxy}) does not have it, and the installed Go is ${ctx.installed}:\n${detail}`,
       `Lower the go (and toolchain) line of ${ctx.cwd}/go.mod to a released Go, e.g. "go ${ctx.installed.replace(/^go/, '')}" for the installed one, or install ${name} if it exists.`,
     );
   }

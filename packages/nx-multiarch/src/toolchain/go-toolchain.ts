@@ -116,7 +116,8 @@ export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
 
   const steps: Step[] = [];
   // `go env GOVERSION` in the module switches to the chosen toolchain, fetching it if need be.
-  steps.push({ args: ['env', 'GOVERSION'], what: `fetching Go toolchain ${toolchain ?? ''}`.trim(), env });
+  const switching = toolchain !== undefined && toolchain !== 'local';
+  steps.push({ args: ['env', 'GOVERSION'], what: switching ? `Go toolchain for ${goModPath} (GOTOOLCHAIN=${toolchain})` : 'go env GOVERSION', env });
   if (!vendored) steps.push({ args: ['mod', 'download'], what: 'go mod download', env });
 
   let fetchMs = 0;
