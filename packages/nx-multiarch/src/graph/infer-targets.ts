@@ -184,10 +184,15 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
             'production',
             '^production',
             `${moduleGlob}/go.mod`,
+            // The dependencies' versions and hashes: a go.sum change is a dependency change.
+            `${moduleGlob}/go.sum`,
             `${moduleGlob}/**/*.go`,
             `!${moduleGlob}/**/*_test.go`,
             { runtime: 'go version' },
             { env: 'GOFLAGS' },
+            // Which Go builds (go-cross follows GOTOOLCHAIN when set) and which C compiler cgo uses.
+            { env: 'GOTOOLCHAIN' },
+            { env: 'CC' },
             { env: 'NX_MULTIARCH_VERSION' },
             ...extra,
           ],
