@@ -3,7 +3,7 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { platformString } from '../platform/platforms';
+import { platformString, type PlatformSpec } from '../platform/platforms';
 import { classifyGoFailure, redactProxy } from '../toolchain/go-errors';
 import { prepareGo, PreparedGo } from '../toolchain/go-toolchain';
 import { requireCCompiler, requireGo } from '../toolchain/preflight';
@@ -93,14 +93,13 @@ export function asPackagePath(cwd: string, main: string): string {
 }
 
 /** cgo off, or on with the arch's C compiler, which must be installed. */
-function cgoSetting(options: GoCrossOptions, platform: GoPlatform, env: NodeJS.ProcessEnv): CgoSetting {
+function cgoSetting(options: GoCrossOptions, platform: PlatformSpec, env: NodeJS.ProcessEnv): CgoSetting {
   if (options.cgo !== true) return { enabled: false };
   const { cc, overridden } = cgoCompiler(platform, options.cc, env);
   requireCCompiler(cc, platform, env, overridden);
   return { enabled: true, cc };
 }
 
-type GoPlatform = Parameters<typeof goEnv>[0];
 type GoRun = (args: string[], options: RunOptions & { what: string; hint: string }) => Promise<{ stdout: string }>;
 
 /**
