@@ -115,14 +115,14 @@ export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
   const vendored = existsSync(join(cwd, 'vendor', 'modules.txt'));
 
   const steps: Step[] = [];
-  // `go env GOVERSION` in the module switches to the chosen toolchain, fetching it if need be.
+  // Another toolchain: `go env GOVERSION` in the module switches to it, fetching it if need be.
   const switching = toolchain !== undefined && toolchain !== 'local';
-  steps.push({ args: ['env', 'GOVERSION'], what: switching ? `Go toolchain for ${goModPath} (GOTOOLCHAIN=${toolchain})` : 'go env GOVERSION', env });
+  if (switching) steps.push({ args: ['env', 'GOVERSION'], what: `Go toolchain for ${goModPath} (GOTOOLCHAIN=${toolchain})`, env });
   if (!vendored) steps.push({ args: ['mod', 'download'], what: 'go mod download', env });
 
   let fetchMs = 0;
   let version = facts.installed;
-  await withFileLock(
+  if (steps.length > 0) await withFileLock(
     lockPath(input.workspaceRoot, cwd),
     { timeoutMs: FETCH_TIMEOUT_MS, onWait: (pid) => log(`  waiting for pid ${pid}, which fetches the same Go dependencies`) },
     async () => {

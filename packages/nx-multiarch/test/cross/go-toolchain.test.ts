@@ -5,6 +5,7 @@ import { MultiarchError } from '../../src/errors';
 import { freePort } from '../../src/integration/free-port';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { goEnvFacts } from '../../src/toolchain/go-toolchain';
+import { compareGoVersions } from '../../src/toolchain/go-version';
 import { outputDir } from '../../src/util/workspace-paths';
 import { run, which } from '../../src/util/exec';
 import { cleanUpTemp, crossContextFor, FIXTURES, listDir, pathWithOnly, tempDir, workspaceWith } from './helpers';
@@ -89,6 +90,24 @@ describe('go-cross honours the go line of go.mod', () => {
     const ctx = crossContextFor(root, 'go-cgo', projectRoot, { ...process.env, GOTOOLCHAIN: '' });
     await buildGoCross(ctx, { arch: 'amd64', cgo: true });
     expect(ctx.lines[0]).toBe(`go-cross: ${installed} (GOTOOLCHAIN=local, installed ${installed}); modules from the module cache`);
+  });
+
+  it('fetches the newer Go the toolchain line asks for through GOPROXY, then builds with it offline', async () => {
+    const wanted = 'go1.26.9';
+    const { installed } = await goEnvFacts(GO, process.env);
+    if (compareGoVersions(installed, wanted) >= 0) {
+      console.warn(`the installed ${installed} already meets ${wanted}: nothing to switch to`);
+      return;
+    }
+    const { root, projectRoot } = workspaceWith(join(FIXTURES, 'go-deps'), 'go-deps');
+    writeFileSync(join(root, projectRoot, 'go.mod'), `${readFileSync(join(root, projectRoot, 'go.mod'), 'utf8')}\ntoolchain ${wanted}\n`);
+    // The machine's module cache: the ~70 MB toolchain is fetched once per machine, not once per test run.
+    const ctx = crossContextFor(root, 'go-deps', projectRoot, { ...process.env, GOTOOLCHAIN: '' });
+    await buildGoCross(ctx, { arch: 'arm64' });
+    expect(ctx.lines[0]).toMatch(new RegExp(`^go-cross: ${wanted} \\(GOTOOLCHAIN=${wanted}, installed ${installed}\\)`));
+    // The binary records the Go that compiled it.
+    const version = await run(GO, ['version', join(outputDir(root, 'cross', 'go-deps', 'arm64'), 'go-deps')]);
+    expect(version.stdout.trim().endsWith(`: ${wanted}`)).toBe(true);
   });
 
   it.each([['local'], ['auto']])('names the pin, the installed Go and the fix for go 1.99.0 with GOTOOLCHAIN=%s', async (setting) => {
