@@ -48,7 +48,9 @@ func (m *metrics) instrument(route string, h http.Handler) http.Handler {
 	return promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"handler": route}), h)
 }
 
-// handler serves the registry in Prometheus' text format.
+// handler serves the registry in Prometheus' text format. A collector that
+// fails (the process collector reads /proc, which an emulator may not offer
+// in full) must not hide the other metrics: serve what was gathered.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry, ErrorHandling: promhttp.ContinueOnError})
 }
