@@ -114,7 +114,7 @@ function goRunner(go: string, cwd: string, prepared: PreparedGo): GoRun {
     const classified = classifyGoFailure(result.stderr, {
       cwd,
       what: options.what,
-      goproxy: `off during the build; the fetch before it used ${prepared.goproxy}`,
+      goproxy: `off during the build; the fetch before it used ${await prepared.goproxy()}`,
       installed: prepared.installed,
     });
     if (classified) throw classified;

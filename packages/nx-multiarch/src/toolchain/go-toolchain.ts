@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { run } from '../util/exec';
 import { withFileLock } from '../util/file-lock';
@@ -28,8 +28,8 @@ export interface PreparedGo {
   /** The Go that builds, e.g. go1.26.8. */
   version: string;
   installed: string;
-  /** The GOPROXY the fetch used (the builds run with GOPROXY=off). */
-  goproxy: string;
+  /** The GOPROXY the fetch used (the builds run with GOPROXY=off), asked of go when first needed. */
+  goproxy: () => Promise<string>;
   /** The GOTOOLCHAIN value used, or undefined for a Go older than 1.21. */
   toolchain?: string;
   /** Milliseconds this task spent fetching over the network (0 when everything was cached). */
@@ -41,14 +41,33 @@ export interface PreparedGo {
 /** Bound on one fetch (a toolchain is ~70 MB; the lock waits as long). */
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 
-export async function goEnvFacts(go: string, env: NodeJS.ProcessEnv): Promise<GoEnvFacts> {
-  // Outside any module and with GOTOOLCHAIN=local: the installed go answers, whatever a go.mod asks.
-  const result = await run(go, ['env', 'GOVERSION', 'GOPROXY'], { cwd: tmpdir(), env: { ...env, GOTOOLCHAIN: 'local' }, timeoutMs: 60_000 });
-  if (result.exitCode !== 0) {
-    throw new MultiarchError(`${go} env failed: ${result.stderr.trim()}`, `Check the Go installation (run "${go} version").`);
+/**
+ * The installed go's own version. Read from the VERSION file of its GOROOT
+ * (the folder above its bin/), which every Go distribution ships, to spare a
+ * process on every task; asked of `go env` (outside any module, with
+ * GOTOOLCHAIN=local) when there is no such file.
+ */
+export async function installedGoVersion(go: string, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const first = readFileSync(join(dirname(dirname(realpathSync(go))), 'VERSION'), 'utf8').split('\n')[0].trim();
+    if (/^go\d/.test(first)) return first;
+  } catch {
+    // not a standard layout: ask go
   }
-  const [installed = '', goproxy = ''] = result.stdout.split('\n').map((line) => line.trim());
-  return { installed, goproxy };
+  return (await goEnv(go, env, 'GOVERSION')) || 'an unknown Go';
+}
+
+/** One `go env` value, as the installed go resolves it (environment, go env -w file, GOROOT/go.env). */
+export async function goEnv(go: string, env: NodeJS.ProcessEnv, name: string): Promise<string> {
+  const result = await run(go, ['env', name], { cwd: tmpdir(), env: { ...env, GOTOOLCHAIN: 'local' }, timeoutMs: 60_000 });
+  if (result.exitCode !== 0) {
+    throw new MultiarchError(`${go} env ${name} failed: ${result.stderr.trim()}`, `Check the Go installation (run "${go} version").`);
+  }
+  return result.stdout.trim();
+}
+
+export async function goEnvFacts(go: string, env: NodeJS.ProcessEnv): Promise<GoEnvFacts> {
+  return { installed: await installedGoVersion(go, env), goproxy: await goEnv(go, env, 'GOPROXY') };
 }
 
 /**
@@ -106,12 +125,15 @@ export interface PrepareGoInput {
 
 export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
   const { go, cwd, baseEnv, log } = input;
-  const facts = await goEnvFacts(go, baseEnv);
+  const installed = await installedGoVersion(go, baseEnv);
+  // GOPROXY is only shown (when fetching or failing): asked of go then, not on every warm build.
+  let proxy: string | undefined;
+  const goproxy = async (): Promise<string> => (proxy ??= await goEnv(go, baseEnv, 'GOPROXY'));
   const goModPath = join(cwd, 'go.mod');
   const pins = readGoModPins(readFileSync(goModPath, 'utf8'));
-  const toolchain = chooseToolchain(pins, facts.installed, baseEnv.GOTOOLCHAIN, goModPath);
+  const toolchain = chooseToolchain(pins, installed, baseEnv.GOTOOLCHAIN, goModPath);
   const env: NodeJS.ProcessEnv = { ...baseEnv, ...(toolchain ? { GOTOOLCHAIN: toolchain } : {}) };
-  const failure: GoFailureContext = { cwd, what: '', goproxy: facts.goproxy, installed: facts.installed, goLine: pins.go };
+  const failure = async (what: string): Promise<GoFailureContext> => ({ cwd, what, goproxy: await goproxy(), installed, goLine: pins.go });
   const vendored = existsSync(join(cwd, 'vendor', 'modules.txt'));
 
   const steps: Step[] = [];
@@ -121,7 +143,7 @@ export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
   if (!vendored) steps.push({ args: ['mod', 'download'], what: 'go mod download', env });
 
   let fetchMs = 0;
-  let version = facts.installed;
+  let version = installed;
   if (steps.length > 0) await withFileLock(
     lockPath(input.workspaceRoot, cwd),
     { timeoutMs: FETCH_TIMEOUT_MS, onWait: (pid) => log(`  waiting for pid ${pid}, which fetches the same Go dependencies`) },
@@ -132,13 +154,13 @@ export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
         let result = offline;
         if (offline.exitCode !== 0) {
           const started = Date.now();
-          log(`  ${step.what} through GOPROXY (${redactProxy(facts.goproxy)})`);
+          log(`  ${step.what} through GOPROXY (${redactProxy(await goproxy())})`);
           result = await run(go, step.args, { cwd, env: step.env, timeoutMs: FETCH_TIMEOUT_MS });
           fetchMs += Date.now() - started;
         }
         if (result.exitCode !== 0) {
           throw (
-            classifyGoFailure(result.stderr, { ...failure, what: step.what }) ??
+            classifyGoFailure(result.stderr, await failure(step.what)) ??
             new MultiarchError(`${step.what} in ${cwd} failed with exit code ${result.exitCode}:\n${redactProxy(result.stderr.trim())}`, `Run "go ${step.args.join(' ')}" in ${cwd} to see why.`)
           );
         }
@@ -150,8 +172,8 @@ export async function prepareGo(input: PrepareGoInput): Promise<PreparedGo> {
     // Everything is local now: the builds must not reach the network (and cannot hang on it).
     env: { ...env, GOPROXY: 'off' },
     version,
-    installed: facts.installed,
-    goproxy: facts.goproxy,
+    installed,
+    goproxy,
     ...(toolchain ? { toolchain } : {}),
     fetchMs,
     vendored,
