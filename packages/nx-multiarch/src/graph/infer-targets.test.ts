@@ -1,5 +1,6 @@
 import { inferTargets, resolveOptions } from './infer-targets';
 import type { ProjectFacts } from './project-facts';
+import { cargoCrossTarget, goCrossTarget } from '../generators/import-repo/targets';
 
 function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
   return {
@@ -8,6 +9,7 @@ function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
     declaredTargets: {},
     cargoPackage: false,
     goMain: false,
+    goEmbeds: [],
     dockerfile: false,
     integrationTests: false,
     ...overrides,
@@ -27,6 +29,33 @@ describe('inferTargets', () => {
     expect(targets['cargo-cross'].cache).toBe(true);
     expect(targets['cargo-cross'].outputs).toEqual(['{workspaceRoot}/dist/cross/{projectName}/{options.arch}']);
     expect(targets['cargo-cross--arm'].options).toEqual({ arch: 'arm' });
+  });
+
+  it('hashes what import-repo hashes: go.sum, vendor/modules.txt, //go:embed files and GOEXPERIMENT', () => {
+    const inferred = inferTargets(
+      facts({ root: 'packages/linkerd2/web', goMain: true, goModuleRoot: 'packages/linkerd2', goEmbeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] }),
+      options,
+    )['go-cross'];
+    const written = goCrossTarget(
+      { dir: 'packages/linkerd2/web', moduleRoot: 'packages/linkerd2', modulePath: 'example.com/linkerd2', binaryName: 'web', embeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] },
+      'web',
+    );
+    expect(inferred.inputs).toEqual(['production', '^production', ...(written.inputs ?? [])]);
+    expect(inferred.inputs).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/packages/linkerd2/go.sum',
+        '{workspaceRoot}/packages/linkerd2/vendor/modules.txt',
+        '{workspaceRoot}/packages/linkerd2/web/srv/dashboard.html.tmpl',
+        { env: 'GOEXPERIMENT' },
+      ]),
+    );
+    expect(inferred.outputs).toEqual(written.outputs);
+  });
+
+  it('hashes the whole Cargo workspace of a member crate, as import-repo does', () => {
+    const inferred = inferTargets(facts({ root: 'rust/crates/app', cargoPackage: true, cargoRoot: 'rust' }), options)['cargo-cross'];
+    const written = cargoCrossTarget({ dir: 'rust/crates/app', name: 'app', bins: ['app'], cargoRoot: 'rust' });
+    expect(inferred.inputs).toEqual(['production', '^production', ...(written.inputs ?? [])]);
   });
 
   it('points a Go main inside a bigger module at the module root', () => {

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildGoCross } from '../../src/build/go-cross';
+import { buildGoCross } from '../../src/cross/go-cross';
 import { MultiarchError } from '../../src/errors';
 import { freePort } from '../../src/integration/free-port';
 import { PLATFORMS } from '../../src/platform/platforms';
-import { goEnvFacts } from '../../src/toolchain/go-toolchain';
-import { compareGoVersions } from '../../src/toolchain/go-version';
-import { outputDir } from '../../src/util/workspace-paths';
+import { goEnvFacts } from '../../src/cross/go-toolchain';
+import { compareGoVersions } from '../../src/cross/go-version';
+import { outputDir } from '../../src/outputs/paths';
 import { run, which } from '../../src/util/exec';
 import { cleanUpTemp, crossContextFor, FIXTURES, listDir, pathWithOnly, tempDir, workspaceWith } from './helpers';
 
