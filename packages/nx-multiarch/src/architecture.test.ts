@@ -36,7 +36,7 @@ const RANKS: Readonly<Record<string, number>> = {
   executors: 8,
   generators: 8,
   index: 8,
-  'bench-api': 8,
+  'bench-api': 9,
 };
 
 /** The module a src-relative path belongs to: its top folder, image/ split into its parts, root files by name. */

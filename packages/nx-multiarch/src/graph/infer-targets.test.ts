@@ -1,6 +1,6 @@
 import { inferTargets, resolveOptions } from './infer-targets';
 import type { ProjectFacts } from './project-facts';
-import { cargoCrossTarget, goCrossTarget } from '../generators/import-repo/targets';
+import { cargoCrossInputs, CROSS_OUTPUTS, goCrossInputs } from '../project/target-templates';
 
 function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
   return {
@@ -36,11 +36,8 @@ describe('inferTargets', () => {
       facts({ root: 'packages/linkerd2/web', goMain: true, goModuleRoot: 'packages/linkerd2', goEmbeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] }),
       options,
     )['go-cross'];
-    const written = goCrossTarget(
-      { dir: 'packages/linkerd2/web', moduleRoot: 'packages/linkerd2', modulePath: 'example.com/linkerd2', binaryName: 'web', embeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] },
-      'web',
-    );
-    expect(inferred.inputs).toEqual(['production', '^production', ...(written.inputs ?? [])]);
+    // import-repo's go-cross target takes its inputs from the same template (generators/import-repo/targets.ts).
+    expect(inferred.inputs).toEqual(['production', '^production', ...goCrossInputs('packages/linkerd2', ['packages/linkerd2/web/srv/dashboard.html.tmpl'])]);
     expect(inferred.inputs).toEqual(
       expect.arrayContaining([
         '{workspaceRoot}/packages/linkerd2/go.sum',
@@ -49,13 +46,13 @@ describe('inferTargets', () => {
         { env: 'GOEXPERIMENT' },
       ]),
     );
-    expect(inferred.outputs).toEqual(written.outputs);
+    expect(inferred.outputs).toEqual(CROSS_OUTPUTS);
   });
 
   it('hashes the whole Cargo workspace of a member crate, as import-repo does', () => {
     const inferred = inferTargets(facts({ root: 'rust/crates/app', cargoPackage: true, cargoRoot: 'rust' }), options)['cargo-cross'];
-    const written = cargoCrossTarget({ dir: 'rust/crates/app', name: 'app', bins: ['app'], cargoRoot: 'rust' });
-    expect(inferred.inputs).toEqual(['production', '^production', ...(written.inputs ?? [])]);
+    expect(inferred.inputs).toEqual(['production', '^production', ...cargoCrossInputs('rust')]);
+    expect(inferred.inputs).toContain('{workspaceRoot}/rust/**/*');
   });
 
   it('points a Go main inside a bigger module at the module root', () => {
