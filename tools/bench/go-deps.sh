@@ -2,7 +2,7 @@
 # Measures Go cross builds with real dependencies (the controller: cobra-free,
 # but prometheus client_golang with protobuf, procfs, x/sys).
 #
-#   bash tools/bench-go-deps.sh [RUNS] [ARCHES]    (defaults: 1 "amd64 arm64 arm")
+#   bash tools/bench/go-deps.sh [RUNS] [ARCHES]    (defaults: 1 "amd64 arm64 arm")
 #
 # 1. Module fetch: `go mod download` of packages/linkerd2 and of
 #    packages/linkerd2-proxy-init into an empty module cache (GOMODCACHE), through
@@ -18,15 +18,15 @@
 # Prints a table; nothing outside dist/cross/, .nx-multiarch/ and a temp folder is touched.
 set -euo pipefail
 LOG_TAG=bench-go-deps
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 case "${1:-}" in
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 RUNS=${1:-1}
 ARCHES=${2:-"amd64 arm64 arm"}
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench-go-deps.sh [RUNS] [ARCHES]"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench/go-deps.sh [RUNS] [ARCHES]"
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "apt-get install hyperfine"
 command -v jq >/dev/null || die "jq is not installed" "apt-get install jq"
 command -v go >/dev/null || die "go is not on PATH" "install Go 1.21 or newer"
@@ -45,18 +45,8 @@ log "building the plugin (the executor runner below loads dist/)"
 npm run --silent build:plugin
 log "$(go version); GOPROXY from go env; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# One executor as Nx would run it, minus Nx (see tools/bench-cross.sh).
-cat >"$WORK/run-executor.js" <<'JS'
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const [root, executor, project, projectRoot, target, arch] = process.argv.slice(2);
-const config = JSON.parse(readFileSync(join(root, projectRoot, 'project.json'), 'utf8'));
-const options = { ...(config.targets[target].options || {}), arch };
-const run = require(join(root, 'packages/nx-multiarch/dist/executors', executor, 'executor')).default;
-const context = { root, projectName: project, targetName: target, cwd: root, isVerbose: false,
-  projectsConfigurations: { version: 2, projects: { [project]: { root: projectRoot } } } };
-run(options, context).then((r) => process.exit(r.success ? 0 : 1));
-JS
+# One executor as Nx would run it, minus Nx (tools/bench/run-executor.ts).
+run_executor="node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/run-executor.ts"
 
 mean_of() { jq -rs '[.[].results[]] | group_by(.command)[] | [.[0].command, (map(.mean) | add / length), (map(.user + .system) | add / length)] | @tsv' "$@"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -80,7 +70,7 @@ for arch in $ARCHES; do
   esac
   RAW="cd packages/linkerd2 && env GOMODCACHE=$MODCACHE GOCACHE=$GOCACHE_DIR GOPROXY=off CGO_ENABLED=0 GOOS=linux $GOENV \
 go build -trimpath -buildvcs=false -ldflags '-s -w -buildid= -X main.version=dev' -o $WORK/controller ./controller"
-  EXEC="env GOMODCACHE=$MODCACHE GOCACHE=$GOCACHE_DIR node $WORK/run-executor.js $REPO_ROOT go-cross linkerd2-controller packages/linkerd2/controller go-cross $arch"
+  EXEC="env GOMODCACHE=$MODCACHE GOCACHE=$GOCACHE_DIR $run_executor $REPO_ROOT go-cross linkerd2-controller packages/linkerd2/controller go-cross $arch"
   for round in $(seq 1 "$RUNS"); do
     log "controller $arch cold, round $round/$RUNS"
     hyperfine --style none --runs 1 --prepare "rm -rf $GOCACHE_DIR" --export-json "$WORK/cold-$arch-$round.json" \
@@ -106,14 +96,17 @@ FETCHES=$(grep -c 'go mod download through GOPROXY' "$WORK/matrix.log" || true)
 printf '\nGo with real dependencies, %s run(s), %s\n\n' "$RUNS" "$(go env GOVERSION)"
 printf '| what | seconds (wall) | CPU s |\n| --- | ---: | ---: |\n'
 while IFS=$'\t' read -r name mean cpu; do printf '| %s (%s modules, %s KiB) | %.2f | %.2f |\n' "$name" "$MODULES" "$MODBYTES" "$mean" "$cpu"; done < <(mean_of "$WORK"/fetch.json "$WORK"/fetch2.json)
-printf '\n| controller | raw go build cold | go-cross cold | ratio | raw warm | go-cross warm | ratio |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf '\n| controller (wall s / CPU s) | raw go build cold | go-cross cold | ratio (CPU) | raw warm | go-cross warm | ratio (CPU) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 for arch in $ARCHES; do
-  declare -A C W
-  while IFS=$'\t' read -r name mean _; do C[$name]=$mean; done < <(mean_of "$WORK"/cold-"$arch"-*.json)
-  while IFS=$'\t' read -r name mean _; do W[$name]=$mean; done < <(mean_of "$WORK/warm-$arch.json")
-  printf '| %s | %.2f | %.2f | %s | %.2f | %.2f | %s |\n' "$arch" "${C[raw-$arch]}" "${C[exec-$arch]}" "$(ratio "${C[exec-$arch]}" "${C[raw-$arch]}")" \
-    "${W[raw-$arch]}" "${W[exec-$arch]}" "$(ratio "${W[exec-$arch]}" "${W[raw-$arch]}")"
-  unset C W
+  declare -A C W CC WC
+  while IFS=$'\t' read -r name mean cpu; do C[$name]=$mean; CC[$name]=$cpu; done < <(mean_of "$WORK"/cold-"$arch"-*.json)
+  while IFS=$'\t' read -r name mean cpu; do W[$name]=$mean; WC[$name]=$cpu; done < <(mean_of "$WORK/warm-$arch.json")
+  printf '| %s | %.2f / %.2f | %.2f / %.2f | %s (%s) | %.2f / %.2f | %.2f / %.2f | %s (%s) |\n' "$arch" \
+    "${C[raw-$arch]}" "${CC[raw-$arch]}" "${C[exec-$arch]}" "${CC[exec-$arch]}" \
+    "$(ratio "${C[exec-$arch]}" "${C[raw-$arch]}")" "$(ratio "${CC[exec-$arch]}" "${CC[raw-$arch]}")" \
+    "${W[raw-$arch]}" "${WC[raw-$arch]}" "${W[exec-$arch]}" "${WC[exec-$arch]}" \
+    "$(ratio "${W[exec-$arch]}" "${W[raw-$arch]}")" "$(ratio "${WC[exec-$arch]}" "${WC[raw-$arch]}")"
+  unset C W CC WC
 done
 printf '\nCold Go matrix (%s go-cross tasks, 3 side by side): %s s wall; module fetches: %s (%s s of fetching, %s%% of the matrix)\n' \
   "$TASKS" "$MATRIX" "$FETCHES" "$FETCHED" "$(awk -v f="$FETCHED" -v m="$MATRIX" 'BEGIN { printf "%.1f", 100 * f / m }')"
