@@ -183,5 +183,18 @@ export function requireStrip(platform: PlatformSpec, env: NodeJS.ProcessEnv): st
 export function requireGo(env: NodeJS.ProcessEnv): string {
   const go = which('go', env);
   if (go) return go;
-  throw new MultiarchError('go is not on PATH.', 'Install Go (apt-get install golang-go) or put its bin folder on PATH.');
+  throw new MultiarchError('go is not on PATH.', 'Install Go 1.21 or newer (from go.dev, or apt-get install golang-go from bookworm-backports) or put its bin folder on PATH.');
+}
+
+/** Throws when cgo's C compiler for the arch is not on PATH, naming the Debian packages that provide it. */
+export function requireCCompiler(cc: string, platform: PlatformSpec, env: NodeJS.ProcessEnv, overridden: boolean): string {
+  // CC may carry flags ("zig cc -target ..."): the program is its first word.
+  const program = cc.trim().split(/\s+/)[0] ?? cc;
+  const found = which(program, env);
+  if (found) return found;
+  const fix = overridden
+    ? `Install ${program} or change the C compiler (the go-cross option "cc", else CC; the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
+    : `Install the cross C compiler and C library: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross` +
+      `${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}; or set the go-cross option "cc"; or turn "cgo" off.`;
+  throw new MultiarchError(`cgo needs the C compiler ${program} for ${platform.arch}, which is not on PATH.`, fix);
 }
