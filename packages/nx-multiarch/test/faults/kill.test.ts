@@ -6,6 +6,7 @@ import { startRecordingProxy, type RecordedRequest } from '../support/recording-
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { checkAllLayouts, seededRandom } from './layout-check';
 import { buildPlugin, nx, nxEnv, removeScratchClone, scratchClone, WORKSPACE_ROOT, type ScratchClone } from './scratch-clone';
+import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
 /**
  * kill -9, then a rerun. A build (`nx run-many -t docker-arch-build
@@ -61,7 +62,7 @@ async function digests(): Promise<Record<string, string>> {
   return out;
 }
 
-const buildArm64 = ['run-many', '-t', 'docker-arch-build', '--arch=arm64'];
+const buildArm64 = ['run-many', '-t', 'docker-arch-build', '--arch=arm64', `--exclude=${CACHE_SERVER_IMAGE}`];
 /** The image tasks alone, over the binaries already in dist/cross: where the layouts are written. */
 const imagesOnlyArm64 = [...buildArm64, '--excludeTaskDependencies'];
 
@@ -146,7 +147,7 @@ function startsBlobUpload(request: RecordedRequest): boolean {
 test(`kill -9 of a push at ${TRIALS} moments mid-push: each kill interrupts a push, the order holds, and the rerun completes`, async () => {
   // Images of all three arches for the push (restored from the Nx cache where the build test made them).
   for (const arch of ['amd64', 'arm64', 'arm']) {
-    const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`], {}, 480_000);
+    const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`, `--exclude=${CACHE_SERVER_IMAGE}`], {}, 480_000);
     if (built.code !== 0) throw new Error(`the ${arch} build failed:\n${built.output}`);
   }
   const tag = 'killtest';
@@ -166,7 +167,7 @@ test(`kill -9 of a push at ${TRIALS} moments mid-push: each kill interrupts a pu
         run.kill();
       }
     });
-    const push = (host: string) => ['run-many', '-t', 'manifest-push', `--registry=${host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies'];
+    const push = (host: string) => ['run-many', '-t', 'manifest-push', `--registry=${host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies', `--exclude=${CACHE_SERVER_IMAGE}`];
     const violations: string[] = [];
     let polls = 0;
     let stop = false;
