@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
 import type { Digest } from '../oci/types';
+import type { AttestationFiles } from '../supply-chain/attest-image';
 import { readJsonFile, subfolders } from './json-file';
 
 /**
@@ -27,6 +28,8 @@ export interface ImageSummary {
   tags: string[];
   /** Relative path of the layout folder from the summary file. */
   layout: string;
+  /** The SBOM and provenance files beside image.json (absent when built with attestations off). */
+  attestations?: AttestationFiles;
 }
 
 /** Canonical JSON and a newline: the same summary gives the same bytes, so the Nx cache output is stable. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { requireGo } from '../toolchain/preflight';
+import { requireGo } from '../cross/toolchain-preflight';
 import { run } from '../util/exec';
 
 /**

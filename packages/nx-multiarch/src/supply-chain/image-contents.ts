@@ -1,5 +1,5 @@
-import { gunzip } from '../archive/gzip';
-import { readTar, type ArchiveEntry } from '../archive/tar';
+import { gunzip } from '../oci/gzip';
+import { readTar, type ArchiveEntry } from '../oci/tar';
 import { OciLayoutReader } from '../oci/layout';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types';
 import { MultiarchError } from '../errors';
