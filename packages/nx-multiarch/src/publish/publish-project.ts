@@ -4,6 +4,8 @@ import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
 import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
+import { prepareSigner, signPushed, verifyPushed } from '../supply-chain/publish-hook';
+import type { SignReport } from '../supply-chain/cosign-publish';
 
 /**
  * manifest-push for one project: resolve options, read the per-arch layouts,
@@ -22,6 +24,8 @@ export interface PublishResult {
   plan: PushPlan;
   /** Absent on a dry run. */
   report?: PushReport;
+  /** Present when a signing key was given. */
+  signing?: SignReport;
 }
 
 export async function publishProject(request: PublishRequest): Promise<PublishResult> {
@@ -37,6 +41,8 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
     annotations: options.annotations,
   });
   log(formatPlan(plan, options.target.registry));
+  // Before anything is sent: a wrong password or a mismatched key pushes nothing.
+  const signer = await prepareSigner(options, request.project.workspaceRoot, env);
   if (options.dryRun) {
     log('Dry run: nothing was sent to the registry.');
     return { plan };
@@ -53,7 +59,9 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
   try {
     const report = await executePush(client, plan, { concurrency: options.concurrency, mountFrom: options.mountFrom, verify: options.verify, log });
     log(formatReport(report));
-    return { plan, report };
+    const signing = signer ? await signPushed(client, plan, options, request.project.workspaceRoot, request.project.name, signer, log) : undefined;
+    if (options.verifyKey) await verifyPushed(client, plan, options, request.project.workspaceRoot, log);
+    return { plan, report, ...(signing ? { signing } : {}) };
   } finally {
     client.close();
   }

@@ -1,0 +1,71 @@
+import { isAbsolute, resolve } from 'node:path';
+import { MultiarchError } from '../errors';
+import { outputDir } from '../outputs/paths';
+import type { ResolvedPushOptions } from '../publish/options';
+import type { PushPlan } from '../publish/plan';
+import type { RegistryClient } from '../registry/client';
+import { loadCosignKey, loadPublicKey } from './cosign-key';
+import { signAndAttest, type SignReport, type SignTarget } from './cosign-publish';
+import { statementsFor } from './push-statements';
+import { KeySigner, publicKeyFingerprint, type Signer } from './signer';
+import { formatVerifyTable, verifyImage, type VerifyResult } from './verify-image';
+
+/**
+ * What manifest-push adds for the supply chain, kept out of the push itself:
+ * load the signer before anything is sent (a wrong password pushes
+ * nothing), sign and attest after the image is up, and verify on request.
+ */
+export async function prepareSigner(options: ResolvedPushOptions, workspaceRoot: string, env: NodeJS.ProcessEnv): Promise<Signer | undefined> {
+  if (!options.signing) return undefined;
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(workspaceRoot, p));
+  const key = await loadCosignKey(options.signing, env, at);
+  if (options.verifyKey) {
+    // A key pair whose halves do not match would push signatures nobody can verify: refuse before pushing.
+    const expected = await loadPublicKey(options.verifyKey, at);
+    const given = key.publicKey.export({ format: 'der', type: 'spki' });
+    if (!given.equals(expected.export({ format: 'der', type: 'spki' }))) {
+      throw new MultiarchError(
+        `The signing key (${publicKeyFingerprint(key.publicKey)}) is not the private half of ${options.verifyKey} (${publicKeyFingerprint(expected)}).`,
+        'Sign with the cosign.key that belongs to the cosign.pub you verify with.',
+      );
+    }
+  }
+  return new KeySigner(key);
+}
+
+export async function signPushed(
+  client: RegistryClient,
+  plan: PushPlan,
+  options: ResolvedPushOptions,
+  workspaceRoot: string,
+  project: string,
+  signer: Signer,
+  log: (line: string) => void,
+): Promise<SignReport> {
+  const name = `${client.endpoint.host}/${plan.repository}`;
+  const targets: SignTarget[] = [{ descriptor: { mediaType: plan.index.mediaType, digest: plan.index.digest, size: plan.index.body.length }, label: 'index', statements: [] }];
+  for (const manifest of plan.manifests) {
+    targets.push({
+      descriptor: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.body.length },
+      label: manifest.arch,
+      statements: options.attest ? await statementsFor(outputDir(workspaceRoot, 'images', project, manifest.arch), name, manifest.digest) : [],
+    });
+  }
+  log(`Signing with ${signer.description}`);
+  const report = await signAndAttest(client, plan.repository, name, targets, signer, log);
+  log(
+    `Signed: ${report.signaturesPushed} new signatures, ${report.attestationsPushed} new attestations; ${report.alreadySigned} already signed, ${report.alreadyAttested} already attested (${report.blobsUploaded} blobs, ${report.bytesUploaded} bytes sent).`,
+  );
+  return report;
+}
+
+export async function verifyPushed(client: RegistryClient, plan: PushPlan, options: ResolvedPushOptions, workspaceRoot: string, log: (line: string) => void): Promise<VerifyResult> {
+  const keyFile = options.verifyKey as string;
+  const key = await loadPublicKey(keyFile, (p) => (isAbsolute(p) ? p : resolve(workspaceRoot, p)));
+  const result = await verifyImage(client, plan.repository, plan.index.digest, key, { expectedRevision: options.expectedRevision, requireAttestations: options.attest });
+  log(formatVerifyTable(result));
+  if (!result.ok) {
+    throw new MultiarchError(`Verification of ${client.endpoint.host}/${plan.repository}@${plan.index.digest} failed.`, 'See the table above for what is missing or does not verify.');
+  }
+  return result;
+}
