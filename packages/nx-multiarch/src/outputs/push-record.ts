@@ -25,6 +25,8 @@ export interface PushSummary {
 export interface PushRecord extends PushSummary {
   project: string;
   arches: string[];
+  /** Present when manifest-push signed: who signed (a key fingerprint) and what it pushed. */
+  signing?: { signer: string; signaturesPushed: number; alreadySigned: number; attestationsPushed: number; alreadyAttested: number };
 }
 
 export function pushRecordDir(workspaceRoot: string): string {

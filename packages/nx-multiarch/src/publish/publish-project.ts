@@ -25,7 +25,7 @@ export interface PublishResult {
   /** Absent on a dry run. */
   report?: PushReport;
   /** Present when a signing key was given. */
-  signing?: SignReport;
+  signing?: SignReport & { signer: string };
 }
 
 export async function publishProject(request: PublishRequest): Promise<PublishResult> {
@@ -59,7 +59,7 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
   try {
     const report = await executePush(client, plan, { concurrency: options.concurrency, mountFrom: options.mountFrom, verify: options.verify, log });
     log(formatReport(report));
-    const signing = signer ? await signPushed(client, plan, options, request.project.workspaceRoot, request.project.name, signer, log) : undefined;
+    const signing = signer ? { signer: signer.id, ...(await signPushed(client, plan, options, request.project.workspaceRoot, request.project.name, signer, log)) } : undefined;
     if (options.verifyKey) await verifyPushed(client, plan, options, request.project.workspaceRoot, log);
     return { plan, report, ...(signing ? { signing } : {}) };
   } finally {

@@ -15,6 +15,8 @@ import type { LoadedKey } from './cosign-key';
  */
 export interface Signer {
   readonly description: string;
+  /** A public name for the signer (a key fingerprint; for keyless, the certificate identity), kept in dist/push. */
+  readonly id: string;
   /** An ASN.1 DER ECDSA signature of sha256(data), as cosign writes it (base64'd by the caller). */
   sign(data: Buffer): Promise<Buffer>;
   /** True when `signature` over `data` was made by this signer. */
@@ -25,13 +27,15 @@ export interface Signer {
 
 export class KeySigner implements Signer {
   readonly description: string;
+  readonly id: string;
   private readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 
   constructor(key: LoadedKey) {
     this.privateKey = key.privateKey;
     this.publicKey = key.publicKey;
-    this.description = `key ${publicKeyFingerprint(key.publicKey)} (${key.origin})`;
+    this.id = publicKeyFingerprint(key.publicKey);
+    this.description = `key ${this.id} (${key.origin})`;
   }
 
   async sign(data: Buffer): Promise<Buffer> {
