@@ -8,6 +8,7 @@ import {
   DSSE_MEDIA_TYPE,
   dsseEnvelope,
   INTOTO_PAYLOAD_TYPE,
+  OCI_CONFIG,
   OCI_MANIFEST,
   parseDsseEnvelope,
   PREDICATE_TYPE_ANNOTATION,
@@ -37,6 +38,8 @@ export interface SignTarget {
 }
 
 export interface SignReport {
+  /** How the pushed manifests were listed as OCI 1.1 referrers: by the registry's API, or in the `sha256-<hex>` fallback index. */
+  referrers: 'api' | 'tag-fallback' | 'none';
   signaturesPushed: number;
   attestationsPushed: number;
   alreadySigned: number;
@@ -88,7 +91,7 @@ interface PendingManifest {
   label: string;
 }
 
-async function pushPending(client: RegistryClient, repository: string, pending: PendingManifest, report: SignReport, log: (line: string) => void): Promise<void> {
+async function pushPending(client: RegistryClient, repository: string, pending: PendingManifest, report: SignReport, log: (line: string) => void): Promise<Descriptor> {
   const manifest = cosignManifest(pending.layers, pending.subject);
   for (const blob of [...pending.newLayers.map((l) => ({ digest: l.descriptor.digest, body: l.body })), { digest: manifest.config.descriptor.digest, body: manifest.config.body }]) {
     const result = await client.pushBlob(repository, blob.body, blob.digest as Digest, { size: blob.body.length });
@@ -100,6 +103,28 @@ async function pushPending(client: RegistryClient, repository: string, pending: 
   await client.putManifest(repository, pending.tag, manifest.body, OCI_MANIFEST);
   report.bytesUploaded += manifest.body.length;
   log(`  ${pending.kind === 'sig' ? 'signature' : 'attestations'} ${pending.label} -> ${pending.tag}`);
+  return { mediaType: OCI_MANIFEST, digest: manifest.digest, size: manifest.body.length, artifactType: OCI_CONFIG, annotations: { [REFERRER_KIND_ANNOTATION]: pending.kind } };
+}
+
+/** Marks the entries of a fallback referrers index that this code wrote, so a new push replaces them. */
+const REFERRER_KIND_ANNOTATION = 'dev.nx-multiarch.cosign';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+
+/**
+ * The OCI 1.1 tag fallback for registries without the referrers API: an
+ * index at tag `sha256-<hex>` of the subject listing its referrers. Entries
+ * of other tools are kept; ours are replaced by the manifests just pushed.
+ */
+async function updateFallbackIndex(client: RegistryClient, repository: string, subject: Digest, pushed: readonly Descriptor[]): Promise<void> {
+  const tag = subject.replace(':', '-');
+  let entries: Descriptor[] = [];
+  if (await client.hasManifest(repository, tag)) {
+    const existing = JSON.parse((await client.getManifest(repository, tag, [OCI_INDEX])).body.toString('utf8')) as { manifests?: Descriptor[] };
+    const replaced = new Set(pushed.map((d) => d.annotations?.[REFERRER_KIND_ANNOTATION]));
+    entries = (existing.manifests ?? []).filter((d) => !replaced.has(d.annotations?.[REFERRER_KIND_ANNOTATION]));
+  }
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...entries, ...pushed] }));
+  await client.putManifest(repository, tag, body, OCI_INDEX);
 }
 
 export async function signAndAttest(
@@ -110,7 +135,7 @@ export async function signAndAttest(
   signer: Signer,
   log: (line: string) => void,
 ): Promise<SignReport> {
-  const report: SignReport = { signaturesPushed: 0, attestationsPushed: 0, alreadySigned: 0, alreadyAttested: 0, blobsUploaded: 0, bytesUploaded: 0 };
+  const report: SignReport = { referrers: 'none', signaturesPushed: 0, attestationsPushed: 0, alreadySigned: 0, alreadyAttested: 0, blobsUploaded: 0, bytesUploaded: 0 };
   const pending: PendingManifest[] = [];
   const extra = signer.signatureAnnotations();
   for (const target of targets) {
@@ -142,13 +167,21 @@ export async function signAndAttest(
     }
   }
   // Attestations first, signatures last: a reader that sees a signature finds the attestations there too.
-  for (const item of pending.filter((p) => p.kind === 'att')) {
-    await pushPending(client, repository, item, report, log);
-    report.attestationsPushed += item.newLayers.length;
+  const pushedBySubject = new Map<Digest, Descriptor[]>();
+  for (const item of [...pending.filter((p) => p.kind === 'att'), ...pending.filter((p) => p.kind === 'sig')]) {
+    const descriptor = await pushPending(client, repository, item, report, log);
+    if (item.kind === 'att') report.attestationsPushed += item.newLayers.length;
+    else report.signaturesPushed += 1;
+    pushedBySubject.set(item.subject.digest, [...(pushedBySubject.get(item.subject.digest) ?? []), descriptor]);
   }
-  for (const item of pending.filter((p) => p.kind === 'sig')) {
-    await pushPending(client, repository, item, report, log);
-    report.signaturesPushed += 1;
+  // The manifests carry `subject`; a registry with the referrers API lists them itself.
+  for (const [subject, pushed] of pushedBySubject) {
+    if (await client.getReferrers(repository, subject)) {
+      report.referrers = 'api';
+      continue;
+    }
+    await updateFallbackIndex(client, repository, subject, pushed);
+    report.referrers = 'tag-fallback';
   }
   return report;
 }
