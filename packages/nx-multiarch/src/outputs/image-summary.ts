@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
 import type { Digest } from '../oci/types';
-import type { AttestationFiles } from '../supply-chain/attest-image';
 import { readJsonFile, subfolders } from './json-file';
 
 /**
@@ -12,6 +11,12 @@ import { readJsonFile, subfolders } from './json-file';
  * report read it, all through this module.
  */
 export const IMAGE_SUMMARY_FILE = 'image.json';
+
+/** The SBOM and provenance docker-arch-build writes beside image.json (src/supply-chain). */
+export interface AttestationFiles {
+  sbom: { file: string; digest: string; packages: number };
+  provenance: { file: string; digest: string; revision?: string; builderId: string };
+}
 
 export interface ImageSummary {
   project: string;

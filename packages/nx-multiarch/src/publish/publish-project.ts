@@ -4,7 +4,7 @@ import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
 import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
-import { prepareSigner, signPushed, verifyPushed } from '../supply-chain/publish-hook';
+import { prepareSigner, signPushed, verifyPushed } from './supply-chain';
 import type { SignReport } from '../supply-chain/cosign-publish';
 
 /**

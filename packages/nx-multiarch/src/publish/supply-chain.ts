@@ -1,14 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { outputDir } from '../outputs/paths';
-import type { ResolvedPushOptions } from '../publish/options';
-import type { PushPlan } from '../publish/plan';
+import type { ResolvedPushOptions } from './options';
+import type { PushPlan } from './plan';
 import type { RegistryClient } from '../registry/client';
-import { loadCosignKey, loadPublicKey } from './cosign-key';
-import { signAndAttest, type SignReport, type SignTarget } from './cosign-publish';
-import { statementsFor } from './push-statements';
-import { KeySigner, publicKeyFingerprint, type Signer } from './signer';
-import { formatVerifyTable, verifyImage, type VerifyResult } from './verify-image';
+import { loadCosignKey, loadPublicKey } from '../supply-chain/cosign-key';
+import { signAndAttest, type SignReport, type SignTarget } from '../supply-chain/cosign-publish';
+import { statementsFor } from '../supply-chain/push-statements';
+import { KeySigner, publicKeyFingerprint, type Signer } from '../supply-chain/signer';
+import { formatVerifyTable, verifyImage, type VerifyResult } from '../supply-chain/verify-image';
 
 /**
  * What manifest-push adds for the supply chain, kept out of the push itself:

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
+import type { AttestationFiles } from '../outputs/image-summary';
 import { sha256Digest } from '../oci/digest';
 import { findCargoLock, parseCargoLock } from './cargo-lock';
 import { isDpkgStatusPath, parseDpkgStatus, type DpkgPackage } from './dpkg-status';
@@ -18,10 +20,7 @@ import { buildSbom, sbomPackageCount } from './sbom';
 export const SBOM_FILE = 'sbom.spdx.json';
 export const PROVENANCE_FILE = 'provenance.intoto.json';
 
-export interface AttestationFiles {
-  sbom: { file: string; digest: string; packages: number };
-  provenance: { file: string; digest: string; revision?: string; builderId: string };
-}
+export type { AttestationFiles };
 
 export interface AttestImageOptions {
   workspaceRoot: string;
@@ -44,8 +43,8 @@ export interface AttestImageOptions {
 }
 
 function toolVersion(): string {
-  // package.json sits two folders up from both src/supply-chain and dist/supply-chain.
-  return (require('../../package.json') as { version: string }).version;
+  // The plugin's package.json sits two folders up from both src/supply-chain and dist/supply-chain.
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** go.sum files: the nearest one at or above each root, inside the workspace. */
