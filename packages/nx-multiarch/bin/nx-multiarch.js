@@ -12,6 +12,8 @@ Commands:
                  OCI registry (nx-multiarch cache-server --help for details)
   report         write dist/report/index.html and report.md: the image matrix,
                  pushes, integration results and timings (report --help)
+  setup          install (or --print) what the tasks for one arch need on
+                 this machine: cross gcc, Rust target std, qemu-user (setup --help)
   verify         check an image's cosign signatures, SBOM and provenance
                  attestations with a public key (verify --help)
 
@@ -46,6 +48,10 @@ async function main(argv) {
   if (command === 'report') {
     const { runReportCommand } = loadCompiled('report/cli');
     return runReportCommand(rest);
+  }
+  if (command === 'setup') {
+    const { runSetupCommand } = loadCompiled('setup/cli');
+    return runSetupCommand(rest);
   }
   if (command === 'verify') {
     const { runVerifyCommand } = loadCompiled('supply-chain/cli');

@@ -62,6 +62,8 @@ describe('inferTargets', () => {
     );
     expect(targets['go-cross'].options).toEqual({ arch: 'amd64', cwd: 'packages/linkerd2', main: ['./controller'] });
     expect(targets['go-cross'].inputs).toContain('{workspaceRoot}/packages/linkerd2/**/*.go');
+    // A dependency bump changes go.sum only; the Go that builds follows GOTOOLCHAIN.
+    expect(targets['go-cross'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/linkerd2/go.sum', { env: 'GOTOOLCHAIN' }, { env: 'CC' }]));
   });
 
   it('makes each image variant depend on the same arch of its own and its dependencies\' binaries', () => {

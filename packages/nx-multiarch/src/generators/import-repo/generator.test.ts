@@ -108,7 +108,7 @@ describe('import-repo generator', () => {
           '{workspaceRoot}/packages/linkerd2/**/*.go',
           '!{workspaceRoot}/packages/linkerd2/**/*_test.go',
           '{workspaceRoot}/packages/linkerd2/web/srv/templates/*.tmpl',
-          { runtime: 'go version' },
+          { runtime: 'go env GOVERSION' },
         ]),
       );
       // The very inputs graph inference gives an inferred go-cross (after its production inputs): one template.
