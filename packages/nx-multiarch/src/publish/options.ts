@@ -27,6 +27,8 @@ export interface ManifestPushOptions {
   signingKeyEnv?: string;
   /** Push each image's SBOM and provenance as signed cosign attestations (default true when signing). */
   attest?: boolean;
+  /** Also put BuildKit-style attestation manifests (SBOM, provenance) into the index. */
+  attestationManifests?: boolean;
   /** After pushing, verify signatures and attestations with this public key (cosign.pub). */
   verifyKey?: string;
   /** The git revision the provenance must name when verifying (default NX_MULTIARCH_REVISION). */
@@ -50,6 +52,7 @@ export interface ResolvedPushOptions {
   dryRun: boolean;
   signing?: { file?: string; envVar?: string };
   attest: boolean;
+  attestationManifests: boolean;
   verifyKey?: string;
   expectedRevision?: string;
 }
@@ -126,6 +129,7 @@ export async function resolvePushOptions(options: ManifestPushOptions, project: 
     dryRun: options.dryRun ?? false,
     ...(options.signingKey || options.signingKeyEnv ? { signing: { file: options.signingKey, envVar: options.signingKeyEnv } } : {}),
     attest: options.attest ?? true,
+    attestationManifests: options.attestationManifests ?? false,
     ...(options.verifyKey ? { verifyKey: options.verifyKey } : {}),
     ...((options.expectedRevision ?? env.NX_MULTIARCH_REVISION) ? { expectedRevision: options.expectedRevision ?? env.NX_MULTIARCH_REVISION } : {}),
   };

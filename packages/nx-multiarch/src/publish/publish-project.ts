@@ -4,7 +4,8 @@ import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
 import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
-import { prepareSigner, signPushed, verifyPushed } from './supply-chain';
+import { rm } from 'node:fs/promises';
+import { imageManifests, prepareSigner, signPushed, verifyPushed, withAttestationManifests } from './supply-chain';
 import type { SignReport } from '../supply-chain/cosign-publish';
 
 /**
@@ -33,20 +34,39 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
   const log = request.log ?? ((line: string) => console.log(line));
   const options = await resolvePushOptions(request.options, request.project, env);
   const images = await loadArchImages(request.project.workspaceRoot, request.project.name, options.arches);
-  const plan = planPush(images, {
+  const basePlan = planPush(images, {
     repository: options.repository,
     tags: options.tags,
     perArchTags: options.perArchTags,
     format: options.format,
     annotations: options.annotations,
   });
-  log(formatPlan(plan, options.target.registry));
-  // Before anything is sent: a wrong password or a mismatched key pushes nothing.
-  const signer = await prepareSigner(options, request.project.workspaceRoot, env);
-  if (options.dryRun) {
-    log('Dry run: nothing was sent to the registry.');
-    return { plan };
+  // BuildKit-style attestation manifests join the index before it is printed or pushed.
+  const { plan, tempDir } = options.attestationManifests
+    ? await withAttestationManifests(basePlan, request.project.workspaceRoot, request.project.name, `${options.target.registry}/${options.repository}`)
+    : { plan: basePlan, tempDir: undefined };
+  try {
+    log(formatPlan(plan, options.target.registry));
+    // Before anything is sent: a wrong password or a mismatched key pushes nothing.
+    const signer = await prepareSigner(options, request.project.workspaceRoot, env);
+    if (options.dryRun) {
+      log('Dry run: nothing was sent to the registry.');
+      return { plan };
+    }
+    return await pushAndSign(request, options, plan, signer, env, log);
+  } finally {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+async function pushAndSign(
+  request: PublishRequest,
+  options: Awaited<ReturnType<typeof resolvePushOptions>>,
+  plan: PushPlan,
+  signer: Awaited<ReturnType<typeof prepareSigner>>,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<PublishResult> {
   const client = new RegistryClient({
     registry: options.target.registry,
     insecureRegistries: options.insecureRegistries,

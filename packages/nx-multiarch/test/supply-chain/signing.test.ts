@@ -83,7 +83,7 @@ beforeAll(async () => {
   registry = await startRegistry();
   workspace = await mkdtemp(join(tmpdir(), 'nxm-sign-ws-'));
   keyDir = await mkdtemp(join(tmpdir(), 'nxm-sign-keys-'));
-  for (const project of ['signed', 'wrongpw', 'nokey', 'mismatch', 'tamper']) await makeProject(project);
+  for (const project of ['signed', 'wrongpw', 'nokey', 'mismatch', 'tamper', 'bkit']) await makeProject(project);
   const generated = await sh(goTool('cosign'), ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { COSIGN_PASSWORD: PASSWORD });
   if (generated.code !== 0) throw new Error(`cosign generate-key-pair failed: ${generated.stderr}`);
   const other = await sh(goTool('cosign'), ['generate-key-pair', '--output-key-prefix', join(keyDir, 'other')], { COSIGN_PASSWORD: PASSWORD });
@@ -245,4 +245,28 @@ test('a tampered attestation fails our verify and cosign verify-attestation', as
   const cosignVerdict = await cosign(['verify-attestation', '--key', join(keyDir, 'cosign.pub'), '--type', 'slsaprovenance1', ...VERIFY_FLAGS, `${registry.host}/tamper@${digest}`]);
   expect(cosignVerdict.code).not.toBe(0);
   expect(canonicalJson(verdict.rows.map((r) => r.signature))).toBe(canonicalJson(['ok', 'ok', 'ok']));
+});
+
+test('attestation manifests go into the index as BuildKit puts them, and signing and verify still hold', async () => {
+  const { result, log } = await push('bkit', { signingKey: join(keyDir, 'cosign.key'), verifyKey: join(keyDir, 'cosign.pub'), attestationManifests: true });
+  expect(log).toMatch(/verify: OK/);
+  const crane = await sh(goTool('crane'), ['manifest', '--insecure', `${registry.host}/bkit:1.0`]);
+  expect(crane.code).toBe(0);
+  const index = JSON.parse(crane.stdout) as { manifests: { digest: string; platform: { os: string; architecture: string }; annotations?: Record<string, string> }[] };
+  const images = index.manifests.filter((m) => m.platform.os === 'linux');
+  const attestations = index.manifests.filter((m) => m.platform.os === 'unknown');
+  expect(images).toHaveLength(2);
+  expect(attestations.map((a) => a.platform)).toEqual([{ architecture: 'unknown', os: 'unknown' }, { architecture: 'unknown', os: 'unknown' }]);
+  expect(attestations.map((a) => a.annotations?.['vnd.docker.reference.type'])).toEqual(['attestation-manifest', 'attestation-manifest']);
+  expect(attestations.map((a) => a.annotations?.['vnd.docker.reference.digest'])).toEqual(images.map((i) => i.digest));
+  const first = JSON.parse((await sh(goTool('crane'), ['manifest', '--insecure', `${registry.host}/bkit@${attestations[0].digest}`])).stdout) as ImageManifest;
+  expect(first.layers.map((l) => [l.mediaType, l.annotations?.['in-toto.io/predicate-type']])).toEqual([
+    ['application/vnd.in-toto+json', 'https://slsa.dev/provenance/v1'],
+    ['application/vnd.in-toto+json', 'https://spdx.dev/Document'],
+  ]);
+  const statement = JSON.parse((await sh(goTool('crane'), ['blob', '--insecure', `${registry.host}/bkit@${first.layers[0].digest}`])).stdout) as { subject: { digest: { sha256: string } }[] };
+  expect(`sha256:${statement.subject[0].digest.sha256}`).toBe(images[0].digest);
+  // Only the images are signed and attested by cosign; the index signature covers the index with the attestation entries.
+  expect(result.signing).toMatchObject({ signaturesPushed: 3, attestationsPushed: 4 });
+  expect((await cosign(['verify', '--key', join(keyDir, 'cosign.pub'), ...VERIFY_FLAGS, `${registry.host}/bkit:1.0`])).code).toBe(0);
 });

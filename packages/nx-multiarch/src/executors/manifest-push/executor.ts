@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ManifestPushOptions } from '../../publish/options';
 import { publishProject } from '../../publish/publish-project';
+import { imageManifests } from '../../publish/supply-chain';
 import { writePushRecord } from '../../outputs/push-record';
 import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
 
@@ -14,7 +15,7 @@ export default async function manifestPushExecutor(options: ManifestPushOptions,
       const signing = result.signing
         ? { signer: result.signing.signer, signaturesPushed: result.signing.signaturesPushed, alreadySigned: result.signing.alreadySigned, attestationsPushed: result.signing.attestationsPushed, alreadyAttested: result.signing.alreadyAttested }
         : undefined;
-      await writePushRecord(context.root, { project: project.name, arches: result.plan.manifests.map((m) => m.arch), ...result.report, ...(signing ? { signing } : {}) });
+      await writePushRecord(context.root, { project: project.name, arches: imageManifests(result.plan).map((m) => m.arch), ...result.report, ...(signing ? { signing } : {}) });
     }
   });
 }
