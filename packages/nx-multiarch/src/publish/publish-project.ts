@@ -1,4 +1,5 @@
 import { RegistryClient, RegistryClientOptions } from '../registry/client';
+import { checkLocalBlobs } from './check-local-blobs';
 import { executePush, PushReport } from './execute';
 import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
@@ -7,7 +8,8 @@ import { planPush, PushPlan } from './plan';
 
 /**
  * manifest-push for one project: resolve options, read the per-arch layouts,
- * plan, print the plan, and (unless a dry run) push and verify.
+ * plan, print the plan, hash every local blob, and (unless a dry run) push
+ * and verify.
  */
 export interface PublishRequest {
   options: ManifestPushOptions;
@@ -37,6 +39,8 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
     annotations: options.annotations,
   });
   log(formatPlan(plan, options.target.registry));
+  // Every blob of every arch is hashed before the first request: a damaged file stops the push with nothing sent.
+  await checkLocalBlobs(plan, request.project.workspaceRoot, request.project.name);
   if (options.dryRun) {
     log('Dry run: nothing was sent to the registry.');
     return { plan };

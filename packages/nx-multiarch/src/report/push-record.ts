@@ -23,6 +23,7 @@ export async function writePushRecord(workspaceRoot: string, project: string, ar
     arches: [...arches],
     blobs: report.blobs,
     manifestsPushed: report.manifestsPushed,
+    manifestsUnchanged: report.manifestsUnchanged,
     requests: report.requests,
     bytesSent: report.bytesSent,
     verified: report.verified,

@@ -84,6 +84,8 @@ export interface PushRecordFile {
   arches: string[];
   blobs: { uploaded: number; mounted: number; skipped: number; bytesUploaded: number };
   manifestsPushed: number;
+  /** Manifests and tags already as planned, not written again (absent in records of older versions). */
+  manifestsUnchanged?: number;
   requests: number;
   bytesSent: number;
   verified: boolean;
