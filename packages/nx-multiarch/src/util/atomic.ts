@@ -1,15 +1,19 @@
 import { mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { isAtomicTemp, ownerTag, sweepStaleTemps } from './stale-temp';
 
 /**
  * Builds a folder beside its final place, then swaps it in with rename, so a
  * killed task leaves either the old output or the new one, never half of one.
  * On failure the partial folder is removed and the old output, if any, kept.
+ * The temporary folder's name carries this process's pid; folders of killed
+ * writers beside the output (any arch) are swept first.
  */
 export async function writeDirAtomically<T>(finalDir: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
   const parent = dirname(finalDir);
   await mkdir(parent, { recursive: true });
-  const tmpDir = await mkdtemp(join(parent, `.${basename(finalDir)}.tmp-`));
+  await sweepStaleTemps(parent, isAtomicTemp);
+  const tmpDir = await mkdtemp(join(parent, `.${basename(finalDir)}.tmp-${ownerTag()}-`));
   try {
     const result = await fill(tmpDir);
     const old = `${tmpDir}.old`;

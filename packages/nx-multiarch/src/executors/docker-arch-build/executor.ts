@@ -42,5 +42,5 @@ export default async function dockerArchBuildExecutor(options: DockerArchBuildOp
       log: (line) => console.log(line),
       crossTargetOf: (name) => crossTargetOf(context, name),
     });
-  });
+  }, context);
 }

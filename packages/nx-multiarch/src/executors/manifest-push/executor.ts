@@ -11,5 +11,5 @@ export default async function manifestPushExecutor(options: ManifestPushOptions,
     const result = await publishProject({ options, project: { workspaceRoot: context.root, name: project.name, root: project.root } });
     // The build report reads the push summary from dist/push/<project>.json.
     if (result.report) await writePushRecord(context.root, project.name, result.plan.manifests.map((m) => m.arch), result.report);
-  });
+  }, context);
 }
