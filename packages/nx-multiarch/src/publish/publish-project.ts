@@ -3,8 +3,10 @@ import { checkLocalBlobs } from './check-local-blobs';
 import { executePush, PushReport } from './execute';
 import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
-import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
+import { ManifestPushOptions, ProjectInfo, ResolvedPushOptions, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
+import { lockForRead, OutputLock } from '../util/output-lock';
+import { outputDir } from '../util/workspace-paths';
 
 /**
  * manifest-push for one project: resolve options, read the per-arch layouts,
@@ -30,6 +32,21 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
   const env = request.env ?? process.env;
   const log = request.log ?? ((line: string) => console.log(line));
   const options = await resolvePushOptions(request.options, request.project, env);
+  // Each arch's image folder is read-locked from the first read to the last upload: a build of the
+  // same image in another terminal swaps its new folder in only once this push is done.
+  const locks: OutputLock[] = [];
+  try {
+    for (const arch of [...options.arches].sort()) {
+      const dir = outputDir(request.project.workspaceRoot, 'images', request.project.name, arch);
+      locks.push(await lockForRead(dir, { onWait: (holders) => log(`Waiting for dist/images/${request.project.name}/${arch} (${holders.join(', ')}) ...`) }));
+    }
+    return await pushLocked(request, options, env, log);
+  } finally {
+    for (const lock of locks) await lock.release();
+  }
+}
+
+async function pushLocked(request: PublishRequest, options: ResolvedPushOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<PublishResult> {
   const images = await loadArchImages(request.project.workspaceRoot, request.project.name, options.arches);
   const plan = planPush(images, {
     repository: options.repository,

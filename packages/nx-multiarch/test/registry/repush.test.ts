@@ -12,6 +12,8 @@ import { RegistryClient } from '../../src/registry/client';
 import { AccessLogEntry, readAccessLog, RegistryServer, startRegistry } from '../support/registry-server';
 import { writeTestImages } from '../support/test-images';
 import { loadArchImage } from '../../src/publish/load-images';
+import { lockForWrite } from '../../src/util/output-lock';
+import { outputDir } from '../../src/util/workspace-paths';
 
 /**
  * Re-pushes ask before they write, and a damaged local blob stops a push
@@ -139,5 +141,24 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
     }
+  });
+
+  it('a push waits while a build of the same project swaps an image folder in, then pushes', async () => {
+    const swap = await lockForWrite(outputDir(workspace, 'images', 'api', 'arm64'));
+    const lines: string[] = [];
+    let finished = false;
+    const pushing = publishProject({
+      options: { registry: registry.host, tags: 'locked' },
+      project: { workspaceRoot: workspace, name: 'api', root: 'packages/api' },
+      log: (line) => lines.push(line),
+    }).then((r) => {
+      finished = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(finished).toBe(false);
+    expect(lines).toEqual([`Waiting for dist/images/api/arm64 (writer pid ${process.pid}) ...`]);
+    await swap.release();
+    expect((await pushing).report?.verified).toBe(true);
   });
 });
