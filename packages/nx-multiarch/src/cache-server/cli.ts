@@ -31,7 +31,7 @@ export async function startCacheServer(options: CacheServerCliOptions, deps: Sta
   const tokens = TokenSet.load(options.tokens, env);
   const tls = options.tls ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') } : undefined;
   const storage = await openStorage(options, logger);
-  const server = createCacheServer({ storage, tokens, maxEntryBytes: options.maxEntryBytes, logger, tls });
+  const server = createCacheServer({ storage, tokens, maxEntryBytes: options.maxEntryBytes, logger, tls, limits: options.limits });
   let address: AddressInfo;
   try {
     address = await listen(server, options.host, options.port);
