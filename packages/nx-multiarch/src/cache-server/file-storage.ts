@@ -9,6 +9,7 @@ import type { CacheKey } from './cache-key';
 import { decodeEntryRecord, encodeEntryRecord } from './entry-record';
 import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
 import { sha256OfHandle } from './verify-file';
+import { ownerVerdict, ownerTag } from '../util/stale-temp';
 
 /** Uploads older than this are left-overs of a killed server and are removed at start. */
 const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
@@ -112,7 +113,7 @@ export class FileStorage implements CacheStorage {
     }
     // Same digest, same bytes: replacing an existing blob is harmless and keeps this one step.
     await rename(upload.path, join(this.blobsDir, digestHex(upload.digest)));
-    const recordTmp = join(this.uploadDir, `record-${randomBytes(12).toString('hex')}`);
+    const recordTmp = join(this.uploadDir, `record-${randomBytes(8).toString('hex')}-${ownerTag()}-${randomBytes(3).toString('hex')}`);
     await writeFile(recordTmp, encodeEntryRecord(upload), { flag: 'wx', mode: 0o644 });
     const handle = await open(recordTmp, 'r');
     try {
@@ -155,12 +156,20 @@ export class FileStorage implements CacheStorage {
     }
   }
 
+  /**
+   * Uploads of a server that was killed: those whose owner (host and pid in
+   * the name) is gone at once, unnamed ones of older versions after a day.
+   * Another live server sharing the folder keeps its own.
+   */
   private async removeStaleUploads(): Promise<void> {
     const now = Date.now();
     for (const name of await readdir(this.uploadDir)) {
       const path = join(this.uploadDir, name);
       const info = await stat(path).catch(() => undefined);
-      if (info && now - info.mtimeMs > STALE_UPLOAD_MS) await rm(path, { force: true, recursive: true });
+      if (!info) continue;
+      const owned = /-[0-9a-f]{8}-\d+-[0-9a-f]{6}$/.test(name);
+      const stale = owned ? ownerVerdict(name, info.mtimeMs, now) === 'stale' : now - info.mtimeMs > STALE_UPLOAD_MS;
+      if (stale) await rm(path, { force: true, recursive: true });
     }
   }
 }
