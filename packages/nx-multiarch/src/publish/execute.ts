@@ -2,6 +2,7 @@ import type { BlobPushOutcome, RegistryClient } from '../registry/client';
 import { RegistryError } from '../registry/errors';
 import type { PlannedBlob, PlannedManifest, PushPlan } from './plan';
 import { verifyPush } from './verify';
+import type { PushSummary } from '../outputs/push-record';
 
 /**
  * Carries out a push plan in the order that keeps every reader safe: all
@@ -24,23 +25,8 @@ export interface PushOptions {
   log: (line: string) => void;
 }
 
-export interface PushReport {
-  registry: string;
-  repository: string;
-  indexDigest: string;
-  tags: string[];
-  blobs: { uploaded: number; mounted: number; skipped: number; bytesUploaded: number };
-  /** Manifest PUTs (children by digest, `<tag>-<arch>` tags, index tags). */
-  manifestsPushed: number;
-  /** Manifests and tags the registry already held as planned: not written again. */
-  manifestsUnchanged: number;
-  /** Every request the client made (HEADs, token requests, retries and verification included). */
-  requests: number;
-  /** Every request body byte written, retries included. */
-  bytesSent: number;
-  verified: boolean;
-  durationMs: number;
-}
+/** What a push did; manifest-push keeps it as dist/push/<project>.json (outputs/push-record). */
+export type PushReport = PushSummary;
 
 /** Runs `task` over `items` with at most `limit` at once; the first failure stops new starts and is thrown. */
 async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
