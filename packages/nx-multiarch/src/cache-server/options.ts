@@ -4,6 +4,8 @@ import { parseSize } from './size';
 import { parseStorageLocation, type StorageLocation } from './storage-url';
 import type { TokenSources } from './tokens';
 import { DEFAULT_LIMITS, type AdmissionLimits } from './admission';
+import { parseRetention } from './prune-command';
+import type { RetentionPolicy } from './storage';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 3030;
@@ -22,6 +24,8 @@ export interface CacheServerCliOptions {
   tls?: { certFile: string; keyFile: string };
   /** Requests served at once and waiting, and the memory cap: over them, 503 with Retry-After. */
   limits: AdmissionLimits;
+  /** Entries kept: used within an age, up to a total size (file:// only). */
+  retention?: RetentionPolicy;
 }
 
 export type ParsedCommand = { help: true } | { help: false; options: CacheServerCliOptions };
@@ -52,6 +56,8 @@ export function parseCacheServerArgs(argv: readonly string[], cwd: string = proc
         'max-concurrent-requests': { type: 'string' },
         'max-queued-requests': { type: 'string' },
         'max-memory': { type: 'string' },
+        'max-age': { type: 'string' },
+        'max-size': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -84,6 +90,7 @@ export function parseCacheServerArgs(argv: readonly string[], cwd: string = proc
         maxMemoryBytes: values['max-memory'] === undefined ? undefined : parseSize(values['max-memory'], '--max-memory'),
         retryAfterSeconds: DEFAULT_LIMITS.retryAfterSeconds,
       },
+      ...(parseRetention(values) ? { retention: parseRetention(values) } : {}),
     },
   };
 }

@@ -6,7 +6,7 @@ import { loadArchImages } from './load-images';
 import { ManifestPushOptions, ProjectInfo, ResolvedPushOptions, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
 import { lockForRead, OutputLock } from '../util/output-lock';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from '../outputs/paths';
 
 /**
  * manifest-push for one project: resolve options, read the per-arch layouts,

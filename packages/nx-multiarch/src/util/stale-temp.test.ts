@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchContext } from '../build/scratch-context';
+import { createScratchContext } from '../image/context/scratch-context';
 import { runExecutor } from '../executors/executor-support';
 import { captureOutput, fakeExecutorContext } from '../../test/support/executor-context';
 import { writeDirAtomically } from './atomic';

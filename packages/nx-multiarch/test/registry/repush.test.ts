@@ -13,7 +13,7 @@ import { AccessLogEntry, readAccessLog, RegistryServer, startRegistry } from '..
 import { writeTestImages } from '../support/test-images';
 import { loadArchImage } from '../../src/publish/load-images';
 import { lockForWrite } from '../../src/util/output-lock';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 
 /**
  * Re-pushes ask before they write, and a damaged local blob stops a push

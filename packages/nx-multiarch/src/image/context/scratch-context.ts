@@ -1,6 +1,6 @@
 import { copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isScratchContext, ownerTag, sweepStaleTemps } from '../util/stale-temp';
+import { isScratchContext, ownerTag, sweepStaleTemps } from '../../util/stale-temp';
 import { IgnoreMatcher } from './dockerignore';
 
 /**
