@@ -1,5 +1,5 @@
 import type { BlobPushOutcome, RegistryClient } from '../registry/client';
-import { RegistryError } from '../registry/errors';
+import { RegistryError, TransientRegistryError } from '../registry/errors';
 import type { PlannedBlob, PlannedManifest, PushPlan } from './plan';
 import { verifyPush } from './verify';
 import type { PushSummary } from '../outputs/push-record';
@@ -89,7 +89,14 @@ async function putIfDifferent(
   body: Buffer,
   mediaType: string,
 ): Promise<boolean> {
-  if ((await client.hasManifest(repository, reference)) === digest) return false;
+  let current: string | undefined;
+  try {
+    current = await client.hasManifest(repository, reference);
+  } catch (error) {
+    // A registry that cannot answer a manifest HEAD (some answer 405) is written to as before; an outage is not.
+    if (!(error instanceof RegistryError) || error instanceof TransientRegistryError || error.status === 401 || error.status === 403) throw error;
+  }
+  if (current === digest) return false;
   await client.putManifest(repository, reference, body, mediaType);
   return true;
 }

@@ -30,6 +30,21 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
   const push = (project: string, options: ManifestPushOptions): Promise<PublishResult> =>
     publishProject({ options: { registry: registry.host, ...options }, project: { workspaceRoot: workspace, name: project, root: `packages/${project}` }, log: () => undefined });
 
+  /** An HTTP proxy to the registry; `intercept` answers a request itself by returning true. */
+  const interceptingProxy = async (intercept: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): Promise<http.Server> => {
+    const proxy = http.createServer((req, res) => {
+      if (intercept(req, res)) return;
+      const upstream = http.request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    return proxy;
+  };
+
   /** The registry's log lines written while `action` ran. */
   const requestsDuring = async (action: () => Promise<unknown>): Promise<AccessLogEntry[]> => {
     const before = (await readAccessLog(registry)).length;
@@ -109,22 +124,14 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
   it('an index PUT refused with MANIFEST_BLOB_UNKNOWN is tried once more after the children are confirmed', async () => {
     // An HTTP proxy that refuses the first index PUT as a registry does that does not see a child yet.
     let refused = 0;
-    const proxy = http.createServer((req, res) => {
-      if (req.method === 'PUT' && req.url === '/v2/worker/manifests/v3' && refused === 0) {
-        refused += 1;
-        req.resume();
-        res.writeHead(400, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry' }] }));
-        return;
-      }
-      const upstream = http.request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+    const proxy = await interceptingProxy((req, res) => {
+      if (req.method !== 'PUT' || req.url !== '/v2/worker/manifests/v3' || refused > 0) return false;
+      refused += 1;
+      req.resume();
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry' }] }));
+      return true;
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     try {
       const lines: string[] = [];
@@ -160,5 +167,30 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
     expect(lines).toEqual([`Waiting for dist/images/api/arm64 (writer pid ${process.pid}) ...`]);
     await swap.release();
     expect((await pushing).report?.verified).toBe(true);
+  });
+
+  it('a registry that cannot answer a manifest HEAD (405) is written to as before', async () => {
+    let refusedHeads = 0;
+    const proxy = await interceptingProxy((req, res) => {
+      if (req.method !== 'HEAD' || !req.url?.includes('/manifests/')) return false;
+      refusedHeads += 1;
+      res.writeHead(405, { 'Content-Length': '0' });
+      res.end();
+      return true;
+    });
+    const host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const result = await publishProject({
+        options: { registry: host, tags: 'nohead', verify: false },
+        project: { workspaceRoot: workspace, name: 'worker', root: 'packages/worker' },
+        log: () => undefined,
+      });
+      expect(refusedHeads).toBe(4);
+      expect(result.report).toMatchObject({ manifestsPushed: 4, manifestsUnchanged: 0 });
+      expect((await reader.getManifest('worker', 'nohead')).digest).toBe(result.report?.indexDigest);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
