@@ -4,6 +4,7 @@ import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
 import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
+import { epochToRfc3339 } from '../util/source-date-epoch';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -151,10 +152,6 @@ function exposedPorts(word: string, line: number): string[] {
   return ports;
 }
 
-function epochToRfc3339(epoch: number): string {
-  return new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
-}
-
 function command(form: CommandForm, shell: readonly string[]): string[] {
   return form.form === 'exec' ? form.argv : [...shell, form.command];
 }
@@ -300,4 +297,3 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
   return { config, ...(author ? { author } : {}), fileOperations, history };
 }
 
-export { epochToRfc3339 };

@@ -1,7 +1,8 @@
 import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2 } from '@nx/devkit';
 import type { NxMultiarchPluginOptions } from './plugin-options';
 import { inferTargets, resolveOptions } from './infer-targets';
-import { projectRootsOf, readProjectFacts } from './project-facts';
+import { openNodesMemo } from './nodes-memo';
+import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from './project-facts';
 
 /**
  * Files that make a folder a project this plugin builds. Each folder is read
@@ -9,8 +10,8 @@ import { projectRootsOf, readProjectFacts } from './project-facts';
  */
 export const PROJECT_FILES_GLOB = '**/{project.json,Cargo.toml,Dockerfile,main.go}';
 
-function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined): CreateNodesResult {
-  const facts = readProjectFacts(workspaceRoot, root);
+function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined, cache: FactsCache): CreateNodesResult {
+  const facts = readProjectFacts(workspaceRoot, root, cache);
   const targets = inferTargets(facts, resolveOptions(options));
   if (Object.keys(targets).length === 0) return {};
   return {
@@ -26,7 +27,7 @@ function projectResult(workspaceRoot: string, root: string, options: NxMultiarch
 
 export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
   PROJECT_FILES_GLOB,
-  (files, options, context: CreateNodesContextV2) => {
+  async (files, options, context: CreateNodesContextV2) => {
     // Validate options once, so a bad arch in nx.json is one clear error.
     resolveOptions(options);
     const firstFileOfRoot = new Map<string, string>();
@@ -34,9 +35,18 @@ export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
       const [root] = projectRootsOf([file]);
       if (!firstFileOfRoot.has(root)) firstFileOfRoot.set(root, file);
     }
-    return [...firstFileOfRoot.entries()].map(
-      ([root, file]) => [file, projectResult(context.workspaceRoot, root, options)] as const,
-    );
+    const roots = [...firstFileOfRoot.keys()];
+    const memo = await openNodesMemo(context.workspaceRoot, roots, options);
+    const cache = newFactsCache();
+    const kept: Record<string, CreateNodesResult> = {};
+    const results = roots.map((root, i) => {
+      const key = memo?.keys[i];
+      const result = (key !== undefined ? memo?.lookup(key) : undefined) ?? projectResult(context.workspaceRoot, root, options, cache);
+      if (key !== undefined) kept[key] = result;
+      return [firstFileOfRoot.get(root) as string, result] as const;
+    });
+    memo?.save(kept);
+    return results;
   },
 ];
 

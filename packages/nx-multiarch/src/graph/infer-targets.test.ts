@@ -8,6 +8,7 @@ function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
     declaredTargets: {},
     cargoPackage: false,
     goMain: false,
+    goEmbeds: [],
     dockerfile: false,
     integrationTests: false,
     ...overrides,

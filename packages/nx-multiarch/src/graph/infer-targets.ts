@@ -3,6 +3,7 @@ import { Arch, DEFAULT_ARCHES, hostArch } from '../platform/platforms';
 import { parseArchList } from '../platform/parse-arch';
 import type { InferredTarget, NxMultiarchPluginOptions } from './plugin-options';
 import type { ProjectFacts } from './project-facts';
+import { CROSS_OUTPUTS, cargoCrossInputs, goCrossInputs, goCrossOptions, type Input } from '../project/target-templates';
 
 /**
  * Pure target inference: project facts and plugin options in, Nx targets out.
@@ -13,8 +14,7 @@ import type { ProjectFacts } from './project-facts';
  * target, so the variants are what lets one task (manifest-push) depend on
  * every arch's build, each cached on its own.
  */
-/** One entry of a target's `inputs` (Nx's devkit does not export the type). */
-export type Input = NonNullable<TargetConfiguration['inputs']>[number];
+export type { Input } from '../project/target-templates';
 
 export interface ResolvedOptions {
   arches: Arch[];
@@ -153,8 +153,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('cargo-cross'),
           cache: true,
-          inputs: ['production', '^production', { runtime: '/usr/bin/rustc -vV' }, { env: 'RUSTFLAGS' }, { env: 'SOURCE_DATE_EPOCH' }, ...extra],
-          outputs: outputsFor('cross'),
+          inputs: ['production', '^production', ...cargoCrossInputs(facts.cargoRoot ?? facts.root), ...extra],
+          outputs: [...CROSS_OUTPUTS],
           metadata: { technologies: ['rust'], description: 'Cross-compile and package the Cargo binaries for one arch' },
         },
         declared[n['cargo-cross']],
@@ -166,12 +166,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
 
   if (hasGo) {
     const moduleRoot = facts.goModuleRoot ?? facts.root;
-    const moduleGlob = moduleRoot === '' ? '{workspaceRoot}' : `{workspaceRoot}/${moduleRoot}`;
-    const goOptions: Record<string, unknown> = {};
-    if (facts.goMain && moduleRoot !== facts.root) {
-      goOptions.cwd = moduleRoot;
-      goOptions.main = [`./${facts.root.slice(moduleRoot.length).replace(/^\//, '')}`];
-    }
+    // The same inputs import-repo writes: go.sum, vendor/modules.txt and //go:embed files change the binary too.
+    const goOptions: Record<string, unknown> = facts.goMain && moduleRoot !== facts.root ? goCrossOptions(moduleRoot, facts.root) : {};
     Object.assign(
       targets,
       withArchVariants(
@@ -179,19 +175,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('go-cross'),
           cache: true,
-          // The whole module's non-test Go code: a main package may import any package of its module.
-          inputs: [
-            'production',
-            '^production',
-            `${moduleGlob}/go.mod`,
-            `${moduleGlob}/**/*.go`,
-            `!${moduleGlob}/**/*_test.go`,
-            { runtime: 'go version' },
-            { env: 'GOFLAGS' },
-            { env: 'NX_MULTIARCH_VERSION' },
-            ...extra,
-          ],
-          outputs: outputsFor('cross'),
+          inputs: ['production', '^production', ...goCrossInputs(moduleRoot, facts.goEmbeds), ...extra],
+          outputs: [...CROSS_OUTPUTS],
           options: goOptions,
           metadata: { technologies: ['go'], description: 'Cross-compile the Go main packages for one arch' },
         },

@@ -1,10 +1,15 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
+import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
+import { findCargoRoot } from '../project/cargo-workspace';
+import { findGoModuleRoot } from '../project/go-module';
+import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
 
 /**
  * What target inference needs to know about one project folder. Reading the
- * files is kept here; deciding targets (infer-targets.ts) is pure.
+ * files is kept here (through the readers of project/, which import-repo
+ * shares); deciding targets (infer-targets.ts) is pure.
  */
 export interface ProjectFacts {
   /** Project root relative to the workspace root, POSIX separators ('' for the root). */
@@ -17,10 +22,14 @@ export interface ProjectFacts {
   declaredTargets: Record<string, TargetConfiguration>;
   /** A Cargo package with a binary at the root. */
   cargoPackage: boolean;
-  /** A Go `package main` at the root. */
+  /** Folder of the Cargo workspace the package belongs to (its root when it stands alone). */
+  cargoRoot?: string;
+  /** A Go `package main` at the root (files under `//go:build ignore` do not count). */
   goMain: boolean;
   /** The Go module root (folder of the nearest go.mod at or above root), relative to the workspace. */
   goModuleRoot?: string;
+  /** `//go:embed` patterns of the module's packages, workspace-relative. */
+  goEmbeds: string[];
   /** `Dockerfile` at the root. */
   dockerfile: boolean;
   /** Arch integration tests at `<root>/integration/`. */
@@ -40,57 +49,62 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
-function readText(path: string): string | undefined {
+/** Files below a package's src/, as cargoBinaries takes them (main.rs, bin/x.rs, bin/y/main.rs). */
+function cargoSrcFiles(absRoot: string): string[] {
+  const files: string[] = [];
+  if (existsSync(join(absRoot, 'src', 'main.rs'))) files.push('main.rs');
+  let entries: Dirent[];
   try {
-    return readFileSync(path, 'utf8');
+    entries = readdirSync(join(absRoot, 'src', 'bin'), { withFileTypes: true });
   } catch {
-    return undefined;
+    return files;
   }
-}
-
-/** A Cargo.toml with a [package] section and a binary (src/main.rs or [[bin]]). */
-function hasCargoBinary(absRoot: string): { name?: string } | undefined {
-  const manifest = readText(join(absRoot, 'Cargo.toml'));
-  if (!manifest || !/^\s*\[package\]/m.test(manifest)) return undefined;
-  if (!existsSync(join(absRoot, 'src', 'main.rs')) && !/^\s*\[\[bin\]\]/m.test(manifest)) return undefined;
-  const name = /^\s*\[package\][^[]*?^\s*name\s*=\s*"([^"]+)"/m.exec(manifest)?.[1];
-  return { name };
-}
-
-function hasGoMain(absRoot: string): boolean {
-  let files: string[];
-  try {
-    files = readdirSync(absRoot).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'));
-  } catch {
-    return false;
+  for (const e of entries) {
+    if (e.isFile()) files.push(`bin/${e.name}`);
+    else if (e.isDirectory() && existsSync(join(absRoot, 'src', 'bin', e.name, 'main.rs'))) files.push(`bin/${e.name}/main.rs`);
   }
-  return files.some((f) => /^\s*package\s+main\b/m.test(readText(join(absRoot, f)) ?? ''));
+  return files;
 }
 
-function findGoModuleRoot(workspaceRoot: string, root: string): string | undefined {
-  let dir = root;
-  for (;;) {
-    if (existsSync(join(workspaceRoot, dir, 'go.mod'))) return dir;
-    if (dir === '' || dir === '.') return undefined;
-    const parent = posix.dirname(dir);
-    dir = parent === '.' ? '' : parent;
-  }
+/** A Cargo package with at least one binary target, found as Cargo (and import-repo) finds them. */
+function cargoBinaryPackage(absRoot: string): { name?: string } | undefined {
+  const manifest = readCargoManifest(join(absRoot, 'Cargo.toml'));
+  if (!manifest?.package) return undefined;
+  if (cargoBinaries(manifest, cargoSrcFiles(absRoot)).length === 0) return undefined;
+  return { name: manifest.package.name };
 }
 
-export function readProjectFacts(workspaceRoot: string, root: string): ProjectFacts {
+/** Facts several projects share (a Go module's embeds), read once per graph computation. */
+export interface FactsCache {
+  embedsByModule: Map<string, string[]>;
+}
+
+export function newFactsCache(): FactsCache {
+  return { embedsByModule: new Map() };
+}
+
+export function readProjectFacts(workspaceRoot: string, root: string, cache: FactsCache = newFactsCache()): ProjectFacts {
   const absRoot = join(workspaceRoot, root);
   const projectJson = readJson<ProjectJsonFile>(join(absRoot, 'project.json'));
   const packageJson = readJson<{ name?: string }>(join(absRoot, 'package.json'));
-  const cargo = hasCargoBinary(absRoot);
-  const goMain = hasGoMain(absRoot);
+  const cargo = cargoBinaryPackage(absRoot);
+  const goMain = isMainPackageDir(workspaceRoot, root);
+  const goModuleRoot = goMain || projectJson?.targets?.['go-cross'] ? findGoModuleRoot(workspaceRoot, root) : undefined;
+  let goEmbeds: string[] = [];
+  if (goModuleRoot !== undefined) {
+    goEmbeds = cache.embedsByModule.get(goModuleRoot) ?? moduleEmbeds(workspaceRoot, goModuleRoot);
+    cache.embedsByModule.set(goModuleRoot, goEmbeds);
+  }
   return {
     root,
     declaredName: projectJson?.name ?? packageJson?.name,
     fallbackName: cargo?.name ?? (basename(absRoot) || 'workspace'),
     declaredTargets: projectJson?.targets ?? {},
     cargoPackage: cargo !== undefined,
+    ...(cargo ? { cargoRoot: findCargoRoot(workspaceRoot, root) } : {}),
     goMain,
-    goModuleRoot: goMain || projectJson?.targets?.['go-cross'] ? findGoModuleRoot(workspaceRoot, root) : undefined,
+    goModuleRoot,
+    goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
     integrationTests: existsSync(join(absRoot, 'integration')),
   };

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { epochToRfc3339 } from '../dockerfile/evaluate-stage';
-import { sourceDateEpoch as sourceDateEpochFromEnv } from '../util/source-date-epoch';
+import { projectVersion as versionOfProject } from '../project/version';
+import { epochToRfc3339, sourceDateEpoch as sourceDateEpochFromEnv } from '../util/source-date-epoch';
 
 /**
  * Where an image says it comes from: the standard org.opencontainers.image.*
@@ -40,28 +40,9 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
   }
 }
 
-/** `version = "…"` of the [package] table of a Cargo.toml (the one key needed, not a TOML parser). */
-function cargoPackageVersion(text: string): string | undefined {
-  let inPackage = false;
-  for (const line of text.split(/\r?\n/)) {
-    const table = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-    if (table) {
-      inPackage = table[1].trim() === 'package';
-      continue;
-    }
-    const version = inPackage ? /^\s*version\s*=\s*"([^"]+)"/.exec(line) : null;
-    if (version) return version[1];
-  }
-  return undefined;
-}
-
-/** The option, else the project's package.json version, else its Cargo.toml [package] version. */
+/** The project's version, by the one rule of project/version.ts. */
 export async function projectVersion(workspaceRoot: string, projectRoot: string, option?: string): Promise<string | undefined> {
-  if (option) return option;
-  const pkg = await readJson(join(workspaceRoot, projectRoot, 'package.json'));
-  if (typeof pkg?.version === 'string') return pkg.version;
-  const cargo = await readFile(join(workspaceRoot, projectRoot, 'Cargo.toml'), 'utf8').catch(() => undefined);
-  return cargo ? cargoPackageVersion(cargo) : undefined;
+  return versionOfProject(join(workspaceRoot, projectRoot), option);
 }
 
 /** The option, else the `repository` of the workspace's package.json (never a git remote: it may carry credentials or a local path). */

@@ -1,6 +1,7 @@
 import { MultiarchError } from '../errors';
 import { PLATFORMS } from '../platform/platforms';
-import { checkedPlatformFields, DockerImageConfig, epochToRfc3339, toOciConfig } from './docker-config';
+import { epochToRfc3339 } from '../util/source-date-epoch';
+import { checkedPlatformFields, DockerImageConfig, toOciConfig } from './docker-config';
 
 const DIFF = `sha256:${'a'.repeat(64)}` as const;
 

@@ -2,6 +2,7 @@ import { MultiarchError } from '../errors';
 import type { Digest, HealthCheck, HistoryEntry, ImageConfig, ImageConfigBody } from './types';
 import { platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
 import { describePlatform, platformMatches } from './platform-match';
+import { epochToRfc3339 } from '../util/source-date-epoch';
 
 /**
  * The image config a docker daemon writes (Docker image spec v1.2): the OCI
@@ -39,11 +40,6 @@ export interface DockerImageConfig {
  */
 export interface OciConfigWithDockerExtras extends ImageConfig {
   config?: ImageConfigBody & { OnBuild?: string[]; Shell?: string[] };
-}
-
-/** RFC 3339 in UTC without fractions, as Go and BuildKit write times. */
-export function epochToRfc3339(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The daemon built for another platform than asked (its base lacks the asked one). */

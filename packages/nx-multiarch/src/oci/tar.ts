@@ -3,10 +3,13 @@ import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 
 /**
- * Deterministic tar archives: entries sorted by path, parents added, owner
- * 0:0 with no names, one fixed mtime, fixed modes. The same entries give the
- * same bytes on every machine, which is what makes layer and package digests
- * reproducible. tar-stream does the header encoding (ustar, pax for long names).
+ * The plugin's one home for tar. Writing: deterministic archives (entries
+ * sorted by path, parents added, owner 0:0 with no names, one fixed mtime,
+ * fixed modes), so the same entries give the same bytes on every machine,
+ * which is what makes layer and package digests reproducible. Reading: plain
+ * entries (readTar, with hard links and climbing-path refusal as options) or
+ * raw headers kept for a faithful rewrite (readTarEntries/writeTarEntries).
+ * tar-stream does the header encoding (ustar, pax for long names).
  */
 export type ArchiveEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
 

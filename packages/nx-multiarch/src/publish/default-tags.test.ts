@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cargoPackageVersion, defaultTags, versionToTag } from './default-tags';
+import { defaultTags, versionToTag } from './default-tags';
 import { resolvePushOptions } from './options';
 
 describe('default tags and options', () => {
@@ -10,12 +10,6 @@ describe('default tags and options', () => {
     dir = await mkdtemp(join(tmpdir(), 'nxm-tags-'));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
-
-  it('reads the [package] version of a Cargo.toml, not a dependency version', () => {
-    const toml = '[workspace]\nversion = "9"\n[package]\nname = "p" # x\nversion = "0.1.5"\n[dependencies]\nversion = "1"\n';
-    expect(cargoPackageVersion(toml)).toBe('0.1.5');
-    expect(cargoPackageVersion('[package]\nversion.workspace = true\n')).toBeUndefined();
-  });
 
   it('uses package.json, then Cargo.toml, then latest', async () => {
     expect(await defaultTags(dir)).toEqual(['latest']);

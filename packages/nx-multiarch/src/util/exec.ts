@@ -1,10 +1,15 @@
-import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
 import { MultiarchError } from '../errors';
 
 /**
- * A small wrapper over child_process.spawn. Written here rather than taken
- * from execa: execa 9 is ESM-only and Jest's CommonJS runtime on Node 20 will
- * not load it, and all the plugin needs is spawn, capture and a clear error.
+ * The plugin's one way to run a command to completion, over execa: execa
+ * spawns, captures, feeds stdin, enforces the timeout (SIGTERM, then SIGKILL
+ * if the child ignores it), cancels on an AbortSignal, kills children left
+ * running when this process exits, and words the failure. This layer keeps
+ * the small API callers use and turns a failure into a MultiarchError.
+ * (Long-lived processes with their own stop logic live in integration/child-process.ts.)
  */
 export interface RunOptions {
   cwd?: string;
@@ -16,54 +21,56 @@ export interface RunOptions {
   echo?: boolean;
   /** Kill the child after this many milliseconds. */
   timeoutMs?: number;
+  /** Cancel: kill the child when this signal aborts. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
+  /** The exit code; 128 + n style codes are not guessed: a child ended by a signal (or timeout) reports 128. */
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Why the command failed, in execa's words without the command line ("failed with exit code 2", "timed out after 5000 milliseconds"). */
+  failure?: string;
+}
+
+/** execa's short message without the command line it ends with (arguments may carry what logs must not). */
+function reasonOf(shortMessage: string, command: string, escapedCommand: string): string {
+  let reason = shortMessage.split('\n')[0];
+  for (const suffix of [`: ${escapedCommand}`, `: ${command}`]) {
+    if (reason.endsWith(suffix)) reason = reason.slice(0, -suffix.length);
+  }
+  return reason.replace(/^Command /, '');
 }
 
 /** Runs a command and resolves with its output, whatever its exit code. */
-export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      // No input: give the child no stdin pipe at all, so nothing is written to a child that already exited.
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      if (options.echo) process.stdout.write(chunk);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err.push(chunk);
-      if (options.echo) process.stderr.write(chunk);
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        reject(new MultiarchError(`Command not found: ${command}.`, `Install it or put it on PATH.`));
-      } else {
-        reject(error);
-      }
-    });
-    child.on('close', (code, signal) => {
-      resolve({
-        exitCode: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-    if (child.stdin) {
-      // A child may exit before reading its input; EPIPE then is not our failure, its exit code says what happened.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input);
-    }
+export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const output = options.echo ? (['pipe', 'inherit'] as const) : ('pipe' as const);
+  const result = await execa(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    // The env given is the child's whole environment, as with spawn.
+    extendEnv: false,
+    // No input: give the child no stdin at all (a child that waits for input must not hang).
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    stdout: output,
+    stderr: output,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    reject: false,
+    stripFinalNewline: false,
   });
+  if (result.failed && result.exitCode === undefined && !result.isTerminated && !result.timedOut && !result.isCanceled) {
+    // The command never ran.
+    if (result.code === 'ENOENT') throw new MultiarchError(`Command not found: ${command}.`, 'Install it or put it on PATH.');
+    throw new MultiarchError(`Could not start ${command}: ${reasonOf(result.shortMessage ?? result.message ?? 'failed', result.command, result.escapedCommand)}`);
+  }
+  return {
+    exitCode: result.exitCode ?? (result.failed ? 128 : 0),
+    stdout: result.stdout,
+    stderr: result.stderr,
+    ...(result.failed ? { failure: reasonOf(result.shortMessage ?? result.message ?? 'failed', result.command, result.escapedCommand) } : {}),
+  };
 }
 
 /** Runs a command and throws a MultiarchError with its stderr when it fails. */
@@ -76,25 +83,27 @@ export async function runChecked(
   if (result.exitCode !== 0) {
     const what = options.what ?? `${command} ${args.join(' ')}`;
     const tail = result.stderr.trim().split('\n').slice(-20).join('\n');
-    throw new MultiarchError(`${what} failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : '.'}`, options.hint);
+    const reason = result.failure ?? `failed with exit code ${result.exitCode}`;
+    throw new MultiarchError(`${what} ${reason}${tail ? `:\n${tail}` : '.'}`, options.hint);
   }
   return result;
 }
 
 /** Finds a program on PATH (of the given env), or undefined. */
 export function which(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { existsSync, statSync } = require('node:fs') as typeof import('node:fs');
-  const { delimiter, join, isAbsolute } = require('node:path') as typeof import('node:path');
-  if (isAbsolute(program)) return existsSync(program) ? program : undefined;
+  if (isAbsolute(program)) return isFile(program) ? program : undefined;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, program);
-    try {
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not in this folder
-    }
+    if (isFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

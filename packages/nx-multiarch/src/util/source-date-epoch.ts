@@ -17,3 +17,8 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
   }
   return Number(raw.trim());
 }
+
+/** RFC 3339 in UTC without fractions, as Go and BuildKit write times (image `created`, history, labels). */
+export function epochToRfc3339(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,4 +1,6 @@
 import { posix } from 'node:path';
+import { parseGoMod } from '../../project/go-module';
+import { embedPatterns, goBinaryName, goPackageName, ignoredByGo, isGoBuildFile } from '../../project/go-source';
 import { dirOf, joinPath, type RepoFiles } from './repo-files';
 
 /** A Go `package main` folder: one binary that go-cross builds. */
@@ -14,49 +16,11 @@ export interface GoMain {
   embeds: string[];
 }
 
-/** Go ignores folders named testdata or vendor, and those starting with `_` or `.`. */
-function ignoredByGo(dir: string, moduleRoot: string): boolean {
-  const inside = posix.relative(moduleRoot, dir);
-  return inside !== '' && inside.split('/').some((s) => s === 'testdata' || s === 'vendor' || s.startsWith('_') || s.startsWith('.'));
-}
-
-/** The package name of a Go file, or undefined for a file excluded from every build (`//go:build ignore`). */
-export function goPackageName(source: string): string | undefined {
-  const clause = /^package\s+([A-Za-z_]\w*)/m.exec(source);
-  if (!clause) return undefined;
-  const header = source.slice(0, clause.index);
-  if (/^\/\/go:build\s+ignore\s*$/m.test(header) || /^\/\/\s*\+build\s+ignore\s*$/m.test(header)) return undefined;
-  return clause[1];
-}
-
-/** `v2`, `v3`…: a major-version path element (v0 and v1 never are). */
-function isVersionElement(s: string): boolean {
-  return /^v\d+$/.test(s) && s !== 'v0' && s !== 'v1' && !s.startsWith('v0');
-}
-
-/** Go's default executable name: the last import path element, skipping a major-version suffix. */
-export function goBinaryName(importPath: string): string {
-  const elements = importPath.split('/');
-  const last = elements[elements.length - 1];
-  return elements.length > 1 && isVersionElement(last) ? elements[elements.length - 2] : last;
-}
-
-/** `//go:embed a b "c d"` → ['a', 'b', 'c d'] (an `all:` prefix dropped). */
-function embedPatterns(source: string): string[] {
-  const patterns: string[] = [];
-  for (const match of source.matchAll(/^\/\/go:embed\s+(.+)$/gm)) {
-    for (const word of match[1].match(/"[^"]*"|`[^`]*`|\S+/g) ?? []) {
-      patterns.push(word.replace(/^["`]|["`]$/g, '').replace(/^all:/, ''));
-    }
-  }
-  return patterns;
-}
-
 export function findGoMains(repo: RepoFiles): GoMain[] {
   const modules = new Map<string, string>();
   for (const file of repo.files) {
     if (posix.basename(file) !== 'go.mod') continue;
-    const modulePath = /^module\s+("?)([^\s"]+)\1/m.exec(repo.read(file))?.[2];
+    const modulePath = parseGoMod(repo.read(file)).modulePath;
     if (modulePath) modules.set(dirOf(file), modulePath);
   }
   const moduleOf = (dir: string): string | undefined => {
@@ -69,7 +33,7 @@ export function findGoMains(repo: RepoFiles): GoMain[] {
   const mainDirs = new Set<string>();
   const embedsByModule = new Map<string, Set<string>>();
   for (const file of repo.files) {
-    if (!file.endsWith('.go') || file.endsWith('_test.go')) continue;
+    if (!isGoBuildFile(file)) continue;
     const dir = dirOf(file);
     const moduleRoot = moduleOf(dir);
     if (moduleRoot === undefined || ignoredByGo(dir, moduleRoot)) continue;

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Tree } from '@nx/devkit';
-import { globToRegExp, matchesAnyGlob } from './path-glob';
+import { globToRegExp, matchesAnyGlob } from '../../util/path-glob';
 
 /**
  * The files of the repository being imported, by workspace-relative POSIX
@@ -49,14 +49,4 @@ export function listRepoFiles(tree: Tree, root: string, exclude: readonly string
   return repoFilesFrom(root, paths, (path) => tree.read(path, 'utf-8') ?? '', exclude);
 }
 
-/** `a/b/c.go` → `a/b`; a file at the workspace root → ''. */
-export function dirOf(path: string): string {
-  const d = posix.dirname(path);
-  return d === '.' ? '' : d;
-}
-
-/** Joins workspace-relative parts, treating '' as the workspace root. */
-export function joinPath(...parts: string[]): string {
-  const joined = posix.join(...parts.filter((p) => p !== ''));
-  return joined === '.' ? '' : joined;
-}
+export { dirOf, joinPath } from '../../util/posix-path';

@@ -1,4 +1,5 @@
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import { CROSS_OUTPUTS, cargoCrossInputs, goCrossInputs, goCrossOptions, workspaceGlob } from '../../project/target-templates';
 import type { CargoBinaryPackage } from './cargo-packages';
 import type { DockerfileInfo } from './dockerfiles';
 import type { GoMain } from './go-packages';
@@ -10,8 +11,7 @@ import type { GoMain } from './go-packages';
  * project root that changes the result.
  */
 
-/** One entry of a target's `inputs` (the devkit does not export the type). */
-export type Input = NonNullable<TargetConfiguration['inputs']>[number];
+export type { Input } from '../../project/target-templates';
 
 /** A file or folder another project builds, staged into an image's build context. */
 export type Artifact = { from: string; to: string } | { package: string; to: string };
@@ -21,58 +21,25 @@ export function crossOutput(project: string): string {
   return `dist/cross/${project}/{arch}`;
 }
 
-const ws = (path: string) => (path === '' ? '{workspaceRoot}' : `{workspaceRoot}/${path}`);
+const ws = workspaceGlob;
 
 export function goCrossTarget(main: GoMain, outputName: string): TargetConfiguration {
-  const module = ws(main.moduleRoot);
-  const inside = main.dir === main.moduleRoot ? '.' : `./${main.dir.slice(main.moduleRoot.length).replace(/^\//, '')}`;
   return {
     executor: 'nx-multiarch:go-cross',
     cache: true,
-    // A main package may import any package of its module; with CGO off only
-    // .go files, go.mod/go.sum, vendor/modules.txt and //go:embed files reach the binary.
-    inputs: [
-      `${module}/go.mod`,
-      `${module}/go.sum`,
-      `${module}/vendor/modules.txt`,
-      `${module}/**/*.go`,
-      `!${module}/**/*_test.go`,
-      ...main.embeds.flatMap((e) => [ws(e), `${ws(e)}/**/*`]),
-      { runtime: 'go version' },
-      { env: 'GOFLAGS' },
-      { env: 'GOEXPERIMENT' },
-      { env: 'NX_MULTIARCH_VERSION' },
-    ],
-    outputs: ['{workspaceRoot}/dist/cross/{projectName}/{options.arch}'],
-    options: { cwd: main.moduleRoot, main: [inside], outputName },
+    inputs: goCrossInputs(main.moduleRoot, main.embeds),
+    outputs: [...CROSS_OUTPUTS],
+    options: { ...goCrossOptions(main.moduleRoot, main.dir), outputName },
   };
 }
 
 export function cargoCrossTarget(pkg: CargoBinaryPackage): TargetConfiguration {
-  const root = ws(pkg.cargoRoot);
   return {
     executor: 'nx-multiarch:cargo-cross',
     cache: true,
-    // The whole Cargo workspace: path dependencies, build scripts and
-    // include_bytes! may read any of it. Files no Rust build reads are left out.
-    inputs: [
-      `${root}/**/*`,
-      `!${root}/**/*.md`,
-      `!${root}/**/Dockerfile*`,
-      `!${root}/**/*.Dockerfile`,
-      `!${root}/**/.dockerignore`,
-      `!${root}/**/*.go`,
-      `!${root}/**/go.mod`,
-      `!${root}/**/go.sum`,
-      `!${root}/.github/**/*`,
-      `!${root}/**/project.json`,
-      '{workspaceRoot}/LICENSE',
-      { runtime: '/usr/bin/rustc -vV' },
-      { env: 'RUSTFLAGS' },
-      { env: 'SOURCE_DATE_EPOCH' },
-    ],
+    inputs: cargoCrossInputs(pkg.cargoRoot),
     // cwd and bins stay at their defaults (the project root, every binary), so a new [[bin]] needs no edit here.
-    outputs: ['{workspaceRoot}/dist/cross/{projectName}/{options.arch}'],
+    outputs: [...CROSS_OUTPUTS],
   };
 }
 

@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
 import { getProjects, type ProjectConfiguration, type Tree } from '@nx/devkit';
-import { cargoBinaries } from './cargo-packages';
-import { goBinaryName } from './go-packages';
+import { binariesOf } from './cargo-packages';
+import { MultiarchError } from '../../errors';
+import { parseCargoManifest } from '../../project/cargo-manifest';
+import { goBinaryName } from '../../project/go-source';
 import type { WorkspaceBinary } from './plan';
 import { listRepoFiles } from './repo-files';
-import { parseToml, TomlSyntaxError } from './toml';
 
 /** The projects the workspace already has (from project.json files), by name. */
 export function workspaceProjects(tree: Tree): Map<string, ProjectConfiguration> {
@@ -28,9 +29,10 @@ function rustBinaries(tree: Tree, project: ProjectConfiguration, options: Record
   const text = tree.read(posix.join(dir, 'Cargo.toml'), 'utf-8');
   if (text === null) return [];
   try {
-    return cargoBinaries({ dir, doc: parseToml(text) }, listRepoFiles(tree, posix.join(dir, 'src')));
+    return binariesOf({ dir, manifest: parseCargoManifest(text) }, listRepoFiles(tree, posix.join(dir, 'src')));
   } catch (error) {
-    if (error instanceof TomlSyntaxError) return [];
+    // A manifest cargo cannot read builds no binary another image could copy.
+    if (error instanceof MultiarchError) return [];
     throw error;
   }
 }

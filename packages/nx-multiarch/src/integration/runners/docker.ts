@@ -8,6 +8,7 @@ import { inspectProgram } from '../program-file';
 import { RootfsCache } from '../rootfs-cache';
 import type { ProcessSpec, ResolvedImage, Runner, RunningProcess } from '../types';
 import { dockerArchive } from '../../oci/docker-archive/write';
+import { requireDockerCli } from '../../docker-daemon/server';
 
 /**
  * `docker load` of the layout (converted in memory, see docker-archive.ts),
@@ -75,13 +76,18 @@ export class DockerRunner implements Runner {
     return dockerEnv(this.options);
   }
 
+  /** The same client the preflight probed (NX_MULTIARCH_DOCKER_CLI, else the first docker on PATH). */
+  private cli(): string {
+    return requireDockerCli(this.env(), { alternative: 'or use --runner=qemu, which needs no daemon', remote: this.options.remote });
+  }
+
   /** Loads the image once per manifest digest, under a tag no other image can have. */
   private load(image: ResolvedImage): Promise<string> {
     let tag = this.loaded.get(image.manifestDigest);
     if (!tag) {
       tag = (async () => {
         const name = `nx-multiarch-test/${this.arch}:${digestHex(image.manifestDigest).slice(0, 16)}`;
-        await runChecked('docker', ['load'], {
+        await runChecked(this.cli(), ['load'], {
           input: await dockerArchive(image, name),
           env: this.env(),
           what: `docker load of ${image.layoutDir}`,
@@ -106,14 +112,14 @@ export class DockerRunner implements Runner {
     const name = `nx-multiarch-${process.pid}-${randomBytes(4).toString('hex')}`;
     const env = this.env();
     return spawnTracked({
-      command: 'docker',
+      command: this.cli(),
       args: dockerRunArgs(name, tag, platformString(platform.oci), spec),
       env: env as Record<string, string>,
       host: this.host,
       description: `${label} [${spec.argv.join(' ')}] (docker run --platform ${platformString(platform.oci)}${this.options.remote ? ` on ${env.DOCKER_HOST}` : ''})`,
       stopSignal: spec.stopSignal,
       stopHook: async (graceMs) => {
-        await runChecked('docker', ['stop', '--time', String(Math.max(1, Math.ceil(graceMs / 1000))), name], { env, timeoutMs: graceMs + 15_000 });
+        await runChecked(this.cli(), ['stop', '--time', String(Math.max(1, Math.ceil(graceMs / 1000))), name], { env, timeoutMs: graceMs + 15_000 });
       },
     });
   }
@@ -121,7 +127,7 @@ export class DockerRunner implements Runner {
   async dispose(): Promise<void> {
     const tags = await Promise.all([...this.loaded.values()].map((t) => t.catch(() => undefined)));
     const present = tags.filter((t): t is string => !!t);
-    if (present.length > 0) await run('docker', ['rmi', '--force', ...present], { env: this.env(), timeoutMs: 60_000 }).catch(() => undefined);
+    if (present.length > 0) await run(this.cli(), ['rmi', '--force', ...present], { env: this.env(), timeoutMs: 60_000 }).catch(() => undefined);
     this.loaded.clear();
     await this.roots.dispose();
   }

@@ -3,7 +3,7 @@
 # in a fresh git clone of this checkout's HEAD (so nothing here is touched),
 # with Nx and the compiled plugin from this checkout's node_modules.
 #
-#   bash tools/bench-images.sh [--arches amd64,arm64,arm] [--runs 5]
+#   bash tools/bench/images.sh [--arches amd64,arm64,arm] [--runs 5]
 #
 # Per arch:
 #   cold         empty Nx cache, no dist/, no cargo target/ and an empty
@@ -15,8 +15,8 @@
 # Bounded: one clone in a temp folder, removed at the end; runs are counted.
 set -euo pipefail
 LOG_TAG=bench-images
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 arches=amd64,arm64,arm
 runs=5
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=${2:?--runs needs a value}; shift ;;
     --runs=*) runs=${1#--runs=} ;;
     -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench-images.sh [--arches a,b,c] [--runs N]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/images.sh [--arches a,b,c] [--runs N]" ;;
   esac
   shift
 done

@@ -2,7 +2,7 @@
 # Native against docker engine: the same Dockerfile and the same cross-built
 # binaries, built into an OCI layout by each engine, wall time via hyperfine.
 #
-#   bash tools/bench-engines.sh [ARCH] [RUNS] [PROJECT]
+#   bash tools/bench/engines.sh [ARCH] [RUNS] [PROJECT]
 #        (defaults: arm64 5 linkerd2-controller)
 #
 # 1. engines: the plugin's compiled engines called directly (no Nx start-up)
@@ -21,8 +21,8 @@
 # Prints mean wall times and docker/native (goal: native at least 3x faster).
 set -euo pipefail
 LOG_TAG=bench-engines
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 ARCH=${1:-arm64}
 RUNS=${2:-5}
@@ -73,26 +73,9 @@ mkdir -p "$CONTEXT/bin"
 cp "$DOCKERFILE" "$CONTEXT/Dockerfile"
 cp -R "dist/cross/$PROJECT/$ARCH/." "$CONTEXT/bin/"
 
-cat >"$WORK/engine-build.js" <<'EOF'
-// Builds CONTEXT/Dockerfile for ARCH into LAYOUT with one of the plugin's engines.
-const { join } = require('node:path');
-const [root, engineName, context, arch, layout, blobCache] = process.argv.slice(2);
-const dist = join(root, 'packages/nx-multiarch/dist');
-const { PLATFORMS } = require(join(dist, 'platform/platforms'));
-const { NativeEngine } = require(join(dist, 'image/native/engine'));
-const { DockerEngine } = require(join(dist, 'image/docker/engine'));
-const engine = engineName === 'docker' ? new DockerEngine() : new NativeEngine();
-engine
-  .build({
-    platform: PLATFORMS[arch], dockerfile: join(context, 'Dockerfile'), contextDir: context,
-    buildArgs: {}, labels: {}, sourceDateEpoch: 1700000000, tags: ['bench'],
-    layoutDir: layout, blobCacheDir: blobCache,
-  })
-  .then((result) => console.log(`${engineName} ${result.manifest.digest}`))
-  .catch((error) => { console.error(error.message, error.hint || ''); process.exit(1); });
-EOF
 
-engine_cmd() { echo "node $WORK/engine-build.js $REPO_ROOT $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
+# tools/bench/engine-build.ts calls one engine directly (no Nx).
+engine_cmd() { echo "node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/engine-build.ts $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
 for engine in native docker; do
   bash -c "$(engine_cmd "$engine")" >&2 || die "the $engine engine cannot build $PROJECT_ROOT/Dockerfile" "see its error above"
 done

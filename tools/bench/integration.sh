@@ -2,7 +2,7 @@
 # Integration test time per arch, and the emulation slowdown against amd64 as
 # a ratio, measured in the same run.
 #
-#   bash tools/bench-integration.sh [--arches amd64,arm64,arm] [--runs 3] [--runner qemu|docker]
+#   bash tools/bench/integration.sh [--arches amd64,arm64,arm] [--runs 3] [--runner qemu|docker]
 #
 # Runs in a fresh git clone of this checkout's HEAD (nothing here is touched),
 # with Nx from this checkout's node_modules and this checkout's Nx cache, so
@@ -29,8 +29,8 @@
 # binfmt (bash tools/services.sh start binfmt).
 set -euo pipefail
 LOG_TAG=bench-integration
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 arches=amd64,arm64,arm
 runs=3
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --runner) runner=${2:?--runner needs a value}; shift ;;
     --runner=*) runner=${1#--runner=} ;;
     -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench-integration.sh [--arches a,b,c] [--runs N] [--runner qemu|docker]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/integration.sh [--arches a,b,c] [--runs N] [--runner qemu|docker]" ;;
   esac
   shift
 done
@@ -93,59 +93,8 @@ nx run-many -t arch-integration --arch=amd64 --skip-nx-cache --excludeTaskDepend
 
 # measure_processes ROW ARCH EMULATE: prints one JSON line with the start-to-ready and throughput medians.
 measure_processes() {
-  node - "$REPO_ROOT/packages/nx-multiarch/dist/integration/index.js" "$clone" "$1" "$2" "$3" "$runner" "$work/api-$1" <<'NODE'
-const [api, root, row, arch, emulate, runner, workDir] = process.argv.slice(2);
-const { useTestContext, startImage, freePort, stopAll } = require(api);
-const { PLATFORMS, platformString } = require(require('node:path').join(api, '../../platform/platforms.js'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const TOTAL = 32 * 1024 * 1024;
-(async () => {
-  await useTestContext({
-    arch, platform: platformString(PLATFORMS[arch].oci), runner, images: {}, binaries: {}, workDir,
-    workspaceRoot: root, archGiven: arch, emulateHost: emulate === '1', testHostAddress: '127.0.0.1', readyTimeoutMs: 120000,
-  });
-  const starts = [];
-  for (let i = 0; i < 6; i++) {
-    const port = await freePort();
-    const t0 = process.hrtime.bigint();
-    const c = await startImage({ project: 'linkerd2-controller', env: { LINKERD2_CONTROLLER_ADDR: `127.0.0.1:${port}` } });
-    await c.waitForPort(port);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    await c.stop();
-    if (i > 0) starts.push(ms); // the first start also unpacks (qemu) or loads (docker) the image
-  }
-  // Upstream echo server on this machine; the proxy image in front of it.
-  const upstreamPort = await freePort();
-  const upstream = require('node:net').createServer((s) => s.pipe(s));
-  await new Promise((r) => upstream.listen(upstreamPort, '127.0.0.1', r));
-  const inbound = await freePort();
-  const admin = await freePort();
-  const proxy = await startImage({ project: 'linkerd2-proxy-image', env: {
-    LINKERD2_PROXY_INBOUND_LISTEN_ADDR: `127.0.0.1:${inbound}`,
-    LINKERD2_PROXY_INBOUND_FORWARD_ADDR: `127.0.0.1:${upstreamPort}`,
-    LINKERD2_PROXY_ADMIN_LISTEN_ADDR: `127.0.0.1:${admin}` } });
-  await proxy.waitForHttp(admin, '/ready');
-  const rates = [];
-  for (let i = 0; i < 6; i++) {
-    const t0 = process.hrtime.bigint();
-    await new Promise((resolve, reject) => {
-      const sock = require('node:net').connect(inbound, '127.0.0.1');
-      let got = 0;
-      const chunk = Buffer.alloc(64 * 1024, 7);
-      sock.on('connect', () => { let sent = 0; const pump = () => { while (sent < TOTAL) { sent += chunk.length; if (!sock.write(chunk)) return sock.once('drain', pump); } }; pump(); });
-      sock.on('data', (d) => { got += d.length; if (got >= TOTAL) { sock.destroy(); resolve(); } });
-      sock.on('error', reject);
-      setTimeout(() => reject(new Error('proxy transfer took over 120 s')), 120000).unref();
-    });
-    // The first transfer warms the path (page cache, qemu's translated code) and is not counted.
-    if (i > 0) rates.push(TOTAL / (1024 * 1024) / (Number(process.hrtime.bigint() - t0) / 1e9));
-  }
-  await proxy.stop();
-  upstream.close();
-  await stopAll();
-  console.log(JSON.stringify({ row, startMs: median(starts), proxyMiBps: median(rates) }));
-})().catch((e) => { console.error(e && e.message ? e.message : e); process.exit(1); });
-NODE
+  # tools/bench/integration-measure.ts: this checkout's compiled plugin, the clone's images.
+  (cd "$REPO_ROOT" && node -r "$REPO_ROOT/node_modules/@swc-node/register" tools/bench/integration-measure.ts "$clone" "$1" "$2" "$3" "$runner" "$work/api-$1")
 }
 
 processes="$work/processes.jsonl"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures what the cross executors cost on top of the compilers they wrap.
 #
-#   bash tools/bench-cross.sh [ARCH] [RUNS]      (defaults: arm64 3)
+#   bash tools/bench/cross.sh [ARCH] [RUNS]      (defaults: arm64 3)
 #
 # 1. cargo-cross on linkerd2-proxy, cold (target folder removed before every
 #    run by hyperfine --prepare; the commands take turns, round by round): the raw `cargo build --target …` with the
@@ -18,15 +18,15 @@
 # the Nx cache used is a temp folder too.
 set -euo pipefail
 LOG_TAG=bench-cross
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 case "${1:-}" in
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 ARCH=${1:-arm64}
 RUNS=${2:-3}
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench-cross.sh [ARCH] [RUNS]"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'" "usage: bash tools/bench/cross.sh [ARCH] [RUNS]"
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "apt-get install hyperfine"
 command -v jq >/dev/null || die "jq is not installed" "apt-get install jq"
 
@@ -50,19 +50,8 @@ cd "$REPO_ROOT"
 log "building the plugin (the executor runner below loads dist/)"
 npm run --silent build:plugin
 
-# Runs one executor as Nx would, minus Nx: its compiled default export with
-# the target's options from project.json, so the ratio is the executor's own.
-cat >"$WORK/run-executor.js" <<'EOF'
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const [root, executor, project, projectRoot, target, arch] = process.argv.slice(2);
-const config = JSON.parse(readFileSync(join(root, projectRoot, 'project.json'), 'utf8'));
-const options = { ...(config.targets[target].options || {}), arch };
-const run = require(join(root, 'packages/nx-multiarch/dist/executors', executor, 'executor')).default;
-const context = { root, projectName: project, targetName: target, cwd: root, isVerbose: false,
-  projectsConfigurations: { version: 2, projects: { [project]: { root: projectRoot } } } };
-run(options, context).then((r) => process.exit(r.success ? 0 : 1));
-EOF
+# Runs one executor as Nx would, minus Nx (tools/bench/run-executor.ts).
+run_executor="node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/run-executor.ts"
 
 # interleaved GROUP PREPARE NAME CMD [NAME CMD]...: RUNS rounds, each running
 # every command once (hyperfine --runs 1, PREPARE before each), so a burst of
@@ -98,7 +87,7 @@ export BENCH_RUSTFLAGS="$RUSTFLAGS_ENCODED"
 RAW_CARGO="cd packages/linkerd2-proxy && env -u RUSTFLAGS RUSTC=/usr/bin/rustc CARGO_TARGET_${TRIPLE_KEY}_LINKER=$PREFIX-gcc \
 CARGO_ENCODED_RUSTFLAGS=\"\$BENCH_RUSTFLAGS\" CARGO_INCREMENTAL=0 SOURCE_DATE_EPOCH=0 \
 /usr/bin/cargo build --manifest-path $MANIFEST --target $TRIPLE --target-dir $TARGET_DIR --profile release --bin linkerd2-proxy"
-EXEC_CARGO="node $WORK/run-executor.js $REPO_ROOT cargo-cross linkerd2-proxy packages/linkerd2-proxy cargo-cross $ARCH"
+EXEC_CARGO="$run_executor $REPO_ROOT cargo-cross linkerd2-proxy packages/linkerd2-proxy cargo-cross $ARCH"
 NX_CARGO="npx nx run linkerd2-proxy:cargo-cross --arch=$ARCH --skip-nx-cache"
 
 log "cargo-cross, cold, $ARCH, $RUNS runs each"
@@ -109,7 +98,7 @@ interleaved cargo "rm -rf $TARGET_DIR" \
 GOCACHE_DIR="$WORK/gocache"
 RAW_GO="cd packages/linkerd2 && env GOCACHE=$GOCACHE_DIR CGO_ENABLED=0 GOOS=linux $GOENV \
 go build -trimpath -buildvcs=false -ldflags '-s -w -buildid= -X main.version=dev' -o $WORK/controller ./controller"
-EXEC_GO="env GOCACHE=$GOCACHE_DIR node $WORK/run-executor.js $REPO_ROOT go-cross linkerd2-controller packages/linkerd2/controller go-cross $ARCH"
+EXEC_GO="env GOCACHE=$GOCACHE_DIR $run_executor $REPO_ROOT go-cross linkerd2-controller packages/linkerd2/controller go-cross $ARCH"
 NX_GO="env GOCACHE=$GOCACHE_DIR npx nx run linkerd2-controller:go-cross --arch=$ARCH --skip-nx-cache"
 
 log "go-cross, cold (empty GOCACHE), $ARCH, $RUNS runs each"

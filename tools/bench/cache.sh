@@ -4,7 +4,7 @@
 # fresh clones with empty local caches (what a CI machine sees), and the
 # bytes the store keeps per entry.
 #
-#   bash tools/bench-cache.sh [options]
+#   bash tools/bench/cache.sh [options]
 #
 #   --storage oci|file   where the server keeps entries (default oci: a loopback
 #                        docker-registry started here; file: a temp folder)
@@ -24,8 +24,8 @@
 # Prints a summary; the figures also go to tmp/bench/cache-<time>.json.
 set -euo pipefail
 LOG_TAG=bench-cache
-# shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 STORAGE=oci
 PROJECTS=4
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --nx) NX_ARGS=${2:?}; shift 2 ;;
     --keep) KEEP=true; shift ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option $1" "run bash tools/bench-cache.sh --help" ;;
+    *) die "unknown option $1" "run bash tools/bench/cache.sh --help" ;;
   esac
 done
 [[ "$STORAGE" =~ ^(oci|file)$ ]] || die "--storage $STORAGE is not oci or file" "give --storage oci or --storage file"
@@ -56,12 +56,12 @@ for tool in node curl jq; do command -v "$tool" >/dev/null || die "$tool not fou
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nxm-bench-cache-XXXXXX")
 SERVER_PID=""
-REGISTRY_PID=""
+REGISTRY_PORT=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
   [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
-  [ -z "$REGISTRY_PID" ] || kill "$REGISTRY_PID" 2>/dev/null || true
+  [ -z "$REGISTRY_PORT" ] || NX_MULTIARCH_STATE_DIR="$WORK/services" bash "$REPO_ROOT/tools/services.sh" stop registry "$REGISTRY_PORT" >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   if $KEEP; then log "kept $WORK"; else rm -rf "$WORK"; fi
   exit "$status"
@@ -84,26 +84,11 @@ wait_for_url() {
 # ------------------------------------------------------------ the store --
 REGISTRY_HOST=""
 REPOSITORY=nx-cache
+# The one registry launcher (tools/services.sh), its state in this run's folder.
 start_registry() {
-  local dir=$WORK/registry port
-  mkdir -p "$dir"
-  port=$(free_port)
-  cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: 127.0.0.1:$port
-EOF
-  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
-  REGISTRY_PID=$!
-  REGISTRY_HOST=127.0.0.1:$port
-  wait_for_url "http://$REGISTRY_HOST/v2/" 15 || die "the registry did not start" "see $dir/registry.log"
+  REGISTRY_PORT=$(free_port)
+  REGISTRY_HOST=$(NX_MULTIARCH_STATE_DIR="$WORK/services" bash "$REPO_ROOT/tools/services.sh" start registry "$REGISTRY_PORT") ||
+    die "the registry did not start" "see $WORK/services/registry-$REGISTRY_PORT/log"
 }
 
 if [ "$STORAGE" = oci ]; then

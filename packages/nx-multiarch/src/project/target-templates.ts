@@ -1,0 +1,75 @@
+import type { TargetConfiguration } from '@nx/devkit';
+
+/**
+ * The one source of what a cross target hashes and writes, for inferred
+ * targets (graph/infer-targets.ts) and for the project.json files import-repo
+ * writes: both must name every file outside the project root that changes the
+ * binary, or Nx replays a stale binary from its cache.
+ */
+
+/** One entry of a target's `inputs` (Nx's devkit does not export the type). */
+export type Input = NonNullable<TargetConfiguration['inputs']>[number];
+
+/** Where cargo-cross and go-cross write, per project and arch. */
+export const CROSS_OUTPUTS: readonly string[] = ['{workspaceRoot}/dist/cross/{projectName}/{options.arch}'];
+
+/** A workspace-relative path as an Nx input glob ('' is the workspace root). */
+export function workspaceGlob(path: string): string {
+  return path === '' ? '{workspaceRoot}' : `{workspaceRoot}/${path}`;
+}
+
+/**
+ * go-cross inputs: a main package may import any package of its module, and
+ * with CGO off only .go files, go.mod/go.sum, vendor/modules.txt and
+ * `//go:embed` files (workspace-relative patterns) reach the binary.
+ */
+export function goCrossInputs(moduleRoot: string, embeds: readonly string[]): Input[] {
+  const module = workspaceGlob(moduleRoot);
+  return [
+    `${module}/go.mod`,
+    `${module}/go.sum`,
+    `${module}/vendor/modules.txt`,
+    `${module}/**/*.go`,
+    `!${module}/**/*_test.go`,
+    // A pattern names a file or a folder (embedded whole): hash both readings.
+    ...embeds.flatMap((e) => [workspaceGlob(e), `${workspaceGlob(e)}/**/*`]),
+    { runtime: 'go version' },
+    { env: 'GOFLAGS' },
+    { env: 'GOEXPERIMENT' },
+    { env: 'NX_MULTIARCH_VERSION' },
+  ];
+}
+
+/**
+ * go-cross options for a main package at `mainDir` in the module at
+ * `moduleRoot`: the module is the working folder, the package a relative path.
+ */
+export function goCrossOptions(moduleRoot: string, mainDir: string): { cwd: string; main: string[] } {
+  const inside = mainDir === moduleRoot ? '.' : `./${mainDir.slice(moduleRoot.length).replace(/^\//, '')}`;
+  return { cwd: moduleRoot, main: [inside] };
+}
+
+/**
+ * cargo-cross inputs: the whole Cargo workspace (path dependencies, build
+ * scripts and include_bytes! may read any of it) minus files no Rust build
+ * reads, plus the rustc and the flags.
+ */
+export function cargoCrossInputs(cargoRoot: string): Input[] {
+  const root = workspaceGlob(cargoRoot);
+  return [
+    `${root}/**/*`,
+    `!${root}/**/*.md`,
+    `!${root}/**/Dockerfile*`,
+    `!${root}/**/*.Dockerfile`,
+    `!${root}/**/.dockerignore`,
+    `!${root}/**/*.go`,
+    `!${root}/**/go.mod`,
+    `!${root}/**/go.sum`,
+    `!${root}/.github/**/*`,
+    `!${root}/**/project.json`,
+    '{workspaceRoot}/LICENSE',
+    { runtime: '/usr/bin/rustc -vV' },
+    { env: 'RUSTFLAGS' },
+    { env: 'SOURCE_DATE_EPOCH' },
+  ];
+}

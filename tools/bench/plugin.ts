@@ -1,0 +1,23 @@
+import { join } from 'node:path';
+import type * as BenchApi from '../../packages/nx-multiarch/src/bench-api';
+
+/**
+ * The plugin as the benchmarks use it: the compiled CommonJS (what `npm ci`
+ * builds and users run, so the figures are not slowed by transpiling), loaded
+ * through its one bench entry point and typed by that entry's source.
+ * Build it first: npm run build:plugin.
+ */
+export type Plugin = typeof BenchApi;
+
+/** The plugin of the checkout at `workspaceRoot` (default: the one this script is in). */
+export function loadPlugin(workspaceRoot: string = join(__dirname, '..', '..')): Plugin {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(workspaceRoot, 'packages', 'nx-multiarch', 'dist', 'bench-api')) as Plugin;
+}
+
+/** Prints the error as the plugin words it (message, then the hint of a MultiarchError) and exits 1. */
+export function fail(error: unknown): never {
+  const hint = error instanceof Error && 'hint' in error && typeof error.hint === 'string' ? `\n  hint: ${error.hint}` : '';
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}${hint}\n`);
+  process.exit(1);
+}
