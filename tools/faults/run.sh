@@ -31,7 +31,7 @@ for s in "${suites[@]}"; do
   case "$s" in
     bad-inputs|services|kill|cache-server) paths+=("test/faults/$s.test.ts") ;;
     hardening)
-      paths+=(test/registry/repush.test.ts src/util/stale-temp.test.ts src/util/output-lock.test.ts
+      paths+=(test/registry/repush.test.ts test/faults/litter.test.ts src/util/output-lock.test.ts
         test/cross/cargo-cross.test.ts test/cache-server/retention.test.ts test/cache-server/load.test.ts) ;;
     *) die "unknown fault suite $s" "choose from bad-inputs, services, kill, cache-server, hardening" ;;
   esac

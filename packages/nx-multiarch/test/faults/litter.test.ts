@@ -2,11 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScratchContext } from '../image/context/scratch-context';
-import { runExecutor } from '../executors/executor-support';
-import { captureOutput, fakeExecutorContext } from '../../test/support/executor-context';
-import { writeDirAtomically } from './atomic';
-import { ownerTag, UNOWNED_MAX_AGE_MS } from './stale-temp';
+import { createScratchContext } from '../../src/image/context/scratch-context';
+import { runExecutor } from '../../src/executors/executor-support';
+import { captureOutput, fakeExecutorContext } from '../support/executor-context';
+import { writeDirAtomically } from '../../src/util/atomic';
+import { ownerTag, UNOWNED_MAX_AGE_MS } from '../../src/util/stale-temp';
 
 /**
  * Litter of killed runs is swept by the next run; folders of live processes,
