@@ -12,7 +12,7 @@
 #   kill        kill -9 of a build and of a push, 5 seeded random moments each,
 #               then a rerun; FAULT_SEED=<n> replays a run; the rerun leaves no
 #               temporary folder behind (orphans 0)                        (~10 min)
-#   cache-server uploads through the fault proxy (drops mid-body, 500/503/429), kill -9
+#   cache-server uploads (and a real Nx run) through the fault proxy (drops mid-body, 500/503/429), kill -9
 #               of the server mid-upload and a restart: no half entry served
 #               (violations 0), no upload left (orphans 0); prints the counts (~1 min)
 #   hardening   a re-push PUTs nothing (the registry's own access log); a layer damaged

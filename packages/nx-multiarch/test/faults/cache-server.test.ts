@@ -7,12 +7,15 @@ import { cacheRequest, entryPath, type CacheExchange } from '../support/cache-ht
 import { startCacheServer, type CacheServerProcess } from '../support/cache-server';
 import { startFaultProxy, type Fault } from '../support/fault-proxy';
 import { seededRandom } from './layout-check';
+import { buildPlugin, nx, removeScratchClone, scratchClone } from './scratch-clone';
+import { fileStoreEntries } from '../support/cache-server';
+import { readFile } from 'node:fs/promises';
 
 /**
  * The cache server's fault suite, as the push has one: uploads through the
- * fault-injecting proxy (drops mid-body, 500/503/429), and kill -9 of the
- * server at seeded random moments of an upload, then a restart over the same
- * store. A violation is any GET that answers 200 with bytes other than the
+ * fault-injecting proxy (drops mid-body, 500/503/429), kill -9 of the server
+ * at seeded random moments of an upload, then a restart over the same store,
+ * and real Nx runs through the proxy with their upload cut mid-body. A violation is any GET that answers 200 with bytes other than the
  * whole entry; an orphan is a file left in the store's uploads/ after the
  * restart. Both must be 0. FAULT_SEED replays a run.
  */
@@ -164,4 +167,54 @@ describe('cache server faults', () => {
     expect(violations).toEqual([]);
     console.log(log.join('\n'));
   }, 300_000);
+
+  it('real Nx through the fault proxy: a PUT cut mid-body stores nothing half, and later runs store and restore whole', async () => {
+    await buildPlugin();
+    const clone = await scratchClone('cache-faults');
+    const store = join(root, 'nx');
+    server = await startCacheServer({ storage: `file://${store}` });
+    // Connection 1 is cut once Nx has sent 300 kB on it (Nx keeps its connection, so that is mid-upload): the server has part of the body.
+    const proxy = await startFaultProxy(portOf(server.url), [{ kind: 'drop', afterBytes: 300_000 }]);
+    const remote = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://${proxy.host}`, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: server.readWriteToken };
+    const goCross = ['run', 'linkerd2-proxy-init:go-cross', '--arch=arm64'];
+    const binary = join(clone.dir, 'dist', 'cross', 'linkerd2-proxy-init', 'arm64', 'linkerd2-proxy-init');
+    const violations: string[] = [];
+    const checkStore = async () => {
+      for (const hash of await fileStoreEntries(store)) {
+        const got = await cacheRequest(server!.url, entryPath(hash), { token: server!.readOnlyToken });
+        if (got.status !== 200) violations.push(`entry ${hash}: ${got.status}`);
+      }
+    };
+    try {
+      counts.runs += 1;
+      const first = await nx(clone, goCross, remote, 300_000);
+      counts.faults += proxy.injected.drop;
+      // The server saw the upload cut short and stored nothing of it.
+      expect(server.log()).toMatch(/PUT \/v1\/cache\/\d+ 400 0B .*cut short.*nothing stored/);
+      await checkStore();
+      // Whatever Nx made of the cut (its own message), a run without the local cache stores or restores whole.
+      await rm(clone.cacheDir, { recursive: true, force: true });
+      counts.runs += 1;
+      const second = await nx(clone, goCross, remote, 300_000);
+      expect(second.code).toBe(0);
+      const built = await readFile(binary);
+      await checkStore();
+      await rm(clone.cacheDir, { recursive: true, force: true });
+      await rm(join(clone.dir, 'dist'), { recursive: true, force: true });
+      counts.runs += 1;
+      const third = await nx(clone, goCross, remote, 300_000);
+      expect(third.code).toBe(0);
+      expect(third.output).toContain('[remote cache]');
+      expect((await readFile(binary)).equals(built)).toBe(true);
+      console.log(`real Nx: first run through a cut upload exited ${first.code} (${proxy.injected.drop} drop injected), then stored and restored whole`);
+    } finally {
+      await proxy.stop();
+      await server.stop();
+      server = undefined;
+      await removeScratchClone(clone);
+    }
+    counts.violations += violations.length;
+    expect(violations).toEqual([]);
+    expect(proxy.injected.drop).toBe(1);
+  }, 900_000);
 });
