@@ -23,6 +23,8 @@ APT_PACKAGES=(
   golang-go rustc cargo
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
+  # The C++ runtime the cache-server image's Node.js links against (gcc's cross packages pull it in too).
+  libstdc++6-arm64-cross libstdc++6-armhf-cross libstdc++6-ppc64el-cross libstdc++6-s390x-cross
   qemu-user-static
   docker.io docker-registry skopeo umoci
   hyperfine
@@ -185,6 +187,38 @@ download_busybox_debs() {
   log "debs: $(cd "$DEB_CACHE" && ls busybox-static_*.deb | tr '\n' ' ')"
 }
 
+# ------------------------------------------------------------ Go modules --
+# Go modules the workspace needs, fetched once through the Go module proxy
+# (go env GOPROXY) into the module cache: the Go projects' dependencies (their
+# go.sum checks them) and the OCI image-spec whose schema/ folder the tests
+# validate against (pinned in its own go.mod). Builds then run offline.
+GO_MODULE_DIRS=(
+  packages/linkerd2-proxy-init
+  packages/linkerd2
+  packages/nx-multiarch/test/support/oci-image-spec
+)
+
+fetch_go_modules() {
+  command -v go >/dev/null || die "go not found on PATH" "install Go 1.21 or newer and put its bin folder first on PATH"
+  local version dir
+  version=$(GOTOOLCHAIN=local go env GOVERSION)
+  case "$version" in
+    go1.1[0-9]|go1.1[0-9].*|go1.20|go1.20.*)
+      die "the go first on PATH is $version, which cannot read the go 1.26.0 lines of this workspace" \
+        "put Go 1.21 or newer first on PATH (it fetches the toolchain a go.mod asks for through GOPROXY)" ;;
+  esac
+  for dir in "${GO_MODULE_DIRS[@]}"; do
+    # From the module cache alone first: a filled cache costs no network.
+    if (cd "$REPO_ROOT/$dir" && GOPROXY=off go mod download 2>/dev/null); then
+      log "go: modules of $dir already in the module cache"
+      continue
+    fi
+    log "go: go mod download in $dir (through GOPROXY)"
+    (cd "$REPO_ROOT/$dir" && retry 2 5 go mod download) ||
+      die "go mod download failed in $dir" "check that GOPROXY is reachable (go env GOPROXY), then re-run bash tools/setup.sh"
+  done
+}
+
 # ------------------------------------------------------------------- npm --
 install_node_modules() {
   cd "$REPO_ROOT"
@@ -225,6 +259,7 @@ install_apt_packages
 install_foreign_rust_std
 link_rustup_system_toolchain
 download_busybox_debs
+fetch_go_modules
 install_node_modules
 if $VERIFY; then bash "$REPO_ROOT/tools/lib/verify-cross.sh"; fi
 log "done in $(seconds_since "$started")s"

@@ -73,12 +73,12 @@ func TestBadFlagValuesExitTwoWithAClearError(t *testing.T) {
 	}{
 		{[]string{"--incoming-proxy-port", "0"}, "--incoming-proxy-port: port 0 is out of range (want 1-65535)"},
 		{[]string{"--outgoing-proxy-port", "70000"}, "--outgoing-proxy-port: port 70000 is out of range"},
-		{[]string{"--incoming-proxy-port", "http"}, `invalid value "http" for flag -incoming-proxy-port`},
+		{[]string{"--incoming-proxy-port", "http"}, `invalid argument "http" for "--incoming-proxy-port" flag`},
 		{[]string{"--proxy-uid", "-1"}, "--proxy-uid: -1 is negative"},
 		{[]string{"--inbound-ports-to-ignore", "80,,443"}, "--inbound-ports-to-ignore: empty entry in port list"},
 		{[]string{"--inbound-ports-to-ignore", "4191-4190"}, `--inbound-ports-to-ignore: bad port range "4191-4190"`},
 		{[]string{"--outbound-ports-to-ignore", "smtp"}, `--outbound-ports-to-ignore: bad port range "smtp"`},
-		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+		{[]string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"--simulate", "extra"}, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
@@ -91,6 +91,18 @@ func TestBadFlagValuesExitTwoWithAClearError(t *testing.T) {
 		}
 		if out != "" {
 			t.Errorf("%v: printed rules despite the error: %q", c.args, out)
+		}
+	}
+}
+
+func TestHelpListsTheFlagsAndExitsZero(t *testing.T) {
+	code, out, errOut := runMain(t, "--help")
+	if code != 0 || errOut != "" {
+		t.Fatalf("--help: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"Usage:", "--incoming-proxy-port int", "--outbound-ports-to-ignore string", "--simulate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help output lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -253,7 +265,7 @@ func copyModule(t *testing.T, from, to string) {
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(to, rel), 0o755)
 		}
-		if !strings.HasSuffix(path, ".go") && filepath.Base(path) != "go.mod" {
+		if !strings.HasSuffix(path, ".go") && filepath.Base(path) != "go.mod" && filepath.Base(path) != "go.sum" {
 			return nil
 		}
 		data, err := os.ReadFile(path)

@@ -12,6 +12,8 @@ Commands:
                  OCI registry (nx-multiarch cache-server --help for details)
   report         write dist/report/index.html and report.md: the image matrix,
                  pushes, integration results and timings (report --help)
+  setup          install (or --print) what the tasks for one arch need on
+                 this machine: cross gcc, Rust target std, qemu-user (setup --help)
 
 Options:
   -h, --help     show this text
@@ -44,6 +46,10 @@ async function main(argv) {
   if (command === 'report') {
     const { runReportCommand } = loadCompiled('report/cli');
     return runReportCommand(rest);
+  }
+  if (command === 'setup') {
+    const { runSetupCommand } = loadCompiled('setup/cli');
+    return runSetupCommand(rest);
   }
   process.stderr.write(`nx-multiarch: unknown command "${command}".\n  hint: run \`nx-multiarch --help\` for the list of commands.\n`);
   return 1;

@@ -33,6 +33,7 @@ const RANKS: Readonly<Record<string, number>> = {
   report: 6,
   graph: 7,
   'cache-server': 7,
+  setup: 7,
   executors: 8,
   generators: 8,
   index: 8,

@@ -2,9 +2,10 @@ package cmd
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"example.com/linkerd2/pkg/api"
 )
@@ -37,17 +38,30 @@ var controllerChecks = []check{
 	}},
 }
 
-func runCheck(ctx context.Context, env Env, args []string) int {
-	flags := flag.NewFlagSet(Name+" check", flag.ContinueOnError)
-	flags.SetOutput(env.Stderr)
-	controller := flags.String("controller", DefaultControllerURL, "URL of the controller API")
-	timeout := flags.Duration("timeout", 3*time.Second, "bound on each request to the controller")
-	if code, done := parseFlags(flags, args, env); done {
-		return code
+type checkOptions struct {
+	controller string
+	timeout    time.Duration
+}
+
+func newCheckCmd(env Env) *cobra.Command {
+	opts := checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check that the controller is reachable and healthy",
+		Args:  exactlyNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd.Context(), env, opts)
+		},
 	}
-	client, err := newClient(env, *controller, *timeout)
+	cmd.Flags().StringVar(&opts.controller, "controller", DefaultControllerURL, "URL of the controller API")
+	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultTimeout, "bound on each request to the controller")
+	return cmd
+}
+
+func runCheck(ctx context.Context, env Env, opts checkOptions) error {
+	client, err := newClient(opts.controller, opts.timeout)
 	if err != nil {
-		return ExitUsage
+		return err
 	}
 
 	fmt.Fprintf(env.Stdout, "linkerd-controller (%s)\n", client.URL())
@@ -59,7 +73,7 @@ func runCheck(ctx context.Context, env Env, args []string) int {
 		}
 		// Each check gets its own deadline so one slow answer cannot eat the
 		// budget of the others; the whole command stays bounded.
-		checkCtx, cancel := context.WithTimeout(ctx, *timeout)
+		checkCtx, cancel := context.WithTimeout(ctx, opts.timeout)
 		detail, err := c.run(checkCtx, client)
 		cancel()
 		if err != nil {
@@ -75,10 +89,10 @@ func runCheck(ctx context.Context, env Env, args []string) int {
 		// Every client error names the controller's URL, so this line alone
 		// says what failed and where, even with stdout discarded.
 		fmt.Fprintf(env.Stderr, "%s check failed: %v\n    start the controller, or point --controller at a running one\n", Name, failed)
-		return ExitFail
+		return failure{failed}
 	}
 	fmt.Fprintf(env.Stdout, "\nStatus check results are %s\n", okMark)
-	return ExitOK
+	return nil
 }
 
 func detailOr(detail, fallback string) string {

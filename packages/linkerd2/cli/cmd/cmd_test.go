@@ -151,7 +151,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "Usage:"},
 		{[]string{"instal"}, `unknown command "instal"`},
-		{[]string{"check", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"check", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"check", "extra"}, `unexpected argument "extra"`},
 		{[]string{"check", "--timeout", "0s"}, "must be positive"},
 	}
@@ -160,5 +160,20 @@ func TestUsageErrors(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, ExitUsage, c.want)
 		}
+	}
+}
+
+func TestHelpAndVersionFlagAtTheRoot(t *testing.T) {
+	code, out, errOut := runCLI("--help")
+	if code != ExitOK || errOut != "" || !strings.Contains(out, "check") || !strings.Contains(out, "version") {
+		t.Errorf("--help: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, _ = runCLI("--version")
+	if code != ExitOK || !strings.Contains(out, "Client version: cli-v1\n") {
+		t.Errorf("--version: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI("check", "--help")
+	if code != ExitOK || !strings.Contains(out, "--controller string") || !strings.Contains(out, "--timeout duration") {
+		t.Errorf("check --help: exit %d\n%s", code, out)
 	}
 }

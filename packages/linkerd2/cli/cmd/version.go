@@ -2,64 +2,64 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"example.com/linkerd2/pkg/api"
 	"example.com/linkerd2/pkg/buildinfo"
 )
 
-func runVersion(ctx context.Context, env Env, args []string) int {
-	flags := flag.NewFlagSet(Name+" version", flag.ContinueOnError)
-	flags.SetOutput(env.Stderr)
-	controller := flags.String("controller", "", "also ask the controller at this URL for its version")
-	timeout := flags.Duration("timeout", 3*time.Second, "bound on the request to the controller")
-	if code, done := parseFlags(flags, args, env); done {
-		return code
+const defaultTimeout = 3 * time.Second
+
+type versionOptions struct {
+	controller string
+	timeout    time.Duration
+}
+
+func newVersionCmd(env Env) *cobra.Command {
+	opts := versionOptions{}
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the client's version and platform (and the controller's)",
+		Args:  exactlyNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVersion(cmd.Context(), env, opts)
+		},
 	}
+	cmd.Flags().StringVar(&opts.controller, "controller", "", "also ask the controller at this URL for its version")
+	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultTimeout, "bound on the request to the controller")
+	return cmd
+}
+
+func runVersion(ctx context.Context, env Env, opts versionOptions) error {
 	fmt.Fprintf(env.Stdout, "Client version: %s\n", env.Version)
 	fmt.Fprintf(env.Stdout, "Client platform: %s\n", buildinfo.Platform())
-	if *controller == "" {
-		return ExitOK
+	if opts.controller == "" {
+		return nil
 	}
-	client, err := newClient(env, *controller, *timeout)
+	client, err := newClient(opts.controller, opts.timeout)
 	if err != nil {
-		return ExitUsage
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
 	defer cancel()
 	info, err := client.Version(ctx)
 	if err != nil {
 		fmt.Fprintf(env.Stdout, "Server version: unavailable\n")
 		fmt.Fprintf(env.Stderr, "%s version: %v\n", Name, err)
-		return ExitFail
+		return failure{err}
 	}
 	fmt.Fprintf(env.Stdout, "Server version: %s\nServer platform: %s\n", info.Version, info.Platform)
-	return ExitOK
-}
-
-// parseFlags parses a subcommand's flags; done means exit now with code.
-func parseFlags(flags *flag.FlagSet, args []string, env Env) (code int, done bool) {
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK, true
-		}
-		return ExitUsage, true
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q (see %s --help)\n", flags.Name(), flags.Arg(0), flags.Name())
-		return ExitUsage, true
-	}
-	return 0, false
+	return nil
 }
 
 // newClient reports a bad --controller or --timeout as a usage error.
-func newClient(env Env, url string, timeout time.Duration) (*api.Client, error) {
+func newClient(url string, timeout time.Duration) (*api.Client, error) {
 	client, err := api.NewClient(url, timeout)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: --controller/--timeout: %v\n", Name, err)
+		return nil, fmt.Errorf("--controller/--timeout: %w", err)
 	}
-	return client, err
+	return client, nil
 }

@@ -25,7 +25,7 @@ describe(`linkerd2-controller image on ${ctx.platform} (${ctx.runner})`, () => {
     expect(result.stdout.trim().split(' ')).toEqual(['linkerd2-controller', expect.any(String), ctx.platform]);
   });
 
-  it('answers /ready, /api/version and /api/v1/workloads', async () => {
+  it('answers /ready, /api/version, /api/v1/workloads and /metrics', async () => {
     const port = await freePort();
     // The image listens on 0.0.0.0:8085 for pods; the test gives it a free loopback port instead.
     const controller = await startImage({ env: { LINKERD2_CONTROLLER_ADDR: `127.0.0.1:${port}` } });
@@ -41,6 +41,14 @@ describe(`linkerd2-controller image on ${ctx.platform} (${ctx.runner})`, () => {
     expect(workloads.workloads.every((w) => w.meshedPods <= w.totalPods)).toBe(true);
 
     expect((await httpGet(controller.url(port, '/api/v1/nope'))).status).toBe(404);
+
+    // Prometheus metrics from client_golang, cross-compiled with the rest: the build info names this arch,
+    // and the requests above were counted.
+    const metrics = await httpGet(controller.url(port, '/metrics'));
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain(`linkerd_controller_build_info{platform="${ctx.platform}",`);
+    expect(metrics.body).toMatch(/http_requests_total\{code="200",handler="\/api\/version",method="get"\} 1\n/);
+    expect(metrics.body).toMatch(/http_requests_total\{code="404",handler="\/",method="get"\} 1\n/);
 
     // SIGTERM is a clean shutdown for the controller.
     expect(await controller.stop()).toEqual({ code: 0, signal: null });

@@ -1,5 +1,5 @@
-// Package server is the controller's HTTP API: readiness, version and the
-// list of meshed workloads.
+// Package server is the controller's HTTP API: readiness, version, the
+// list of meshed workloads, and Prometheus metrics.
 package server
 
 import (
@@ -22,18 +22,22 @@ func NewHandler(cfg Config) http.Handler {
 	if workloads == nil {
 		workloads = []api.Workload{} // serve [] rather than null
 	}
+	m := newMetrics(cfg, len(workloads))
 	mux := http.NewServeMux()
-	mux.HandleFunc(api.ReadyPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
+	route := func(path string, h http.HandlerFunc) { mux.Handle(path, m.instrument(path, h)) }
+	route(api.ReadyPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	}))
-	mux.HandleFunc(api.VersionPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
+	route(api.VersionPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, api.VersionInfo{Version: cfg.Version, Platform: cfg.Platform})
 	}))
-	mux.HandleFunc(api.WorkloadsPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
+	route(api.WorkloadsPath, getOnly(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, api.WorkloadList{Workloads: workloads})
 	}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(MetricsPath, m.handler())
+	// Unknown paths are counted under one label, so a scan cannot grow the series without bound.
+	route("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, api.Error{Error: "no such path: " + r.URL.Path})
 	})
 	return mux

@@ -88,3 +88,28 @@ func TestUnknownPathIsAJSON404(t *testing.T) {
 		t.Errorf("unknown path = %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestMetricsCountRequestsByRouteAndCode(t *testing.T) {
+	h := newTestHandler()
+	get(t, h, http.MethodGet, "/api/version")
+	get(t, h, http.MethodGet, "/api/version")
+	get(t, h, http.MethodPost, "/api/v1/workloads")
+	get(t, h, http.MethodGet, "/api/v1/nope")
+	rec := get(t, h, http.MethodGet, "/metrics")
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics = %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		`http_requests_total{code="200",handler="/api/version",method="get"} 2`,
+		`http_requests_total{code="405",handler="/api/v1/workloads",method="post"} 1`,
+		`http_requests_total{code="404",handler="/",method="get"} 1`,
+		`linkerd_controller_build_info{platform="linux/arm64",version="v2.3.4"} 1`,
+		"linkerd_controller_workloads 2",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+}

@@ -25,7 +25,7 @@ func registerSourcesWithTestCache() {
 			return nil
 		}
 		switch filepath.Ext(path) {
-		case ".go", ".mod", ".tmpl":
+		case ".go", ".mod", ".sum", ".tmpl":
 		default:
 			if d.Name() != "Dockerfile" {
 				return nil

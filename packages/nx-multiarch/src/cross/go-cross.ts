@@ -3,18 +3,22 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { platformString } from '../platform/platforms';
-import { requireGo } from './toolchain-preflight';
+import { platformString, type PlatformSpec } from '../platform/platforms';
+import { classifyGoFailure, redactProxy } from './go-errors';
+import { prepareGo, PreparedGo } from './go-toolchain';
+import { requireCCompiler, requireGo } from './toolchain-preflight';
 import { writeDirAtomically } from '../util/atomic';
-import { runChecked } from '../util/exec';
+import { run, RunOptions } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
 import { listOption } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
-import { binaryNames, goEnv, GoCrossOptions, goLdflags, planGoBuild, resolveVersion } from './go-plan';
+import { binaryNames, CgoSetting, cgoCompiler, goEnv, GoCrossOptions, goLdflags, planGoBuild, resolveVersion } from './go-plan';
 
 /**
- * go-cross: CGO off, GOOS/GOARCH(/GOARM) from the platform table, reproducible
- * flags, one `go build` for all the mains, ELF check, all into
+ * go-cross: the Go toolchain go.mod asks for, its modules fetched once for all
+ * arches, then offline: CGO off (or on with the arch's cross C compiler),
+ * GOOS/GOARCH(/GOARM) from the platform table, reproducible flags, one
+ * `go build` for all the mains, ELF check, all into
  * dist/cross/<project>/<arch>/ at once.
  */
 export interface GoCrossResult {
@@ -33,9 +37,17 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
   const mains = listOption(options.main ?? '.').map((main) => asPackagePath(cwd, main));
   const tags = listOption(options.tags);
   const version = resolveVersion(options, ctx.env);
-  const env = goEnv(platform, ctx.env);
+  const cgo = cgoSetting(options, platform, ctx.env);
 
-  const importPaths = await listMainPackages(go, cwd, mains, tags, env);
+  const prepared = await prepareGo({ go, cwd, workspaceRoot: ctx.workspaceRoot, baseEnv: ctx.env, log: ctx.log });
+  ctx.log(
+    `go-cross: ${prepared.version}${prepared.toolchain ? ` (GOTOOLCHAIN=${prepared.toolchain}, installed ${prepared.installed})` : ''}; ` +
+      (prepared.vendored ? 'modules from vendor/' : prepared.fetchMs > 0 ? `fetched in ${(prepared.fetchMs / 1000).toFixed(1)} s` : 'modules from the module cache'),
+  );
+  const env = goEnv(platform, prepared.env, cgo);
+  const runGo = goRunner(go, cwd, prepared);
+
+  const importPaths = await listMainPackages(runGo, mains, tags, env);
   const names = binaryNames(importPaths, options.outputName);
   const ldflags = goLdflags(version, options.versionVariable ?? 'main.version', listOption(options.ldflags, /\n/).join(' '));
 
@@ -44,14 +56,16 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
     await chmod(tmp, 0o755); // mkdtemp makes it 0700; the output folder is an ordinary shared folder
     // One go build for every main: Go compiles them in parallel and shares the work.
     const output = names.length === 1 ? join(tmp, names[0]) : `${tmp}/`;
-    const plan = planGoBuild({ platform, mains, output, ldflags, tags, baseEnv: ctx.env });
-    ctx.log(`  CGO_ENABLED=0 GOOS=linux ${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')} ${go} ${plan.args.join(' ')}`);
-    await runChecked(go, plan.args, {
-      cwd,
+    const plan = planGoBuild({ platform, mains, output, ldflags, tags, baseEnv: prepared.env, cgo });
+    const cgoLine = cgo.enabled ? `CGO_ENABLED=1 CC=${cgo.cc}` : 'CGO_ENABLED=0';
+    ctx.log(`  ${cgoLine} GOOS=linux ${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')} GOPROXY=off ${go} ${plan.args.join(' ')}`);
+    await runGo(plan.args, {
       env: plan.env,
       echo: ctx.echo,
       what: `go build for ${platformString(platform.oci)}`,
-      hint: 'Read the compiler output above (CGO is off: code that needs cgo cannot cross-compile this way).',
+      hint: cgo.enabled
+        ? `Read the compiler output above (cgo is on with ${cgo.cc}: the C code must build for ${platform.gccPrefix}).`
+        : 'Read the compiler output above (cgo is off: code that needs cgo builds with the go-cross option "cgo": true).',
     });
     for (const name of names) {
       const path = join(tmp, name);
@@ -78,16 +92,40 @@ export function asPackagePath(cwd: string, main: string): string {
   return main;
 }
 
+/** cgo off, or on with the arch's C compiler, which must be installed. */
+function cgoSetting(options: GoCrossOptions, platform: PlatformSpec, env: NodeJS.ProcessEnv): CgoSetting {
+  if (options.cgo !== true) return { enabled: false };
+  const { cc, overridden } = cgoCompiler(platform, options.cc, env);
+  requireCCompiler(cc, platform, env, overridden);
+  return { enabled: true, cc };
+}
+
+type GoRun = (args: string[], options: RunOptions & { what: string; hint: string }) => Promise<{ stdout: string }>;
+
+/**
+ * Runs go in the module. A failure go's own output explains (a module that
+ * is missing, a go line it cannot meet) gets that cause and its fix; any
+ * other failure gets the caller's hint.
+ */
+function goRunner(go: string, cwd: string, prepared: PreparedGo): GoRun {
+  return async (args, options) => {
+    const result = await run(go, args, { ...options, cwd });
+    if (result.exitCode === 0) return result;
+    const classified = classifyGoFailure(result.stderr, {
+      cwd,
+      what: options.what,
+      goproxy: `off during the build; the fetch before it used ${await prepared.goproxy()}`,
+      installed: prepared.installed,
+    });
+    if (classified) throw classified;
+    const tail = redactProxy(result.stderr.trim().split('\n').slice(-20).join('\n'));
+    throw new MultiarchError(`${options.what} failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : '.'}`, options.hint);
+  };
+}
+
 /** Import paths of the mains, in order; each must be a main package for the target. */
-async function listMainPackages(
-  go: string,
-  cwd: string,
-  mains: readonly string[],
-  tags: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<string[]> {
-  const result = await runChecked(go, ['list', ...(tags.length > 0 ? ['-tags', tags.join(',')] : []), '-f', '{{.ImportPath}}\t{{.Name}}', ...mains], {
-    cwd,
+async function listMainPackages(runGo: GoRun, mains: readonly string[], tags: readonly string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const result = await runGo(['list', ...(tags.length > 0 ? ['-tags', tags.join(',')] : []), '-f', '{{.ImportPath}}\t{{.Name}}', ...mains], {
     env,
     what: `go list ${mains.join(' ')}`,
     hint: 'Set the go-cross option "main" to main packages of the module, relative to "cwd" (e.g. ./cmd/controller).',

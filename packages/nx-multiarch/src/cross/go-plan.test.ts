@@ -1,5 +1,5 @@
 import { PLATFORMS } from '../platform/platforms';
-import { binaryNames, defaultBinaryName, goEnv, goLdflags, planGoBuild, resolveVersion } from './go-plan';
+import { binaryNames, cgoCompiler, defaultBinaryName, goEnv, goLdflags, planGoBuild, resolveVersion } from './go-plan';
 
 describe('goEnv', () => {
   it('turns CGO off and sets GOOS, GOARCH and GOARM=7 for arm', () => {
@@ -11,6 +11,19 @@ describe('goEnv', () => {
     expect(env.GOAMD64).toBeUndefined();
     expect(env.GOARM).toBeUndefined();
     expect(env.GOARCH).toBe('amd64');
+  });
+});
+
+describe('cgo', () => {
+  it('turns cgo on with the C compiler given', () => {
+    const env = goEnv(PLATFORMS.arm64, { CGO_ENABLED: '0' }, { enabled: true, cc: 'aarch64-linux-gnu-gcc' });
+    expect(env).toMatchObject({ CGO_ENABLED: '1', CC: 'aarch64-linux-gnu-gcc', GOARCH: 'arm64' });
+  });
+  it("takes the cc option, else the user's CC, else the platform table's cross gcc", () => {
+    expect(cgoCompiler(PLATFORMS.arm, 'clang --target=armv7-linux-gnueabihf', { CC: 'gcc' })).toEqual({ cc: 'clang --target=armv7-linux-gnueabihf', overridden: true });
+    expect(cgoCompiler(PLATFORMS.arm, undefined, { CC: 'my-arm-gcc' })).toEqual({ cc: 'my-arm-gcc', overridden: true });
+    expect(cgoCompiler(PLATFORMS.arm, undefined, {})).toEqual({ cc: 'arm-linux-gnueabihf-gcc', overridden: false });
+    expect(cgoCompiler(PLATFORMS.s390x, '', { CC: '' })).toEqual({ cc: 's390x-linux-gnu-gcc', overridden: false });
   });
 });
 

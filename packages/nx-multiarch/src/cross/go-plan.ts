@@ -17,6 +17,10 @@ export interface GoCrossOptions {
   cwd?: string;
   version?: string;
   versionVariable?: string;
+  /** Build with cgo (CGO_ENABLED=1) and the cross C compiler of the arch. */
+  cgo?: boolean;
+  /** The C compiler for cgo; default $CC, else `<gcc prefix>-gcc` from the platform table. */
+  cc?: string;
 }
 
 /** Environment variable read for the version when the option is not set (a declared cache input). */
@@ -29,10 +33,28 @@ export const VERSION_ENV = 'NX_MULTIARCH_VERSION';
  */
 const VARIANT_ENV = ['GOARM', 'GOAMD64', 'GO386', 'GOPPC64', 'GOMIPS', 'GOMIPS64', 'GORISCV64', 'GOWASM'];
 
-export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * How cgo is set for a build: off, or on with the C compiler for the target.
+ * Without cgo a C compiler in the environment plays no part in the build.
+ */
+export type CgoSetting = { enabled: false } | { enabled: true; cc: string };
+
+/**
+ * The C compiler cgo uses for the arch: the "cc" option, else the user's CC,
+ * else the cross gcc of the platform table (x86_64-linux-gnu-gcc,
+ * aarch64-linux-gnu-gcc, arm-linux-gnueabihf-gcc, ...).
+ */
+export function cgoCompiler(platform: PlatformSpec, option: string | undefined, baseEnv: NodeJS.ProcessEnv): { cc: string; overridden: boolean } {
+  if (option !== undefined && option !== '') return { cc: option, overridden: true };
+  if (baseEnv.CC !== undefined && baseEnv.CC !== '') return { cc: baseEnv.CC, overridden: true };
+  return { cc: `${platform.gccPrefix}-gcc`, overridden: false };
+}
+
+export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: CgoSetting = { enabled: false }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   for (const name of VARIANT_ENV) delete env[name];
-  return { ...env, CGO_ENABLED: '0', GOOS: 'linux', ...platform.goEnv };
+  const cgoEnv = cgo.enabled ? { CGO_ENABLED: '1', CC: cgo.cc } : { CGO_ENABLED: '0' };
+  return { ...env, ...cgoEnv, GOOS: 'linux', ...platform.goEnv };
 }
 
 export function resolveVersion(options: Pick<GoCrossOptions, 'version'>, env: NodeJS.ProcessEnv): string {
@@ -71,6 +93,7 @@ export interface GoPlanInput {
   ldflags: string;
   tags: readonly string[];
   baseEnv: NodeJS.ProcessEnv;
+  cgo?: CgoSetting;
 }
 
 export interface GoPlan {
@@ -80,7 +103,7 @@ export interface GoPlan {
 
 export function planGoBuild(input: GoPlanInput): GoPlan {
   return {
-    env: goEnv(input.platform, input.baseEnv),
+    env: goEnv(input.platform, input.baseEnv, input.cgo),
     args: [
       'build',
       // No checkout paths in the binary, and no git state: two clones at different paths give the same bytes.

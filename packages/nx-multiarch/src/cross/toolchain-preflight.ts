@@ -3,6 +3,10 @@ import { dirname, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { Arch, PlatformSpec } from '../platform/platforms';
 import { run, which } from '../util/exec';
+import { debianBinutilsPackage, debianGccPackage, debianLibcCrossPackage } from './arch-requirements';
+
+// The package names live with the per-arch requirements that `nx-multiarch setup` installs.
+export { debianBinutilsPackage, debianGccPackage } from './arch-requirements';
 
 /**
  * Checks that run before a cross build starts compiling, so that a missing
@@ -153,25 +157,13 @@ export function rustStdHint(toolchain: RustToolchain, triple: string, platform: 
   return `Run "rustup target add ${triple} --toolchain ${toolchain.name}", ${other} (e.g. "system" after "bash tools/setup.sh").`;
 }
 
-/**
- * The Debian package that provides `<prefix>-gcc`. Debian spells x86_64 as
- * x86-64 in package names; on an amd64 host the native gcc provides it too.
- */
-export function debianGccPackage(platform: PlatformSpec): string {
-  return `gcc-${platform.gccPrefix.replace(/_/g, '-')}`;
-}
-
-export function debianBinutilsPackage(platform: PlatformSpec): string {
-  return `binutils-${platform.gccPrefix.replace(/_/g, '-')}`;
-}
-
 /** Throws when the cross linker is not on PATH, naming the Debian packages that provide it. */
 export function requireLinker(linker: string, platform: PlatformSpec, env: NodeJS.ProcessEnv, overridden: boolean): string {
   const found = which(linker, env);
   if (found) return found;
   const fix = overridden
     ? `Install ${linker} or change the "linker" option (the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
-    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross` +
+    : `Install the cross linker: apt-get install ${debianGccPackage(platform)} ${debianLibcCrossPackage(platform)}` +
       `${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}, or set the "linker" option.`;
   throw new MultiarchError(`The linker ${linker} for ${platform.arch} is not on PATH.`, fix);
 }
@@ -191,5 +183,18 @@ export function requireStrip(platform: PlatformSpec, env: NodeJS.ProcessEnv): st
 export function requireGo(env: NodeJS.ProcessEnv): string {
   const go = which('go', env);
   if (go) return go;
-  throw new MultiarchError('go is not on PATH.', 'Install Go (apt-get install golang-go) or put its bin folder on PATH.');
+  throw new MultiarchError('go is not on PATH.', 'Install Go 1.21 or newer (from go.dev, or apt-get install golang-go from bookworm-backports) or put its bin folder on PATH.');
+}
+
+/** Throws when cgo's C compiler for the arch is not on PATH, naming the Debian packages that provide it. */
+export function requireCCompiler(cc: string, platform: PlatformSpec, env: NodeJS.ProcessEnv, overridden: boolean): string {
+  // CC may carry flags ("zig cc -target ..."): the program is its first word.
+  const program = cc.trim().split(/\s+/)[0] ?? cc;
+  const found = which(program, env);
+  if (found) return found;
+  const fix = overridden
+    ? `Install ${program} or change the C compiler (the go-cross option "cc", else CC; the default for ${platform.arch} is ${platform.gccPrefix}-gcc).`
+    : `Install the cross C compiler and C library: apt-get install ${debianGccPackage(platform)} libc6-dev-${platform.debianArch}-cross` +
+      `${SETUP_SCRIPT_ARCHES.includes(platform.arch) ? ' (or run "bash tools/setup.sh")' : ''}; or set the go-cross option "cc"; or turn "cgo" off.`;
+  throw new MultiarchError(`cgo needs the C compiler ${program} for ${platform.arch}, which is not on PATH.`, fix);
 }

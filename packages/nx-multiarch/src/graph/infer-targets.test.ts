@@ -1,5 +1,6 @@
 import { inferTargets, resolveOptions } from './infer-targets';
 import type { ProjectFacts } from './project-facts';
+import { cargoCrossInputs, CROSS_OUTPUTS, goCrossInputs } from '../project/target-templates';
 
 function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
   return {
@@ -30,6 +31,30 @@ describe('inferTargets', () => {
     expect(targets['cargo-cross--arm'].options).toEqual({ arch: 'arm' });
   });
 
+  it('hashes what import-repo hashes: go.sum, vendor/modules.txt, //go:embed files and GOEXPERIMENT', () => {
+    const inferred = inferTargets(
+      facts({ root: 'packages/linkerd2/web', goMain: true, goModuleRoot: 'packages/linkerd2', goEmbeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] }),
+      options,
+    )['go-cross'];
+    // import-repo's go-cross target takes its inputs from the same template (generators/import-repo/targets.ts).
+    expect(inferred.inputs).toEqual(['production', '^production', ...goCrossInputs('packages/linkerd2', ['packages/linkerd2/web/srv/dashboard.html.tmpl'])]);
+    expect(inferred.inputs).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/packages/linkerd2/go.sum',
+        '{workspaceRoot}/packages/linkerd2/vendor/modules.txt',
+        '{workspaceRoot}/packages/linkerd2/web/srv/dashboard.html.tmpl',
+        { env: 'GOEXPERIMENT' },
+      ]),
+    );
+    expect(inferred.outputs).toEqual(CROSS_OUTPUTS);
+  });
+
+  it('hashes the whole Cargo workspace of a member crate, as import-repo does', () => {
+    const inferred = inferTargets(facts({ root: 'rust/crates/app', cargoPackage: true, cargoRoot: 'rust' }), options)['cargo-cross'];
+    expect(inferred.inputs).toEqual(['production', '^production', ...cargoCrossInputs('rust')]);
+    expect(inferred.inputs).toContain('{workspaceRoot}/rust/**/*');
+  });
+
   it('points a Go main inside a bigger module at the module root', () => {
     const targets = inferTargets(
       facts({ root: 'packages/linkerd2/controller', goMain: true, goModuleRoot: 'packages/linkerd2' }),
@@ -37,6 +62,8 @@ describe('inferTargets', () => {
     );
     expect(targets['go-cross'].options).toEqual({ arch: 'amd64', cwd: 'packages/linkerd2', main: ['./controller'] });
     expect(targets['go-cross'].inputs).toContain('{workspaceRoot}/packages/linkerd2/**/*.go');
+    // A dependency bump changes go.sum only; the Go that builds follows GOTOOLCHAIN.
+    expect(targets['go-cross'].inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/linkerd2/go.sum', { env: 'GOTOOLCHAIN' }, { env: 'CC' }]));
   });
 
   it('makes each image variant depend on the same arch of its own and its dependencies\' binaries', () => {

@@ -10,7 +10,7 @@ describe('the Jest config for a project’s arch tests', () => {
   );
 
   it('maps nx-multiarch/integration to this plugin’s test API and stops processes after each file', () => {
-    expect(config.moduleNameMapper).toEqual({ '^nx-multiarch\\/integration$': modules.api });
+    expect(config.moduleNameMapper).toMatchObject({ '^nx-multiarch\\/integration$': modules.api });
     expect(modules.api).toMatch(/integration[/\\]index\.(ts|js)$/);
     expect(config.setupFilesAfterEnv).toEqual([modules.setup]);
   });
@@ -23,9 +23,17 @@ describe('the Jest config for a project’s arch tests', () => {
   });
 
   it('compiles TypeScript with ts-jest, transpile only', () => {
-    expect(config.transform).toEqual({
+    expect(config.transform).toMatchObject({
       '^.+\\.tsx?$': ['/ws/node_modules/ts-jest/dist/index.js', { tsconfig: expect.objectContaining({ isolatedModules: true, module: 'commonjs' }) }],
     });
+  });
+
+  it('transforms execa (ESM only, loaded by the test API) and no other package in node_modules', () => {
+    const ignore = (config.transformIgnorePatterns as string[]).map((p) => new RegExp(p));
+    const execaFile = require.resolve('execa');
+    expect(ignore.some((r) => r.test(execaFile))).toBe(false);
+    expect(ignore.some((r) => r.test(require.resolve('jest/bin/jest')))).toBe(true);
+    expect(Object.keys(config.transform as object)).toContain('^.+\\.m?js$');
   });
 
   it('finds jest and ts-jest from the workspace', () => {

@@ -53,8 +53,27 @@ export function resolveFrom(workspaceRoot: string, id: string): string | undefin
 
 export type JestConfig = Record<string, unknown>;
 
+interface EsmJestOptions {
+  transform: Record<string, unknown>;
+  transformIgnorePatterns: string[];
+  moduleNameMapper: Record<string, string>;
+}
+
+/**
+ * The test API loads execa, which is ESM only: Jest's CommonJS runtime needs
+ * it transformed. The rule lives in the package's esm-jest.js, shared with its
+ * own jest.config.js; it sits two folders up from both src/integration and
+ * dist/integration.
+ */
+function esmJestOptions(tsJest: string): EsmJestOptions {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const shared = require(join(__dirname, '..', '..', 'esm-jest.js')) as { esmJestOptions(tsJest: string, fromDir: string): EsmJestOptions };
+  return shared.esmJestOptions(tsJest, __dirname);
+}
+
 export function jestConfig(request: Pick<JestRunRequest, 'projectRoot' | 'roots' | 'testMatch' | 'testTimeoutMs'>, modules: { api: string; setup: string }, tsJest: string | undefined): JestConfig {
   const transform: Record<string, unknown> = {};
+  const esm = tsJest ? esmJestOptions(tsJest) : undefined;
   if (tsJest) {
     transform['^.+\\.tsx?$'] = [
       tsJest,
@@ -63,6 +82,7 @@ export function jestConfig(request: Pick<JestRunRequest, 'projectRoot' | 'roots'
         tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true, sourceMap: true },
       },
     ];
+    Object.assign(transform, esm?.transform);
   }
   return {
     rootDir: request.projectRoot,
@@ -70,7 +90,8 @@ export function jestConfig(request: Pick<JestRunRequest, 'projectRoot' | 'roots'
     testMatch: request.testMatch.map((p) => join(request.projectRoot, p)),
     testEnvironment: 'node',
     transform,
-    moduleNameMapper: { [`^${API_MODULE.replace('/', '\\/')}$`]: modules.api },
+    moduleNameMapper: { ...esm?.moduleNameMapper, [`^${API_MODULE.replace('/', '\\/')}$`]: modules.api },
+    ...(esm ? { transformIgnorePatterns: esm.transformIgnorePatterns } : {}),
     setupFilesAfterEnv: [modules.setup],
     testTimeout: request.testTimeoutMs,
     watchman: false,

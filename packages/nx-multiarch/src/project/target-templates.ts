@@ -20,8 +20,8 @@ export function workspaceGlob(path: string): string {
 
 /**
  * go-cross inputs: a main package may import any package of its module, and
- * with CGO off only .go files, go.mod/go.sum, vendor/modules.txt and
- * `//go:embed` files (workspace-relative patterns) reach the binary.
+ * only .go files, go.mod/go.sum, vendor/modules.txt, `//go:embed` files
+ * (workspace-relative patterns) and, with cgo on, C sources reach the binary.
  */
 export function goCrossInputs(moduleRoot: string, embeds: readonly string[]): Input[] {
   const module = workspaceGlob(moduleRoot);
@@ -31,11 +31,18 @@ export function goCrossInputs(moduleRoot: string, embeds: readonly string[]): In
     `${module}/vendor/modules.txt`,
     `${module}/**/*.go`,
     `!${module}/**/*_test.go`,
+    `${module}/**/*.c`,
+    `${module}/**/*.h`,
     // A pattern names a file or a folder (embedded whole): hash both readings.
     ...embeds.flatMap((e) => [workspaceGlob(e), `${workspaceGlob(e)}/**/*`]),
-    { runtime: 'go version' },
+    // The version alone: `go version` also names the host's arch, and Go's cross builds do
+    // not depend on it, so a native arm64 runner and an amd64 publish job share cache entries.
+    { runtime: 'go env GOVERSION' },
     { env: 'GOFLAGS' },
     { env: 'GOEXPERIMENT' },
+    // Which Go builds (go-cross follows GOTOOLCHAIN when set) and which C compiler cgo uses.
+    { env: 'GOTOOLCHAIN' },
+    { env: 'CC' },
     { env: 'NX_MULTIARCH_VERSION' },
   ];
 }

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
-import { run } from '../util/exec';
 
 /** The parts of Docker's `config.json` that hold registry credentials. */
 export interface DockerConfigFile {
@@ -99,6 +98,9 @@ function fromAuthEntry(entry: DockerAuthEntry, source: string): RegistryCredenti
 /** Runs `docker-credential-<helper> get` with the server name on stdin. */
 export async function credentialsFromHelper(helper: string, host: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${helper}`;
+  // Loaded only when a helper is configured: util/exec runs on execa (ESM), which the cache-server
+  // image leaves out, since its Node.js for arm/v7 (20.11) cannot require an ES module.
+  const { run } = await import('../util/exec');
   const result = await run(program, ['get'], { input: helperServerName(host), timeoutMs: 30_000, env }).catch((error: unknown) => {
     throw new MultiarchError(
       `Docker's config names the credential helper "${helper}", but ${program} could not be run (${(error as Error).message}).`,

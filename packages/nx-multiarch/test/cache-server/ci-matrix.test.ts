@@ -9,6 +9,7 @@ import { startCacheServer, type CacheServerProcess } from '../support/cache-serv
 import { runNx, type Clone, type NxRun } from '../support/nx-clone';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
+import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
 /**
  * Issue 8's proof on the real workspace: a CI run of the whole image matrix
@@ -84,8 +85,8 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
     clones.a = a;
     clones.b = b;
     const [runA, runB] = await Promise.all([
-      runNx(a, ['run-many', '-t', 'docker-arch-build--arm64'], rw()),
-      runNx(b, ['run-many', '-t', 'docker-arch-build--amd64', 'docker-arch-build--arm'], rw()),
+      runNx(a, ['run-many', '-t', 'docker-arch-build--arm64', `--exclude=${CACHE_SERVER_IMAGE}`], rw()),
+      runNx(b, ['run-many', '-t', 'docker-arch-build--amd64', 'docker-arch-build--arm', `--exclude=${CACHE_SERVER_IMAGE}`], rw()),
     ]);
     expectSuccess(runA, 'clone A');
     expectSuccess(runB, 'clone B');
@@ -131,7 +132,7 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
     const hitsBefore = logged(server.log(), 'GET', 200).length;
     const putsBefore = logged(server.log(), 'PUT', 200).length;
 
-    const run = await runNx(c, ['run-many', '-t', 'manifest-push', `--registry=${registry.host}`], rw(), {
+    const run = await runNx(c, ['run-many', '-t', 'manifest-push', `--registry=${registry.host}`, `--exclude=${CACHE_SERVER_IMAGE}`], rw(), {
       PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
       GOCACHE: goCache,
     });

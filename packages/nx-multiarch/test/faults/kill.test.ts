@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { checkAllLayouts, findTempLitter, seededRandom } from './layout-check';
 import { buildPlugin, nx, nxEnv, removeScratchClone, scratchClone, WORKSPACE_ROOT, type ScratchClone } from './scratch-clone';
+import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
 /**
  * kill -9 at random moments, then a rerun. A build (`nx run-many -t
@@ -55,7 +56,7 @@ async function digests(): Promise<Record<string, string>> {
   return out;
 }
 
-const buildArm64 = ['run-many', '-t', 'docker-arch-build', '--arch=arm64'];
+const buildArm64 = ['run-many', '-t', 'docker-arch-build', '--arch=arm64', `--exclude=${CACHE_SERVER_IMAGE}`];
 /** The image tasks alone, over the binaries already in dist/cross: where the layouts are written. */
 const imagesOnlyArm64 = [...buildArm64, '--excludeTaskDependencies'];
 
@@ -140,7 +141,7 @@ async function missingChildren(repository: string, tag: string): Promise<string[
 test(`kill -9 of a push at ${TRIALS} random moments: the index tag never names a missing child, and the rerun completes`, async () => {
   // Images of all three arches for the push (restored from the Nx cache where the build test made them).
   for (const arch of ['amd64', 'arm64', 'arm']) {
-    const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`], {}, 480_000);
+    const built = await nx(clone!, ['run-many', '-t', 'docker-arch-build', `--arch=${arch}`, `--exclude=${CACHE_SERVER_IMAGE}`], {}, 480_000);
     if (built.code !== 0) throw new Error(`the ${arch} build failed:\n${built.output}`);
   }
   const tag = 'killtest';
@@ -148,7 +149,7 @@ test(`kill -9 of a push at ${TRIALS} random moments: the index tag never names a
   for (let trial = 0; trial < TRIALS; trial++) {
     // A new repository prefix per trial: each push starts from an empty registry namespace.
     const prefix = `kill${trial}`;
-    const push = ['run-many', '-t', 'manifest-push', `--registry=${registry!.host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies'];
+    const push = ['run-many', '-t', 'manifest-push', `--registry=${registry!.host}/${prefix}`, `--tags=${tag}`, '--excludeTaskDependencies', `--exclude=${CACHE_SERVER_IMAGE}`];
     const delay = Math.round(100 + random() * 2_500);
     const run = startNx(push);
     const violations: string[] = [];

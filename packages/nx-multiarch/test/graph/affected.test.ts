@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runChecked } from '../../src/util/exec';
 import { runNx, type Clone, type NxRun } from '../support/nx-clone';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
+import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
 /**
  * `nx affected` on the real workspace, in a real git repository: after a
@@ -56,7 +57,7 @@ const affectedArm64 = () => runNx(clone, ['affected', '-t', 'docker-arch-build',
 beforeAll(async () => {
   checkout = await checkoutRepository();
   clone = await checkout.clone('affected');
-  const warm = await runNx(clone, ['run-many', '-t', 'docker-arch-build', '--arch=arm64']);
+  const warm = await runNx(clone, ['run-many', '-t', 'docker-arch-build', '--arch=arm64', `--exclude=${CACHE_SERVER_IMAGE}`]);
   expectSuccess(warm, 'the warm-up build of every arm64 image');
 }, 900_000);
 

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv-draft-04';
@@ -8,11 +9,56 @@ import { MediaTypes, type Descriptor, type ImageConfig, type ImageIndex, type Im
 
 /**
  * Validation of OCI documents against the image-spec's own JSON schemas
- * (draft-04, in ../shared/oci-schemas next to the repository), for tests:
- * oci-layout, index.json, every manifest and index below it, every config.
+ * (draft-04), for tests: oci-layout, index.json, every manifest and index
+ * below it, every config. The schemas are the `schema/` folder of the
+ * github.com/opencontainers/image-spec Go module, fetched through the Go
+ * module proxy at the version pinned in oci-image-spec/go.mod (and checked
+ * against its go.sum), so a clone needs nothing beside the repository.
  */
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
-export const OCI_SCHEMA_DIR = resolve(WORKSPACE_ROOT, '..', 'shared', 'oci-schemas');
+export const OCI_IMAGE_SPEC_MODULE = 'github.com/opencontainers/image-spec';
+/** The folder whose go.mod pins the image-spec version: the one place to change it. */
+export const OCI_IMAGE_SPEC_PIN = join(__dirname, 'oci-image-spec');
+
+let schemaDir: string | undefined;
+
+/** What `go mod download -json` says of one module. */
+interface GoModDownload {
+  Path: string;
+  Version: string;
+  Dir?: string;
+  Error?: string;
+}
+
+/**
+ * The schema folder of the pinned image-spec: from the module cache when it
+ * is there, else downloaded through GOPROXY (tools/setup.sh fetches it ahead).
+ */
+export function ociSchemaDir(): string {
+  if (schemaDir) return schemaDir;
+  let output: string;
+  try {
+    output = execFileSync('go', ['mod', 'download', '-json', OCI_IMAGE_SPEC_MODULE], {
+      cwd: OCI_IMAGE_SPEC_PIN,
+      encoding: 'utf8',
+      timeout: 120_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    // go prints the JSON (with Error) on stdout even when it fails.
+    output = err.stdout ?? '';
+    if (!output) throw new Error(`go mod download ${OCI_IMAGE_SPEC_MODULE} in ${OCI_IMAGE_SPEC_PIN} failed: ${err.stderr ?? err.message}. Install Go and make GOPROXY reachable (go env GOPROXY).`);
+  }
+  const result = JSON.parse(output) as GoModDownload;
+  if (result.Error || !result.Dir) {
+    throw new Error(`${OCI_IMAGE_SPEC_MODULE}@${result.Version} could not be fetched through GOPROXY: ${result.Error ?? 'no Dir'}. Check go env GOPROXY, or fill the module cache with "go mod download" in ${OCI_IMAGE_SPEC_PIN}.`);
+  }
+  const dir = join(result.Dir, 'schema');
+  if (!existsSync(join(dir, 'image-manifest-schema.json'))) throw new Error(`${OCI_IMAGE_SPEC_MODULE}@${result.Version} has no schema/image-manifest-schema.json in ${result.Dir}.`);
+  schemaDir = dir;
+  return dir;
+}
 
 export type OciDocumentKind = 'layout' | 'index' | 'manifest' | 'config';
 
@@ -40,12 +86,13 @@ function load(): Record<OciDocumentKind, ValidateFunction> {
     // The two formats the schemas use (ajv-formats is not a dependency).
     ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
     ajv.addFormat('uri', (value: string) => URL.canParse(value));
-    for (const file of readdirSync(OCI_SCHEMA_DIR).filter((f) => f.endsWith('.json'))) {
-      ajv.addSchema(withoutIds(JSON.parse(readFileSync(join(OCI_SCHEMA_DIR, file), 'utf8'))) as object, file);
+    const dir = ociSchemaDir();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      ajv.addSchema(withoutIds(JSON.parse(readFileSync(join(dir, file), 'utf8'))) as object, file);
     }
     const entries = Object.entries(SCHEMA_FILES).map(([kind, file]) => {
       const validate = ajv.getSchema(file);
-      if (!validate) throw new Error(`OCI schema ${file} did not load from ${OCI_SCHEMA_DIR}`);
+      if (!validate) throw new Error(`OCI schema ${file} did not load from ${dir}`);
       return [kind, validate as ValidateFunction] as const;
     });
     validators = Object.fromEntries(entries) as Record<OciDocumentKind, ValidateFunction>;

@@ -24,7 +24,7 @@ export type Job = {
   needs?: string | string[];
   if?: string;
   'timeout-minutes'?: number;
-  strategy?: { 'fail-fast'?: boolean; matrix: Record<string, string[]> };
+  strategy?: { 'fail-fast'?: boolean; matrix: { include: Array<Record<string, string>> } };
   env?: Record<string, string>;
   steps: Step[];
 };

@@ -1,5 +1,6 @@
 import type { Arch } from '../../platform/platforms';
 import type { Job, Step, WorkflowFile } from './github-workflow';
+import type { WorkspaceFacts } from './workspace-facts';
 
 /** Everything the workflow depends on, already validated. */
 export interface WorkflowSettings {
@@ -7,8 +8,14 @@ export interface WorkflowSettings {
   arches: readonly Arch[];
   mainBranch: string;
   nodeVersion: string;
+  /** The publish job's runner, and every arch's that has no other. */
   runsOn: string;
-  /** A command that installs the cross toolchains (e.g. sudo bash tools/setup.sh); none when undefined. */
+  /** The runner label of each matrix arch, in matrix order. */
+  legs: ReadonlyArray<{ arch: Arch; runner: string }>;
+  facts: WorkspaceFacts;
+  /** The rustup toolchain the build jobs add each target std to (when the workspace has Rust). */
+  rustToolchain: string;
+  /** An extra command run after the plugin's own set-up (e.g. sudo bash tools/setup.sh); none when undefined. */
   setupCommand?: string;
 }
 
@@ -40,13 +47,59 @@ function cacheEnv(mainBranch: string): Record<string, string> {
   };
 }
 
-function checkoutAndInstall(nodeVersion: string, setupCommand: string | undefined): Step[] {
+/** Crates the build downloads, shared by every arch: the registry is the same for all of them. */
+export const CARGO_CACHE_PATHS = ['~/.cargo/registry/index', '~/.cargo/registry/cache', '~/.cargo/git/db'];
+
+/**
+ * Checkout, Node and npm ci, and Go at the version go.mod asks for (the
+ * Go runtime input of every go-cross task is that version, so the publish job
+ * must have it too, or its hashes would not match the build jobs'). setup-go
+ * caches the module and build caches keyed on every go.sum.
+ */
+function checkoutAndInstall(s: WorkflowSettings, withCaches: boolean): Step[] {
+  const goVersionFile = s.facts.goVersionFile;
   return [
     // Full history: nx affected compares against the base commit.
     { uses: 'actions/checkout@v4', with: { 'fetch-depth': 0 } },
-    { uses: 'actions/setup-node@v4', with: { 'node-version': nodeVersion, cache: 'npm' } },
+    { uses: 'actions/setup-node@v4', with: { 'node-version': s.nodeVersion, cache: 'npm' } },
+    ...(goVersionFile
+      ? [{ uses: 'actions/setup-go@v5', with: { 'go-version-file': goVersionFile, cache: withCaches, ...(withCaches ? { 'cache-dependency-path': '**/go.sum' } : {}) } }]
+      : []),
+    ...(s.facts.hasRust && withCaches
+      ? [
+          {
+            name: 'Cache the crates registry',
+            uses: 'actions/cache@v4',
+            with: {
+              path: CARGO_CACHE_PATHS.join('\n'),
+              key: "cargo-registry-${{ runner.os }}-${{ hashFiles('**/Cargo.lock') }}",
+              'restore-keys': 'cargo-registry-${{ runner.os }}-',
+            },
+          },
+        ]
+      : []),
     { run: 'npm ci' },
-    ...(setupCommand ? [{ name: 'Install the cross toolchains', run: setupCommand }] : []),
+  ];
+}
+
+/** The command that installs what one arch needs (`--print` shows the script without running it). */
+export function setupCommandLine(arch: string, s: Pick<WorkflowSettings, 'facts' | 'rustToolchain'>): string {
+  return `npx nx-multiarch setup --arch ${arch}${s.facts.hasRust ? ` --rust-toolchain ${s.rustToolchain}` : ''}`;
+}
+
+/**
+ * The plugin installs what the arch's tasks need on this runner (the same
+ * package list its preflight errors name): cross gcc and the Rust target std,
+ * and qemu-user (on a runner of the arch, static programs run natively).
+ */
+function archSetupSteps(s: WorkflowSettings): Step[] {
+  return [
+    {
+      name: 'Install what the ${{ matrix.arch }} tasks need (nx-multiarch setup)',
+      env: { ARCH: '${{ matrix.arch }}' },
+      run: setupCommandLine('"$ARCH"', s),
+    },
+    ...(s.setupCommand ? [{ name: 'Run the workspace set-up command', run: s.setupCommand }] : []),
   ];
 }
 
@@ -80,11 +133,12 @@ const AFFECTED_BASE_STEP: Step = {
 function buildJob(s: WorkflowSettings): Job {
   return {
     name: 'build and test (${{ matrix.arch }})',
-    'runs-on': s.runsOn,
-    strategy: { 'fail-fast': false, matrix: { arch: [...s.arches] } },
+    'runs-on': '${{ matrix.runner }}',
+    strategy: { 'fail-fast': false, matrix: { include: s.legs.map((leg) => ({ arch: leg.arch, runner: leg.runner })) } },
     env: cacheEnv(s.mainBranch),
     steps: [
-      ...checkoutAndInstall(s.nodeVersion, s.setupCommand),
+      ...checkoutAndInstall(s, true),
+      ...archSetupSteps(s),
       AFFECTED_BASE_STEP,
       {
         name: 'Build and test the affected images for ${{ matrix.arch }}',
@@ -113,7 +167,7 @@ function publishJob(s: WorkflowSettings): Job {
       [SECRETS.registryPassword]: `\${{ secrets.${SECRETS.registryPassword} }}`,
     },
     steps: [
-      ...checkoutAndInstall(s.nodeVersion, undefined),
+      ...checkoutAndInstall(s, false),
       { name: 'Push the multi-arch images (every image restored from the cache)', run: 'npx nx run-many -t manifest-push' },
     ],
   };
@@ -137,7 +191,8 @@ export const WORKFLOW_HEADER = [
   '',
   'build: one job per arch runs only what the change affects, cross-compiling',
   '  every binary and image for that arch and testing it; results go to the',
-  '  self-hosted Nx remote cache.',
+  '  self-hosted Nx remote cache. `nx-multiarch setup` installs what the arch',
+  '  needs on its runner; on a runner of the arch, static programs run natively.',
   'publish: on the main branch and on tags, restores every arch from the cache',
   '  and pushes one multi-arch image index per image.',
   '',

@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { goCrossInputs, workspaceGlob } from '../../project/target-templates';
 import importRepoGenerator from './generator';
 
 type Files = Record<string, string>;
 
 function write(tree: Tree, root: string, files: Files): void {
   for (const [path, content] of Object.entries(files)) tree.write(`${root}/${path}`, content);
+}
+
+/** The //go:embed patterns a go-cross input list names (each as a file glob and a folder glob). */
+function embedsIn(inputs: unknown[]): string[] {
+  const base = workspaceGlob('');
+  return inputs.filter((i): i is string => typeof i === 'string' && inputs.includes(`${i}/**/*`)).map((i) => i.slice(base.length + 1));
 }
 
 function projectJson(tree: Tree, root: string) {
@@ -101,9 +108,11 @@ describe('import-repo generator', () => {
           '{workspaceRoot}/packages/linkerd2/**/*.go',
           '!{workspaceRoot}/packages/linkerd2/**/*_test.go',
           '{workspaceRoot}/packages/linkerd2/web/srv/templates/*.tmpl',
-          { runtime: 'go version' },
+          { runtime: 'go env GOVERSION' },
         ]),
       );
+      // The very inputs graph inference gives an inferred go-cross (after its production inputs): one template.
+      expect(goCross.inputs).toEqual(goCrossInputs('packages/linkerd2', embedsIn(goCross.inputs)));
     });
 
     it('puts a root Dockerfile.<image> on the binary project of that name, with the repository as context', () => {
@@ -180,6 +189,20 @@ describe('import-repo generator', () => {
       expect(image.targets['docker-arch-build'].options.artifacts).toEqual([{ package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' }]);
       expect(image.targets['docker-arch-build'].dependsOn).toEqual([{ dependencies: true, target: 'cargo-cross', params: 'forward' }]);
     });
+  });
+
+  it('imports manifests with multi-line strings and other TOML the old hand-written reader refused', async () => {
+    write(tree, 'packages/tricky', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n\n[workspace.package]\nversion = "1.0.0"\ndescription = """\nA workspace [with] = "brackets"\n"""\n',
+      'crates/tool/Cargo.toml':
+        '[package]\nname = "tool"\nversion.workspace = true\ndescription = """\nSpans\nlines.\n"""\nmetadata.docs.rs = { all-features = true }\n\n[[bin]]\nname = "tool-cli"\npath = "src/cli.rs"\n',
+      'crates/tool/src/main.rs': 'fn main() {}\n',
+      'crates/tool/src/cli.rs': 'fn main() {}\n',
+    });
+    await importRepoGenerator(tree, { source: 'packages/tricky', skipFormat: true });
+    const crate = projectJson(tree, 'packages/tricky/crates/tool');
+    expect(crate.name).toBe('tricky-tool');
+    expect(crate.targets['cargo-cross'].inputs[0]).toBe('{workspaceRoot}/packages/tricky/**/*');
   });
 
   it('stages binaries that other projects of the workspace build (the proxy image of linkerd2)', async () => {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { MultiarchError } from '../../errors';
 import { hostArch, PLATFORMS, platformString, type Arch, type PlatformSpec } from '../../platform/platforms';
+import { QEMU_USER_PACKAGE } from '../../cross/arch-requirements';
 import { which } from '../../util/exec';
 import { spawnTracked } from '../child-process';
 import { envObject } from '../process-spec';
@@ -47,7 +48,7 @@ export interface Launch {
 export function qemuMissing(platform: PlatformSpec): MultiarchError {
   return new MultiarchError(
     `${platform.qemu}-static is not on PATH; the qemu runner needs it to run ${platformString(platform.oci)} programs.`,
-    'Install it with `apt-get install qemu-user-static` (or run `bash tools/setup.sh`).',
+    `Install it with \`apt-get install ${QEMU_USER_PACKAGE}\` (or run \`bash tools/setup.sh\`).`,
   );
 }
 
