@@ -1,16 +1,20 @@
 import { RegistryClient, RegistryClientOptions } from '../registry/client';
+import { checkLocalBlobs } from './check-local-blobs';
 import { executePush, PushReport } from './execute';
 import { formatPlan, formatReport } from './format';
 import { loadArchImages } from './load-images';
-import { ManifestPushOptions, ProjectInfo, resolvePushOptions } from './options';
+import { ManifestPushOptions, ProjectInfo, ResolvedPushOptions, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
 import { rm } from 'node:fs/promises';
-import { imageManifests, prepareSigner, signPushed, verifyPushed, withAttestationManifests } from './supply-chain';
+import { prepareSigner, signPushed, verifyPushed, withAttestationManifests } from './supply-chain';
 import type { SignReport } from '../supply-chain/cosign-publish';
+import { lockForRead, OutputLock } from '../util/output-lock';
+import { outputDir } from '../outputs/paths';
 
 /**
  * manifest-push for one project: resolve options, read the per-arch layouts,
- * plan, print the plan, and (unless a dry run) push and verify.
+ * plan, print the plan, hash every local blob, and (unless a dry run) push
+ * and verify.
  */
 export interface PublishRequest {
   options: ManifestPushOptions;
@@ -33,6 +37,21 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
   const env = request.env ?? process.env;
   const log = request.log ?? ((line: string) => console.log(line));
   const options = await resolvePushOptions(request.options, request.project, env);
+  // Each arch's image folder is read-locked from the first read to the last upload: a build of the
+  // same image in another terminal swaps its new folder in only once this push is done.
+  const locks: OutputLock[] = [];
+  try {
+    for (const arch of [...options.arches].sort()) {
+      const dir = outputDir(request.project.workspaceRoot, 'images', request.project.name, arch);
+      locks.push(await lockForRead(dir, { onWait: (holders) => log(`Waiting for dist/images/${request.project.name}/${arch} (${holders.join(', ')}) ...`) }));
+    }
+    return await pushLocked(request, options, env, log);
+  } finally {
+    for (const lock of locks) await lock.release();
+  }
+}
+
+async function pushLocked(request: PublishRequest, options: ResolvedPushOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<PublishResult> {
   const images = await loadArchImages(request.project.workspaceRoot, request.project.name, options.arches);
   const basePlan = planPush(images, {
     repository: options.repository,
@@ -47,6 +66,8 @@ export async function publishProject(request: PublishRequest): Promise<PublishRe
     : { plan: basePlan, tempDir: undefined };
   try {
     log(formatPlan(plan, options.target.registry));
+    // Every blob of every arch is hashed before the first request: a damaged file stops the push with nothing sent.
+    await checkLocalBlobs(basePlan, request.project.workspaceRoot, request.project.name);
     // Before anything is sent: a wrong password or a mismatched key pushes nothing.
     const signer = await prepareSigner(options, request.project.workspaceRoot, env);
     if (options.dryRun) {

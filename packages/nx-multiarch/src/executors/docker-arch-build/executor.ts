@@ -46,5 +46,5 @@ export default async function dockerArchBuildExecutor(options: DockerArchBuildOp
       projectRootOf: (name) => context.projectsConfigurations?.projects[name]?.root,
       target: context.targetName,
     });
-  });
+  }, context);
 }

@@ -17,5 +17,5 @@ export default async function manifestPushExecutor(options: ManifestPushOptions,
         : undefined;
       await writePushRecord(context.root, { project: project.name, arches: imageManifests(result.plan).map((m) => m.arch), ...result.report, ...(signing ? { signing } : {}) });
     }
-  });
+  }, context);
 }
