@@ -9,7 +9,7 @@ import { dirname, join, relative, sep } from 'node:path';
 export interface CargoLockPackage {
   name: string;
   version: string;
-  /** e.g. registry+https://github.com/rust-lang/crates.io-index; absent for workspace members. */
+  /** The registry the crate came from (`registry+<index>`); absent for workspace members. */
   source?: string;
   /** sha256 of the .crate file (hex). */
   checksum?: string;

@@ -36,7 +36,7 @@ describe('documents', () => {
   });
 
   it('reads go version -m, Cargo.lock and dpkg status', () => {
-    const go = parseGoVersionM('/tmp/x: go1.26.0\n\tpath\texample.com/a\n\tmod\texample.com/a\t(devel)\t\n\tdep\tgolang.org/x/sys\tv0.1.0\th1:abc=\n\tdep\texample.com/b\tv1.0.0\n\t=>\t./b\t(devel)\t\n\tbuild\t-compiler=gc\n', 'bin/a');
+    const go = parseGoVersionM('bin-a: go1.26.0\n\tpath\texample.com/a\n\tmod\texample.com/a\t(devel)\t\n\tdep\tgolang.org/x/sys\tv0.1.0\th1:abc=\n\tdep\texample.com/b\tv1.0.0\n\t=>\t./b\t(devel)\t\n\tbuild\t-compiler=gc\n', 'bin/a');
     expect(go).toEqual({
       file: 'bin/a',
       goVersion: 'go1.26.0',

@@ -30,7 +30,7 @@ version = 3
 [[package]]
 name = "itoa"
 version = "1.0.11"
-source = "registry+https://github.com/rust-lang/crates.io-index"
+source = "registry+test-index"
 checksum = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b"
 
 [[package]]
