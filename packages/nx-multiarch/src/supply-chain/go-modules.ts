@@ -63,7 +63,15 @@ export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
 export async function readGoBinaries(files: ReadonlyMap<string, Buffer>, env: NodeJS.ProcessEnv): Promise<GoBinaryInfo[]> {
   const binaries = [...files].filter(([, content]) => isGoBinary(content)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (binaries.length === 0) return [];
-  const go = requireGo(env);
+  let go: string;
+  try {
+    go = requireGo(env);
+  } catch {
+    throw new MultiarchError(
+      `The image holds Go binaries (${binaries.map(([p]) => `/${p}`).join(', ')}), and go, which reads their module lists for the SBOM, is not on PATH.`,
+      'Install Go (or put its bin folder on PATH), or set "attestations": false on the docker-arch-build target.',
+    );
+  }
   const dir = await mkdtemp(join(tmpdir(), 'nx-multiarch-gobin-'));
   try {
     const out: GoBinaryInfo[] = [];
