@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -166,4 +167,10 @@ test('attestations: false leaves only the image', async () => {
   const { outputDir, summary } = await buildDemo(workspace, { attestations: false });
   expect(summary.attestations).toBeUndefined();
   await expect(readFile(join(outputDir, 'sbom.spdx.json'))).rejects.toThrow();
+});
+
+test('an image with Go binaries and no go on PATH fails with the fix, leaving no image behind', async () => {
+  const noGo = { ...env, PATH: '/usr/bin:/bin'.split(':').filter((dir) => !existsSync(join(dir, 'go'))).join(':') };
+  await expect(buildDemo(workspace, { env: noGo })).rejects.toThrow(/holds Go binaries \(\/usr\/local\/bin\/gohello\).*go, which reads their module lists for the SBOM, is not on PATH/);
+  expect(existsSync(join(workspace, 'dist/images/demo/arm64'))).toBe(false);
 });
