@@ -19,7 +19,7 @@ source "$REPO_ROOT/tools/lib/apt.sh"
 
 # Debian packages the workspace's builds and tests use. Add new ones here.
 APT_PACKAGES=(
-  ca-certificates openssl curl apache2-utils
+  ca-certificates openssl curl apache2-utils python3-venv
   golang-go rustc cargo
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
@@ -49,6 +49,19 @@ RUST_STD_STAMP=.nx-multiarch-debian-version
 # base images from; downloaded, never installed.
 BUSYBOX_ARCHES=(amd64 arm64 armhf)
 DEB_CACHE="$REPO_ROOT/.cache/debs"
+
+# Go tools the supply-chain tests use, built from the Go module proxy (`go
+# install`, GOBIN below; the proxy is whatever `go env GOPROXY` says) into a
+# gitignored folder. Each is built once: a binary whose embedded module
+# version matches is kept. cosign is the heavy one (minutes on 2 cores).
+GO_TOOLS_DIR="$REPO_ROOT/.cache/go-tools"
+GO_TOOLS=(
+  cosign:github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
+  crane:github.com/google/go-containerregistry/cmd/crane@v0.22.1
+)
+# The SPDX project's validator (spdx-tools on PyPI), in a venv, for the SBOM tests.
+SPDX_VENV="$REPO_ROOT/.cache/spdx-venv"
+SPDX_TOOLS_VERSION=0.8.5
 
 # Kept inside node_modules so `npm ci` (which deletes node_modules) drops it.
 NPM_STAMP="$REPO_ROOT/node_modules/.nx-multiarch-setup-lock.sha256"
@@ -250,6 +263,42 @@ install_node_modules() {
   printf '%s\n' "$lock_hash" > "$NPM_STAMP"
 }
 
+# --------------------------------------------------------- supply chain --
+go_bin() {
+  if [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go; else command -v go; fi
+}
+
+install_go_tools() {
+  local entry name spec module version go
+  go=$(go_bin) || die "go is not on PATH" "install Go (the tools need Go >= 1.24), then re-run bash tools/setup.sh"
+  mkdir -p "$GO_TOOLS_DIR"
+  for entry in "${GO_TOOLS[@]}"; do
+    name=${entry%%:*}
+    spec=${entry#*:}
+    module=${spec%@*}
+    version=${spec##*@}
+    if [ -x "$GO_TOOLS_DIR/$name" ] && "$go" version -m "$GO_TOOLS_DIR/$name" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]]+${module%/cmd/*}[[:space:]]+${version}([[:space:]]|$)"; then
+      log "go tools: $name $version already built"
+      continue
+    fi
+    log "go tools: building $name $version (go install $spec; takes minutes)"
+    GOBIN="$GO_TOOLS_DIR" nice -n 10 "$go" install "$spec" ||
+      die "go install $spec failed" "check that the Go module proxy ($("$go" env GOPROXY)) is reachable, then re-run"
+  done
+}
+
+install_spdx_tools() {
+  if [ -x "$SPDX_VENV/bin/pyspdxtools" ] && "$SPDX_VENV/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $SPDX_TOOLS_VERSION"; then
+    log "spdx-tools: $SPDX_TOOLS_VERSION already in ${SPDX_VENV#"$REPO_ROOT"/}"
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 is missing" "apt-get install python3 python3-venv"
+  python3 -m venv "$SPDX_VENV" || die "python3 -m venv failed" "apt-get install python3-venv, then re-run"
+  retry 2 5 "$SPDX_VENV/bin/pip" install -q "spdx-tools==$SPDX_TOOLS_VERSION" ||
+    die "pip install spdx-tools failed" "check that PyPI is reachable (pip config list), then re-run"
+  log "spdx-tools: installed $SPDX_TOOLS_VERSION into ${SPDX_VENV#"$REPO_ROOT"/}"
+}
+
 # ------------------------------------------------------------------ main --
 require_root "tools/setup.sh"
 started=$(date +%s)
@@ -261,5 +310,7 @@ link_rustup_system_toolchain
 download_busybox_debs
 fetch_go_modules
 install_node_modules
+install_go_tools
+install_spdx_tools
 if $VERIFY; then bash "$REPO_ROOT/tools/lib/verify-cross.sh"; fi
 log "done in $(seconds_since "$started")s"

@@ -14,6 +14,8 @@ Commands:
                  pushes, integration results and timings (report --help)
   setup          install (or --print) what the tasks for one arch need on
                  this machine: cross gcc, Rust target std, qemu-user (setup --help)
+  verify         check an image's cosign signatures, SBOM and provenance
+                 attestations with a public key (verify --help)
 
 Options:
   -h, --help     show this text
@@ -50,6 +52,10 @@ async function main(argv) {
   if (command === 'setup') {
     const { runSetupCommand } = loadCompiled('setup/cli');
     return runSetupCommand(rest);
+  }
+  if (command === 'verify') {
+    const { runVerifyCommand } = loadCompiled('supply-chain/cli');
+    return runVerifyCommand(rest);
   }
   process.stderr.write(`nx-multiarch: unknown command "${command}".\n  hint: run \`nx-multiarch --help\` for the list of commands.\n`);
   return 1;

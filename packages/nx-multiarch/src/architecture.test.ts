@@ -27,6 +27,7 @@ const RANKS: Readonly<Record<string, number>> = {
   'image/shared': 4,
   'image/native': 5,
   'image/docker': 5,
+  'supply-chain': 5,
   image: 6,
   publish: 6,
   integration: 6,

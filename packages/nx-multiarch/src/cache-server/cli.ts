@@ -10,6 +10,7 @@ import { parseCacheServerArgs, type CacheServerCliOptions } from './options';
 import { closeServer, createCacheServer, listen } from './server';
 import type { CacheStorage } from './storage';
 import { TokenSet } from './tokens';
+import { describePrune, runPruneCommand } from './prune-command';
 
 export interface RunningCacheServer {
   /** `http://127.0.0.1:<port>`: what NX_SELF_HOSTED_REMOTE_CACHE_SERVER takes. */
@@ -30,8 +31,11 @@ export async function startCacheServer(options: CacheServerCliOptions, deps: Sta
   const logger = deps.logger ?? streamLogger();
   const tokens = TokenSet.load(options.tokens, env);
   const tls = options.tls ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') } : undefined;
+  if (options.retention && options.storage.kind !== 'file') {
+    throw new MultiarchError('--max-age and --max-size work on file:// stores.', 'For oci:// stores, delete old tags in the registry and run its garbage collection.');
+  }
   const storage = await openStorage(options, logger);
-  const server = createCacheServer({ storage, tokens, maxEntryBytes: options.maxEntryBytes, logger, tls });
+  const server = createCacheServer({ storage, tokens, maxEntryBytes: options.maxEntryBytes, logger, tls, limits: options.limits });
   let address: AddressInfo;
   try {
     address = await listen(server, options.host, options.port);
@@ -52,15 +56,35 @@ export async function startCacheServer(options: CacheServerCliOptions, deps: Sta
   if (!tls && !isLoopbackHost(options.host)) {
     logger.error(`listening on ${options.host} over plain http: tokens cross the network in clear text; put TLS in front (--tls-cert/--tls-key or a proxy)`);
   }
+  const pruner = startRetention(options, storage, logger);
   return {
     url,
     address,
     storage,
     close: async () => {
+      if (pruner) clearInterval(pruner);
       await closeServer(server);
       await storage.close();
     },
   };
+}
+
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+/** The retention policy, applied at start and every 10 minutes; one failed prune is logged, not fatal. */
+function startRetention(options: CacheServerCliOptions, storage: CacheStorage, logger: Logger): NodeJS.Timeout | undefined {
+  const policy = options.retention;
+  if (!policy || !storage.prune) return undefined;
+  const prune = storage.prune.bind(storage);
+  const once = () => {
+    prune(policy)
+      .then((result) => logger.info(describePrune(result)))
+      .catch((error: unknown) => logger.error(`prune failed: ${formatError(error)}`));
+  };
+  once();
+  const timer = setInterval(once, PRUNE_EVERY_MS);
+  timer.unref();
+  return timer;
 }
 
 async function openStorage(options: CacheServerCliOptions, logger: Logger): Promise<CacheStorage> {
@@ -103,6 +127,7 @@ export interface CommandIo {
  * the only line on stdout (scripts read it); everything else goes to stderr.
  */
 export async function runCacheServerCommand(argv: readonly string[], io: CommandIo = defaultIo()): Promise<number> {
+  if (argv[0] === 'prune') return runPruneCommand(argv.slice(1), io);
   let running: RunningCacheServer;
   try {
     const parsed = parseCacheServerArgs(argv, io.cwd);

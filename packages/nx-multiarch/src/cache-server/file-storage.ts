@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MultiarchError } from '../errors';
 import { digestHex } from '../oci/digest';
 import type { CacheKey } from './cache-key';
 import { decodeEntryRecord, encodeEntryRecord } from './entry-record';
-import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
+import { CorruptEntryError, type CacheStorage, type PruneResult, type PutOutcome, type ReceivedUpload, type RetentionPolicy, type VerifiedEntry } from './storage';
+import type { Digest } from '../oci/types';
 import { sha256OfHandle } from './verify-file';
+import { ownerVerdict, ownerTag } from '../util/stale-temp';
 
 /** Uploads older than this are left-overs of a killed server and are removed at start. */
 const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
@@ -36,6 +38,8 @@ export class FileStorage implements CacheStorage {
   private readonly entriesDir: string;
   private readonly blobsDir: string;
   private readonly quarantineDir: string;
+  /** Entries being served now, with how many readers each. */
+  private readonly reading = new Map<CacheKey, number>();
 
   private constructor(readonly root: string) {
     this.description = `file://${root}`;
@@ -65,6 +69,34 @@ export class FileStorage implements CacheStorage {
   }
 
   async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
+    // Counted from the first read to the stream's close: prune leaves the entry alone meanwhile.
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    let done = false;
+    const finished = () => {
+      if (done) return;
+      done = true;
+      const left = (this.reading.get(key) ?? 1) - 1;
+      if (left > 0) this.reading.set(key, left);
+      else this.reading.delete(key);
+    };
+    try {
+      const entry = await this.openCounted(key);
+      if (!entry) {
+        finished();
+        return undefined;
+      }
+      return {
+        ...entry,
+        stream: () => entry.stream().once('close', finished),
+        discard: () => entry.discard().finally(finished),
+      };
+    } catch (error) {
+      finished();
+      throw error;
+    }
+  }
+
+  private async openCounted(key: CacheKey): Promise<VerifiedEntry | undefined> {
     let text: string;
     try {
       text = await readFile(this.entryPath(key), 'utf8');
@@ -79,7 +111,11 @@ export class FileStorage implements CacheStorage {
     try {
       handle = await open(blobPath, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw await this.corrupt(key, `its blob ${record.digest} is missing`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Pruned by another process between the two reads: a miss, not damage.
+        if (!(await exists(this.entryPath(key)))) return undefined;
+        throw await this.corrupt(key, `its blob ${record.digest} is missing`);
+      }
       throw error;
     }
     let mismatch: string | undefined;
@@ -96,6 +132,9 @@ export class FileStorage implements CacheStorage {
       throw await this.corrupt(key, mismatch);
     }
     const verified = handle;
+    // The record's time is the entry's last use, which retention goes by (atime is often off).
+    const now = new Date();
+    await utimes(this.entryPath(key), now, now).catch(() => undefined);
     return {
       size: record.size,
       digest: record.digest,
@@ -112,7 +151,7 @@ export class FileStorage implements CacheStorage {
     }
     // Same digest, same bytes: replacing an existing blob is harmless and keeps this one step.
     await rename(upload.path, join(this.blobsDir, digestHex(upload.digest)));
-    const recordTmp = join(this.uploadDir, `record-${randomBytes(12).toString('hex')}`);
+    const recordTmp = join(this.uploadDir, `record-${randomBytes(8).toString('hex')}-${ownerTag()}-${randomBytes(3).toString('hex')}`);
     await writeFile(recordTmp, encodeEntryRecord(upload), { flag: 'wx', mode: 0o644 });
     const handle = await open(recordTmp, 'r');
     try {
@@ -129,6 +168,62 @@ export class FileStorage implements CacheStorage {
     } finally {
       await unlink(recordTmp).catch(() => undefined);
     }
+  }
+
+  /**
+   * Removes entries by the policy: those unused for longer than maxAgeMs,
+   * then the least recently used until the rest fit in maxTotalBytes. An
+   * entry being served is never removed. The record goes first (the entry
+   * is a miss from then on), then its blob unless another entry shares it or
+   * it is newer than the prune (an upload of the same bytes in flight).
+   */
+  async prune(policy: RetentionPolicy, options: { now?: number; dryRun?: boolean } = {}): Promise<PruneResult> {
+    const started = options.now ?? Date.now();
+    const entries: Array<{ key: string; lastUsed: number; size: number; digest: string }> = [];
+    for (const key of await readdir(this.entriesDir)) {
+      const path = join(this.entriesDir, key);
+      const [info, text] = await Promise.all([stat(path).catch(() => undefined), readFile(path, 'utf8').catch(() => undefined)]);
+      if (!info || text === undefined) continue;
+      const record = decodeEntryRecord(text);
+      if (typeof record === 'string') continue; // damaged records are quarantined when read, not pruned
+      entries.push({ key, lastUsed: info.mtimeMs, size: record.size, digest: record.digest });
+    }
+    // Least recently used first.
+    entries.sort((a, b) => a.lastUsed - b.lastUsed || a.key.localeCompare(b.key));
+    let total = entries.reduce((sum, e) => sum + e.size, 0);
+    const result: PruneResult = { examined: entries.length, removed: [], freedBytes: 0, keptBytes: total, skippedInUse: [] };
+    const doomed = new Set<string>();
+    for (const entry of entries) {
+      const tooOld = policy.maxAgeMs !== undefined && started - entry.lastUsed > policy.maxAgeMs;
+      const tooBig = policy.maxTotalBytes !== undefined && total > policy.maxTotalBytes;
+      if (!tooOld && !tooBig) continue;
+      if (this.reading.has(entry.key as CacheKey)) {
+        result.skippedInUse.push(entry.key);
+        continue;
+      }
+      doomed.add(entry.key);
+      total -= entry.size;
+      result.removed.push(entry.key);
+      result.freedBytes += entry.size;
+    }
+    result.keptBytes = total;
+    if (options.dryRun) return result;
+    const stillUsed = new Set(entries.filter((e) => !doomed.has(e.key)).map((e) => e.digest));
+    for (const entry of entries.filter((e) => doomed.has(e.key))) {
+      // Checked again at the last moment: a read may have started since the list was made.
+      if (this.reading.has(entry.key as CacheKey)) {
+        result.removed.splice(result.removed.indexOf(entry.key), 1);
+        result.skippedInUse.push(entry.key);
+        continue;
+      }
+      await unlink(join(this.entriesDir, entry.key)).catch(() => undefined);
+      if (stillUsed.has(entry.digest)) continue;
+      const blob = join(this.blobsDir, digestHex(entry.digest as Digest));
+      const info = await stat(blob).catch(() => undefined);
+      if (info && info.mtimeMs < started) await unlink(blob).catch(() => undefined);
+      stillUsed.add(entry.digest);
+    }
+    return result;
   }
 
   async checkHealth(): Promise<void> {
@@ -155,12 +250,20 @@ export class FileStorage implements CacheStorage {
     }
   }
 
+  /**
+   * Uploads of a server that was killed: those whose owner (host and pid in
+   * the name) is gone at once, unnamed ones of older versions after a day.
+   * Another live server sharing the folder keeps its own.
+   */
   private async removeStaleUploads(): Promise<void> {
     const now = Date.now();
     for (const name of await readdir(this.uploadDir)) {
       const path = join(this.uploadDir, name);
       const info = await stat(path).catch(() => undefined);
-      if (info && now - info.mtimeMs > STALE_UPLOAD_MS) await rm(path, { force: true, recursive: true });
+      if (!info) continue;
+      const owned = /-[0-9a-f]{8}-\d+-[0-9a-f]{6}$/.test(name);
+      const stale = owned ? ownerVerdict(name, info.mtimeMs, now) === 'stale' : now - info.mtimeMs > STALE_UPLOAD_MS;
+      if (stale) await rm(path, { force: true, recursive: true });
     }
   }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from './admission';
 import { DEFAULT_HOST, DEFAULT_MAX_ENTRY, DEFAULT_PORT } from './options';
 import { MIN_TOKEN_LENGTH } from './tokens';
 
@@ -39,6 +40,16 @@ Tokens (at least one; clients send "Authorization: Bearer <token>"):
 Limits and folders:
   --max-entry-size <size>            largest entry accepted (default ${DEFAULT_MAX_ENTRY});
                                      larger uploads get 413. Units: 500MB, 2GiB
+  --max-concurrent-requests <n>      requests served at once (default ${DEFAULT_LIMITS.maxActive})
+  --max-queued-requests <n>          requests waiting for a slot (default ${DEFAULT_LIMITS.maxQueued});
+                                     beyond both: 503 with Retry-After
+  --max-memory <size>                resident memory over which new requests get
+                                     503 with Retry-After (default: no cap)
+  --max-age <duration>               file:// only: remove entries unused this long
+                                     (7d, 12h), at start and every 10 minutes
+  --max-size <size>                  file:// only: then the least recently used
+                                     until the rest fit. Never an entry being read.
+                                     Once, e.g. from cron: cache-server prune --help
   --temp-dir <folder>                oci:// only: where entries are staged on
                                      their way in and out (default: OS temp)
   --insecure-registry                oci:// only: plain http to a registry that

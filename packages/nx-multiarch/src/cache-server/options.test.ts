@@ -51,8 +51,14 @@ describe('parseCacheServerArgs', () => {
         maxEntryBytes: 2 * 1024 ** 3,
         tempDir: undefined,
         insecureRegistry: false,
+        limits: { maxActive: 64, maxQueued: 1024, maxMemoryBytes: undefined, retryAfterSeconds: 1 },
       },
     });
+  });
+
+  it('reads the request and memory caps', () => {
+    const parsed = parseCacheServerArgs(['--storage', 'file:///c', '--max-concurrent-requests', '8', '--max-queued-requests', '0', '--max-memory', '512MiB']);
+    expect(parsed.help === false && parsed.options.limits).toEqual({ maxActive: 8, maxQueued: 0, maxMemoryBytes: 512 * 1024 ** 2, retryAfterSeconds: 1 });
   });
 
   it('answers --help without needing anything else', () => {
@@ -66,6 +72,9 @@ describe('parseCacheServerArgs', () => {
       ['--storage', 'file:///x', '--port', 'http'],
       ['--storage', 'file:///x', '--port', '70000'],
       ['--storage', 'file:///x', '--tls-cert', 'c.pem'],
+      ['--storage', 'file:///x', '--max-concurrent-requests', '0'],
+      ['--storage', 'file:///x', '--max-queued-requests', 'many'],
+      ['--storage', 'file:///x', '--max-memory', 'lots'],
     ];
     for (const argv of cases) {
       let caught: unknown;

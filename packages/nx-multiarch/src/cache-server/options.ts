@@ -3,6 +3,9 @@ import { MultiarchError } from '../errors';
 import { parseSize } from './size';
 import { parseStorageLocation, type StorageLocation } from './storage-url';
 import type { TokenSources } from './tokens';
+import { DEFAULT_LIMITS, type AdmissionLimits } from './admission';
+import { parseRetention } from './prune-command';
+import type { RetentionPolicy } from './storage';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 3030;
@@ -19,6 +22,10 @@ export interface CacheServerCliOptions {
   /** Reach a non-loopback registry over plain http. */
   insecureRegistry: boolean;
   tls?: { certFile: string; keyFile: string };
+  /** Requests served at once and waiting, and the memory cap: over them, 503 with Retry-After. */
+  limits: AdmissionLimits;
+  /** Entries kept: used within an age, up to a total size (file:// only). */
+  retention?: RetentionPolicy;
 }
 
 export type ParsedCommand = { help: true } | { help: false; options: CacheServerCliOptions };
@@ -46,6 +53,11 @@ export function parseCacheServerArgs(argv: readonly string[], cwd: string = proc
         'insecure-registry': { type: 'boolean' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'max-concurrent-requests': { type: 'string' },
+        'max-queued-requests': { type: 'string' },
+        'max-memory': { type: 'string' },
+        'max-age': { type: 'string' },
+        'max-size': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -72,6 +84,13 @@ export function parseCacheServerArgs(argv: readonly string[], cwd: string = proc
       tempDir: values['temp-dir'],
       insecureRegistry: values['insecure-registry'] ?? false,
       ...(values['tls-cert'] && values['tls-key'] ? { tls: { certFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
+      limits: {
+        maxActive: parseCount(values['max-concurrent-requests'], '--max-concurrent-requests', DEFAULT_LIMITS.maxActive, 1),
+        maxQueued: parseCount(values['max-queued-requests'], '--max-queued-requests', DEFAULT_LIMITS.maxQueued, 0),
+        maxMemoryBytes: values['max-memory'] === undefined ? undefined : parseSize(values['max-memory'], '--max-memory'),
+        retryAfterSeconds: DEFAULT_LIMITS.retryAfterSeconds,
+      },
+      ...(parseRetention(values) ? { retention: parseRetention(values) } : {}),
     },
   };
 }
@@ -81,4 +100,11 @@ function parsePort(value: string | undefined): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new MultiarchError(`--port ${value} is not a port.`, 'Give 1 to 65535, or 0 for any free port.');
   return port;
+}
+
+function parseCount(value: string | undefined, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < min || count > 1_000_000) throw new MultiarchError(`${option} ${value} is not a count.`, `Give a whole number from ${min} to 1000000.`);
+  return count;
 }

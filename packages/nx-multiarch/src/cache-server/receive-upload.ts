@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../oci/types';
+import { ownerTag } from '../util/stale-temp';
 import type { ReceivedUpload } from './storage';
 
 /** The body grew past the size limit while it streamed (no Content-Length, or a lying one). */
@@ -35,7 +36,8 @@ export class IncompleteUploadError extends Error {
  * repair one, since a later upload of the same hash gets 409).
  */
 export async function receiveUpload(request: IncomingMessage, dir: string, limit: number): Promise<ReceivedUpload> {
-  const path = join(dir, `upload-${randomBytes(12).toString('hex')}`);
+  // The name carries this server's host and pid: after a kill -9, the next start removes it at once.
+  const path = join(dir, `upload-${randomBytes(8).toString('hex')}-${ownerTag()}-${randomBytes(3).toString('hex')}`);
   const expected = declaredLength(request);
   const hash = createHash('sha256');
   let size = 0;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { formatError } from '../errors';
 import { routeOf, type CacheKey } from './cache-key';
+import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from './admission';
 import type { Logger } from './logger';
 import { declaredLength, drainBody, IncompleteUploadError, receiveUpload, UploadTooLargeError } from './receive-upload';
 import { CorruptEntryError, type CacheStorage } from './storage';
@@ -19,6 +20,8 @@ export interface CacheServerOptions {
   idleTimeoutMs?: number;
   /** PEM certificate and key: serve https. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Concurrency, queue and memory caps (default DEFAULT_LIMITS). */
+  limits?: AdmissionLimits;
 }
 
 export const HEALTH_PATH = '/health';
@@ -45,11 +48,12 @@ interface Outcome {
  * status is an error to it.
  */
 export function createCacheServer(options: CacheServerOptions): http.Server {
+  const admission = new Admission(options.limits ?? DEFAULT_LIMITS);
   const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const started = Date.now();
     const method = request.method ?? 'GET';
     const path = (request.url ?? '/').split('?')[0];
-    handle(options, request, response)
+    admitted(admission, options, request, response, path)
       .catch((error: unknown) => {
         options.logger.error(`${method} ${path}: ${formatError(error)}`);
         if (!response.headersSent) return reply(response, 500, 'internal error; see the cache server log\n', 'none');
@@ -69,6 +73,29 @@ export function createCacheServer(options: CacheServerOptions): http.Server {
   server.headersTimeout = 60_000;
   server.setTimeout(options.idleTimeoutMs ?? 120_000, (socket) => socket.destroy());
   return server;
+}
+
+/**
+ * Runs the request once admitted; a request over the caps gets 503 with
+ * Retry-After (and the connection closed, so an upload's body is not read).
+ * /health is always answered: a probe must see the server alive while busy.
+ */
+async function admitted(admission: Admission, options: CacheServerOptions, request: http.IncomingMessage, response: http.ServerResponse, path: string): Promise<Outcome> {
+  if (path === HEALTH_PATH) return handle(options, request, response);
+  const entered = await admission.enter();
+  if (typeof entered !== 'function') {
+    const retryAfter = String(admission.limits.retryAfterSeconds);
+    const outcome = reply(response, 503, `server busy (${entered.reason}); retry after ${retryAfter} s\n`, 'none', `refused: ${entered.detail}`, 0, {
+      'Retry-After': retryAfter,
+      Connection: 'close',
+    });
+    return outcome;
+  }
+  try {
+    return await handle(options, request, response);
+  } finally {
+    entered();
+  }
 }
 
 async function handle(options: CacheServerOptions, request: http.IncomingMessage, response: http.ServerResponse): Promise<Outcome> {

@@ -26,12 +26,32 @@ export interface CacheStorage {
    * Takes ownership of the upload file (moves or deletes it).
    */
   put(key: CacheKey, upload: ReceivedUpload): Promise<PutOutcome>;
+  /** Removes entries the policy no longer keeps; never one being read. Absent where the backend cannot. */
+  prune?(policy: RetentionPolicy, options?: { now?: number; dryRun?: boolean }): Promise<PruneResult>;
   /** Throws when the store cannot be used (folder gone, registry down). */
   checkHealth(): Promise<void>;
   close(): Promise<void>;
 }
 
 export type PutOutcome = 'stored' | 'exists';
+
+/** What retention keeps: entries used within maxAgeMs, and at most maxTotalBytes of them (least recently used go first). */
+export interface RetentionPolicy {
+  maxAgeMs?: number;
+  maxTotalBytes?: number;
+}
+
+export interface PruneResult {
+  /** Entries looked at. */
+  examined: number;
+  /** Keys removed (or, on a dry run, that would be). */
+  removed: string[];
+  freedBytes: number;
+  /** Bytes of the entries that stay. */
+  keptBytes: number;
+  /** Keys the policy would remove but that were being read: left for the next prune. */
+  skippedInUse: string[];
+}
 
 /** An upload on disk, hashed while it was received. */
 export interface ReceivedUpload {

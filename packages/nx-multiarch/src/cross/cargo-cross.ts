@@ -5,10 +5,11 @@ import { join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
 import { platformString } from '../platform/platforms';
-import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain } from './toolchain-preflight';
+import { requireRustStd, requireStrip, resolveRustToolchain } from './toolchain-preflight';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
+import { chooseCargoLinker, requireCargoLinker } from './cargo-linker';
 import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
 import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
@@ -40,11 +41,14 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
 
   // Preflight, cheapest first: every missing piece is named before anything compiles.
   const toolchain = await resolveRustToolchain(options.toolchain ?? 'system', env);
-  const linker = options.linker ?? `${platform.gccPrefix}-gcc`;
-  requireLinker(linker, platform, env, options.linker !== undefined);
+  // The user's CARGO_TARGET_<TRIPLE>_LINKER wins over the default; a different "linker" option is a conflict.
+  // A relative linker path is cargo's to resolve, from the folder it runs in.
+  const cwd = workspacePath(ctx, options.cwd);
+  const chosenLinker = chooseCargoLinker(options.linker, triple, platform, env);
+  requireCargoLinker(chosenLinker, platform, env, cwd);
+  const { linker } = chosenLinker;
   const strip = requireStrip(platform, env);
 
-  const cwd = workspacePath(ctx, options.cwd);
   const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
   if (!existsSync(manifestPath)) {
     throw new MultiarchError(
@@ -85,7 +89,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     baseEnv: env,
   });
 
-  ctx.log(`cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}", linker ${linker}`);
+  ctx.log(`cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}", linker ${linker}${chosenLinker.source.kind === 'env' ? ` (from ${chosenLinker.source.name})` : ''}`);
   ctx.log(`  ${toolchain.cargo} ${plan.args.join(' ')}`);
   // The compiler runs in its own process; meanwhile this one warms up the gzip code it needs next.
   if (license !== undefined) setImmediate(prewarmCompressor);

@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { CrossBuildContext } from '../cross/cross-context';
 import { formatError, MultiarchError } from '../errors';
+import { sweepWorkspaceTemps } from '../util/sweep-workspace';
 
 /**
  * Glue shared by the executors: they stay thin (options in, one library call,
@@ -11,8 +12,16 @@ export interface ExecutorResult {
   success: boolean;
 }
 
-export async function runExecutor(body: () => Promise<unknown>): Promise<ExecutorResult> {
+/**
+ * Runs an executor's body. With the Nx context, temporary folders of killed
+ * runs anywhere in the workspace's dist/ and .nx-multiarch/tmp are swept first.
+ */
+export async function runExecutor(body: () => Promise<unknown>, context?: ExecutorContext): Promise<ExecutorResult> {
   try {
+    if (context) {
+      const removed = await sweepWorkspaceTemps(context.root);
+      if (removed.length > 0) console.log(`Removed ${removed.length} temporary folder${removed.length === 1 ? '' : 's'} left by killed runs: ${removed.join(', ')}`);
+    }
     await body();
     return { success: true };
   } catch (error) {

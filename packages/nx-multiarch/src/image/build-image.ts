@@ -8,6 +8,7 @@ import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifact
 import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest } from './shared/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
+import { attestImage } from '../supply-chain/attest-image';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
@@ -47,6 +48,14 @@ export interface BuildImageOptions {
   blobCacheDir?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Workspace-relative root of a project, to find the lockfiles of the projects whose outputs are staged in. */
+  projectRootOf?: (project: string) => string | undefined;
+  /** The Nx target name, recorded in the provenance (default docker-arch-build). */
+  target?: string;
+  /** Who built it, as SLSA's builder.id (default NX_MULTIARCH_BUILDER_ID, else a local builder id). */
+  builderId?: string;
+  /** Write sbom.spdx.json and provenance.intoto.json beside image.json (default true). */
+  attestations?: boolean;
   /** The cross target (go-cross, cargo-cross) of a project, for hints about missing artifacts. */
   crossTargetOf?: (project: string) => string | undefined;
   /** Engines to use (tests replace them). */
@@ -141,10 +150,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   let scratch: string | undefined;
   try {
     let buildContext = contextDir;
+    const dependencyRoots: string[] = [];
     if (artifacts.length > 0) {
       scratch = await createScratchContext(contextDir, join(ws, '.nx-multiarch', 'tmp'), `${options.project}-${options.arch}`, dockerfile);
       const staged = await stageArtifacts({ workspaceRoot: ws, arch: options.arch, artifacts, contextDir: scratch, crossTargetOf: options.crossTargetOf });
       for (const s of staged) log(`${options.project}: staged ${s.source} -> ${s.to}/ (${s.files.length} files)`);
+      for (const s of staged) {
+        const producer = /^dist\/[^/]+\/([^/]+)(\/|$)/.exec(s.source)?.[1];
+        const root = producer ? options.projectRootOf?.(producer) : undefined;
+        if (root !== undefined) dependencyRoots.push(root);
+      }
       buildContext = scratch;
     }
     const summary = await writeDirAtomically(out, async (layoutDir) => {
@@ -176,6 +191,27 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layout: '.',
       };
+      if (options.attestations !== false) {
+        // Read back from the layout just written: the SBOM lists what ships.
+        imageSummary.attestations = await attestImage({
+          workspaceRoot: ws,
+          layoutDir,
+          project: options.project,
+          projectRoot: options.projectRoot,
+          target: options.target ?? 'docker-arch-build',
+          arch: options.arch,
+          platform: imageSummary.platform,
+          dockerfile: dockerfileLabel,
+          context: displayPath(ws, contextDir),
+          sourceDateEpoch,
+          revision: resolveRevision(options.revision, env),
+          source: standard['org.opencontainers.image.source'],
+          buildArgs,
+          builderId: options.builderId,
+          dependencyRoots,
+          env,
+        });
+      }
       await writeImageSummary(layoutDir, imageSummary);
       return imageSummary;
     });

@@ -12,6 +12,12 @@ import { readJsonFile, subfolders } from './json-file';
  */
 export const IMAGE_SUMMARY_FILE = 'image.json';
 
+/** The SBOM and provenance docker-arch-build writes beside image.json (src/supply-chain). */
+export interface AttestationFiles {
+  sbom: { file: string; digest: string; packages: number };
+  provenance: { file: string; digest: string; revision?: string; builderId: string };
+}
+
 export interface ImageSummary {
   project: string;
   /** The --arch value as given (it names the folder). */
@@ -27,6 +33,8 @@ export interface ImageSummary {
   tags: string[];
   /** Relative path of the layout folder from the summary file. */
   layout: string;
+  /** The SBOM and provenance files beside image.json (absent when built with attestations off). */
+  attestations?: AttestationFiles;
 }
 
 /** Canonical JSON and a newline: the same summary gives the same bytes, so the Nx cache output is stable. */

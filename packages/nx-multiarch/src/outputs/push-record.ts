@@ -13,7 +13,10 @@ export interface PushSummary {
   indexDigest: string;
   tags: string[];
   blobs: { uploaded: number; mounted: number; skipped: number; bytesUploaded: number };
+  /** Manifest PUTs (children by digest, `<tag>-<arch>` tags, index tags). */
   manifestsPushed: number;
+  /** Manifests and tags the registry already held as planned: not written again (absent in records of older versions). */
+  manifestsUnchanged?: number;
   /** Every request the client made (HEADs, token requests, retries and verification included). */
   requests: number;
   /** Every request body byte written, retries included. */
@@ -25,6 +28,8 @@ export interface PushSummary {
 export interface PushRecord extends PushSummary {
   project: string;
   arches: string[];
+  /** Present when manifest-push signed: who signed (a key fingerprint) and what it pushed. */
+  signing?: { signer: string; signaturesPushed: number; alreadySigned: number; attestationsPushed: number; alreadyAttested: number };
 }
 
 export function pushRecordDir(workspaceRoot: string): string {

@@ -1,5 +1,6 @@
 import type { BlobPushOutcome, RegistryClient } from '../registry/client';
-import type { PlannedBlob, PushPlan } from './plan';
+import { RegistryError, TransientRegistryError } from '../registry/errors';
+import type { PlannedBlob, PlannedManifest, PushPlan } from './plan';
 import { verifyPush } from './verify';
 import type { PushSummary } from '../outputs/push-record';
 
@@ -8,6 +9,11 @@ import type { PushSummary } from '../outputs/push-record';
  * blobs, then each per-arch manifest by digest (and its `<tag>-<arch>` tags),
  * then the index under each tag last. A reader that resolves a tag therefore
  * never finds an index whose children, or their blobs, are missing.
+ *
+ * Every manifest and tag is asked for (HEAD) before it is written, and only
+ * what differs is written: some registries (distribution 2.8) rewrite a
+ * stored manifest in place on a PUT of the same bytes, and readers of the
+ * live tag see errors meanwhile. A re-push of unchanged images is all reads.
  */
 export interface PushOptions {
   /** Blob uploads running at once. */
@@ -56,23 +62,7 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
     if (result.outcome !== 'skipped') options.log(`  blob ${blob.digest.slice(7, 19)} ${result.outcome} (${formatBytes(blob.size)})`);
   });
 
-  let manifestsPushed = 0;
-  for (const manifest of plan.manifests) {
-    await client.putManifest(repository, manifest.digest, manifest.body, manifest.mediaType);
-    manifestsPushed += 1;
-    options.log(`  manifest ${manifest.arch} ${manifest.digest}`);
-  }
-  for (const manifest of plan.manifests) {
-    for (const tag of manifest.tags) {
-      await client.putManifest(repository, tag, manifest.body, manifest.mediaType);
-      options.log(`  tag ${tag} -> ${manifest.arch} manifest`);
-    }
-  }
-  for (const tag of plan.index.tags) {
-    await client.putManifest(repository, tag, plan.index.body, plan.index.mediaType);
-    options.log(`  tag ${tag} -> index ${plan.index.digest}`);
-  }
-
+  const manifests = await pushManifests(client, plan, options.log);
   if (options.verify) await verifyPush(client, plan);
   const after = client.stats;
   return {
@@ -81,12 +71,77 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
     indexDigest: plan.index.digest,
     tags: [...plan.index.tags],
     blobs: { ...counts, bytesUploaded },
-    manifestsPushed,
+    manifestsPushed: manifests.written,
+    manifestsUnchanged: manifests.unchanged,
     requests: after.requests - before.requests,
     bytesSent: after.bytesSent - before.bytesSent,
     verified: options.verify,
     durationMs: Date.now() - started,
   };
+}
+
+/** Writes `body` under `reference` unless the registry already resolves it to `digest`. */
+async function putIfDifferent(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  digest: string,
+  body: Buffer,
+  mediaType: string,
+): Promise<boolean> {
+  let current: string | undefined;
+  try {
+    current = await client.hasManifest(repository, reference);
+  } catch (error) {
+    // A registry that cannot answer a manifest HEAD (some answer 405) is written to as before; an outage is not.
+    if (!(error instanceof RegistryError) || error instanceof TransientRegistryError || error.status === 401 || error.status === 403) throw error;
+  }
+  if (current === digest) return false;
+  await client.putManifest(repository, reference, body, mediaType);
+  return true;
+}
+
+/**
+ * An index PUT the registry refuses with MANIFEST_BLOB_UNKNOWN names a child
+ * it cannot find. Eventually consistent storage (or a concurrent delete) can
+ * cause this just after the children went in: each child is confirmed (and
+ * written again only if really missing), then the index is tried once more.
+ */
+async function putIndex(client: RegistryClient, plan: PushPlan, tag: string, log: (line: string) => void): Promise<boolean> {
+  const { repository, index } = plan;
+  try {
+    return await putIfDifferent(client, repository, tag, index.digest, index.body, index.mediaType);
+  } catch (error) {
+    if (!(error instanceof RegistryError) || !error.codes.includes('MANIFEST_BLOB_UNKNOWN')) throw error;
+    log(`  ${client.endpoint.host} does not see every child of the index yet; confirming them before one more try`);
+    for (const manifest of plan.manifests) await putIfDifferent(client, repository, manifest.digest, manifest.digest, manifest.body, manifest.mediaType);
+    await client.putManifest(repository, tag, index.body, index.mediaType);
+    return true;
+  }
+}
+
+async function pushManifests(client: RegistryClient, plan: PushPlan, log: (line: string) => void): Promise<{ written: number; unchanged: number }> {
+  const { repository } = plan;
+  let written = 0;
+  let unchanged = 0;
+  const count = (wrote: boolean, line: string) => {
+    if (wrote) {
+      written += 1;
+      log(line);
+    } else {
+      unchanged += 1;
+    }
+  };
+  const byDigest = (m: PlannedManifest) => putIfDifferent(client, repository, m.digest, m.digest, m.body, m.mediaType);
+  for (const manifest of plan.manifests) count(await byDigest(manifest), `  manifest ${manifest.arch} ${manifest.digest}`);
+  for (const manifest of plan.manifests) {
+    for (const tag of manifest.tags) {
+      count(await putIfDifferent(client, repository, tag, manifest.digest, manifest.body, manifest.mediaType), `  tag ${tag} -> ${manifest.arch} manifest`);
+    }
+  }
+  for (const tag of plan.index.tags) count(await putIndex(client, plan, tag, log), `  tag ${tag} -> index ${plan.index.digest}`);
+  if (unchanged > 0) log(`  ${unchanged} manifest${unchanged === 1 ? '' : 's'} and tags already as planned: not written again`);
+  return { written, unchanged };
 }
 
 export function formatBytes(bytes: number): string {

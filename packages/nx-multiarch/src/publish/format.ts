@@ -25,7 +25,7 @@ export function formatReport(report: PushReport): string {
   const b = report.blobs;
   return [
     `Pushed ${report.registry}/${report.repository}@${report.indexDigest} as ${report.tags.join(', ')}`,
-    `  blobs: ${b.uploaded} uploaded (${formatBytes(b.bytesUploaded)}), ${b.mounted} mounted, ${b.skipped} already there; manifests: ${report.manifestsPushed}`,
+    `  blobs: ${b.uploaded} uploaded (${formatBytes(b.bytesUploaded)}), ${b.mounted} mounted, ${b.skipped} already there; manifests: ${report.manifestsPushed} written, ${report.manifestsUnchanged} already there`,
     `  requests: ${report.requests}, bytes sent: ${report.bytesSent}, ${(report.durationMs / 1000).toFixed(2)} s${report.verified ? ', read back and verified' : ''}`,
   ].join('\n');
 }

@@ -21,6 +21,18 @@ export interface ManifestPushOptions {
   concurrency?: number;
   verify?: boolean;
   dryRun?: boolean;
+  /** A cosign.key file to sign the index and every per-arch manifest with (password: COSIGN_PASSWORD). */
+  signingKey?: string;
+  /** An environment variable holding the cosign.key PEM, instead of a file. */
+  signingKeyEnv?: string;
+  /** Push each image's SBOM and provenance as signed cosign attestations (default true when signing). */
+  attest?: boolean;
+  /** Also put BuildKit-style attestation manifests (SBOM, provenance) into the index. */
+  attestationManifests?: boolean;
+  /** After pushing, verify signatures and attestations with this public key (cosign.pub). */
+  verifyKey?: string;
+  /** The git revision the provenance must name when verifying (default NX_MULTIARCH_REVISION). */
+  expectedRevision?: string;
 }
 
 /** Options after defaults and validation. */
@@ -38,6 +50,11 @@ export interface ResolvedPushOptions {
   concurrency: number;
   verify: boolean;
   dryRun: boolean;
+  signing?: { file?: string; envVar?: string };
+  attest: boolean;
+  attestationManifests: boolean;
+  verifyKey?: string;
+  expectedRevision?: string;
 }
 
 /** The registry (and optional prefix) when --registry is not given. */
@@ -110,5 +127,10 @@ export async function resolvePushOptions(options: ManifestPushOptions, project: 
     concurrency,
     verify: options.verify ?? true,
     dryRun: options.dryRun ?? false,
+    ...(options.signingKey || options.signingKeyEnv ? { signing: { file: options.signingKey, envVar: options.signingKeyEnv } } : {}),
+    attest: options.attest ?? true,
+    attestationManifests: options.attestationManifests ?? false,
+    ...(options.verifyKey ? { verifyKey: options.verifyKey } : {}),
+    ...((options.expectedRevision ?? env.NX_MULTIARCH_REVISION) ? { expectedRevision: options.expectedRevision ?? env.NX_MULTIARCH_REVISION } : {}),
   };
 }

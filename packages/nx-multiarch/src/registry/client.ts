@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { MultiarchError } from '../errors';
 import { isDigest, sha256Digest, verifyDigest } from '../oci/digest';
-import { Digest, MANIFEST_MEDIA_TYPES } from '../oci/types';
+import { Digest, ImageIndex, MANIFEST_MEDIA_TYPES } from '../oci/types';
 import { Authenticator } from './auth';
 import { ExplicitAuth, resolveCredentials } from './credentials';
 import { ENV_CA_FILE, Endpoint, resolveEndpoint } from './endpoint';
@@ -295,6 +295,22 @@ export class RegistryClient {
           await sleep(delay);
         }
       }
+    });
+  }
+
+  /**
+   * The OCI 1.1 referrers of a manifest (an image index), or undefined when
+   * the registry has no referrers API (404 or 405 on the endpoint, as
+   * distribution 2.8 and 3.x answer): the caller then uses the tag fallback.
+   */
+  async getReferrers(repository: string, digest: Digest): Promise<ImageIndex | undefined> {
+    return this.guard(async () => {
+      const res = await this.get(this.url(`/v2/${repository}/referrers/${digest}`), this.scopes(repository), { Accept: 'application/vnd.oci.image.index.v1+json' });
+      if (res.status === 404 || res.status === 405 || res.status === 400) return undefined;
+      if (res.status !== 200) throw this.failure(res, `listing referrers of ${repository}@${digest}`);
+      const type = contentType(res);
+      if (type && !type.startsWith('application/vnd.oci.image.index.v1+json')) return undefined;
+      return JSON.parse(res.body.toString('utf8')) as ImageIndex;
     });
   }
 

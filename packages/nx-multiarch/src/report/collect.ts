@@ -46,8 +46,10 @@ export async function collectReport(workspaceRoot: string, options: CollectOptio
   const runs: RunRecord[] = [];
   for (const file of options.runFiles) runs.push(await readRunFile(file));
   const summaries = await readImageSummaries(workspaceRoot);
+  const pushes = await readPushRecords(workspaceRoot);
   const cells: MatrixCell[] = summaries.map((s) => {
     const task = imageTask(runs, s.project, s.arch);
+    const push = pushes.find((p) => p.project === s.project && p.arches.includes(s.arch));
     return {
       project: s.project,
       arch: s.arch,
@@ -58,6 +60,9 @@ export async function collectReport(workspaceRoot: string, options: CollectOptio
       layers: s.layers,
       buildMs: task?.durationMs,
       cacheStatus: task?.cacheStatus,
+      ...(s.attestations ? { sbomPackages: s.attestations.sbom.packages } : {}),
+      ...(s.attestations?.provenance.revision ? { provenanceRevision: s.attestations.provenance.revision } : {}),
+      ...(push ? { signature: push.signing ? `signed by ${push.signing.signer}` : 'unsigned' } : {}),
     };
   });
   const integration = await readIntegrationResults(workspaceRoot);
@@ -65,7 +70,7 @@ export async function collectReport(workspaceRoot: string, options: CollectOptio
     arches: orderArches([...cells.map((c) => c.arch), ...integration.map((r) => r.arch)]),
     projects: [...new Set(cells.map((c) => c.project))].sort(),
     cells,
-    pushes: await readPushRecords(workspaceRoot),
+    pushes,
     integration,
     runs,
   };

@@ -1,5 +1,5 @@
 import { cacheLabel, escapeHtml, formatBytes, formatMs, shortDigest } from './format';
-import { cellOf } from './render-markdown';
+import { cellOf, supplyChainText } from './render-markdown';
 import { renderKindChart, renderTimeline, timeByKind } from './time-chart';
 import type { BuildReport } from './types';
 
@@ -30,6 +30,7 @@ function matrixHtml(report: BuildReport): string {
         `<code title="${escapeHtml(c.manifestDigest)}">${escapeHtml(shortDigest(c.manifestDigest))}</code><br>`,
         `${escapeHtml(c.platform)}, ${formatBytes(c.size)}, ${c.layers} layer${c.layers === 1 ? '' : 's'}<br>`,
         `${formatMs(c.buildMs)} <span class="status-${label.replace(/\s+/g, '-')}">${escapeHtml(label)}</span>`,
+        supplyChainText(c) ? `<br><span class="supply-chain">${escapeHtml(supplyChainText(c).slice(2))}</span>` : '',
         '</td>',
       ].join('');
     });

@@ -2,6 +2,15 @@ import { cacheLabel, formatBytes, formatMs, shortDigest } from './format';
 import { timeByKind } from './time-chart';
 import type { BuildReport, MatrixCell } from './types';
 
+/** SBOM package count, provenance revision and signature state of a cell, when known. */
+export function supplyChainText(c: MatrixCell): string {
+  const parts: string[] = [];
+  if (c.sbomPackages !== undefined) parts.push(`SBOM ${c.sbomPackages} packages`);
+  if (c.provenanceRevision) parts.push(`provenance ${c.provenanceRevision.slice(0, 12)}`);
+  if (c.signature) parts.push(c.signature);
+  return parts.length > 0 ? `, ${parts.join(', ')}` : '';
+}
+
 export function cellOf(report: BuildReport, project: string, arch: string): MatrixCell | undefined {
   return report.cells.find((c) => c.project === project && c.arch === arch);
 }
@@ -22,7 +31,7 @@ export function renderMarkdown(report: BuildReport): string {
       ...report.arches.map((arch) => {
         const c = cellOf(report, project, arch);
         if (!c) return '–';
-        return `\`${shortDigest(c.manifestDigest)}\` ${formatBytes(c.size)}, ${c.layers} layer${c.layers === 1 ? '' : 's'}, ${formatMs(c.buildMs)}, ${cacheLabel(c.cacheStatus)}`;
+        return `\`${shortDigest(c.manifestDigest)}\` ${formatBytes(c.size)}, ${c.layers} layer${c.layers === 1 ? '' : 's'}, ${formatMs(c.buildMs)}, ${cacheLabel(c.cacheStatus)}${supplyChainText(c)}`;
       }),
     ]);
     lines.push(...table(['project', ...report.arches], rows), '');

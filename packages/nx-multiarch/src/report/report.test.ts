@@ -87,3 +87,32 @@ describe('rendering', () => {
     expect(html).toContain('<tr class="failed"><td>web&lt;script&gt;</td>');
   });
 });
+
+describe('supply chain in the matrix', () => {
+  const signed: BuildReport = {
+    arches: ['arm64'],
+    projects: ['web'],
+    cells: [
+      {
+        project: 'web',
+        arch: 'arm64',
+        platform: 'linux/arm64',
+        engine: 'native',
+        manifestDigest: `sha256:${'cd'.repeat(32)}`,
+        size: 1024,
+        layers: 2,
+        sbomPackages: 41,
+        provenanceRevision: '0123456789abcdef0123',
+        signature: 'signed by sha256:00112233aabbccdd',
+      },
+    ],
+    pushes: [],
+    integration: [],
+    runs: [],
+  };
+
+  it('shows the SBOM package count, the provenance revision and the signature state of each image', () => {
+    expect(renderMarkdown(signed)).toContain('SBOM 41 packages, provenance 0123456789ab, signed by sha256:00112233aabbccdd |');
+    expect(renderHtml(signed)).toContain('<span class="supply-chain">SBOM 41 packages, provenance 0123456789ab, signed by sha256:00112233aabbccdd</span>');
+  });
+});

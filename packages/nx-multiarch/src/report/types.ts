@@ -62,6 +62,12 @@ export interface MatrixCell {
   buildMs?: number;
   /** Cache status of that task; undefined when no run record names it. */
   cacheStatus?: string;
+  /** Packages in the image's SBOM (sbom.spdx.json), when it has one. */
+  sbomPackages?: number;
+  /** The git revision its provenance names. */
+  provenanceRevision?: string;
+  /** "signed by <key>" when the last push of the project signed this arch; "unsigned" when it pushed without. */
+  signature?: string;
 }
 
 /** Totals of one dist/test-results/<project>/<arch>/junit.xml. */

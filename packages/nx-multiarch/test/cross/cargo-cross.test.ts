@@ -134,6 +134,32 @@ describe('cargo-cross errors leave nothing in dist', () => {
     expect(error.hint).toContain('"linker" option');
   });
 
+  it('says a user\'s CARGO_TARGET_<TRIPLE>_LINKER that does not exist does not exist, naming the variable', async () => {
+    const { root, projectRoot, out } = withStaleOutput('arm64');
+    const env = { ...process.env, CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER: '/nonexistent/gcc' };
+    const error = await expectError(buildCargoCross(crossContextFor(root, PROJECT, projectRoot, env), { arch: 'arm64' }));
+    expect(error.message).toBe('The linker /nonexistent/gcc (set by CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER) for arm64 does not exist.');
+    expect(error.hint).toContain('Point CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER at an installed linker, or unset it');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('says an absolute --linker path that does not exist does not exist (not "not on PATH")', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    const error = await expectError(buildCargoCross(crossContextFor(root, PROJECT, projectRoot), { arch: 'arm64', linker: '/opt/no-such/aarch64-gcc' }));
+    expect(error.message).toBe('The linker /opt/no-such/aarch64-gcc (the "linker" option) for arm64 does not exist.');
+    expect(error.hint).toContain('"linker" option');
+  });
+
+  it('refuses a "linker" option that disagrees with the user\'s CARGO_TARGET_<TRIPLE>_LINKER', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    const gcc = which('aarch64-linux-gnu-gcc') as string;
+    const env = { ...process.env, CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER: gcc };
+    const error = await expectError(buildCargoCross(crossContextFor(root, PROJECT, projectRoot, env), { arch: 'arm64', linker: 'aarch64-linux-gnu-gcc-12' }));
+    expect(error.message).toBe(`The "linker" option says aarch64-linux-gnu-gcc-12 but CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER says ${gcc}; cargo-cross will not pick one silently.`);
+    expect(error.hint).toContain('Remove the "linker" option');
+    expect(listDir(join(root, 'dist'))).toEqual([]);
+  });
+
   it('names a missing target std in the system toolchain (musl) and how to get it', async () => {
     const { root, projectRoot, out } = withStaleOutput('arm64');
     const error = await expectError(buildCargoCross(crossContextFor(root, PROJECT, projectRoot), { arch: 'arm64', libc: 'musl' }));
@@ -170,5 +196,22 @@ describe('cargo-cross errors leave nothing in dist', () => {
     const error = await expectError(buildCargoCross(crossContextFor(root, PROJECT, projectRoot), { arch: 'amd64', bins: ['nope'] }));
     expect(error.message).toBe('The Cargo package rust-hello has no binary named nope.');
     expect(error.hint).toContain('rust-hello, rust-hello-helper');
+  });
+});
+
+describe('the user\'s linker setting', () => {
+  it('CARGO_TARGET_<TRIPLE>_LINKER wins over the default: cargo links with the user\'s linker', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    // A linker wrapper that leaves a mark each time cargo calls it, then links with the cross gcc.
+    const gcc = which('aarch64-linux-gnu-gcc') as string;
+    const marks = join(root, 'linker-calls.txt');
+    const wrapper = join(root, 'my-linker.sh');
+    writeFileSync(wrapper, `#!/bin/sh\necho called >> '${marks}'\nexec '${gcc}' "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER: wrapper };
+    const ctx = crossContextFor(root, PROJECT, projectRoot, env);
+    await buildCargoCross(ctx, { arch: 'arm64' });
+    // Two binaries, each linked by the wrapper.
+    expect(readFileSync(marks, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    expect(ctx.lines.join('\n')).toContain(`linker ${wrapper} (from CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER)`);
   });
 });

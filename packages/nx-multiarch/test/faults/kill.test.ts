@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pushOrderViolations } from '../support/push-order';
 import { startRecordingProxy, type RecordedRequest } from '../support/recording-proxy';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
-import { checkAllLayouts, seededRandom } from './layout-check';
+import { checkAllLayouts, findTempLitter, seededRandom } from './layout-check';
 import { buildPlugin, nx, nxEnv, removeScratchClone, scratchClone, WORKSPACE_ROOT, type ScratchClone } from './scratch-clone';
 import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
@@ -15,6 +15,8 @@ import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
  * cancel does — 5 times after seeded random delays (FAULT_SEED replays a
  * run). After every kill no image folder in dist/images is corrupt, and the
  * rerun succeeds and gives the same digests as an uninterrupted build.
+ * Temporary folders the kills leave are counted, and the rerun leaves none
+ * (orphans 0): every task sweeps those whose process is gone.
  *
  * A push (`nx run-many -t manifest-push`) goes through a recording proxy,
  * which kills it 5 times mid-push: when it sees the 1st, 4th, 7th, 10th and
@@ -94,6 +96,7 @@ afterAll(async () => {
 
 test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and the rerun gives the reference digests`, async () => {
   const log: string[] = [];
+  let littered = 0;
   for (let trial = 0; trial < TRIALS; trial++) {
     // Each trial builds the five images from a clean slate (no dist/images, no Nx cache) and is
     // killed somewhere in that build, while layouts are being written and renamed into place.
@@ -105,7 +108,9 @@ test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and
     run.kill();
     await run.done;
     const { layouts, problems } = await checkAllLayouts(clone!.dir);
-    log.push(`trial ${trial}: killed after ${delay} ms${finished ? ' (had already finished)' : ''}, ${layouts.length} layouts visible`);
+    const litter = await findTempLitter(clone!.dir);
+    littered += litter.length;
+    log.push(`trial ${trial}: killed after ${delay} ms${finished ? ' (had already finished)' : ''}, ${layouts.length} layouts visible, ${litter.length} temporary folders left`);
     expect(problems).toEqual([]);
   }
   // The rerun is the user's command after a cancelled CI job: the whole build, dependencies included.
@@ -115,7 +120,9 @@ test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and
   expect(problems).toEqual([]);
   expect(layouts).toHaveLength(IMAGES.length);
   expect(await digests()).toEqual(reference);
-  console.log(`seed ${SEED}, uninterrupted image-only build ${imagesMs} ms\n${log.join('\n')}`);
+  // Orphans: whatever the kills left, the rerun swept.
+  expect(await findTempLitter(clone!.dir)).toEqual([]);
+  console.log(`seed ${SEED}, uninterrupted image-only build ${imagesMs} ms, ${littered} temporary folders left by kills, 0 after the rerun\n${log.join('\n')}`);
 }, 900_000);
 
 interface IndexView {

@@ -69,6 +69,25 @@ export async function checkAllLayouts(workspace: string): Promise<{ layouts: str
   return { layouts, problems };
 }
 
+/**
+ * Temporary folders a run leaves behind: `.<name>.tmp-*` anywhere under dist/
+ * (two levels below each output kind) and scratch contexts under
+ * .nx-multiarch/tmp. Relative paths; empty when the workspace is clean.
+ */
+export async function findTempLitter(workspace: string): Promise<string[]> {
+  const found: string[] = [];
+  const list = async (rel: string): Promise<string[]> => (existsSync(join(workspace, rel)) ? readdir(join(workspace, rel)) : []);
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    for (const name of await list(rel)) {
+      if (/^\..+\.tmp-/.test(name)) found.push(`${rel}/${name}`);
+      else if (depth > 0 && !name.startsWith('.')) await walk(`${rel}/${name}`, depth - 1);
+    }
+  };
+  await walk('dist', 2);
+  for (const name of await list('.nx-multiarch/tmp')) found.push(`.nx-multiarch/tmp/${name}`);
+  return found;
+}
+
 /** A small seeded generator (mulberry32), so a failing trial can be replayed with the same delays. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -22,6 +22,8 @@ export interface RegistryServerOptions {
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   /** Reuse a storage folder (e.g. to restart a registry over the same content). */
   storageDir?: string;
+  /** Write the registry's own access log (one line per request) to logFile, for tests that count requests. */
+  accessLog?: boolean;
 }
 
 export interface RegistryServer {
@@ -35,6 +37,26 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
+/** One request of the registry's access log. */
+export interface AccessLogEntry {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/**
+ * The requests in the registry's access log (accessLog: true), in order.
+ * Distribution writes them in the combined log format: `"METHOD /path HTTP/1.1" status …`.
+ */
+export async function readAccessLog(registry: RegistryServer): Promise<AccessLogEntry[]> {
+  const text = await readFile(registry.logFile, 'utf8');
+  const entries: AccessLogEntry[] = [];
+  for (const match of text.matchAll(/"([A-Z]+) (\/v2\/\S*) HTTP\/[0-9.]+" (\d{3})/g)) {
+    entries.push({ method: match[1], path: match[2], status: Number(match[3]) });
+  }
+  return entries;
+}
+
 /** The same free-port probe the integration API gives tests. */
 export { freePort };
 
@@ -44,7 +66,7 @@ function registryConfig(port: number, storage: string, options: RegistryServerOp
     'log:',
     '  level: warn',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${options.accessLog ? 'false' : 'true'}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storage}`,

@@ -20,6 +20,8 @@ export interface DockerArchBuildOptions {
   source?: string;
   insecureRegistries?: string[];
   blobCacheDir?: string;
+  builderId?: string;
+  attestations?: boolean;
 }
 
 const CROSS_TARGETS = ['cargo-cross', 'go-cross'];
@@ -41,6 +43,8 @@ export default async function dockerArchBuildExecutor(options: DockerArchBuildOp
       projectRoot: project.root,
       log: (line) => console.log(line),
       crossTargetOf: (name) => crossTargetOf(context, name),
+      projectRootOf: (name) => context.projectsConfigurations?.projects[name]?.root,
+      target: context.targetName,
     });
-  });
+  }, context);
 }

@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ManifestPushOptions } from '../../publish/options';
 import { publishProject } from '../../publish/publish-project';
+import { imageManifests } from '../../publish/supply-chain';
 import { writePushRecord } from '../../outputs/push-record';
 import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
 
@@ -10,6 +11,11 @@ export default async function manifestPushExecutor(options: ManifestPushOptions,
     const project = projectOf(context);
     const result = await publishProject({ options, project: { workspaceRoot: context.root, name: project.name, root: project.root } });
     // The build report reads the push summary from dist/push/<project>.json.
-    if (result.report) await writePushRecord(context.root, { project: project.name, arches: result.plan.manifests.map((m) => m.arch), ...result.report });
-  });
+    if (result.report) {
+      const signing = result.signing
+        ? { signer: result.signing.signer, signaturesPushed: result.signing.signaturesPushed, alreadySigned: result.signing.alreadySigned, attestationsPushed: result.signing.attestationsPushed, alreadyAttested: result.signing.alreadyAttested }
+        : undefined;
+      await writePushRecord(context.root, { project: project.name, arches: imageManifests(result.plan).map((m) => m.arch), ...result.report, ...(signing ? { signing } : {}) });
+    }
+  }, context);
 }

@@ -1,5 +1,6 @@
 import { copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isScratchContext, ownerTag, sweepStaleTemps } from '../../util/stale-temp';
 import { IgnoreMatcher } from './dockerignore';
 
 /**
@@ -7,11 +8,14 @@ import { IgnoreMatcher } from './dockerignore';
  * into the project's folder. Files are hard links where the file system
  * allows (the copy costs no data), copies elsewhere; symlinks are recreated
  * as they are; paths .dockerignore excludes are skipped (no build reads
- * them), except the .dockerignore file itself.
+ * them), except the .dockerignore file itself. Its name carries this
+ * process's pid, so a later run can sweep it if this one is killed.
  */
 export async function createScratchContext(contextDir: string, parentDir: string, label: string, dockerfile?: string): Promise<string> {
   await mkdir(parentDir, { recursive: true });
-  const scratch = await mkdtemp(join(parentDir, `context-${label.replace(/[^A-Za-z0-9._-]/g, '_')}-`));
+  // Contexts of builds killed before they could remove their own.
+  await sweepStaleTemps(parentDir, isScratchContext);
+  const scratch = await mkdtemp(join(parentDir, `context-${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${ownerTag()}-`));
   const candidates = dockerfile ? [`${dockerfile}.dockerignore`, join(contextDir, '.dockerignore')] : [join(contextDir, '.dockerignore')];
   const ignore = await IgnoreMatcher.load(candidates);
   const walk = async (rel: string): Promise<void> => {

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { canonicalJson } from '../oci/canonical-json';
+import type { AttestationFiles } from '../outputs/image-summary';
+import { sha256Digest } from '../oci/digest';
+import { findCargoLock, parseCargoLock } from './cargo-lock';
+import { isDpkgStatusPath, parseDpkgStatus, type DpkgPackage } from './dpkg-status';
+import { readGoBinaries, rustcVersionOf } from './go-modules';
+import { readImageContents } from './image-contents';
+import { buildProvenance, DEFAULT_BUILDER_ID } from './provenance';
+import { buildSbom, sbomPackageCount } from './sbom';
+
+/**
+ * Writes the SBOM and the provenance of a freshly built image into its
+ * output folder, beside image.json, so both are part of the task's cached
+ * output: a cache hit restores them with the image.
+ */
+export const SBOM_FILE = 'sbom.spdx.json';
+export const PROVENANCE_FILE = 'provenance.intoto.json';
+
+export type { AttestationFiles };
+
+export interface AttestImageOptions {
+  workspaceRoot: string;
+  layoutDir: string;
+  project: string;
+  projectRoot: string;
+  target: string;
+  arch: string;
+  platform: string;
+  dockerfile: string;
+  context: string;
+  sourceDateEpoch: number;
+  revision?: string;
+  source?: string;
+  buildArgs: Record<string, string>;
+  builderId?: string;
+  /** Workspace-relative roots of the projects whose outputs were staged in (their lockfiles are dependencies). */
+  dependencyRoots: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+function toolVersion(): string {
+  // The plugin's package.json sits two folders up from both src/supply-chain and dist/supply-chain.
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** go.sum files: the nearest one at or above each root, inside the workspace. */
+async function findGoSum(workspaceRoot: string, projectRoot: string): Promise<{ path: string; text: string } | undefined> {
+  let dir = join(workspaceRoot, projectRoot);
+  for (;;) {
+    const text = await readFile(join(dir, 'go.sum'), 'utf8').catch(() => undefined);
+    if (text !== undefined) return { path: relative(workspaceRoot, join(dir, 'go.sum')).split(sep).join('/'), text };
+    const rel = relative(workspaceRoot, dir);
+    if (rel === '' || rel.startsWith('..')) return undefined;
+    dir = dirname(dir);
+  }
+}
+
+export async function attestImage(options: AttestImageOptions): Promise<AttestationFiles> {
+  const contents = await readImageContents(options.layoutDir);
+  const fileBytes = new Map<string, Buffer>();
+  const dpkg: DpkgPackage[] = [];
+  const rustc: string[] = [];
+  for (const [path, entry] of contents.files) {
+    if (entry.type !== 'file' || !entry.content) continue;
+    fileBytes.set(path, entry.content);
+    if (isDpkgStatusPath(path)) dpkg.push(...parseDpkgStatus(entry.content.toString('utf8')));
+    const rust = rustcVersionOf(entry.content);
+    if (rust) rustc.push(rust);
+  }
+  dpkg.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
+  const goBinaries = await readGoBinaries(fileBytes, options.env);
+
+  const roots = [...new Set([options.projectRoot, ...options.dependencyRoots])].sort();
+  const cargoLocks = new Map<string, string>();
+  const goSums = new Map<string, string>();
+  for (const root of roots) {
+    const lock = await findCargoLock(options.workspaceRoot, root);
+    if (lock) cargoLocks.set(lock.path, lock.text);
+    const sum = await findGoSum(options.workspaceRoot, root);
+    if (sum) goSums.set(sum.path, sum.text);
+  }
+  const base = contents.baseDigest ? { digest: contents.baseDigest, ...(contents.baseName ? { name: contents.baseName } : {}) } : undefined;
+  const version = toolVersion();
+
+  const sbom = buildSbom({
+    project: options.project,
+    arch: options.arch,
+    platform: options.platform,
+    manifestDigest: contents.manifest.digest,
+    sourceDateEpoch: options.sourceDateEpoch,
+    toolVersion: version,
+    base,
+    goBinaries,
+    cargoLocks: [...cargoLocks].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, text]) => ({ path, packages: parseCargoLock(text) })),
+    dpkg,
+  });
+  const builderId = options.builderId ?? options.env.NX_MULTIARCH_BUILDER_ID ?? DEFAULT_BUILDER_ID;
+  const toolchains: Record<string, string[]> = {};
+  if (goBinaries.length > 0) toolchains.go = goBinaries.map((b) => b.goVersion);
+  if (rustc.length > 0) toolchains.rustc = rustc;
+  const provenance = buildProvenance({
+    project: options.project,
+    target: options.target,
+    arch: options.arch,
+    platform: options.platform,
+    dockerfile: options.dockerfile,
+    context: options.context,
+    manifestDigest: contents.manifest.digest,
+    builderId,
+    toolVersion: version,
+    revision: options.revision,
+    source: options.source,
+    nxTaskHash: options.env.NX_TASK_HASH || undefined,
+    base,
+    lockfiles: [...cargoLocks, ...goSums].map(([path, text]) => ({ path, sha256: createHash('sha256').update(text).digest('hex') })),
+    toolchains,
+    buildArgs: options.buildArgs,
+  });
+
+  const sbomBytes = `${canonicalJson(sbom)}\n`;
+  const provenanceBytes = `${canonicalJson(provenance)}\n`;
+  await writeFile(join(options.layoutDir, SBOM_FILE), sbomBytes);
+  await writeFile(join(options.layoutDir, PROVENANCE_FILE), provenanceBytes);
+  return {
+    sbom: { file: SBOM_FILE, digest: sha256Digest(sbomBytes), packages: sbomPackageCount(sbom) },
+    provenance: { file: PROVENANCE_FILE, digest: sha256Digest(provenanceBytes), ...(options.revision ? { revision: options.revision } : {}), builderId },
+  };
+}

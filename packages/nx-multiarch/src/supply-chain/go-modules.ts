@@ -1,0 +1,100 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MultiarchError } from '../errors';
+import { requireGo } from '../cross/toolchain-preflight';
+import { run } from '../util/exec';
+
+/**
+ * The module list a Go binary carries (its build info), as `go version -m`
+ * prints it. Reading it from the binary rather than go.sum lists exactly the
+ * modules linked in, with the go.sum hash of each.
+ */
+export interface GoModule {
+  path: string;
+  version: string;
+  /** The go.sum `h1:` hash; absent for the main module and replaced ones. */
+  sum?: string;
+}
+
+export interface GoBinaryInfo {
+  /** Path inside the image. */
+  file: string;
+  /** e.g. go1.26.0 */
+  goVersion: string;
+  /** The main package's import path. */
+  mainPath?: string;
+  main?: GoModule;
+  deps: GoModule[];
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+// Every Go binary since 1.13 has this marker in its .go.buildinfo section.
+const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+
+export function isGoBinary(content: Buffer): boolean {
+  return content.subarray(0, 4).equals(ELF_MAGIC) && content.includes(GO_BUILDINFO_MAGIC);
+}
+
+/** Parses `go version -m <file>` output (tab-separated lines after the first). */
+export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
+  const lines = text.split('\n');
+  const goVersion = /:\s*(go\S+)/.exec(lines[0] ?? '')?.[1] ?? 'unknown';
+  const info: GoBinaryInfo = { file, goVersion, deps: [] };
+  let last: GoModule | undefined;
+  for (const line of lines.slice(1)) {
+    const fields = line.replace(/^\t/, '').split('\t');
+    const [kind, path, version, sum] = fields;
+    if (kind === 'path') info.mainPath = path;
+    else if (kind === 'mod') info.main = last = { path, version: version ?? '(devel)', ...(sum ? { sum } : {}) };
+    else if (kind === 'dep') info.deps.push((last = { path, version: version ?? '', ...(sum ? { sum } : {}) }));
+    else if (kind === '=>' && last) {
+      // A replaced module: record what was actually linked.
+      last.path = path;
+      last.version = version ?? last.version;
+      if (sum) last.sum = sum;
+      else delete last.sum;
+    }
+  }
+  return info;
+}
+
+/** Runs `go version -m` on every Go binary among `files` (path -> content). */
+export async function readGoBinaries(files: ReadonlyMap<string, Buffer>, env: NodeJS.ProcessEnv): Promise<GoBinaryInfo[]> {
+  const binaries = [...files].filter(([, content]) => isGoBinary(content)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (binaries.length === 0) return [];
+  let go: string;
+  try {
+    go = requireGo(env);
+  } catch {
+    throw new MultiarchError(
+      `The image holds Go binaries (${binaries.map(([p]) => `/${p}`).join(', ')}), and go, which reads their module lists for the SBOM, is not on PATH.`,
+      'Install Go (or put its bin folder on PATH), or set "attestations": false on the docker-arch-build target.',
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'nx-multiarch-gobin-'));
+  try {
+    const out: GoBinaryInfo[] = [];
+    for (const [i, [path, content]] of binaries.entries()) {
+      const tmp = join(dir, String(i));
+      await writeFile(tmp, content);
+      const result = await run(go, ['version', '-m', tmp], { env });
+      if (result.exitCode !== 0) {
+        throw new MultiarchError(`go version -m could not read the build info of /${path}: ${result.stderr.trim()}`, 'Build Go binaries with module mode on (the default).');
+      }
+      out.push(parseGoVersionM(result.stdout, path));
+    }
+    return out;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `rustc version 1.63.0 (…)` as rustc writes it into an ELF's .comment section. */
+export function rustcVersionOf(content: Buffer): string | undefined {
+  if (!content.subarray(0, 4).equals(ELF_MAGIC)) return undefined;
+  const at = content.indexOf('rustc version ');
+  if (at < 0) return undefined;
+  const end = content.indexOf(0, at);
+  return content.subarray(at + 'rustc version '.length, end < 0 ? at + 80 : end).toString('latin1').trim();
+}
