@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
 import { platformString } from '../platform/platforms';
-import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain } from '../toolchain/preflight';
+import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from '../toolchain/preflight';
+import { findRustPin, type RustPin } from '../toolchain/rust-pin';
+import { chooseForPin, rustCandidates } from '../toolchain/rust-select';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
+import { fetchCrates, requireCargoLock, requireTargetCCompiler } from './cargo-fetch';
 import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
 import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
@@ -39,7 +42,6 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const env = ctx.env;
 
   // Preflight, cheapest first: every missing piece is named before anything compiles.
-  const toolchain = await resolveRustToolchain(options.toolchain ?? 'system', env);
   const linker = options.linker ?? `${platform.gccPrefix}-gcc`;
   requireLinker(linker, platform, env, options.linker !== undefined);
   const strip = requireStrip(platform, env);
@@ -52,6 +54,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
       'Set the cargo-cross option "cwd" (the package folder) or "manifestPath", relative to the workspace root.',
     );
   }
+  const { toolchain, pin } = await chooseToolchain(options.toolchain, dirname(manifestPath), ctx.workspaceRoot, triple, platform, env);
   // Two independent processes, run side by side (they are most of the executor's own time);
   // a missing std is reported before a metadata problem, as the preflight order says.
   const [std, metadata] = await Promise.allSettled([
@@ -62,6 +65,8 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   if (metadata.status === 'rejected') throw metadata.reason;
   const pkg = metadata.value;
   const bins = chooseBins(pkg, listOption(options.bins));
+  const lockPath = requireCargoLock(pkg.cargoWorkspaceRoot, pkg.name, ctx.workspaceRoot);
+  requireTargetCCompiler(lockPath, triple, platform, env);
   const packaging = options.package ?? true;
   // Found before compiling, so a missing LICENSE does not cost a build.
   const license = packaging ? licenseFile(pkg, ctx.workspaceRoot) : undefined;
@@ -85,7 +90,13 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     baseEnv: env,
   });
 
-  ctx.log(`cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}", linker ${linker}`);
+  ctx.log(
+    `cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}"` +
+      `${pin ? ` (meets "${pin.channel}" of ${pin.file})` : ''}, linker ${linker}`,
+  );
+  // Crates once for every arch (shared CARGO_HOME); the build below is --offline.
+  const fetched = await fetchCrates(toolchain, manifestPath, lockPath, plan.env);
+  ctx.log(`  cargo fetch --locked: ${(fetched.ms / 1000).toFixed(2)}s`);
   ctx.log(`  ${toolchain.cargo} ${plan.args.join(' ')}`);
   // The compiler runs in its own process; meanwhile this one warms up the gzip code it needs next.
   if (license !== undefined) setImmediate(prewarmCompressor);
@@ -128,6 +139,27 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     for (const bin of result.binaries) ctx.log(`  ${bin} ${await sha256FileDigest(join(tmp, bin))}`);
     return result;
   });
+}
+
+/**
+ * The toolchain option: a name ("system", "path", a rustup toolchain) is
+ * used as given; "auto" (the default) honours the package's
+ * rust-toolchain.toml / rust-toolchain by version, and is Debian's toolchain
+ * when there is no pin.
+ */
+async function chooseToolchain(
+  option: string | undefined,
+  packageDir: string,
+  workspaceRoot: string,
+  triple: string,
+  platform: Parameters<typeof chooseForPin>[3],
+  env: NodeJS.ProcessEnv,
+): Promise<{ toolchain: RustToolchain; pin?: RustPin }> {
+  if (option !== undefined && option !== 'auto') return { toolchain: await resolveRustToolchain(option, env) };
+  const pin = findRustPin(packageDir, workspaceRoot);
+  if (!pin) return { toolchain: await resolveRustToolchain('system', env) };
+  const chosen = chooseForPin(await rustCandidates(env), pin, triple, platform);
+  return { toolchain: { name: chosen.source === 'debian' ? 'system' : chosen.name, cargo: chosen.cargo, rustc: chosen.rustc }, pin };
 }
 
 /** The bins to build: the ones asked for (each must exist), or every bin target of the package. */

@@ -54,6 +54,16 @@ export function resolveOptions(options: NxMultiarchPluginOptions | undefined): R
   };
 }
 
+/**
+ * Cargo.lock and the rust-toolchain pin are named on their own, so they stay
+ * inputs even where a workspace narrows `production` to sources. (A cargo
+ * workspace whose lockfile sits above the project adds it through the
+ * plugin's `inputs` option.) Files that do not exist hash as nothing.
+ */
+function cargoPinInputs(): Input[] {
+  return ['Cargo.lock', 'rust-toolchain.toml', 'rust-toolchain'].map((file) => `{projectRoot}/${file}`);
+}
+
 /** `docker-arch-build--arm64` */
 export function archVariantName(target: string, arch: Arch): string {
   return `${target}--${arch}`;
@@ -153,7 +163,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('cargo-cross'),
           cache: true,
-          inputs: ['production', '^production', { runtime: '/usr/bin/rustc -vV' }, { env: 'RUSTFLAGS' }, { env: 'SOURCE_DATE_EPOCH' }, ...extra],
+          // The lockfile and the toolchain pin choose what compiles.
+          inputs: ['production', '^production', ...cargoPinInputs(), { runtime: '/usr/bin/rustc -vV' }, { env: 'RUSTFLAGS' }, { env: 'SOURCE_DATE_EPOCH' }, ...extra],
           outputs: outputsFor('cross'),
           metadata: { technologies: ['rust'], description: 'Cross-compile and package the Cargo binaries for one arch' },
         },
