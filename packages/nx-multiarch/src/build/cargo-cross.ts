@@ -42,19 +42,19 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const env = ctx.env;
 
   // Preflight, cheapest first: every missing piece is named before anything compiles.
+  const cwd = workspacePath(ctx, options.cwd);
+  const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
+  const { toolchain, pin } = await chooseToolchain(options.toolchain, dirname(manifestPath), ctx.workspaceRoot, triple, platform, env);
   const linker = options.linker ?? `${platform.gccPrefix}-gcc`;
   requireLinker(linker, platform, env, options.linker !== undefined);
   const strip = requireStrip(platform, env);
 
-  const cwd = workspacePath(ctx, options.cwd);
-  const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
   if (!existsSync(manifestPath)) {
     throw new MultiarchError(
       `No Cargo.toml at ${manifestPath}.`,
       'Set the cargo-cross option "cwd" (the package folder) or "manifestPath", relative to the workspace root.',
     );
   }
-  const { toolchain, pin } = await chooseToolchain(options.toolchain, dirname(manifestPath), ctx.workspaceRoot, triple, platform, env);
   // Two independent processes, run side by side (they are most of the executor's own time);
   // a missing std is reported before a metadata problem, as the preflight order says.
   const [std, metadata] = await Promise.allSettled([
