@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { platformString } from '../platform/platforms';
+import { platformString, type PlatformSpec } from '../platform/platforms';
 import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from '../toolchain/preflight';
 import { findRustPin, type RustPin } from '../toolchain/rust-pin';
 import { chooseForPin, rustCandidates } from '../toolchain/rust-select';
@@ -152,7 +152,7 @@ async function chooseToolchain(
   packageDir: string,
   workspaceRoot: string,
   triple: string,
-  platform: Parameters<typeof chooseForPin>[3],
+  platform: PlatformSpec,
   env: NodeJS.ProcessEnv,
 ): Promise<{ toolchain: RustToolchain; pin?: RustPin }> {
   if (option !== undefined && option !== 'auto') return { toolchain: await resolveRustToolchain(option, env) };
