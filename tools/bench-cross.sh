@@ -89,7 +89,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 TARGET_DIR="$REPO_ROOT/.nx-multiarch/cargo-target/linkerd2-proxy"
 MANIFEST="$REPO_ROOT/packages/linkerd2-proxy/Cargo.toml"
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-# The executor's flags (src/build/cargo-plan.ts): crt-static, path remapping, 0x1f-separated.
+# The executor's flags (src/cross/cargo-plan.ts): crt-static, path remapping, 0x1f-separated.
 # Its CC_<triple>/AR_<triple>/CFLAGS_<triple> reach cc-rs, which compiles ring's C and assembly.
 RUSTFLAGS_ENCODED=$(printf '%s\x1f' -C target-feature=+crt-static \
   "--remap-path-prefix=$REPO_ROOT=/nx-workspace" "--remap-path-prefix=$CARGO_HOME_DIR=/cargo-home")

@@ -79,8 +79,8 @@ const { join } = require('node:path');
 const [root, engineName, context, arch, layout, blobCache] = process.argv.slice(2);
 const dist = join(root, 'packages/nx-multiarch/dist');
 const { PLATFORMS } = require(join(dist, 'platform/platforms'));
-const { NativeEngine } = require(join(dist, 'build/native-engine'));
-const { DockerEngine } = require(join(dist, 'build/docker-engine'));
+const { NativeEngine } = require(join(dist, 'image/native/engine'));
+const { DockerEngine } = require(join(dist, 'image/docker/engine'));
 const engine = engineName === 'docker' ? new DockerEngine() : new NativeEngine();
 engine
   .build({

@@ -77,7 +77,7 @@ seconds() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# The executor's environment for raw cargo (src/build/cargo-plan.ts): linker,
+# The executor's environment for raw cargo (src/cross/cargo-plan.ts): linker,
 # cc-rs compiler/archiver/flags, crt-static and path remapping.
 raw_cargo() { # ARCH TARGET_DIR
   local triple prefix key cckey flags

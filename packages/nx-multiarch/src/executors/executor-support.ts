@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { CrossBuildContext } from '../build/cross-context';
+import type { CrossBuildContext } from '../cross/cross-context';
 import { formatError, MultiarchError } from '../errors';
 
 /**

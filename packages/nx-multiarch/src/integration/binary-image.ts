@@ -1,6 +1,6 @@
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createTar } from '../archive/tar';
+import { createTar } from '../oci/tar';
 import { MultiarchError } from '../errors';
 import { sha256Digest } from '../oci/digest';
 import { OciLayoutWriter } from '../oci/layout';

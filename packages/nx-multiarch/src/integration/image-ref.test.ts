@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciLayoutWriter } from '../oci/layout';
 import { MediaTypes, toPlatform, type Descriptor, type ImageConfig, type ImageManifest } from '../oci/types';
 import { PLATFORMS, type Arch } from '../platform/platforms';
-import { layoutDirOf, resolveImage } from './image-ref';
+import { resolveImage } from './image-ref';
 
 let scratch: string;
 beforeEach(async () => {
@@ -55,12 +55,5 @@ describe('resolveImage', () => {
 
   it('says how to build a missing image', async () => {
     await expect(resolveImage(join(scratch, 'absent'), PLATFORMS.arm64)).rejects.toThrow(/No OCI image layout/);
-  });
-
-  it('finds the layout through image.json when the summary points into a sub-folder', async () => {
-    await writeFile(join(scratch, 'image.json'), JSON.stringify({ layout: 'oci' }));
-    expect(await layoutDirOf(scratch)).toBe(join(scratch, 'oci'));
-    await writeFile(join(scratch, 'image.json'), JSON.stringify({ layout: '.' }));
-    expect(await layoutDirOf(scratch)).toBe(scratch);
   });
 });

@@ -15,7 +15,7 @@
  */
 import { PLATFORMS } from '../platform/platforms';
 import { MultiarchError } from '../errors';
-import { findCrossBinary, findImageDir } from './artifact-paths';
+import { findCrossBinary, findImageDir } from '../outputs/find-artifacts';
 import { binaryImageLayout } from './binary-image';
 import { installExitHooks, stopAllProcesses } from './child-process';
 import { decodeTestContext, type TestContext } from './env';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { PLATFORMS } from '../platform/platforms';
-import { checkBinfmt, checkQemu, preflight } from './preflight';
+import { checkQemu, preflight } from './preflight';
 
 /** Each preflight failure must name the problem and the fix. */
 async function failure(promise: Promise<unknown>): Promise<MultiarchError> {
@@ -40,34 +40,7 @@ describe('qemu runner preflight', () => {
   });
 });
 
-describe('binfmt check (docker runner)', () => {
-  const entry = (flags: string, enabled = 'enabled') => `${enabled}\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: ${flags}\noffset 0\nmagic 7f454c46\n`;
-
-  it('accepts an enabled entry with the F flag', async () => {
-    const dir = join(scratch, 'ok');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'qemu-aarch64'), entry('POF'));
-    await expect(checkBinfmt(PLATFORMS.arm64, dir)).resolves.toBeUndefined();
-  });
-
-  it('names a missing entry and how to register it', async () => {
-    const dir = join(scratch, 'empty');
-    await mkdir(dir, { recursive: true });
-    const error = await failure(checkBinfmt(PLATFORMS.arm, dir));
-    expect(error.message).toBe(`binfmt_misc has no qemu-arm entry (${dir}/qemu-arm), so docker cannot run linux/arm/v7 containers.`);
-    expect(error.hint).toContain(`cat /usr/lib/binfmt.d/qemu-arm.conf > ${dir}/register`);
-    expect(error.hint).toContain('--runner=qemu');
-  });
-
-  it('names a disabled entry, and one without the F flag', async () => {
-    const dir = join(scratch, 'bad');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'qemu-aarch64'), entry('PO', 'disabled'));
-    expect((await failure(checkBinfmt(PLATFORMS.arm64, dir))).message).toBe(`The binfmt_misc entry ${dir}/qemu-aarch64 is disabled.`);
-    await writeFile(join(dir, 'qemu-aarch64'), entry('PO'));
-    expect((await failure(checkBinfmt(PLATFORMS.arm64, dir))).message).toContain('lacks the F (fix binary) flag');
-  });
-});
+// The binfmt check itself (messages, hints with --runner=qemu) is tested once, in docker-daemon/binfmt.test.ts.
 
 describe('docker and remote runner preflight', () => {
   it('names a missing docker CLI', async () => {
@@ -79,7 +52,7 @@ describe('docker and remote runner preflight', () => {
   it('names an unreachable engine, with the real docker CLI', async () => {
     const socket = join(scratch, 'no-such.sock');
     const error = await failure(preflight({ runner: 'docker', platform: PLATFORMS.arm64, dockerHost: `unix://${socket}` }));
-    expect(error.message).toContain(`The docker engine at unix://${socket} is not reachable:`);
+    expect(error.message).toContain(`The docker daemon at DOCKER_HOST=unix://${socket} does not answer:`);
     expect(error.hint).toContain('tools/');
   });
 

@@ -2,14 +2,17 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tarStream from 'tar-stream';
-import { createTar } from '../archive/tar';
-import { gzipDeterministic } from '../archive/gzip';
+import { createTar, readTar } from '../oci/tar';
+import { gzipDeterministic } from '../oci/gzip';
 import { OciLayoutWriter } from '../oci/layout';
 import { sha256Digest } from '../oci/digest';
 import { MediaTypes, type ImageConfig, type ImageManifest } from '../oci/types';
-import { applyLayer, readLayerEntries, unpackRootfs } from './rootfs';
+import { applyLayer, unpackRootfs } from './rootfs';
 import { resolveInRoot } from './root-path';
 import type { ResolvedImage } from './types';
+
+/** A layer's entries as the rootfs unpacker reads them: hard links kept, climbing paths refused. */
+const readLayer = (tar: Buffer) => readTar(tar, { hardLinks: true });
 
 let root: string;
 let scratch: string;
@@ -38,13 +41,13 @@ async function rawTar(entries: Array<Partial<tarStream.Header> & { name: string;
 
 describe('applyLayer', () => {
   it('applies whiteouts to lower layers only, and an opaque folder keeps its new content', async () => {
-    await applyLayer(root, await readLayerEntries(await createTar([
+    await applyLayer(root, await readLayer(await createTar([
       { path: 'etc/a', type: 'file', content: Buffer.from('a') },
       { path: 'etc/b', type: 'file', content: Buffer.from('b') },
       { path: 'var/lib/x', type: 'file', content: Buffer.from('x') },
       { path: 'var/lib/sub/y', type: 'file', content: Buffer.from('y') },
     ], { mtime: 0 })));
-    await applyLayer(root, await readLayerEntries(await createTar([
+    await applyLayer(root, await readLayer(await createTar([
       { path: 'etc/.wh.a', type: 'file' },
       { path: 'var/lib/.wh..wh..opq', type: 'file' },
       { path: 'var/lib/z', type: 'file', content: Buffer.from('z') },
@@ -59,11 +62,11 @@ describe('applyLayer', () => {
   });
 
   it('replaces a file by a folder and a folder by a symlink across layers', async () => {
-    await applyLayer(root, await readLayerEntries(await createTar([
+    await applyLayer(root, await readLayer(await createTar([
       { path: 'opt/app', type: 'file', content: Buffer.from('file') },
       { path: 'lib/old/so', type: 'file', content: Buffer.from('so') },
     ], { mtime: 0 })));
-    await applyLayer(root, await readLayerEntries(await createTar([
+    await applyLayer(root, await readLayer(await createTar([
       { path: 'opt/app/bin', type: 'file', content: Buffer.from('bin') },
       { path: 'lib/old', type: 'symlink', linkTarget: '/usr/lib' },
     ], { mtime: 0 })));
@@ -74,11 +77,11 @@ describe('applyLayer', () => {
   it('keeps writes inside the root when a layer writes through a symlink that points out of it', async () => {
     const outside = join(scratch, 'outside');
     await mkdir(outside);
-    await applyLayer(root, await readLayerEntries(await createTar([
+    await applyLayer(root, await readLayer(await createTar([
       { path: 'escape', type: 'symlink', linkTarget: outside },
       { path: 'up', type: 'symlink', linkTarget: '../../..' },
     ], { mtime: 0 })));
-    await applyLayer(root, await readLayerEntries(await rawTar([
+    await applyLayer(root, await readLayer(await rawTar([
       { name: 'escape/planted', type: 'file', content: 'x', mode: 0o644 },
       { name: 'up/planted2', type: 'file', content: 'y', mode: 0o644 },
     ])));
@@ -90,11 +93,11 @@ describe('applyLayer', () => {
   });
 
   it('refuses entries that climb out of the root', async () => {
-    await expect(readLayerEntries(await rawTar([{ name: '../evil', type: 'file', content: 'x' }]))).rejects.toThrow(/points outside the image root/);
+    await expect(readLayer(await rawTar([{ name: '../evil', type: 'file', content: 'x' }]))).rejects.toThrow(/points outside the archive root/);
   });
 
   it('makes hard links, and drops setuid and setgid bits', async () => {
-    await applyLayer(root, await readLayerEntries(await rawTar([
+    await applyLayer(root, await readLayer(await rawTar([
       { name: 'bin/busybox', type: 'file', content: 'bb', mode: 0o4755 },
       { name: 'bin/sh', type: 'link', linkname: 'bin/busybox' },
     ])));

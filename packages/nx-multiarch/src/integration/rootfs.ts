@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { chmod, copyFile, link, lstat, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import * as tarStream from 'tar-stream';
 import { MultiarchError } from '../errors';
 import { OciLayoutReader } from '../oci/layout';
+import { readTar, type ArchiveEntry } from '../oci/tar';
 import type { Descriptor } from '../oci/types';
 import { resolveInRoot } from './root-path';
 import type { ResolvedImage } from './types';
@@ -17,58 +17,8 @@ import type { ResolvedImage } from './types';
  * and setuid/setgid bits are dropped, so an image can never plant a setuid
  * binary on the host.
  */
-export type LayerEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
-
-export interface LayerEntry {
-  path: string;
-  type: LayerEntryType;
-  mode: number;
-  content?: Buffer;
-  /** Symlink target, or the archive path a hard link points at. */
-  linkTarget?: string;
-}
-
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
-
-function cleanPath(name: string): string {
-  return posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/+$/, '');
-}
-
-/** Reads a layer tar into entries; devices and fifos are skipped (an unprivileged run cannot use them). */
-export async function readLayerEntries(tar: Buffer): Promise<LayerEntry[]> {
-  const extract = tarStream.extract();
-  const entries: LayerEntry[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-  });
-  extract.on('entry', (header, stream, next) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (chunk: unknown) => {
-      parts.push(chunk as Buffer);
-    });
-    stream.on('end', () => {
-      const path = cleanPath(header.name);
-      const mode = header.mode ?? 0o644;
-      if (path !== '' && path !== '.') {
-        if (path === '..' || path.startsWith('../')) {
-          extract.destroy(new MultiarchError(`Layer entry "${header.name}" points outside the image root.`, 'Rebuild the image; its layer is malformed or hostile.'));
-          return;
-        }
-        if (header.type === 'directory') entries.push({ path, type: 'directory', mode });
-        else if (header.type === 'symlink') entries.push({ path, type: 'symlink', mode, linkTarget: header.linkname ?? '' });
-        else if (header.type === 'link') entries.push({ path, type: 'hardlink', mode, linkTarget: cleanPath(header.linkname ?? '') });
-        else if (header.type === 'file' || header.type === 'contiguous-file') entries.push({ path, type: 'file', mode, content: Buffer.concat(parts) });
-      }
-      next();
-    });
-    stream.resume();
-  });
-  extract.end(tar);
-  await done;
-  return entries;
-}
 
 async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
@@ -90,14 +40,14 @@ async function prepareTarget(root: string, path: string): Promise<string> {
   return posix.join(parent, posix.basename(path));
 }
 
-async function writeEntry(root: string, entry: LayerEntry): Promise<void> {
+async function writeEntry(root: string, entry: ArchiveEntry): Promise<void> {
   const target = await prepareTarget(root, entry.path);
   const current = await lstat(target).catch(() => undefined);
   if (entry.type === 'directory') {
     if (current && !current.isDirectory()) await rm(target, { recursive: true, force: true });
     if (!current || !current.isDirectory()) await mkdir(target);
     // Owner rwx always, so the unpacked tree can be written and removed without root.
-    await chmod(target, (entry.mode & 0o1777) | 0o700);
+    await chmod(target, ((entry.mode ?? 0o755) & 0o1777) | 0o700);
     return;
   }
   if (current) await rm(target, { recursive: true, force: true });
@@ -111,13 +61,13 @@ async function writeEntry(root: string, entry: LayerEntry): Promise<void> {
     await link(source, target).catch(() => copyFile(source, target));
   } else {
     await writeFile(target, entry.content ?? Buffer.alloc(0));
-    await chmod(target, entry.mode & 0o777);
+    await chmod(target, (entry.mode ?? 0o644) & 0o777);
   }
 }
 
 /** Applies one layer's entries on top of the root: whiteouts first (they only hide lower layers), then content. */
-export async function applyLayer(root: string, entries: readonly LayerEntry[]): Promise<void> {
-  const content: LayerEntry[] = [];
+export async function applyLayer(root: string, entries: readonly ArchiveEntry[]): Promise<void> {
+  const content: ArchiveEntry[] = [];
   for (const entry of entries) {
     const name = posix.basename(entry.path);
     const dir = posix.dirname(entry.path);
@@ -161,6 +111,6 @@ export async function unpackRootfs(image: ResolvedImage, root: string): Promise<
         'Rebuild the image; its config and layers disagree.',
       );
     }
-    await applyLayer(root, await readLayerEntries(tar));
+    await applyLayer(root, await readTar(tar, { hardLinks: true }));
   }
 }

@@ -1,5 +1,5 @@
 import type { Arch } from '../platform/platforms';
-import type { Digest, ImageConfig, ImageManifest } from '../oci/types';
+import type { LayoutImage } from '../oci/image-source';
 
 /** How an image's processes are started: emulated in-process, in a local daemon, or on a native machine. */
 export type RunnerName = 'qemu' | 'docker' | 'remote';
@@ -8,12 +8,7 @@ export type RunnerName = 'qemu' | 'docker' | 'remote';
 export type RunnerChoice = RunnerName | 'auto';
 
 /** One image manifest of an OCI layout, resolved for a platform and read (digests verified). */
-export interface ResolvedImage {
-  layoutDir: string;
-  manifestDigest: Digest;
-  manifest: ImageManifest;
-  config: ImageConfig;
-}
+export type ResolvedImage = LayoutImage;
 
 /** What to run from an image: Docker's rules for Entrypoint, Cmd, Env and WorkingDir, with overrides. */
 export interface ProcessOverrides {

@@ -25,13 +25,30 @@ export function digestHex(digest: Digest): string {
   return digest.slice('sha256:'.length);
 }
 
-/** Throws when data does not hash to the digest it was fetched or stored under. */
+/**
+ * Bytes that do not hash to the digest they were stored or fetched under:
+ * corrupted or tampered with. The one type every reader throws (layouts,
+ * blob caches, archives; the registry client's own extends it), so callers
+ * can refuse such content without reading message text.
+ */
+export class DigestMismatchError extends MultiarchError {
+  constructor(
+    /** Names the content, e.g. `Blob sha256:… in <layout>: content`. */
+    what: string,
+    readonly expected: Digest,
+    /** What the bytes hash to; undefined when reading stopped early (more bytes than expected). */
+    readonly actual: Digest | undefined,
+    hint = 'The blob is corrupted or was tampered with; delete it from the cache or registry and fetch or build it again.',
+    /** A whole message, for mismatches that are about the size rather than the hash. */
+    message?: string,
+  ) {
+    super(message ?? `${what} does not match its digest (expected ${expected}, got ${actual ?? 'more bytes than expected'}).`, hint);
+    this.name = 'DigestMismatchError';
+  }
+}
+
+/** Throws DigestMismatchError when data does not hash to the digest it was fetched or stored under. */
 export function verifyDigest(data: Buffer, expected: Digest, what: string): void {
   const actual = sha256Digest(data);
-  if (actual !== expected) {
-    throw new MultiarchError(
-      `${what}: content does not match its digest (expected ${expected}, got ${actual}).`,
-      'The blob is corrupted or was tampered with; delete it from the cache or registry and fetch or build it again.',
-    );
-  }
+  if (actual !== expected) throw new DigestMismatchError(`${what}: content`, expected, actual);
 }

@@ -1,6 +1,7 @@
 import type { BlobPushOutcome, RegistryClient } from '../registry/client';
 import type { PlannedBlob, PushPlan } from './plan';
 import { verifyPush } from './verify';
+import type { PushSummary } from '../outputs/push-record';
 
 /**
  * Carries out a push plan in the order that keeps every reader safe: all
@@ -18,20 +19,8 @@ export interface PushOptions {
   log: (line: string) => void;
 }
 
-export interface PushReport {
-  registry: string;
-  repository: string;
-  indexDigest: string;
-  tags: string[];
-  blobs: { uploaded: number; mounted: number; skipped: number; bytesUploaded: number };
-  manifestsPushed: number;
-  /** Every request the client made (HEADs, token requests, retries and verification included). */
-  requests: number;
-  /** Every request body byte written, retries included. */
-  bytesSent: number;
-  verified: boolean;
-  durationMs: number;
-}
+/** What a push did; manifest-push keeps it as dist/push/<project>.json (outputs/push-record). */
+export type PushReport = PushSummary;
 
 /** Runs `task` over `items` with at most `limit` at once; the first failure stops new starts and is thrown. */
 async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

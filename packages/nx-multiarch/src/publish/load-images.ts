@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImageSummary } from '../build/engine';
+import { readImageSummary } from '../outputs/image-summary';
 import { MultiarchError } from '../errors';
-import { OciLayoutReader, blobPath } from '../oci/layout';
-import { Descriptor, ImageConfig, ImageManifest, MediaTypes, Platform, toPlatform } from '../oci/types';
+import { ConfigPlatformMismatchError, LayoutImageSource, PlatformNotFoundError, selectImage, type SelectedImage } from '../oci/image-source';
+import { ImageManifest, Platform, toPlatform } from '../oci/types';
 import { Arch, PLATFORMS, platformString } from '../platform';
-import { outputDir } from '../util/workspace-paths';
+import { outputDir } from '../outputs/paths';
 
 /**
  * One arch's image as docker-arch-build left it in dist/images/<project>/<arch>/:
@@ -26,14 +26,6 @@ function buildHint(project: string, arch: Arch): string {
   return `Build it first: nx run ${project}:docker-arch-build --arch=${arch} (manifest-push depends on the per-arch build targets, so nx run ${project}:manifest-push builds missing images itself).`;
 }
 
-async function readSummary(dir: string): Promise<ImageSummary | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'image.json'), 'utf8')) as ImageSummary;
-  } catch {
-    return undefined;
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -41,50 +33,43 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The image manifest of the layout for this arch: the only one, or the one whose platform matches. */
-function pickManifest(manifests: Descriptor[], arch: Arch): Descriptor | undefined {
-  const images = manifests.filter((d) => d.mediaType === MediaTypes.ociManifest || d.mediaType === MediaTypes.dockerManifest);
-  if (images.length <= 1) return images[0];
-  const want = PLATFORMS[arch].oci;
-  return images.find((d) => d.platform?.architecture === want.architecture && (d.platform.variant ?? '') === (want.variant ?? ''));
-}
-
 export async function loadArchImage(workspaceRoot: string, project: string, arch: Arch): Promise<ArchImage> {
   const dir = outputDir(workspaceRoot, 'images', project, arch);
-  const summary = await readSummary(dir);
+  const summary = await readImageSummary(dir);
   const layoutDir = summary?.layout ? resolve(dir, summary.layout) : dir;
   if (!(await exists(join(layoutDir, 'index.json')))) {
     throw new MultiarchError(`No ${arch} image of ${project}: no OCI image layout at dist/images/${project}/${arch}.`, buildHint(project, arch));
   }
-  const reader = new OciLayoutReader(layoutDir);
-  const index = await reader.readIndex();
-  const descriptor = pickManifest(index.manifests ?? [], arch);
-  if (!descriptor) {
-    throw new MultiarchError(`The layout at dist/images/${project}/${arch} holds no image manifest for ${arch}.`, buildHint(project, arch));
+  const source = new LayoutImageSource(layoutDir);
+  const index = await source.readIndex();
+  const want = PLATFORMS[arch].oci;
+  let selected: SelectedImage;
+  try {
+    selected = await selectImage(source, index.manifests ?? [], want);
+  } catch (error) {
+    if (error instanceof PlatformNotFoundError) {
+      throw new MultiarchError(`The layout at dist/images/${project}/${arch} holds no image manifest for ${arch} (it has: ${error.available.join(', ') || 'none'}).`, buildHint(project, arch));
+    }
+    // The folder name, the config and the index descriptor must agree on the platform.
+    if (error instanceof ConfigPlatformMismatchError) {
+      throw new MultiarchError(
+        `dist/images/${project}/${arch} holds a ${error.said} image, not ${platformString(want)}.`,
+        `Rebuild it: nx run ${project}:docker-arch-build --arch=${arch} --skip-nx-cache.`,
+      );
+    }
+    throw error;
   }
+  const { descriptor, manifest, manifestBody } = selected;
   if (summary?.manifestDigest && summary.manifestDigest !== descriptor.digest) {
     throw new MultiarchError(
       `dist/images/${project}/${arch}: image.json says ${summary.manifestDigest} but the layout's index names ${descriptor.digest}.`,
       `The output is inconsistent; rebuild it: nx run ${project}:docker-arch-build --arch=${arch} --skip-nx-cache.`,
     );
   }
-  const manifestBody = await reader.readBlob(descriptor.digest);
-  const manifest = JSON.parse(manifestBody.toString('utf8')) as ImageManifest;
-  const config = await reader.readJson<ImageConfig>(manifest.config.digest);
-
-  // The folder name, the config and the index descriptor must agree on the platform.
-  const want = PLATFORMS[arch].oci;
-  const got = { os: config.os, architecture: config.architecture, variant: config.variant };
-  if (got.os !== want.os || got.architecture !== want.architecture || (got.variant ?? '') !== (want.variant ?? '')) {
-    throw new MultiarchError(
-      `dist/images/${project}/${arch} holds a ${[got.os, got.architecture, got.variant].filter(Boolean).join('/')} image, not ${platformString(want)}.`,
-      `Rebuild it: nx run ${project}:docker-arch-build --arch=${arch} --skip-nx-cache.`,
-    );
-  }
 
   const blobFiles: Record<string, string> = {};
   for (const blob of [manifest.config, ...manifest.layers]) {
-    const path = blobPath(layoutDir, blob.digest);
+    const path = source.blobFile(blob.digest);
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new MultiarchError(`Blob ${blob.digest} of the ${arch} image of ${project} is missing from its layout.`, buildHint(project, arch));
     if (info.size !== blob.size) {

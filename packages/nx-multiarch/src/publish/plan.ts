@@ -1,6 +1,7 @@
 import { MultiarchError } from '../errors';
 import { canonicalJson } from '../oci/canonical-json';
 import { sha256Digest } from '../oci/digest';
+import { configTypeOf, indexTypeOf, layerTypeIn, manifestTypeOf, type ImageFormat } from '../oci/media-types';
 import { Descriptor, Digest, ImageIndex, ImageManifest, MediaTypes, Platform } from '../oci/types';
 import type { Arch } from '../platform';
 import { validateTag } from '../registry/reference';
@@ -11,7 +12,9 @@ import type { ArchImage } from './load-images';
  * manifests (converted to the chosen format), which index, under which tags.
  * Pure: the same images and options give the same plan, byte for byte.
  */
-export type PushFormat = 'oci' | 'docker';
+
+/** The format a push writes: the OCI one or Docker schema 2. */
+export type PushFormat = ImageFormat;
 
 export interface PlanOptions {
   repository: string;
@@ -60,16 +63,6 @@ export interface PushPlan {
   notes: string[];
 }
 
-const LAYER_TO_DOCKER: Record<string, string> = {
-  [MediaTypes.ociLayerGzip]: MediaTypes.dockerLayerGzip,
-  [MediaTypes.dockerLayerGzip]: MediaTypes.dockerLayerGzip,
-};
-const LAYER_TO_OCI: Record<string, string> = {
-  [MediaTypes.dockerLayerGzip]: MediaTypes.ociLayerGzip,
-  [MediaTypes.ociLayerGzip]: MediaTypes.ociLayerGzip,
-  [MediaTypes.ociLayerTar]: MediaTypes.ociLayerTar,
-};
-
 /**
  * The manifest in the push format. An image already in that format is kept
  * byte for byte (its digest stays the build's); otherwise the manifest,
@@ -78,11 +71,10 @@ const LAYER_TO_OCI: Record<string, string> = {
  */
 export function convertManifest(image: ArchImage, format: PushFormat): { body: Buffer; mediaType: string } {
   const source = image.manifest;
-  const target = format === 'oci' ? MediaTypes.ociManifest : MediaTypes.dockerManifest;
+  const target = manifestTypeOf(format);
   if (source.mediaType === target) return { body: image.manifestBody, mediaType: target };
-  const layerMap = format === 'oci' ? LAYER_TO_OCI : LAYER_TO_DOCKER;
   const layers = source.layers.map((layer) => {
-    const mediaType = layerMap[layer.mediaType];
+    const mediaType = layerTypeIn(layer.mediaType, format);
     if (!mediaType) {
       throw new MultiarchError(
         `The ${image.arch} image has a layer of type ${layer.mediaType}, which a ${format === 'oci' ? 'OCI' : 'Docker'} manifest cannot carry.`,
@@ -91,7 +83,7 @@ export function convertManifest(image: ArchImage, format: PushFormat): { body: B
     }
     return { mediaType, digest: layer.digest, size: layer.size };
   });
-  const config = { mediaType: format === 'oci' ? MediaTypes.ociConfig : MediaTypes.dockerConfig, digest: source.config.digest, size: source.config.size };
+  const config = { mediaType: configTypeOf(format), digest: source.config.digest, size: source.config.size };
   // Docker schema 2 has no annotations; OCI keeps those the build wrote.
   const converted: ImageManifest =
     format === 'oci'
@@ -143,7 +135,7 @@ export function planPush(images: readonly ArchImage[], options: PlanOptions): Pu
   }
   const index: ImageIndex = {
     schemaVersion: 2,
-    mediaType: options.format === 'oci' ? MediaTypes.ociIndex : MediaTypes.dockerManifestList,
+    mediaType: indexTypeOf(options.format),
     manifests: children,
     ...(options.format === 'oci' && hasAnnotations ? { annotations: { ...options.annotations } } : {}),
   };

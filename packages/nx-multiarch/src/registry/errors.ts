@@ -1,4 +1,5 @@
 import { MultiarchError } from '../errors';
+import { DigestMismatchError } from '../oci/digest';
 import type { Digest } from '../oci/types';
 
 /** One entry of the Distribution API's error body `{"errors":[...]}`. */
@@ -27,25 +28,29 @@ export class RegistryError extends MultiarchError {
  * way. Typed so callers can refuse the content without reading message text;
  * `code` is the Distribution API's own name for this error.
  */
-export class BlobDigestMismatchError extends RegistryError {
+export class BlobDigestMismatchError extends DigestMismatchError {
   readonly code = 'DIGEST_INVALID';
+  /** As RegistryError's: the answer was a 200, its body was wrong. */
+  readonly status = 200;
+  readonly codes: string[] = ['DIGEST_INVALID'];
 
   constructor(
     what: string,
-    readonly expected: Digest,
+    expected: Digest,
     /** What the bytes hash to; undefined when the download stopped because it outgrew the expected size. */
-    readonly actual: Digest | undefined,
+    actual: Digest | undefined,
     /** Bytes received (up to where the download stopped). */
     readonly receivedBytes: number,
     expectedSize?: number,
   ) {
     super(
-      actual !== undefined && actual !== expected
-        ? `${what}: content does not match its digest (expected ${expected}, got ${actual}).`
-        : `${what}: content does not match its descriptor (expected ${expectedSize ?? '?'} bytes, got ${receivedBytes}${actual === undefined ? ' and more' : ''}).`,
-      200,
-      ['DIGEST_INVALID'],
+      `${what}: content`,
+      expected,
+      actual,
       'The blob is corrupted in the registry or was altered on the way; delete it from the registry (or push it again from a good copy) and fetch it again.',
+      actual !== undefined && actual !== expected
+        ? undefined
+        : `${what}: content does not match its descriptor (expected ${expectedSize ?? '?'} bytes, got ${receivedBytes}${actual === undefined ? ' and more' : ''}).`,
     );
     this.name = 'BlobDigestMismatchError';
   }

@@ -1,59 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readImageSummaries, type ImageSummary } from '../outputs/image-summary';
+import { subfolders } from '../outputs/json-file';
+import { readPushRecords, type PushRecord } from '../outputs/push-record';
 import { ARCHES } from '../platform/platforms';
 import { summariseJunit } from './junit-summary';
 import { readRunFile } from './nx-run';
-import type { BuildReport, ImageSummaryFile, IntegrationResult, MatrixCell, PushRecordFile, RunRecord, TaskRun } from './types';
-
-/** Folders under `dir` (sorted), or none when it does not exist. */
-async function subfolders(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    // Atomic writers leave `.name.tmp-…` folders only while they run: never report them.
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function readImageSummaries(workspaceRoot: string): Promise<ImageSummaryFile[]> {
-  const root = join(workspaceRoot, 'dist', 'images');
-  const summaries: ImageSummaryFile[] = [];
-  for (const project of await subfolders(root)) {
-    for (const arch of await subfolders(join(root, project))) {
-      const summary = await readJson<ImageSummaryFile>(join(root, project, arch, 'image.json'));
-      if (summary) summaries.push({ ...summary, project, arch });
-    }
-  }
-  return summaries;
-}
-
-async function readPushRecords(workspaceRoot: string): Promise<PushRecordFile[]> {
-  const dir = join(workspaceRoot, 'dist', 'push');
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const records: PushRecordFile[] = [];
-  for (const name of names) {
-    const record = await readJson<PushRecordFile>(join(dir, name));
-    if (record) records.push(record);
-  }
-  return records;
-}
+import type { BuildReport, IntegrationResult, MatrixCell, RunRecord, TaskRun } from './types';
 
 async function readIntegrationResults(workspaceRoot: string): Promise<IntegrationResult[]> {
   const root = join(workspaceRoot, 'dist', 'test-results');

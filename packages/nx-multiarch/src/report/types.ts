@@ -1,8 +1,11 @@
+import type { PushRecord } from '../outputs/push-record';
+
 /**
  * The documents the build report reads and the model it renders. Every input
  * is a file a build already leaves behind: the image summaries under
- * dist/images, the push records under dist/push, the JUnit files under
- * dist/test-results, and Nx's own record of a run (`<cacheDirectory>/run.json`).
+ * dist/images and the push records under dist/push (both typed in
+ * outputs/), the JUnit files under dist/test-results, and Nx's own record of
+ * a run (`<cacheDirectory>/run.json`).
  */
 
 /** Nx 24's `run.json`: the last run of a cache folder, one entry per task. */
@@ -46,19 +49,6 @@ export interface RunRecord {
   tasks: TaskRun[];
 }
 
-/** dist/images/<project>/<arch>/image.json, as the image builder writes it (src/build/engine.ts). */
-export interface ImageSummaryFile {
-  project: string;
-  arch: string;
-  platform: string;
-  engine: string;
-  manifestDigest: string;
-  configDigest: string;
-  size: number;
-  layers: number;
-  tags: string[];
-}
-
 /** One cell of the project x arch matrix. */
 export interface MatrixCell {
   project: string;
@@ -72,22 +62,6 @@ export interface MatrixCell {
   buildMs?: number;
   /** Cache status of that task; undefined when no run record names it. */
   cacheStatus?: string;
-}
-
-/** dist/push/<project>.json, written by manifest-push after a push (see push-record.ts). */
-export interface PushRecordFile {
-  project: string;
-  registry: string;
-  repository: string;
-  indexDigest: string;
-  tags: string[];
-  arches: string[];
-  blobs: { uploaded: number; mounted: number; skipped: number; bytesUploaded: number };
-  manifestsPushed: number;
-  requests: number;
-  bytesSent: number;
-  verified: boolean;
-  durationMs: number;
 }
 
 /** Totals of one dist/test-results/<project>/<arch>/junit.xml. */
@@ -107,7 +81,7 @@ export interface BuildReport {
   /** Row names: projects with at least one image. */
   projects: string[];
   cells: MatrixCell[];
-  pushes: PushRecordFile[];
+  pushes: PushRecord[];
   integration: IntegrationResult[];
   runs: RunRecord[];
 }

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { readTar } from '../../src/archive/tar';
-import { buildCargoCross } from '../../src/build/cargo-cross';
+import { gunzip } from '../../src/oci/gzip';
+import { readTar } from '../../src/oci/tar';
+import { buildCargoCross } from '../../src/cross/cargo-cross';
 import { MultiarchError } from '../../src/errors';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { which } from '../../src/util/exec';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import {
   cleanUpTemp,
   crossContextFor,

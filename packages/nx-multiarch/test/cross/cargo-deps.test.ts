@@ -2,10 +2,10 @@ import type { ExecutorContext } from '@nx/devkit';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cargoCrossExecutor from '../../src/executors/cargo-cross/executor';
-import type { CargoCrossOptions } from '../../src/build/cargo-plan';
+import type { CargoCrossOptions } from '../../src/cross/cargo-plan';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { run, which } from '../../src/util/exec';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { cleanUpTemp, FIXTURES, listDir, pathWithOnly, runUnderQemu, workspaceWith } from './helpers';
 
 /**

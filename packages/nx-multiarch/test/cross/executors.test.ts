@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { join } from 'node:path';
 import cargoCrossExecutor from '../../src/executors/cargo-cross/executor';
 import goCrossExecutor from '../../src/executors/go-cross/executor';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { cleanUpTemp, FIXTURES, listDir, workspaceWith } from './helpers';
 
 /**

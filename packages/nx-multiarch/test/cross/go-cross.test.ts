@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildGoCross } from '../../src/build/go-cross';
+import { buildGoCross } from '../../src/cross/go-cross';
 import { MultiarchError } from '../../src/errors';
 import { PLATFORMS } from '../../src/platform/platforms';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { cleanUpTemp, crossContextFor, FIXTURES, listDir, pathWithOnly, runUnderQemu, sha256File, workspaceWith } from './helpers';
 
 /**

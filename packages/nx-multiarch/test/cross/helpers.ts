@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CrossBuildContext } from '../../src/build/cross-context';
+import type { CrossBuildContext } from '../../src/cross/cross-context';
 import type { PlatformSpec } from '../../src/platform/platforms';
 import { run } from '../../src/util/exec';
 

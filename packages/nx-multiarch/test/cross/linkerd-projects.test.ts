@@ -1,11 +1,11 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCargoCross } from '../../src/build/cargo-cross';
-import type { CargoCrossOptions } from '../../src/build/cargo-plan';
-import { buildGoCross } from '../../src/build/go-cross';
-import type { GoCrossOptions } from '../../src/build/go-plan';
+import { buildCargoCross } from '../../src/cross/cargo-cross';
+import type { CargoCrossOptions } from '../../src/cross/cargo-plan';
+import { buildGoCross } from '../../src/cross/go-cross';
+import type { GoCrossOptions } from '../../src/cross/go-plan';
 import { Arch, PLATFORMS } from '../../src/platform/platforms';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { cleanUpTemp, crossContextFor, runUnderQemu, sha256File, tempDir, versionPlatform, WORKSPACE_ROOT } from './helpers';
 
 /**

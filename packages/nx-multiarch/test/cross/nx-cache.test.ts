@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { cleanUpTemp, sha256File } from './helpers';
 

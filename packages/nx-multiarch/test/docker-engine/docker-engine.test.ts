@@ -1,9 +1,9 @@
 import { copyFile, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { DockerEngine } from '../../src/build/docker-engine';
-import { readLayerEntries } from '../../src/build/docker-layer';
-import { selectDockerCli } from '../../src/build/docker-cli';
+import { gunzip } from '../../src/oci/gzip';
+import { DockerEngine } from '../../src/image/docker/engine';
+import { readTarEntries } from '../../src/oci/tar';
+import { selectDockerCli } from '../../src/docker-daemon/cli';
 import { MultiarchError } from '../../src/errors';
 import { OciLayoutReader } from '../../src/oci/layout';
 import { Annotations } from '../../src/oci/types';
@@ -84,7 +84,7 @@ async function fileInLayers(layoutDir: string, path: string): Promise<Buffer | u
   const manifest = await reader.readJson<{ layers: { digest: `sha256:${string}` }[] }>(index.manifests[0].digest);
   let found: Buffer | undefined;
   for (const layer of manifest.layers) {
-    for (const entry of await readLayerEntries(gunzip(await reader.readBlob(layer.digest)))) {
+    for (const entry of await readTarEntries(gunzip(await reader.readBlob(layer.digest)))) {
       if (entry.header.name.replace(/^\.?\//, '') === path) found = entry.content;
     }
   }
@@ -212,7 +212,7 @@ COPY hello /hello
     expect((await fileInLayers(request.layoutDir, 'bin/busybox'))?.length).toBeGreaterThan(100_000);
     // Layers written by RUN carry the build's clock; they are clamped to SOURCE_DATE_EPOCH.
     const reader = new OciLayoutReader(request.layoutDir);
-    const runLayer = await readLayerEntries(gunzip(await reader.readBlob(result.layers[1].digest)));
+    const runLayer = await readTarEntries(gunzip(await reader.readBlob(result.layers[1].digest)));
     expect(runLayer.length).toBeGreaterThan(0);
     expect(Math.max(...runLayer.map((e) => e.header.mtime.getTime() / 1000))).toBeLessThanOrEqual(SOURCE_DATE_EPOCH);
     // The base layer (all times before the epoch) passes through unchanged: same diff_id as in the daemon.

@@ -1,11 +1,11 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { buildImage, SUMMARY_FILE } from '../../src/build/build-image';
-import { DockerEngine } from '../../src/build/docker-engine';
-import { readLayerEntries } from '../../src/build/docker-layer';
-import type { ImageSummary } from '../../src/build/engine';
-import { nativeEngine } from '../../src/build/native-engine';
+import { gunzip } from '../../src/oci/gzip';
+import { buildImage } from '../../src/image/build-image';
+import { DockerEngine } from '../../src/image/docker/engine';
+import { readTarEntries } from '../../src/oci/tar';
+import { IMAGE_SUMMARY_FILE, type ImageSummary } from '../../src/outputs/image-summary';
+import { nativeEngine } from '../../src/image/native/engine';
 import { OciLayoutReader } from '../../src/oci/layout';
 import type { ImageManifest } from '../../src/oci/types';
 import { PLATFORMS, type Arch } from '../../src/platform/platforms';
@@ -72,7 +72,7 @@ async function fileSystem(layoutDir: string): Promise<Map<string, FileView>> {
   const manifest = await reader.readJson<ImageManifest>(index.manifests[0].digest);
   const files = new Map<string, FileView>();
   for (const layer of manifest.layers) {
-    for (const { header, content } of await readLayerEntries(gunzip(await reader.readBlob(layer.digest)))) {
+    for (const { header, content } of await readTarEntries(gunzip(await reader.readBlob(layer.digest)))) {
       const path = header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
       files.set(path, { type: header.type, mode: header.mode & 0o7777, uid: header.uid, gid: header.gid, content: content.toString('base64') });
     }
@@ -93,7 +93,7 @@ async function buildWith(engine: 'native' | 'docker', arch: Arch): Promise<{ dir
     tags: ['example.test/demo:1.0'],
     engines: { native: nativeEngine, docker: new DockerEngine({ env: daemon.env }) },
   });
-  return { dir: outputDir, summary: JSON.parse(await readFile(join(outputDir, SUMMARY_FILE), 'utf8')) as ImageSummary };
+  return { dir: outputDir, summary: JSON.parse(await readFile(join(outputDir, IMAGE_SUMMARY_FILE), 'utf8')) as ImageSummary };
 }
 
 describe.each(ARCHES)('docker engine against native engine, %s', (arch) => {

@@ -1,9 +1,9 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { readTar, type ArchiveEntry } from '../../src/archive/tar';
-import { buildImage, type BuildImageOptions, type BuildImageResult } from '../../src/build/build-image';
+import { gunzip } from '../../src/oci/gzip';
+import { readTar, type ArchiveEntry } from '../../src/oci/tar';
+import { buildImage, type BuildImageOptions, type BuildImageResult } from '../../src/image/build-image';
 import { OciLayoutReader } from '../../src/oci/layout';
 import type { ImageManifest } from '../../src/oci/types';
 import { execFile } from 'node:child_process';

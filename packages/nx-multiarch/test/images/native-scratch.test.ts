@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageSummary } from '../../src/build/engine';
+import type { ImageSummary } from '../../src/outputs/image-summary';
 import { PLATFORMS, platformString, type Arch } from '../../src/platform/platforms';
 import { busyboxBinary } from '../support/busybox';
 import { validateLayout } from '../support/oci-schemas';

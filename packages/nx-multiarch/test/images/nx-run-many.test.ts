@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzip } from '../../src/archive/gzip';
-import { readTar } from '../../src/archive/tar';
-import type { ImageSummary } from '../../src/build/engine';
+import { gunzip } from '../../src/oci/gzip';
+import { readTar } from '../../src/oci/tar';
+import type { ImageSummary } from '../../src/outputs/image-summary';
 import { validateLayout, WORKSPACE_ROOT } from '../support/oci-schemas';
 import { imageFiles } from './helpers';
 

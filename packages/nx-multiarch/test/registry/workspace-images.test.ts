@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/build/docker-cli';
+import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/docker-daemon/cli';
 import { MediaTypes, type ImageIndex } from '../../src/oci/types';
 import { run } from '../../src/util/exec';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PushRecordFile } from '../../src/report/types';
+import type { PushRecord } from '../../src/outputs/push-record';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { BIN, buildPlugin, exec, nx, removeScratchClone, scratchClone, type ScratchClone } from '../faults/scratch-clone';
 import { dumpDom, screenshot } from './chromium';
@@ -72,7 +72,7 @@ test('the matrix names every image with the digest its build wrote, and the cach
 });
 
 test('the push section matches what the registry holds under the tag', async () => {
-  const record = JSON.parse(await readFile(join(clone!.dir, 'dist', 'push', `${PROJECT}.json`), 'utf8')) as PushRecordFile;
+  const record = JSON.parse(await readFile(join(clone!.dir, 'dist', 'push', `${PROJECT}.json`), 'utf8')) as PushRecord;
   expect([...record.arches].sort()).toEqual([...ARCHES].sort());
   const tag = record.tags[0];
   const response = await fetch(`${registry!.url}/v2/${record.repository}/manifests/${tag}`, {

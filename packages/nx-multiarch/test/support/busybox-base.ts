@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { gzipDeterministic } from '../../src/archive/gzip';
-import { createTar } from '../../src/archive/tar';
+import { gzipDeterministic } from '../../src/oci/gzip';
+import { createTar } from '../../src/oci/tar';
 import { canonicalJson } from '../../src/oci/canonical-json';
 import { sha256Digest } from '../../src/oci/digest';
 import { blobPath, OciLayoutReader, OciLayoutWriter } from '../../src/oci/layout';

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageSummary } from '../../src/build/engine';
-import { gzipDeterministic } from '../../src/archive/gzip';
-import { createTar } from '../../src/archive/tar';
+import type { ImageSummary } from '../../src/outputs/image-summary';
+import { gzipDeterministic } from '../../src/oci/gzip';
+import { createTar } from '../../src/oci/tar';
 import { sha256Digest } from '../../src/oci/digest';
 import { OciLayoutWriter } from '../../src/oci/layout';
 import { ImageConfig, ImageManifest, MediaTypes, toPlatform } from '../../src/oci/types';
 import { Arch, PLATFORMS, platformString } from '../../src/platform';
-import { outputDir } from '../../src/util/workspace-paths';
+import { outputDir } from '../../src/outputs/paths';
 
 /**
  * Writes per-arch OCI layouts into <workspace>/dist/images/<project>/<arch>/,

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { buildCargoCross } from '../../build/cargo-cross';
-import type { CargoCrossOptions } from '../../build/cargo-plan';
+import { buildCargoCross } from '../../cross/cargo-cross';
+import type { CargoCrossOptions } from '../../cross/cargo-plan';
 import { crossContext, ExecutorResult, runExecutor } from '../executor-support';
 
 /** nx-multiarch:cargo-cross — one arch per task; see schema.json for the options. */

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { ArtifactSpec } from '../../build/artifacts';
-import { buildImage } from '../../build/build-image';
-import type { EngineChoice } from '../../build/engines';
+import type { ArtifactSpec } from '../../image/artifacts';
+import { buildImage } from '../../image/build-image';
+import type { EngineChoice } from '../../image/engines';
 import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
 
 /** The options of schema.json (see there for what each means). */

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { buildGoCross } from '../../build/go-cross';
-import type { GoCrossOptions } from '../../build/go-plan';
+import { buildGoCross } from '../../cross/go-cross';
+import type { GoCrossOptions } from '../../cross/go-plan';
 import { crossContext, ExecutorResult, runExecutor } from '../executor-support';
 
 /** nx-multiarch:go-cross — one arch per task; see schema.json for the options. */

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ManifestPushOptions } from '../../publish/options';
 import { publishProject } from '../../publish/publish-project';
-import { writePushRecord } from '../../report/push-record';
+import { writePushRecord } from '../../outputs/push-record';
 import { ExecutorResult, projectOf, runExecutor } from '../executor-support';
 
 /** nx-multiarch:manifest-push — every arch's image and one index per tag; see schema.json. */
@@ -10,6 +10,6 @@ export default async function manifestPushExecutor(options: ManifestPushOptions,
     const project = projectOf(context);
     const result = await publishProject({ options, project: { workspaceRoot: context.root, name: project.name, root: project.root } });
     // The build report reads the push summary from dist/push/<project>.json.
-    if (result.report) await writePushRecord(context.root, project.name, result.plan.manifests.map((m) => m.arch), result.report);
+    if (result.report) await writePushRecord(context.root, { project: project.name, arches: result.plan.manifests.map((m) => m.arch), ...result.report });
   });
 }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../../errors';
-import { nativeBlockers, parseDockerfile } from '../../build/dockerfile';
+import { nativeBlockers, parseDockerfile } from '../../dockerfile/parse';
 import { dirOf, type RepoFiles } from './repo-files';
 
 /** A Dockerfile of the repository and what import-repo needs to know about it. */

@@ -7,7 +7,7 @@ import { spawnTracked } from '../child-process';
 import { inspectProgram } from '../program-file';
 import { RootfsCache } from '../rootfs-cache';
 import type { ProcessSpec, ResolvedImage, Runner, RunningProcess } from '../types';
-import { dockerArchive } from './docker-archive';
+import { dockerArchive } from '../../oci/docker-archive/write';
 
 /**
  * `docker load` of the layout (converted in memory, see docker-archive.ts),

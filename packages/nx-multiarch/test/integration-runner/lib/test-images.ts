@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTar, type ArchiveEntry } from '../../../src/archive/tar';
-import { gzipDeterministic } from '../../../src/archive/gzip';
+import { createTar, type ArchiveEntry } from '../../../src/oci/tar';
+import { gzipDeterministic } from '../../../src/oci/gzip';
 import { OciLayoutWriter } from '../../../src/oci/layout';
 import { MediaTypes, toPlatform, type Digest, type ImageConfig, type ImageConfigBody, type ImageManifest } from '../../../src/oci/types';
 import { sha256Digest } from '../../../src/oci/digest';

@@ -1,0 +1,187 @@
+import { rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { MultiarchError } from '../errors';
+import { parseSingleArch, platformString } from '../platform';
+import { removeOutput, writeDirAtomically } from '../util/atomic';
+import { outputDir } from '../outputs/paths';
+import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
+import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
+import { DEFAULT_TAG, type BuildRequest } from './shared/engine';
+import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
+import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
+import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
+import { createScratchContext } from './context/scratch-context';
+import { processWord } from '../dockerfile/substitute';
+
+/**
+ * The library function behind the docker-arch-build executor: one project's
+ * image for one arch, from its Dockerfile and the other projects' outputs it
+ * stages, written to dist/images/<project>/<arch>/ as an OCI image layout
+ * with image.json (the summary) inside. The old output is removed first and
+ * the new one swapped in whole, so a failure leaves nothing in dist.
+ */
+
+export interface BuildImageOptions {
+  workspaceRoot: string;
+  project: string;
+  /** Project root, relative to the workspace. */
+  projectRoot: string;
+  /** The --arch value as given (it names the output folder, as Nx's `{options.arch}` does). */
+  arch: string;
+  /** Workspace-relative (or absolute) Dockerfile; default `<projectRoot>/Dockerfile`. */
+  dockerfile?: string;
+  /** Workspace-relative (or absolute) context folder; default the Dockerfile's folder. */
+  context?: string;
+  engine?: EngineChoice | string;
+  buildArgs?: Record<string, string>;
+  artifacts?: ArtifactSpec[] | unknown;
+  labels?: Record<string, string>;
+  tags?: string[];
+  sourceDateEpoch?: number | string;
+  version?: string;
+  /** The org.opencontainers.image.revision label; default NX_MULTIARCH_REVISION. */
+  revision?: string;
+  source?: string;
+  insecureRegistries?: string[];
+  /** Default `<workspace>/.nx-multiarch/blob-cache`. */
+  blobCacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+  /** The cross target (go-cross, cargo-cross) of a project, for hints about missing artifacts. */
+  crossTargetOf?: (project: string) => string | undefined;
+  /** Engines to use (tests replace them). */
+  engines?: EngineRegistry;
+}
+
+export interface BuildImageResult {
+  summary: ImageSummary;
+  outputDir: string;
+}
+
+/** `{projectRoot}`, `{projectName}`, `{workspaceRoot}` in path options, in case Nx left them. */
+function expandTokens(value: string, options: BuildImageOptions): string {
+  return value
+    .split('{projectRoot}')
+    .join(options.projectRoot)
+    .split('{projectName}')
+    .join(options.project)
+    .split('{workspaceRoot}')
+    .join('.');
+}
+
+function workspacePath(root: string, value: string): string {
+  return isAbsolute(value) ? value : resolve(root, value);
+}
+
+function displayPath(root: string, path: string): string {
+  const rel = relative(root, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel.split(sep).join('/');
+}
+
+function validateStringMap(value: unknown, name: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new MultiarchError(`The ${name} option must be an object of strings.`, `Write ${name} as { "NAME": "value" }.`);
+  const out: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new MultiarchError(`${name}.${key} must be a string.`, `Write ${name} as { "NAME": "value" }.`);
+    }
+    out[key] = String(v);
+  }
+  return out;
+}
+
+/** Names of the labels the Dockerfile's final stage sets: those win over the standard defaults. */
+function dockerfileLabelNames(parsed: ParsedDockerfile): Set<string> {
+  const names = new Set<string>();
+  for (const instruction of parsed.instructions) {
+    if (instruction.kind !== 'LABEL') continue;
+    for (const pair of instruction.pairs) names.add(processWord(pair.rawName, () => undefined, parsed.escape));
+  }
+  return names;
+}
+
+export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
+  const ws = options.workspaceRoot;
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+  const platform = parseSingleArch(options.arch, 'docker-arch-build');
+  const engineChoice = parseEngineChoice(options.engine);
+  const artifacts = validateArtifacts(options.artifacts);
+  const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
+  const userLabels = validateStringMap(options.labels, 'labels');
+  const tags = options.tags && options.tags.length > 0 ? [...options.tags] : [DEFAULT_TAG];
+
+  const out = outputDir(ws, 'images', options.project, options.arch);
+  // Removed before anything can fail, so a failed build leaves no stale image behind.
+  await removeOutput(out);
+
+  const dockerfile = workspacePath(ws, expandTokens(options.dockerfile ?? join(options.projectRoot, 'Dockerfile'), options));
+  const dockerfileLabel = displayPath(ws, dockerfile);
+  const parsed = await loadDockerfile(dockerfile, dockerfileLabel, options.project);
+  const contextDir = workspacePath(ws, expandTokens(options.context ?? dirname(displayPath(ws, dockerfile)), options));
+  if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
+    throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to an existing folder.');
+  }
+  const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
+
+  const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
+  const standard = standardLabels({
+    source: await sourceUrl(ws, options.source),
+    revision: resolveRevision(options.revision, env),
+    version: await projectVersion(ws, options.projectRoot, options.version),
+    sourceDateEpoch,
+  });
+  const fromDockerfile = dockerfileLabelNames(parsed);
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(standard)) if (!fromDockerfile.has(key)) labels[key] = value;
+  Object.assign(labels, userLabels);
+
+  log(`${options.project}: building ${dockerfileLabel} for ${platformString(platform.oci)} with the ${engine.name} engine (${reason})`);
+  let scratch: string | undefined;
+  try {
+    let buildContext = contextDir;
+    if (artifacts.length > 0) {
+      scratch = await createScratchContext(contextDir, join(ws, '.nx-multiarch', 'tmp'), `${options.project}-${options.arch}`, dockerfile);
+      const staged = await stageArtifacts({ workspaceRoot: ws, arch: options.arch, artifacts, contextDir: scratch, crossTargetOf: options.crossTargetOf });
+      for (const s of staged) log(`${options.project}: staged ${s.source} -> ${s.to}/ (${s.files.length} files)`);
+      buildContext = scratch;
+    }
+    const summary = await writeDirAtomically(out, async (layoutDir) => {
+      const request: BuildRequest = {
+        platform,
+        dockerfile,
+        contextDir: buildContext,
+        buildArgs,
+        labels,
+        sourceDateEpoch,
+        tags,
+        layoutDir,
+        blobCacheDir: options.blobCacheDir ? workspacePath(ws, options.blobCacheDir) : join(ws, '.nx-multiarch', 'blob-cache'),
+        workspaceRoot: ws,
+        insecureRegistries: options.insecureRegistries,
+        dockerfileLabel,
+        parsedDockerfile: parsed,
+      };
+      const result = await engine.build(request);
+      const imageSummary: ImageSummary = {
+        project: options.project,
+        arch: options.arch,
+        platform: platformString(platform.oci),
+        engine: engine.name,
+        manifestDigest: result.manifest.digest,
+        configDigest: result.config.digest,
+        size: result.config.size + result.layers.reduce((sum, layer) => sum + layer.size, 0),
+        layers: result.layers.length,
+        tags,
+        layout: '.',
+      };
+      await writeImageSummary(layoutDir, imageSummary);
+      return imageSummary;
+    });
+    log(`${options.project}: ${summary.platform} image ${summary.manifestDigest} (${summary.layers} layers, ${summary.size} bytes) in ${displayPath(ws, out)}`);
+    return { summary, outputDir: out };
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,109 @@
+import { MultiarchError } from '../../errors';
+import { OciLayoutWriter } from '../../oci/layout';
+import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
+import { platformString } from '../../platform/platforms';
+import { platformMatches } from '../../oci/platform-match';
+import { resolveBase, type ResolvedBase } from './base-image';
+import { BuildContext } from '../context/context';
+import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../../dockerfile/parse';
+import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
+import { epochToRfc3339, evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
+import { buildLayer } from '../../oci/layer';
+import { collectStageFiles } from './stage-files';
+
+function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
+  if (platform === undefined || platform === '') return;
+  const [os, architecture, variant] = platform.split('/');
+  if (!platformMatches({ os, architecture, ...(variant ? { variant } : {}) }, request.platform.oci)) {
+    throw new MultiarchError(
+      `FROM --platform=${platform} on line ${line} asks for another platform than the target ${platformString(request.platform.oci)}.`,
+      'Drop --platform from the final FROM, or write --platform=$TARGETPLATFORM.',
+    );
+  }
+}
+
+/**
+ * The daemonless engine: interprets the final stage of the Dockerfile and
+ * writes the image straight into an OCI layout. The base's layers are
+ * copied as they are (digests checked); everything the stage adds (COPY,
+ * ADD, WORKDIR folders) goes into ONE new layer, which is fewer blobs to
+ * hash, store and push than a layer per instruction, and the same bytes for
+ * the same sources in any checkout.
+ */
+export class NativeEngine implements BuildEngine {
+  readonly name = 'native' as const;
+
+  async build(request: BuildRequest): Promise<BuildResult> {
+    const parsed = await requestDockerfile(request);
+    const blockers = nativeBlockers(parsed);
+    if (blockers.length > 0) throw nativeBlockersError(blockers, parsed.name);
+
+    const from = evaluateFrom(parsed, request.buildArgs, request.platform);
+    checkPlatformFlag(from.platform, request, parsed.from.line);
+    const base = await resolveBase(from.image, {
+      target: request.platform,
+      searchDirs: [request.contextDir, ...(request.workspaceRoot ? [request.workspaceRoot] : [])],
+      blobCacheDir: request.blobCacheDir,
+      insecureRegistries: request.insecureRegistries,
+    });
+    try {
+      return await this.assemble(request, parsed, base);
+    } finally {
+      base.release();
+    }
+  }
+
+  private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
+    const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
+    const context = await BuildContext.open(request.contextDir, request.dockerfile);
+    const entries = await collectStageFiles(stage.fileOperations, context, request.platform);
+
+    const writer = new OciLayoutWriter(request.layoutDir);
+    await writer.init();
+    await base.copyLayersTo(request.layoutDir);
+
+    const created = epochToRfc3339(request.sourceDateEpoch);
+    const layers: Descriptor[] = [...base.layers];
+    const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
+    const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
+    if (entries.length > 0) {
+      const layer = await buildLayer(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch });
+      layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
+      diffIds.push(layer.diffId);
+      const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
+      history.push({ created, created_by: `files of COPY/ADD/WORKDIR on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+    }
+
+    const labels = { ...(stage.config.Labels ?? {}), ...request.labels };
+    const config: ImageConfig = {
+      created,
+      ...(stage.author ? { author: stage.author } : {}),
+      architecture: request.platform.oci.architecture,
+      os: request.platform.oci.os,
+      ...(request.platform.oci.variant ? { variant: request.platform.oci.variant } : {}),
+      config: { ...stage.config, ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}) },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history,
+    };
+    if (Object.keys(labels).length === 0) delete config.config?.Labels;
+    const configDescriptor = await writer.writeJsonBlob(config, MediaTypes.ociConfig);
+
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: configDescriptor,
+      layers,
+      ...(Object.keys(base.annotations).length > 0 ? { annotations: base.annotations } : {}),
+    };
+    const manifestDescriptor = await writer.writeJsonBlob(manifest, MediaTypes.ociManifest);
+    const listed: Descriptor = {
+      ...manifestDescriptor,
+      platform: toPlatform(request.platform.oci),
+      annotations: { [Annotations.refName]: request.tags[0] ?? DEFAULT_TAG },
+    };
+    await writer.writeIndex([listed]);
+    return { manifest: listed, config: configDescriptor, layers };
+  }
+}
+
+export const nativeEngine = new NativeEngine();

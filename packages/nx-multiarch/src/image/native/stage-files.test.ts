@@ -1,0 +1,100 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipDeterministic } from '../../oci/gzip';
+import { createTar } from '../../oci/tar';
+import { PLATFORMS } from '../../platform/platforms';
+import { BuildContext } from '../context/context';
+import type { CopyOperation, FileOperation } from '../../dockerfile/evaluate-stage';
+import { collectStageFiles } from './stage-files';
+
+/** An ELF header for a machine (enough for the arch check). */
+function elf(machine: number, elfClass: 1 | 2): Buffer {
+  const b = Buffer.alloc(64);
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, elfClass, 1, 1]).copy(b);
+  b.writeUInt16LE(machine, 18);
+  return b;
+}
+
+let dir: string;
+let context: BuildContext;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nxm-stage-files-'));
+  const files: Record<string, string | Buffer> = {
+    'bin/app': elf(40, 1),
+    'bin/amd64-app': elf(62, 2),
+    'conf/a.conf': 'a',
+    'conf/sub/b.conf': 'b',
+    'single.txt': 'single',
+    'other.txt': 'other',
+  };
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  const tar = await createTar([{ path: 'pkg/tool', type: 'file', mode: 0o700, content: Buffer.from('tool') }, { path: 'pkg/link', type: 'symlink', linkTarget: 'tool' }], { mtime: 0 });
+  await writeFile(join(dir, 'bundle.tar.gz'), gzipDeterministic(tar));
+  context = await BuildContext.open(dir);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const copy = (over: Partial<CopyOperation>): CopyOperation => ({ op: 'copy', line: 3, keyword: 'COPY', sources: [], dest: '/', destIsDir: true, ...over });
+
+async function entries(ops: FileOperation[]) {
+  const list = await collectStageFiles(ops, context, PLATFORMS.arm);
+  return Object.fromEntries(list.map((e) => [e.path, [e.type, (e.mode ?? 0).toString(8), e.uid ?? 0, e.content?.toString() ?? e.linkTarget ?? '']]));
+}
+
+describe('collectStageFiles', () => {
+  it('copies a file to a path, or into a folder ending with /', async () => {
+    expect(await entries([copy({ sources: ['single.txt'], dest: '/etc/renamed.txt', destIsDir: false })])).toEqual({
+      'etc/renamed.txt': ['file', '644', 0, 'single'],
+    });
+    expect(await entries([copy({ sources: ['single.txt', 'other.txt'], dest: '/srv', destIsDir: true })])).toEqual({
+      'srv/single.txt': ['file', '644', 0, 'single'],
+      'srv/other.txt': ['file', '644', 0, 'other'],
+    });
+  });
+
+  it('copies what a folder holds, owned by --chown (the destination too), --chmod on files only', async () => {
+    expect(await entries([copy({ sources: ['conf'], dest: '/etc/app', destIsDir: false, chmod: 0o600, owner: { uid: 7, gid: 8 } })])).toEqual({
+      'etc/app': ['directory', '755', 7, ''],
+      'etc/app/a.conf': ['file', '600', 7, 'a'],
+      'etc/app/sub': ['directory', '755', 7, ''],
+      'etc/app/sub/b.conf': ['file', '600', 7, 'b'],
+    });
+  });
+
+  it('needs a destination ending with / for several sources', async () => {
+    await expect(entries([copy({ sources: ['single.txt', 'other.txt'], dest: '/srv/x', destIsDir: false })])).rejects.toThrow(
+      'COPY on line 3: 2 sources (single.txt, other.txt) but the destination /srv/x does not end with /.',
+    );
+    await expect(entries([copy({ sources: ['*.txt'], dest: '/srv/x', destIsDir: false })])).rejects.toThrow(/does not end with \//);
+  });
+
+  it('extracts a local tar.gz with ADD, and copies it as it is with COPY', async () => {
+    expect(await entries([copy({ keyword: 'ADD', sources: ['bundle.tar.gz'], dest: '/opt/', destIsDir: true })])).toEqual({
+      'opt/pkg': ['directory', '755', 0, ''],
+      'opt/pkg/tool': ['file', '700', 0, 'tool'],
+      'opt/pkg/link': ['symlink', '777', 0, 'tool'],
+    });
+    expect(Object.keys(await entries([copy({ sources: ['bundle.tar.gz'], dest: '/opt/', destIsDir: true })]))).toEqual(['opt/bundle.tar.gz']);
+  });
+
+  it('lets a later operation replace an earlier one at the same path', async () => {
+    const result = await entries([
+      copy({ sources: ['single.txt'], dest: '/x.txt', destIsDir: false }),
+      copy({ line: 4, sources: ['other.txt'], dest: '/x.txt', destIsDir: false }),
+      { op: 'mkdir', line: 5, path: '/work', owner: { uid: 1, gid: 1 } },
+    ]);
+    expect(result).toEqual({ 'x.txt': ['file', '644', 0, 'other'], work: ['directory', '755', 1, ''] });
+  });
+
+  it('checks every ELF file against the arch, naming the source and line', async () => {
+    expect((await entries([copy({ sources: ['bin/app'], dest: '/app', destIsDir: false })]))['app'][0]).toBe('file');
+    await expect(entries([copy({ sources: ['bin/'], dest: '/usr/bin/', destIsDir: true })])).rejects.toThrow(
+      'bin/amd64-app (COPY on line 3) is an ELF binary for amd64, not arm.',
+    );
+  });
+});

@@ -1,0 +1,206 @@
+import * as tarStream from 'tar-stream';
+import { posix } from 'node:path';
+import { MultiarchError } from '../errors';
+
+/**
+ * Deterministic tar archives: entries sorted by path, parents added, owner
+ * 0:0 with no names, one fixed mtime, fixed modes. The same entries give the
+ * same bytes on every machine, which is what makes layer and package digests
+ * reproducible. tar-stream does the header encoding (ustar, pax for long names).
+ */
+export type ArchiveEntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
+
+export interface ArchiveEntry {
+  /** Relative POSIX path inside the archive, no leading `/` or `./`. */
+  path: string;
+  type: ArchiveEntryType;
+  /** Permission bits; defaults: 0o755 for directories, 0o644 for files. */
+  mode?: number;
+  content?: Buffer;
+  /** Target of a symlink, or the archive path a hard link points at. */
+  linkTarget?: string;
+  /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
+  uid?: number;
+  gid?: number;
+}
+
+export interface TarOptions {
+  /** Seconds since the epoch written as every entry's mtime (SOURCE_DATE_EPOCH). */
+  mtime: number;
+  /**
+   * Write the parent folders of every entry (0755, root); default true. An
+   * image layer over a base leaves them out, so the base's folders keep their
+   * modes and owners.
+   */
+  includeParents?: boolean;
+}
+
+/** Normalises an archive path and refuses ones that climb out of the root. */
+export function normalizeEntryPath(path: string): string {
+  const normalized = posix.normalize(path.replace(/\\/g, '/')).replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
+  if (normalized === '' || normalized === '.' || normalized === '..' || normalized.startsWith('../')) {
+    throw new MultiarchError(`Archive path "${path}" is outside the archive root.`, 'Use a path inside the image or package.');
+  }
+  return normalized;
+}
+
+/** Sorts by path, byte order, after adding the parent folders every entry needs (unless told not to). */
+export function completeAndSort(entries: readonly ArchiveEntry[], includeParents = true): ArchiveEntry[] {
+  const byPath = new Map<string, ArchiveEntry>();
+  for (const entry of entries) {
+    const path = normalizeEntryPath(entry.path);
+    byPath.set(path, { ...entry, path });
+  }
+  for (const path of includeParents ? [...byPath.keys()] : []) {
+    let parent = posix.dirname(path);
+    while (parent !== '.' && !byPath.has(parent)) {
+      byPath.set(parent, { path: parent, type: 'directory' });
+      parent = posix.dirname(parent);
+    }
+  }
+  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: unknown) => {
+    chunks.push(chunk as Buffer);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  const mtime = new Date(options.mtime * 1000);
+  for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
+    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
+    if (entry.type === 'directory') {
+      pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
+    } else if (entry.type === 'symlink') {
+      pack.entry({ ...common, name: entry.path, type: 'symlink', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o777 });
+    } else if (entry.type === 'hardlink') {
+      pack.entry({ ...common, name: entry.path, type: 'link', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o644 });
+    } else {
+      const content = entry.content ?? Buffer.alloc(0);
+      pack.entry({ ...common, name: entry.path, type: 'file', size: content.length, mode: entry.mode ?? 0o644 }, content);
+    }
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * One entry of an existing archive with every header field kept (owners,
+ * modes, times, link names, devices, pax records such as xattrs): what a
+ * rewrite of someone else's layer must carry over unchanged.
+ */
+export interface RawTarEntry {
+  header: tarStream.Header;
+  content: Buffer;
+}
+
+/** Reads every entry of an (uncompressed) tar archive into memory, in archive order, headers as they are. */
+export async function readTarEntries(archive: Buffer): Promise<RawTarEntry[]> {
+  const extract = tarStream.extract();
+  const entries: RawTarEntry[] = [];
+  await new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    extract.on('entry', (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => {
+        parts.push(chunk as Buffer);
+      });
+      stream.on('end', () => {
+        entries.push({ header: { ...header }, content: Buffer.concat(parts) });
+        next();
+      });
+      stream.on('error', reject);
+    });
+    extract.end(archive);
+  });
+  return entries;
+}
+
+/** pax records the header fields already carry; writing them again would duplicate them. */
+const PAX_KEYS_IN_HEADER = new Set(['path', 'linkpath', 'size']);
+
+function paxRecords(header: tarStream.Header): Record<string, string> | undefined {
+  if (!header.pax || typeof header.pax !== 'object') return undefined;
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(header.pax as Record<string, string>)) {
+    if (!PAX_KEYS_IN_HEADER.has(key)) kept[key] = value;
+  }
+  return kept;
+}
+
+/** Writes entries read by readTarEntries (possibly edited) back, in the given order, headers as they are. */
+export async function writeTarEntries(entries: readonly RawTarEntry[]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (chunk: unknown) => {
+    chunks.push(chunk as Buffer);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const { header, content } of entries) {
+    const pax = paxRecords(header);
+    const out: tarStream.Header = { ...header, pax: pax && Object.keys(pax).length > 0 ? pax : null };
+    await new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (header.type === 'file' || header.type === 'contiguous-file') pack.entry({ ...out, size: content.length }, content, callback);
+      else pack.entry({ ...out, size: 0 }, callback);
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export interface ReadTarOptions {
+  /** Return hard links (type 'hardlink', linkTarget the archive path); default false: they are skipped. */
+  hardLinks?: boolean;
+  /**
+   * Refuse an entry whose path (or hard link target) climbs out of the root
+   * (`../x`); default true. Nothing this plugin reads has a reason to hold one.
+   */
+  refuseClimbing?: boolean;
+}
+
+/** `./a/b/`, `/a/b`, `a/./b` -> `a/b`. */
+function cleanArchivePath(name: string): string {
+  return posix.normalize(name.replace(/^(\.\/|\/)+/, '')).replace(/\/+$/, '');
+}
+
+function climbs(path: string): boolean {
+  return path === '..' || path.startsWith('../');
+}
+
+/**
+ * The one tar reader for plain contents: files, folders, symlinks (and hard
+ * links when asked), paths cleaned. Devices and fifos are skipped: nothing
+ * this plugin reads (packages, layers it unpacks without privileges) can use them.
+ */
+export async function readTar(archive: Buffer, options: ReadTarOptions = {}): Promise<ArchiveEntry[]> {
+  const refuseClimbing = options.refuseClimbing ?? true;
+  const entries: ArchiveEntry[] = [];
+  for (const { header, content } of await readTarEntries(archive)) {
+    const path = cleanArchivePath(header.name);
+    if (path === '' || path === '.') continue;
+    const linkTarget = header.type === 'link' ? cleanArchivePath(header.linkname ?? '') : undefined;
+    if (refuseClimbing && (climbs(path) || (linkTarget !== undefined && climbs(linkTarget)))) {
+      throw new MultiarchError(
+        `Archive entry "${header.name}" points outside the archive root.`,
+        'The archive (an image layer or a package) is malformed or hostile; rebuild it from a trusted source.',
+      );
+    }
+    if (header.type === 'directory') entries.push({ path, type: 'directory', mode: header.mode });
+    else if (header.type === 'symlink') entries.push({ path, type: 'symlink', linkTarget: header.linkname ?? '' });
+    else if (header.type === 'link' && options.hardLinks) entries.push({ path, type: 'hardlink', mode: header.mode, linkTarget });
+    else if (header.type === 'file' || header.type === 'contiguous-file') entries.push({ path, type: 'file', mode: header.mode, content });
+  }
+  return entries;
+}
