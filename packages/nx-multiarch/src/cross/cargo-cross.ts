@@ -7,7 +7,7 @@ import { sha256FileDigest } from '../oci/digest';
 import { platformString, type PlatformSpec } from '../platform/platforms';
 import { requireLinker, requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from './toolchain-preflight';
 import { findRustPin, type RustPin } from './rust-pin';
-import { chooseForPin, rustCandidates } from './rust-select';
+import { chooseForPin, chooseForPinOrNothing, debianCandidate, rustCandidates } from './rust-select';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
@@ -158,7 +158,11 @@ async function chooseToolchain(
   if (option !== undefined && option !== 'auto') return { toolchain: await resolveRustToolchain(option, env) };
   const pin = findRustPin(packageDir, workspaceRoot);
   if (!pin) return { toolchain: await resolveRustToolchain('system', env) };
-  const chosen = chooseForPin(await rustCandidates(env), pin, triple, platform);
+  // Debian's toolchain is the usual answer here (the only one with foreign std
+  // libraries): when it meets the pin, rustup's toolchains are not even listed.
+  const debian = await debianCandidate(env);
+  const quick = debian && chooseForPinOrNothing([debian], pin, triple, platform);
+  const chosen = quick || chooseForPin(await rustCandidates(env), pin, triple, platform);
   return { toolchain: { name: chosen.source === 'debian' ? 'system' : chosen.name, cargo: chosen.cargo, rustc: chosen.rustc }, pin };
 }
 

@@ -54,14 +54,23 @@ async function versionOf(rustc: string, env: NodeJS.ProcessEnv): Promise<RustcVe
   }
 }
 
+/** Debian's toolchain with its version, if installed. */
+export async function debianCandidate(env: NodeJS.ProcessEnv): Promise<RustCandidate | undefined> {
+  const rustc = join(DEBIAN_PREFIX, 'bin', 'rustc');
+  const cargo = join(DEBIAN_PREFIX, 'bin', 'cargo');
+  if (!existsSync(rustc) || !existsSync(cargo)) return undefined;
+  const version = await versionOf(rustc, env);
+  return { name: 'system', cargo, rustc, sysroot: DEBIAN_PREFIX, source: 'debian', ...(version ? { version } : {}) };
+}
+
 /** Every toolchain on this machine: Debian's first, then rustup's (a rustup link to /usr is Debian's, listed once). */
 export async function rustCandidates(env: NodeJS.ProcessEnv): Promise<RustCandidate[]> {
+  const [debian, rustupOnes] = await Promise.all([debianCandidate(env), rustupCandidates(env)]);
+  return [...(debian ? [debian] : []), ...rustupOnes];
+}
+
+async function rustupCandidates(env: NodeJS.ProcessEnv): Promise<RustCandidate[]> {
   const found: RustCandidate[] = [];
-  const debianRustc = join(DEBIAN_PREFIX, 'bin', 'rustc');
-  const debianCargo = join(DEBIAN_PREFIX, 'bin', 'cargo');
-  if (existsSync(debianRustc) && existsSync(debianCargo)) {
-    found.push({ name: 'system', cargo: debianCargo, rustc: debianRustc, sysroot: DEBIAN_PREFIX, source: 'debian' });
-  }
   const rustup = which('rustup', env);
   if (rustup) {
     const listed = await run(rustup, ['toolchain', 'list', '-v'], { env, timeoutMs: 30_000 }).catch(() => undefined);
@@ -130,4 +139,13 @@ export function chooseForPin(
       `(no ${join(chosen.sysroot, 'lib', 'rustlib', triple, 'lib')}/libstd-*.rlib). Installed: ${installed}.`,
     `${fix}${other}.`,
   );
+}
+
+/** chooseForPin, but `undefined` instead of an error (for a first look at some of the toolchains). */
+export function chooseForPinOrNothing(candidates: readonly RustCandidate[], pin: RustPin, triple: string, platform: PlatformSpec): RustCandidate | undefined {
+  try {
+    return chooseForPin(candidates, pin, triple, platform);
+  } catch {
+    return undefined;
+  }
 }
