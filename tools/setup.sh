@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine (as root) for this workspace: the Debian
-# packages, the foreign Rust std libraries that let Debian's rustc 1.63
-# cross-compile, `cargo +system`, the busybox-static .debs that tests build
-# base images from, and node_modules plus the compiled plugin.
+# packages, Debian's current Rust (rustc-web/cargo-web, pinned to the version
+# of the release's main suite) with the foreign std libraries of the same
+# version that let it cross-compile, `cargo +system`, the busybox-static .debs
+# that tests build base images from, and node_modules plus the compiled plugin.
 #
 # Idempotent: every step checks first and skips when its result is already
 # there, so a second run on a set-up machine takes seconds.
@@ -20,7 +21,7 @@ source "$REPO_ROOT/tools/lib/apt.sh"
 # Debian packages the workspace's builds and tests use. Add new ones here.
 APT_PACKAGES=(
   ca-certificates openssl curl apache2-utils python3-venv
-  golang-go rustc cargo
+  golang-go
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
   # The C++ runtime the cache-server image's Node.js links against (gcc's cross packages pull it in too).
@@ -31,8 +32,18 @@ APT_PACKAGES=(
   chromium iptables
 )
 
-# Debian architecture -> the Rust triple its libstd-rust-dev must provide
-# (DESIGN section 3). Debian's rustc 1.63 finds a target's std under
+# Debian's current Rust. rustc-web/cargo-web install as /usr/bin/rustc and
+# /usr/bin/cargo (replacing the release's rustc 1.63, with which they
+# conflict). The version is the one in the release's main suite, read from
+# apt at run time: the security suite may carry a newer one, but the foreign
+# std of exactly the same version must be downloadable for every arch, and
+# main is the suite whose foreign lists are reliable (DESIGN section 9a).
+# Their std (libstd-rust-web-dev, libstd-rust-web-<series>) is pinned too:
+# apt would otherwise pick the newest and leave rustc-web uninstallable.
+RUST_PACKAGES=(rustc-web cargo-web libstd-rust-web-dev)
+
+# Debian architecture -> the Rust triple its libstd-rust-web-dev must provide
+# (DESIGN section 3). Debian's rustc finds a target's std under
 # /usr/lib/rustlib/<triple>.
 RUST_FOREIGN_TARGETS=(
   arm64:aarch64-unknown-linux-gnu
@@ -100,6 +111,59 @@ install_apt_packages() {
   log "apt: installed ${missing[*]}"
 }
 
+# ------------------------------------------------------ Debian's Rust --
+# debian_main_version PKG: the version of PKG in this release's main suite
+# (`<codename>/main` in apt-cache madison), empty when apt knows none.
+debian_main_version() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || die "/etc/os-release names no VERSION_CODENAME" "this set-up is for Debian 12 (bookworm)"
+  apt-cache madison "$1" 2>/dev/null |
+    awk -F'|' -v suite="$codename/main" '{ gsub(/ /, "", $2); split($3, origin, " "); if (origin[2] == suite) { print $2; exit } }'
+}
+
+# rust_series VERSION: 1.85.0+dfsg3-1~deb12u3 -> 1.85 (the libstd-rust-web-<series> package).
+rust_series() {
+  local upstream=${1#*:}        # drop an epoch, if any
+  upstream=${upstream%%[+~-]*}  # -> 1.85.0
+  echo "$upstream" | cut -d. -f1,2
+}
+
+installed_version() { dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null | awk '$1 == "installed" { print $2 }'; }
+
+install_debian_rust() {
+  local version pkg ok=true
+  version=$(debian_main_version rustc-web)
+  if [ -z "$version" ]; then
+    # A fresh machine may have no package lists yet.
+    log "rust: apt knows no rustc-web yet; apt-get update"
+    apt_get_logged "apt-get update" update || log "apt: update reported errors; using the lists it has"
+    version=$(debian_main_version rustc-web)
+  fi
+  [ -n "$version" ] || die "apt knows no rustc-web in the main suite of this release" \
+    "check /etc/apt/sources.list(.d) for the release's main suite, run apt-get update, then re-run bash tools/setup.sh"
+  for pkg in "${RUST_PACKAGES[@]}"; do
+    [ "$(installed_version "$pkg")" = "$version" ] || ok=false
+  done
+  if $ok; then
+    log "rust: ${RUST_PACKAGES[*]} $version already installed ($(/usr/bin/rustc -V))"
+    return 0
+  fi
+  local pins=() series
+  series=$(rust_series "$version")
+  for pkg in "${RUST_PACKAGES[@]}" "libstd-rust-web-$series"; do pins+=("$pkg=$version"); done
+  log "rust: installing ${pins[*]} (replaces Debian's rustc/cargo 1.63 if present)"
+  # --allow-downgrades: an apt-get upgrade may have taken them to the security
+  # suite's newer version, whose foreign std this set-up does not fetch.
+  apt_install_with_retries --allow-downgrades "${pins[@]}" ||
+    die "apt-get install failed for: ${pins[*]}" "see ${APT_LOG#"$REPO_ROOT"/}; re-run bash tools/setup.sh"
+  for pkg in "${RUST_PACKAGES[@]}"; do
+    [ "$(installed_version "$pkg")" = "$version" ] ||
+      die "$pkg is not at $version after apt-get install" "run apt-get install -y --allow-downgrades ${pins[*]} by hand to see why"
+  done
+  log "rust: installed $(/usr/bin/rustc -V), $(/usr/bin/cargo -V)"
+}
+
 # ---------------------------------------------------- foreign Rust std libs --
 rust_std_present() { # TRIPLE VERSION
   local dir="$RUSTLIB_DIR/$1"
@@ -109,12 +173,10 @@ rust_std_present() { # TRIPLE VERSION
 
 install_foreign_rust_std() {
   command -v dpkg-query >/dev/null || die "dpkg-query not found" "this set-up is for Debian 12"
-  local version upstream series
-  version=$(dpkg-query -W -f='${Version}' rustc 2>/dev/null) ||
-    die "Debian's rustc package is not installed" "the apt step installs it; re-run bash tools/setup.sh"
-  upstream=${version#*:}          # drop an epoch, if any
-  upstream=${upstream%%[+~-]*}    # 1.63.0+dfsg1-2 -> 1.63.0
-  series=$(echo "$upstream" | cut -d. -f1,2)  # -> 1.63 (the libstd-rust-<series> package)
+  local version series
+  version=$(installed_version rustc-web)
+  [ -n "$version" ] || die "Debian's rustc-web package is not installed" "the rust step installs it; re-run bash tools/setup.sh"
+  series=$(rust_series "$version")
 
   local entry debarch triple todo=()
   for entry in "${RUST_FOREIGN_TARGETS[@]}"; do
@@ -131,7 +193,7 @@ install_foreign_rust_std() {
   foreign_apt_init; work=$FOREIGN_APT_DIR
   for entry in "${todo[@]}"; do
     debarch=${entry%%:*}
-    pkgs+=("libstd-rust-dev:$debarch=$version" "libstd-rust-$series:$debarch=$version")
+    pkgs+=("libstd-rust-web-dev:$debarch=$version" "libstd-rust-web-$series:$debarch=$version")
   done
   log "rust std: downloading ${pkgs[*]}"
   mkdir -p "$work/rust-debs"
@@ -143,15 +205,15 @@ install_foreign_rust_std() {
     debarch=${entry%%:*}; triple=${entry#*:}
     local root="$work/rust-root-$debarch" found
     mkdir -p "$root"
-    # Both packages go into one root: libstd-rust-dev's rustlib folder holds
-    # symlinks into libstd-rust-<series>'s /usr/lib/<multiarch>/*.so, which
+    # Both packages go into one root: libstd-rust-web-dev's rustlib folder holds
+    # symlinks into libstd-rust-web-<series>'s /usr/lib/<multiarch>/*.so, which
     # `cp -L` below then turns into real files, so nothing outside
     # /usr/lib/rustlib/<triple> is written.
-    dpkg -x "$work/rust-debs/libstd-rust-dev_"*"_$debarch.deb" "$root"
-    dpkg -x "$work/rust-debs/libstd-rust-$series"_*"_$debarch.deb" "$root"
+    dpkg -x "$work/rust-debs/libstd-rust-web-dev_"*"_$debarch.deb" "$root"
+    dpkg -x "$work/rust-debs/libstd-rust-web-$series"_*"_$debarch.deb" "$root"
     found=$(cd "$root/usr/lib/rustlib" 2>/dev/null && ls -d -- */ 2>/dev/null | tr -d / | paste -sd' ')
     [ -d "$root/usr/lib/rustlib/$triple/lib" ] ||
-      die "libstd-rust-dev:$debarch holds [${found}] but not $triple" \
+      die "libstd-rust-web-dev:$debarch holds [${found}] but not $triple" \
         "fix RUST_FOREIGN_TARGETS in tools/setup.sh to the triple the package really holds"
     # Copy beside, then rename: a killed run never leaves a half std folder
     # that a later run would take as present.
@@ -160,7 +222,7 @@ install_foreign_rust_std() {
     printf '%s\n' "$version" > "$RUSTLIB_DIR/.$triple.new/$RUST_STD_STAMP"
     rm -rf "${RUSTLIB_DIR:?}/${triple:?}"
     mv "$RUSTLIB_DIR/.$triple.new" "$RUSTLIB_DIR/$triple"
-    log "rust std: installed $triple from libstd-rust-dev:$debarch $version (package holds: ${found})"
+    log "rust std: installed $triple from libstd-rust-web-dev:$debarch $version (package holds: ${found})"
   done
 }
 
@@ -305,6 +367,7 @@ started=$(date +%s)
 trap on_exit EXIT
 
 install_apt_packages
+install_debian_rust
 install_foreign_rust_std
 link_rustup_system_toolchain
 download_busybox_debs

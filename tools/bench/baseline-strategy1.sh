@@ -74,11 +74,16 @@ compile() {
       (cd "$workspace/$dir" && env CGO_ENABLED=0 GOOS=linux $(goenv_of "$arch") \
         go build -trimpath -ldflags '-s -w' -o "$out/$name" "$main")
     done
-    local triple key
+    local triple key cckey
     triple=$(triple_of "$arch")
     key=$(echo "$triple" | tr 'a-z-' 'A-Z_')
-    env RUSTC=/usr/bin/rustc "CARGO_TARGET_${key}_LINKER=$(gcc_of "$arch")" RUSTFLAGS='-C target-feature=+crt-static' \
-      /usr/bin/cargo build --quiet --release --offline --manifest-path "$workspace/packages/linkerd2-proxy/Cargo.toml" \
+    cckey=${triple//-/_}
+    # The proxy's crates (ring has C and assembly) need the cross gcc and ar
+    # for cc-rs too, and are fetched once (cargo fetch) before the offline build.
+    env RUSTC=/usr/bin/rustc /usr/bin/cargo fetch --quiet --locked --manifest-path "$workspace/packages/linkerd2-proxy/Cargo.toml"
+    env RUSTC=/usr/bin/rustc "CARGO_TARGET_${key}_LINKER=$(gcc_of "$arch")" "CC_$cckey=$(gcc_of "$arch")" "AR_$cckey=$(gcc_of "$arch" | sed 's/-gcc$/-ar/')" \
+      RUSTFLAGS='-C target-feature=+crt-static' \
+      /usr/bin/cargo build --quiet --release --locked --offline --manifest-path "$workspace/packages/linkerd2-proxy/Cargo.toml" \
       --target "$triple" --target-dir "$work/cargo-target" --bin linkerd2-proxy
     cp "$work/cargo-target/$triple/release/linkerd2-proxy" "$out/linkerd2-proxy"
     cp "$workspace/packages/linkerd2-proxy/LICENSE" "$out/LICENSE"

@@ -79,14 +79,16 @@ TARGET_DIR="$REPO_ROOT/.nx-multiarch/cargo-target/linkerd2-proxy"
 MANIFEST="$REPO_ROOT/packages/linkerd2-proxy/Cargo.toml"
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 # The executor's flags (src/cross/cargo-plan.ts): crt-static, path remapping, 0x1f-separated.
-# (Its CC_<triple>/AR_<triple> only matter to crates with C parts; the proxy has none.)
+# Its CC_<triple>/AR_<triple>/CFLAGS_<triple> reach cc-rs, which compiles ring's C and assembly.
 RUSTFLAGS_ENCODED=$(printf '%s\x1f' -C target-feature=+crt-static \
   "--remap-path-prefix=$REPO_ROOT=/nx-workspace" "--remap-path-prefix=$CARGO_HOME_DIR=/cargo-home")
 RUSTFLAGS_ENCODED=${RUSTFLAGS_ENCODED%$'\x1f'}
 export BENCH_RUSTFLAGS="$RUSTFLAGS_ENCODED"
+CC_KEY=${TRIPLE//-/_}
 RAW_CARGO="cd packages/linkerd2-proxy && env -u RUSTFLAGS RUSTC=/usr/bin/rustc CARGO_TARGET_${TRIPLE_KEY}_LINKER=$PREFIX-gcc \
+CC_$CC_KEY=$PREFIX-gcc AR_$CC_KEY=$PREFIX-ar \"CFLAGS_$CC_KEY=-ffile-prefix-map=$REPO_ROOT=/nx-workspace -ffile-prefix-map=$CARGO_HOME_DIR=/cargo-home\" \
 CARGO_ENCODED_RUSTFLAGS=\"\$BENCH_RUSTFLAGS\" CARGO_INCREMENTAL=0 SOURCE_DATE_EPOCH=0 \
-/usr/bin/cargo build --manifest-path $MANIFEST --target $TRIPLE --target-dir $TARGET_DIR --profile release --bin linkerd2-proxy"
+/usr/bin/cargo build --manifest-path $MANIFEST --target $TRIPLE --target-dir $TARGET_DIR --profile release --locked --bin linkerd2-proxy"
 EXEC_CARGO="$run_executor $REPO_ROOT cargo-cross linkerd2-proxy packages/linkerd2-proxy cargo-cross $ARCH"
 NX_CARGO="npx nx run linkerd2-proxy:cargo-cross --arch=$ARCH --skip-nx-cache"
 

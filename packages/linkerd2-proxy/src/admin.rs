@@ -1,24 +1,29 @@
-//! The admin server: a minimal HTTP/1.1 responder for probes and scrapes.
+//! The admin server: HTTP/1.1 on hyper, for probes and scrapes.
 //!
 //! Routes: `GET /ready` and `GET /live` (200 with a one-line body) and
 //! `GET /metrics` (Prometheus text). A known path with another method is 405,
-//! anything else 404, an unparsable request 400. One request per connection
-//! (`Connection: close`), which is all probes and Prometheus need.
+//! anything else 404; hyper answers an unparsable request with 400. One
+//! request per connection (`Connection: close`), which is all probes and
+//! Prometheus need, and header names in their usual capitalisation
+//! (`Content-Length`), which simple probe clients match literally.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::convert::Infallible;
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
 use crate::log;
 use crate::metrics::Metrics;
 
-/// A slow or silent client must not hold an admin thread forever.
+/// A slow or silent client must not hold an admin task forever.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Probe and scrape requests are tiny; anything bigger is not for us.
-const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
 /// Pause after a failed `accept` so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -40,34 +45,6 @@ impl Response {
             body: body.to_string(),
             allow: None,
         }
-    }
-
-    /// The response as bytes on the wire.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.status,
-            reason(self.status),
-            self.content_type,
-            self.body.len()
-        );
-        if let Some(allow) = self.allow {
-            head.push_str(&format!("Allow: {}\r\n", allow));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(self.body.as_bytes());
-        bytes
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Unknown",
     }
 }
 
@@ -97,82 +74,48 @@ pub fn route(method: &str, target: &str, metrics: &Metrics) -> Response {
     }
 }
 
-/// Splits an HTTP/1.x request line into method and target.
-pub fn parse_request_line(line: &str) -> Option<(&str, &str)> {
-    let mut parts = line.split(' ');
-    let method = parts.next()?;
-    let target = parts.next()?;
-    let version = parts.next()?;
-    if parts.next().is_some() || method.is_empty() || !target.starts_with('/') || !version.starts_with("HTTP/1.") {
-        return None;
+/// The hyper response for a routed answer.
+pub fn to_http(response: Response) -> hyper::Response<Full<Bytes>> {
+    let mut builder = hyper::Response::builder()
+        .status(response.status)
+        .header(hyper::header::CONTENT_TYPE, response.content_type);
+    if let Some(allow) = response.allow {
+        builder = builder.header(hyper::header::ALLOW, allow);
     }
-    Some((method, target))
+    builder
+        .body(Full::new(Bytes::from(response.body)))
+        // Status and header values above are constants of this module.
+        .expect("valid response parts")
 }
 
-/// Accepts admin connections forever, one short-lived thread each.
-pub fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+/// Accepts admin connections forever, one short-lived task each.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
     loop {
-        match listener.accept() {
+        match listener.accept().await {
             Ok((stream, peer)) => {
                 let metrics = Arc::clone(&metrics);
-                let spawned = thread::Builder::new().name("admin-conn".to_string()).spawn(move || {
-                    if let Err(e) = handle(stream, &metrics) {
-                        log::warn(&format!("admin request from {}: {}", peer, e));
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: hyper::Request<Incoming>| {
+                        let answer = route(request.method().as_str(), request.uri().path(), &metrics);
+                        async move { Ok::<_, Infallible>(to_http(answer)) }
+                    });
+                    let connection = http1::Builder::new()
+                        .keep_alive(false)
+                        .title_case_headers(true)
+                        .serve_connection(TokioIo::new(stream), service);
+                    match tokio::time::timeout(IO_TIMEOUT, connection).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => log::warn(&format!("admin request from {}: {}", peer, e)),
+                        Err(_) => log::warn(&format!("admin request from {}: no complete exchange within {:?}", peer, IO_TIMEOUT)),
                     }
                 });
-                if let Err(e) = spawned {
-                    log::warn(&format!("admin connection from {} dropped: cannot start a thread: {}", peer, e));
-                }
             }
             Err(e) => {
                 log::warn(&format!("admin accept failed: {}", e));
-                thread::sleep(ACCEPT_BACKOFF);
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
         }
     }
-}
-
-fn handle(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let response = match read_request_head(&mut stream)? {
-        Some(head) => {
-            let first_line = head.split("\r\n").next().unwrap_or("");
-            match parse_request_line(first_line) {
-                Some((method, target)) => route(method, target, metrics),
-                None => Response::text(400, "bad request\n"),
-            }
-        }
-        None => Response::text(400, "bad request\n"),
-    };
-    stream.write_all(&response.to_bytes())?;
-    stream.flush()
-}
-
-/// Reads up to the blank line that ends the request head. `None` when the
-/// client closes first, sends more than `MAX_REQUEST_HEAD`, or sends bytes
-/// that are not UTF-8.
-fn read_request_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        if let Some(end) = find(&head, b"\r\n\r\n") {
-            head.truncate(end);
-            return Ok(String::from_utf8(head).ok());
-        }
-        if head.len() > MAX_REQUEST_HEAD {
-            return Ok(None);
-        }
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -209,22 +152,11 @@ mod tests {
     }
 
     #[test]
-    fn parses_only_well_formed_request_lines() {
-        assert_eq!(parse_request_line("GET /ready HTTP/1.1"), Some(("GET", "/ready")));
-        assert_eq!(parse_request_line("GET /ready HTTP/1.0"), Some(("GET", "/ready")));
-        assert_eq!(parse_request_line("GET /ready"), None);
-        assert_eq!(parse_request_line("GET ready HTTP/1.1"), None);
-        assert_eq!(parse_request_line("GET /ready HTTP/2"), None);
-        assert_eq!(parse_request_line("GET /a b HTTP/1.1"), None);
-    }
-
-    #[test]
-    fn writes_a_complete_http_response() {
-        let bytes = Response::text(404, "not found\n").to_bytes();
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"), "{}", text);
-        assert!(text.contains("\r\nContent-Length: 10\r\n"), "{}", text);
-        assert!(text.contains("\r\nConnection: close\r\n"), "{}", text);
-        assert!(text.ends_with("\r\n\r\nnot found\n"), "{}", text);
+    fn carries_status_type_allow_and_body_into_the_http_response() {
+        let metrics = Metrics::default();
+        let response = to_http(route("POST", "/metrics", &metrics));
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET");
+        assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
     }
 }

@@ -12,15 +12,48 @@ pub const INBOUND_FORWARD_ADDR: &str = "LINKERD2_PROXY_INBOUND_FORWARD_ADDR";
 pub const OUTBOUND_LISTEN_ADDR: &str = "LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR";
 pub const OUTBOUND_FORWARD_ADDR: &str = "LINKERD2_PROXY_OUTBOUND_FORWARD_ADDR";
 pub const ADMIN_LISTEN_ADDR: &str = "LINKERD2_PROXY_ADMIN_LISTEN_ADDR";
+pub const INBOUND_TLS_CERT: &str = "LINKERD2_PROXY_INBOUND_TLS_CERT";
+pub const INBOUND_TLS_KEY: &str = "LINKERD2_PROXY_INBOUND_TLS_KEY";
+pub const OUTBOUND_TLS_CA: &str = "LINKERD2_PROXY_OUTBOUND_TLS_CA";
+pub const OUTBOUND_TLS_NAME: &str = "LINKERD2_PROXY_OUTBOUND_TLS_NAME";
 
 /// Every variable the proxy reads, in the order `--help` lists them.
-pub const ALL_VARS: [&str; 5] = [
+pub const ALL_VARS: [&str; 9] = [
     INBOUND_LISTEN_ADDR,
     INBOUND_FORWARD_ADDR,
     OUTBOUND_LISTEN_ADDR,
     OUTBOUND_FORWARD_ADDR,
     ADMIN_LISTEN_ADDR,
+    INBOUND_TLS_CERT,
+    INBOUND_TLS_KEY,
+    OUTBOUND_TLS_CA,
+    OUTBOUND_TLS_NAME,
 ];
+
+/// A PEM document as configured: the PEM text itself (a value starting with
+/// `-----BEGIN`, handy where only environment variables reach the process)
+/// or the path of a file holding it (a mounted secret). `var` names the
+/// variable it came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PemSource {
+    pub var: &'static str,
+    pub value: String,
+}
+
+/// The inbound listener terminates TLS with this certificate chain and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert: PemSource,
+    pub key: PemSource,
+}
+
+/// Outbound connections originate TLS: the upstream must present a
+/// certificate for `name` issued by one of the `ca` roots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTls {
+    pub ca: PemSource,
+    pub name: String,
+}
 
 /// One listener and the upstream its connections are forwarded to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +69,10 @@ pub struct Config {
     /// variables are set.
     pub outbound: Option<Route>,
     pub admin: SocketAddr,
+    /// Set when the inbound listener terminates TLS.
+    pub inbound_tls: Option<ServerTls>,
+    /// Set when outbound connections originate TLS.
+    pub outbound_tls: Option<ClientTls>,
 }
 
 /// A configuration problem: which variable, what is wrong, how to fix it.
@@ -86,7 +123,53 @@ impl Config {
         };
 
         let admin = required_addr(&lookup, ADMIN_LISTEN_ADDR, AddrRole::Listen)?;
-        Ok(Config { inbound, outbound, admin })
+
+        let cert = optional_text(&lookup, INBOUND_TLS_CERT)?;
+        let key = optional_text(&lookup, INBOUND_TLS_KEY)?;
+        let inbound_tls = match (cert, key) {
+            (Some(cert), Some(key)) => Some(ServerTls {
+                cert: PemSource { var: INBOUND_TLS_CERT, value: cert },
+                key: PemSource { var: INBOUND_TLS_KEY, value: key },
+            }),
+            (None, None) => None,
+            (Some(_), None) => return Err(only_half_set(INBOUND_TLS_KEY, INBOUND_TLS_CERT)),
+            (None, Some(_)) => return Err(only_half_set(INBOUND_TLS_CERT, INBOUND_TLS_KEY)),
+        };
+
+        let ca = optional_text(&lookup, OUTBOUND_TLS_CA)?;
+        let name = optional_text(&lookup, OUTBOUND_TLS_NAME)?;
+        let outbound_tls = match (ca, name) {
+            (Some(ca), Some(name)) => Some(ClientTls { ca: PemSource { var: OUTBOUND_TLS_CA, value: ca }, name }),
+            (None, None) => None,
+            (Some(_), None) => return Err(only_half_set(OUTBOUND_TLS_NAME, OUTBOUND_TLS_CA)),
+            (None, Some(_)) => return Err(only_half_set(OUTBOUND_TLS_CA, OUTBOUND_TLS_NAME)),
+        };
+        if outbound_tls.is_some() && outbound.is_none() {
+            return Err(ConfigError {
+                var: OUTBOUND_TLS_CA,
+                problem: "is set, but there is no outbound listener to originate TLS from".to_string(),
+                hint: format!("set {} and {} too, or unset the outbound TLS variables", OUTBOUND_LISTEN_ADDR, OUTBOUND_FORWARD_ADDR),
+            });
+        }
+        Ok(Config { inbound, outbound, admin, inbound_tls, outbound_tls })
+    }
+}
+
+/// A variable that holds text (a PEM document or path, a server name):
+/// `None` when unset, an error when set but empty or not UTF-8.
+fn optional_text<F>(lookup: &F, var: &'static str) -> Result<Option<String>, ConfigError>
+where
+    F: Fn(&str) -> Option<OsString>,
+{
+    let raw = match lookup(var) {
+        Some(raw) => raw,
+        None => return Ok(None),
+    };
+    let hint = format!("set {} to a PEM file path or PEM text (a server name for {}), or unset it", var, OUTBOUND_TLS_NAME);
+    match raw.into_string() {
+        Ok(text) if text.trim().is_empty() => Err(ConfigError { var, problem: "is set but empty".to_string(), hint }),
+        Ok(text) => Ok(Some(text.trim().to_string())),
+        Err(_) => Err(ConfigError { var, problem: "is not valid UTF-8".to_string(), hint }),
     }
 }
 
@@ -300,6 +383,51 @@ mod tests {
         let err = Config::from_lookup(lookup).unwrap_err();
         assert_eq!(err.var, ADMIN_LISTEN_ADDR);
         assert!(err.problem.contains("UTF-8"));
+    }
+
+    #[test]
+    fn reads_tls_settings_in_pairs() {
+        let mut pairs = minimal();
+        pairs.push((OUTBOUND_LISTEN_ADDR, "127.0.0.1:4140"));
+        pairs.push((OUTBOUND_FORWARD_ADDR, "127.0.0.1:4143"));
+        pairs.push((INBOUND_TLS_CERT, "/etc/tls/crt.pem"));
+        pairs.push((INBOUND_TLS_KEY, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
+        pairs.push((OUTBOUND_TLS_CA, "/etc/tls/ca.pem"));
+        pairs.push((OUTBOUND_TLS_NAME, " web.default.svc "));
+        let config = Config::from_lookup(lookup_from(&pairs)).unwrap();
+        let inbound = config.inbound_tls.expect("inbound TLS");
+        assert_eq!(inbound.cert, PemSource { var: INBOUND_TLS_CERT, value: "/etc/tls/crt.pem".to_string() });
+        assert!(inbound.key.value.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let outbound = config.outbound_tls.expect("outbound TLS");
+        assert_eq!(outbound.name, "web.default.svc");
+        assert_eq!(outbound.ca.var, OUTBOUND_TLS_CA);
+
+        assert_eq!(Config::from_lookup(lookup_from(&minimal())).unwrap().inbound_tls, None);
+    }
+
+    #[test]
+    fn rejects_half_a_tls_setting() {
+        let mut pairs = minimal();
+        pairs.push((INBOUND_TLS_CERT, "/etc/tls/crt.pem"));
+        let err = error_for(&pairs);
+        assert_eq!(err.var, INBOUND_TLS_KEY);
+        assert!(err.hint.contains(INBOUND_TLS_CERT));
+
+        let mut pairs = minimal();
+        pairs.push((OUTBOUND_LISTEN_ADDR, "127.0.0.1:4140"));
+        pairs.push((OUTBOUND_FORWARD_ADDR, "127.0.0.1:4143"));
+        pairs.push((OUTBOUND_TLS_CA, "/etc/tls/ca.pem"));
+        assert_eq!(error_for(&pairs).var, OUTBOUND_TLS_NAME);
+    }
+
+    #[test]
+    fn rejects_outbound_tls_without_an_outbound_listener() {
+        let mut pairs = minimal();
+        pairs.push((OUTBOUND_TLS_CA, "/etc/tls/ca.pem"));
+        pairs.push((OUTBOUND_TLS_NAME, "web"));
+        let err = error_for(&pairs);
+        assert_eq!(err.var, OUTBOUND_TLS_CA);
+        assert!(err.hint.contains(OUTBOUND_LISTEN_ADDR));
     }
 
     #[test]

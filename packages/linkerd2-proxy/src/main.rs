@@ -2,16 +2,20 @@
 //! serves them until killed.
 //!
 //! Exit codes: 0 for `--version`/`--help`, 2 for usage or configuration
-//! errors, 1 when a listener cannot be bound or a server thread dies.
+//! errors (TLS material included), 1 when a listener cannot be bound or a
+//! server stops.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 use linkerd2_proxy::config::{self, Config};
 use linkerd2_proxy::metrics::{Direction, Metrics};
-use linkerd2_proxy::{admin, log, proxy, version};
+use linkerd2_proxy::{admin, log, proxy, tls, version};
 
 const EXIT_RUNTIME: i32 = 1;
 const EXIT_USAGE: i32 = 2;
@@ -43,7 +47,31 @@ fn main() {
         }
     };
 
-    if let Err(message) = run(config) {
+    // TLS material is configuration too: a bad certificate is a usage error,
+    // found before anything listens.
+    let terminate = match config.inbound_tls.as_ref().map(tls::server_config).transpose() {
+        Ok(server) => server.map(TlsAcceptor::from),
+        Err(e) => {
+            log::error(&format!("invalid TLS configuration: {}", e));
+            process::exit(EXIT_USAGE);
+        }
+    };
+    let originate = match config.outbound_tls.as_ref().map(tls::client_config).transpose() {
+        Ok(client) => client,
+        Err(e) => {
+            log::error(&format!("invalid TLS configuration: {}", e));
+            process::exit(EXIT_USAGE);
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log::error(&format!("cannot start the async runtime: {}", e));
+            process::exit(EXIT_RUNTIME);
+        }
+    };
+    if let Err(message) = runtime.block_on(run(config, terminate, originate)) {
         log::error(&message);
         process::exit(EXIT_RUNTIME);
     }
@@ -52,54 +80,67 @@ fn main() {
 /// Binds every listener first, so a bad address fails before anything is
 /// announced, then logs each "listening on" line (what readiness checks wait
 /// for) and serves.
-fn run(config: Config) -> Result<(), String> {
+async fn run(config: Config, terminate: Option<TlsAcceptor>, originate: Option<tls::Originate>) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
 
-    let inbound = bind(config.inbound.listen, config::INBOUND_LISTEN_ADDR)?;
+    let inbound = bind(config.inbound.listen, config::INBOUND_LISTEN_ADDR).await?;
     let outbound = match config.outbound {
-        Some(route) => Some((bind(route.listen, config::OUTBOUND_LISTEN_ADDR)?, route.forward)),
+        Some(route) => Some((bind(route.listen, config::OUTBOUND_LISTEN_ADDR).await?, route.forward)),
         None => None,
     };
-    let admin_listener = bind(config.admin, config::ADMIN_LISTEN_ADDR)?;
+    let admin_listener = bind(config.admin, config::ADMIN_LISTEN_ADDR).await?;
 
     log::info(&version::version_line());
-    let mut servers: Vec<JoinHandle<()>> = Vec::new();
-    servers.push(start_proxy(inbound, config.inbound.forward, Direction::Inbound, &metrics)?);
+    let mut servers = JoinSet::new();
+    let inbound_route = proxy::Route {
+        forward: config.inbound.forward,
+        direction: Direction::Inbound,
+        terminate,
+        originate: None,
+    };
+    start_proxy(&mut servers, inbound, inbound_route, &metrics);
     if let Some((listener, forward)) = outbound {
-        servers.push(start_proxy(listener, forward, Direction::Outbound, &metrics)?);
+        let route = proxy::Route { forward, direction: Direction::Outbound, terminate: None, originate };
+        start_proxy(&mut servers, listener, route, &metrics);
     }
     log::info(&format!("admin listening on {}", local_addr(&admin_listener)));
     let admin_metrics = Arc::clone(&metrics);
-    servers.push(spawn("admin", move || admin::serve(admin_listener, admin_metrics))?);
+    servers.spawn(async move {
+        admin::serve(admin_listener, admin_metrics).await;
+        "admin"
+    });
 
-    // The servers loop forever; reaching past a join means one has panicked.
-    for server in servers {
-        let name = server.thread().name().unwrap_or("server").to_string();
-        if server.join().is_err() {
-            return Err(format!("{} server stopped unexpectedly", name));
-        }
+    // The servers loop forever; one that returns or panics ends the proxy.
+    match servers.join_next().await {
+        Some(Ok(name)) => Err(format!("the {} server stopped unexpectedly", name)),
+        Some(Err(e)) => Err(format!("a server stopped unexpectedly: {}", e)),
+        None => Err("no server was started".to_string()),
     }
-    Ok(())
 }
 
-fn start_proxy(
-    listener: TcpListener,
-    forward: SocketAddr,
-    direction: Direction,
-    metrics: &Arc<Metrics>,
-) -> Result<JoinHandle<()>, String> {
+fn start_proxy(servers: &mut JoinSet<&'static str>, listener: TcpListener, route: proxy::Route, metrics: &Arc<Metrics>) {
+    let direction = route.direction;
+    let tls = match (&route.terminate, &route.originate) {
+        (Some(_), _) => ", terminating TLS",
+        (_, Some(_)) => ", originating TLS",
+        _ => "",
+    };
     log::info(&format!(
-        "{} listening on {}, forwarding to {}",
+        "{} listening on {}, forwarding to {}{}",
         direction.label(),
         local_addr(&listener),
-        forward
+        route.forward,
+        tls
     ));
     let metrics = Arc::clone(metrics);
-    spawn(direction.label(), move || proxy::serve(listener, forward, direction, metrics))
+    servers.spawn(async move {
+        proxy::serve(listener, route, metrics).await;
+        direction.label()
+    });
 }
 
-fn bind(addr: SocketAddr, var: &str) -> Result<TcpListener, String> {
-    TcpListener::bind(addr).map_err(|e| {
+async fn bind(addr: SocketAddr, var: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).await.map_err(|e| {
         format!(
             "cannot listen on {} (from {}): {}\n  hint: choose a free port and an address of this host",
             addr, var, e
@@ -115,16 +156,6 @@ fn local_addr(listener: &TcpListener) -> String {
     }
 }
 
-fn spawn<F>(name: &str, body: F) -> Result<JoinHandle<()>, String>
-where
-    F: FnOnce() + Send + 'static,
-{
-    thread::Builder::new()
-        .name(name.to_string())
-        .spawn(body)
-        .map_err(|e| format!("cannot start the {} server thread: {}", name, e))
-}
-
 fn usage() -> String {
     let mut text = format!(
         "{}\n\nUsage: linkerd2-proxy [--version | --help]\n\nConfiguration is read from the environment:\n",
@@ -136,6 +167,10 @@ fn usage() -> String {
         "address to accept outbound connections on (optional, with the next)",
         "address outbound connections are forwarded to (optional, with the previous)",
         "address of the admin server: /ready, /live, /metrics (required)",
+        "inbound TLS certificate chain, PEM file or text (optional, with the next)",
+        "inbound TLS private key, PEM file or text (optional, with the previous)",
+        "outbound TLS trust roots, PEM file or text (optional, with the next)",
+        "name the upstream's certificate must carry (optional, with the previous)",
     ];
     for (var, description) in config::ALL_VARS.iter().zip(descriptions.iter()) {
         text.push_str(&format!("  {:<38} {}\n", var, description));

@@ -1,7 +1,7 @@
 //! Connection and byte counters per traffic direction, rendered in the
 //! Prometheus text exposition format (version 0.0.4).
 //!
-//! Counters are atomics because every connection's copy threads update them
+//! Counters are atomics because every connection's tasks update them (on any runtime thread)
 //! while the admin server reads them; `Relaxed` ordering is enough since each
 //! counter is independent and only ever grows.
 
@@ -36,6 +36,7 @@ pub struct Counters {
     read_bytes: AtomicU64,
     write_bytes: AtomicU64,
     connect_errors: AtomicU64,
+    tls_errors: AtomicU64,
 }
 
 impl Counters {
@@ -54,6 +55,9 @@ impl Counters {
     pub fn connect_error(&self) {
         self.connect_errors.fetch_add(1, Ordering::Relaxed);
     }
+    pub fn tls_error(&self) {
+        self.tls_errors.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// One metric family: its name, help text and how to read it from counters.
@@ -63,7 +67,7 @@ struct Family {
     value: fn(&Counters) -> u64,
 }
 
-const FAMILIES: [Family; 5] = [
+const FAMILIES: [Family; 6] = [
     Family {
         name: "tcp_open_total",
         help: "Total count of accepted TCP connections.",
@@ -88,6 +92,11 @@ const FAMILIES: [Family; 5] = [
         name: "tcp_connect_error_total",
         help: "Total count of failed connections to the upstream address.",
         value: |c| c.connect_errors.load(Ordering::Relaxed),
+    },
+    Family {
+        name: "tls_handshake_error_total",
+        help: "Total count of failed TLS handshakes (terminated inbound, originated outbound).",
+        value: |c| c.tls_errors.load(Ordering::Relaxed),
     },
 ];
 
@@ -146,6 +155,7 @@ mod tests {
         inbound.bytes_read(5);
         inbound.bytes_written(7);
         metrics.counters(Direction::Outbound).connect_error();
+        metrics.counters(Direction::Outbound).tls_error();
 
         let text = metrics.render();
         assert_eq!(sample(&text, "tcp_open_total", "inbound"), Some(2));
@@ -155,6 +165,8 @@ mod tests {
         assert_eq!(sample(&text, "tcp_connect_error_total", "inbound"), Some(0));
         assert_eq!(sample(&text, "tcp_open_total", "outbound"), Some(0));
         assert_eq!(sample(&text, "tcp_connect_error_total", "outbound"), Some(1));
+        assert_eq!(sample(&text, "tls_handshake_error_total", "outbound"), Some(1));
+        assert_eq!(sample(&text, "tls_handshake_error_total", "inbound"), Some(0));
     }
 
     #[test]

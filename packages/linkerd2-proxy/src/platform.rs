@@ -6,7 +6,7 @@
 //! only use `std` and must not refer to other modules of the crate.
 //!
 //! Why the triple and not only `cfg(target_feature = "v7")`: on stable rustc
-//! (1.63 included) the arm `v7` feature is gated and never appears in `cfg`,
+//! (1.85 included) the arm `v7` feature is gated and never appears in `cfg`,
 //! so only the triple (`armv7-...` versus `arm-...`) tells v7 from v6.
 
 /// The OCI architecture (with variant, if the OCI spec uses one) for a Rust

@@ -2,6 +2,7 @@
 //! child process on loopback ports, with upstream servers run by the test, and
 //! checked the way a user would: bytes through it, probes and metrics of it.
 //! Every wait is bounded so a broken proxy fails the test instead of hanging.
+//! TLS tests make their own throwaway CA with the openssl command-line tool.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -12,12 +13,16 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_linkerd2-proxy");
 const WAIT: Duration = Duration::from_secs(15);
-const VARS: [&str; 5] = [
+const VARS: [&str; 9] = [
     "LINKERD2_PROXY_INBOUND_LISTEN_ADDR",
     "LINKERD2_PROXY_INBOUND_FORWARD_ADDR",
     "LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR",
     "LINKERD2_PROXY_OUTBOUND_FORWARD_ADDR",
     "LINKERD2_PROXY_ADMIN_LISTEN_ADDR",
+    "LINKERD2_PROXY_INBOUND_TLS_CERT",
+    "LINKERD2_PROXY_INBOUND_TLS_KEY",
+    "LINKERD2_PROXY_OUTBOUND_TLS_CA",
+    "LINKERD2_PROXY_OUTBOUND_TLS_NAME",
 ];
 
 /// A loopback address whose port was free a moment ago: bound to port 0,
@@ -379,4 +384,175 @@ fn version_names_the_target_platform() {
         std::env::consts::ARCH
     };
     assert_eq!(line, format!("linkerd2-proxy {} linux/{}\n", env!("CARGO_PKG_VERSION"), arch));
+}
+
+/// An upstream that must not be connected to: a listener nobody accepts on.
+/// `assert_untouched` checks its backlog is empty.
+fn idle_upstream() -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+    listener.set_nonblocking(true).unwrap();
+    listener
+}
+
+fn assert_untouched(listener: &TcpListener) {
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, peer)) => panic!("the upstream got a connection from {}", peer),
+        Err(e) => panic!("upstream accept: {}", e),
+    }
+}
+
+/// A throwaway PKI in a temporary folder (removed on drop): a CA and a
+/// server certificate it issued for `name`, made with the openssl CLI.
+struct Pki {
+    dir: std::path::PathBuf,
+}
+
+impl Pki {
+    fn new(tag: &str, name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("linkerd2-proxy-test-{}-{}", std::process::id(), tag));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the PKI folder");
+        let pki = Pki { dir };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        pki.openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=linkerd2-proxy test CA"]].concat());
+        pki.openssl(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", &format!("/CN={}", name)]].concat());
+        std::fs::write(pki.path("ext.cnf"), format!("subjectAltName=DNS:{}\nbasicConstraints=CA:FALSE\n", name)).unwrap();
+        pki.openssl(&[
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf",
+        ]);
+        pki
+    }
+
+    fn openssl(&self, args: &[&str]) {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .expect("run openssl (apt-get install openssl)");
+        assert!(output.status.success(), "openssl {:?}: {}", args, String::from_utf8_lossy(&output.stderr));
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_string_lossy().into_owned()
+    }
+
+    fn text(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.join(file)).expect("read a PKI file")
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An inbound proxy terminating TLS with `pki`'s server certificate (given
+/// as file paths) in front of `upstream`; returns it with its inbound and
+/// admin addresses.
+fn tls_inbound(pki: &Pki, upstream: SocketAddr) -> (Proxy, SocketAddr, SocketAddr) {
+    let (inbound, admin) = (free_addr(), free_addr());
+    let proxy = Proxy::start(&[
+        ("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", inbound.to_string()),
+        ("LINKERD2_PROXY_INBOUND_FORWARD_ADDR", upstream.to_string()),
+        ("LINKERD2_PROXY_ADMIN_LISTEN_ADDR", admin.to_string()),
+        ("LINKERD2_PROXY_INBOUND_TLS_CERT", pki.path("server.crt")),
+        ("LINKERD2_PROXY_INBOUND_TLS_KEY", pki.path("server.key")),
+    ]);
+    (proxy, inbound, admin)
+}
+
+/// An outbound proxy originating TLS to `forward`, trusting `ca_pem` (given
+/// as PEM text) for `name`; returns it with its outbound and admin addresses.
+fn tls_outbound(ca_pem: String, name: &str, forward: SocketAddr) -> (Proxy, SocketAddr, SocketAddr) {
+    let (outbound, admin) = (free_addr(), free_addr());
+    let proxy = Proxy::start(&[
+        ("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", free_addr().to_string()),
+        ("LINKERD2_PROXY_INBOUND_FORWARD_ADDR", free_addr().to_string()),
+        ("LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR", outbound.to_string()),
+        ("LINKERD2_PROXY_OUTBOUND_FORWARD_ADDR", forward.to_string()),
+        ("LINKERD2_PROXY_ADMIN_LISTEN_ADDR", admin.to_string()),
+        ("LINKERD2_PROXY_OUTBOUND_TLS_CA", ca_pem),
+        ("LINKERD2_PROXY_OUTBOUND_TLS_NAME", name.to_string()),
+    ]);
+    (proxy, outbound, admin)
+}
+
+#[test]
+fn carries_traffic_over_tls_from_an_outbound_proxy_to_an_inbound_proxy() {
+    let pki = Pki::new("tls", "web.test");
+    let sizes = [0usize, 9, 100_000];
+    let (app, served) = upstream(sizes.len(), shout);
+    let (_inbound_proxy, inbound, inbound_admin) = tls_inbound(&pki, app);
+    let (_outbound_proxy, outbound, outbound_admin) = tls_outbound(pki.text("ca.crt"), "web.test", inbound);
+
+    let mut read = 0;
+    let mut written = 0;
+    for (seed, &size) in sizes.iter().enumerate() {
+        let request = payload(size, seed);
+        let answer = exchange(outbound, &request).expect("exchange through both proxies");
+        assert!(answer == shout(&request), "the answer to a {}-byte request came back changed", size);
+        read += request.len();
+        written += answer.len();
+    }
+    assert_eq!(served.join().unwrap(), sizes.len());
+
+    // Both sides count the plaintext they carried, and no TLS failure.
+    let n = sizes.len() as u64;
+    let outbound_metrics = metrics_when(outbound_admin, |m| sample(m, "tcp_close_total", "outbound") == n);
+    let inbound_metrics = metrics_when(inbound_admin, |m| sample(m, "tcp_close_total", "inbound") == n);
+    assert_eq!(sample(&outbound_metrics, "tcp_read_bytes_total", "outbound"), read as u64);
+    assert_eq!(sample(&outbound_metrics, "tcp_write_bytes_total", "outbound"), written as u64);
+    assert_eq!(sample(&inbound_metrics, "tcp_read_bytes_total", "inbound"), read as u64);
+    assert_eq!(sample(&inbound_metrics, "tcp_write_bytes_total", "inbound"), written as u64);
+    assert_eq!(sample(&outbound_metrics, "tls_handshake_error_total", "outbound"), 0);
+    assert_eq!(sample(&inbound_metrics, "tls_handshake_error_total", "inbound"), 0);
+}
+
+#[test]
+fn an_inbound_tls_listener_forwards_nothing_from_a_plaintext_client() {
+    let pki = Pki::new("plain", "web.test");
+    let app = idle_upstream();
+    let (_proxy, inbound, admin) = tls_inbound(&pki, app.local_addr().unwrap());
+    if let Ok(answer) = exchange(inbound, b"GET / HTTP/1.0\r\n\r\n") {
+        assert!(!answer.windows(3).any(|w| w == b"IN<"), "plaintext must not reach the upstream");
+    }
+    let metrics = metrics_when(admin, |m| sample(m, "tcp_close_total", "inbound") == 1);
+    assert_eq!(sample(&metrics, "tls_handshake_error_total", "inbound"), 1);
+    assert_eq!(sample(&metrics, "tcp_read_bytes_total", "inbound"), 0);
+    assert_untouched(&app);
+}
+
+#[test]
+fn an_outbound_proxy_refuses_an_upstream_certificate_from_another_ca() {
+    let trusted = Pki::new("trusted", "web.test");
+    let other = Pki::new("other", "web.test");
+    let app = idle_upstream();
+    let (_inbound_proxy, inbound, _) = tls_inbound(&other, app.local_addr().unwrap());
+    let (_outbound_proxy, outbound, admin) = tls_outbound(trusted.text("ca.crt"), "web.test", inbound);
+    if let Ok(answer) = exchange(outbound, b"secret") {
+        assert!(answer.is_empty(), "nothing comes back from an untrusted upstream");
+    }
+    let metrics = metrics_when(admin, |m| sample(m, "tcp_close_total", "outbound") == 1);
+    assert_eq!(sample(&metrics, "tls_handshake_error_total", "outbound"), 1);
+    assert_eq!(sample(&metrics, "tcp_read_bytes_total", "outbound"), 0);
+    assert_untouched(&app);
+}
+
+#[test]
+fn an_unusable_tls_key_is_a_usage_error_that_names_it() {
+    let pki = Pki::new("badkey", "web.test");
+    let (status, stderr) = run_to_exit(&mut Proxy::command(&[
+        ("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", free_addr().to_string()),
+        ("LINKERD2_PROXY_INBOUND_FORWARD_ADDR", free_addr().to_string()),
+        ("LINKERD2_PROXY_ADMIN_LISTEN_ADDR", free_addr().to_string()),
+        ("LINKERD2_PROXY_INBOUND_TLS_CERT", pki.path("server.crt")),
+        // The CA's key does not belong to the server certificate.
+        ("LINKERD2_PROXY_INBOUND_TLS_KEY", pki.path("ca.key")),
+    ]));
+    assert_eq!(status.code(), Some(2), "stderr: {}", stderr);
+    assert!(stderr.contains("LINKERD2_PROXY_INBOUND_TLS_KEY: does not fit"), "stderr: {}", stderr);
+    assert!(!stderr.contains("listening on"), "nothing listens with bad TLS material: {}", stderr);
 }

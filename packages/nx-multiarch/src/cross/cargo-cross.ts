@@ -1,15 +1,18 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { platformString } from '../platform/platforms';
-import { requireRustStd, requireStrip, resolveRustToolchain } from './toolchain-preflight';
+import { platformString, type PlatformSpec } from '../platform/platforms';
+import { requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from './toolchain-preflight';
+import { findRustPin, type RustPin } from './rust-pin';
+import { chooseForPin, chooseForPinOrNothing, debianCandidate, rustCandidates } from './rust-select';
 import { writeDirAtomically } from '../util/atomic';
 import { runChecked } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
 import { chooseCargoLinker, requireCargoLinker } from './cargo-linker';
+import { fetchCrates, requireCargoLock, requireTargetCCompiler } from './cargo-fetch';
 import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
 import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
@@ -40,16 +43,16 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const env = ctx.env;
 
   // Preflight, cheapest first: every missing piece is named before anything compiles.
-  const toolchain = await resolveRustToolchain(options.toolchain ?? 'system', env);
+  const cwd = workspacePath(ctx, options.cwd);
+  const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
+  const { toolchain, pin } = await chooseToolchain(options.toolchain, dirname(manifestPath), ctx.workspaceRoot, triple, platform, env);
   // The user's CARGO_TARGET_<TRIPLE>_LINKER wins over the default; a different "linker" option is a conflict.
   // A relative linker path is cargo's to resolve, from the folder it runs in.
-  const cwd = workspacePath(ctx, options.cwd);
   const chosenLinker = chooseCargoLinker(options.linker, triple, platform, env);
   requireCargoLinker(chosenLinker, platform, env, cwd);
   const { linker } = chosenLinker;
   const strip = requireStrip(platform, env);
 
-  const manifestPath = options.manifestPath ? resolve(ctx.workspaceRoot, options.manifestPath) : join(cwd, 'Cargo.toml');
   if (!existsSync(manifestPath)) {
     throw new MultiarchError(
       `No Cargo.toml at ${manifestPath}.`,
@@ -66,6 +69,8 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   if (metadata.status === 'rejected') throw metadata.reason;
   const pkg = metadata.value;
   const bins = chooseBins(pkg, listOption(options.bins));
+  const lockPath = requireCargoLock(pkg.cargoWorkspaceRoot, pkg.name, ctx.workspaceRoot);
+  requireTargetCCompiler(lockPath, triple, platform, env);
   const packaging = options.package ?? true;
   // Found before compiling, so a missing LICENSE does not cost a build.
   const license = packaging ? licenseFile(pkg, ctx.workspaceRoot) : undefined;
@@ -89,7 +94,14 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     baseEnv: env,
   });
 
-  ctx.log(`cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}", linker ${linker}${chosenLinker.source.kind === 'env' ? ` (from ${chosenLinker.source.name})` : ''}`);
+  ctx.log(
+    `cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}"` +
+      `${pin ? ` (meets "${pin.channel}" of ${pin.file})` : ''}, linker ${linker}` +
+      `${chosenLinker.source.kind === 'env' ? ` (from ${chosenLinker.source.name})` : ''}`,
+  );
+  // Crates once for every arch (shared CARGO_HOME); the build below is --offline.
+  const fetched = await fetchCrates(toolchain, manifestPath, lockPath, plan.env);
+  ctx.log(`  cargo fetch --locked: ${(fetched.ms / 1000).toFixed(2)}s`);
   ctx.log(`  ${toolchain.cargo} ${plan.args.join(' ')}`);
   // The compiler runs in its own process; meanwhile this one warms up the gzip code it needs next.
   if (license !== undefined) setImmediate(prewarmCompressor);
@@ -132,6 +144,31 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     for (const bin of result.binaries) ctx.log(`  ${bin} ${await sha256FileDigest(join(tmp, bin))}`);
     return result;
   });
+}
+
+/**
+ * The toolchain option: a name ("system", "path", a rustup toolchain) is
+ * used as given; "auto" (the default) honours the package's
+ * rust-toolchain.toml / rust-toolchain by version, and is Debian's toolchain
+ * when there is no pin.
+ */
+async function chooseToolchain(
+  option: string | undefined,
+  packageDir: string,
+  workspaceRoot: string,
+  triple: string,
+  platform: PlatformSpec,
+  env: NodeJS.ProcessEnv,
+): Promise<{ toolchain: RustToolchain; pin?: RustPin }> {
+  if (option !== undefined && option !== 'auto') return { toolchain: await resolveRustToolchain(option, env) };
+  const pin = findRustPin(packageDir, workspaceRoot);
+  if (!pin) return { toolchain: await resolveRustToolchain('system', env) };
+  // Debian's toolchain is the usual answer here (the only one with foreign std
+  // libraries): when it meets the pin, rustup's toolchains are not even listed.
+  const debian = await debianCandidate(env);
+  const quick = debian && chooseForPinOrNothing([debian], pin, triple, platform);
+  const chosen = quick || chooseForPin(await rustCandidates(env), pin, triple, platform);
+  return { toolchain: { name: chosen.source === 'debian' ? 'system' : chosen.name, cargo: chosen.cargo, rustc: chosen.rustc }, pin };
 }
 
 /** The bins to build: the ones asked for (each must exist), or every bin target of the package. */

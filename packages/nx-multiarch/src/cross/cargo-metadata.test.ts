@@ -26,6 +26,7 @@ describe('packageFromMetadata', () => {
       manifestDir: '/ws/rust/proxy',
       bins: ['proxy', 'proxy-admin'],
       licenseFile: '/ws/rust/LICENSE-APACHE',
+      cargoWorkspaceRoot: '/ws/rust',
     });
   });
 

@@ -34,6 +34,8 @@ export interface CargoPackageInfo {
   bins: string[];
   /** Absolute path of the license file Cargo.toml names, if any. */
   licenseFile?: string;
+  /** The cargo workspace root, where Cargo.lock lives (the package folder for a lone package). */
+  cargoWorkspaceRoot: string;
 }
 
 /** Picks the package of `manifestPath` from metadata (a cargo workspace lists all its members). */
@@ -53,6 +55,7 @@ export function packageFromMetadata(metadata: CargoMetadata, manifestPath: strin
     manifestDir,
     bins: pkg.targets.filter((t) => t.kind.includes('bin')).map((t) => t.name),
     licenseFile: pkg.license_file ? resolve(manifestDir, pkg.license_file) : undefined,
+    cargoWorkspaceRoot: metadata.workspace_root ? resolve(metadata.workspace_root) : manifestDir,
   };
 }
 

@@ -34,7 +34,7 @@ describe('planCargoBuild', () => {
     const plan = planCargoBuild({ ...base, bins: ['a', 'b'], features: ['x', 'y'] });
     expect(plan.args).toEqual([
       'build', '--manifest-path', base.manifestPath, '--target', 'aarch64-unknown-linux-gnu', '--target-dir', base.targetDir,
-      '--profile', 'release', '--bin', 'a', '--bin', 'b', '--features', 'x,y',
+      '--profile', 'release', '--locked', '--offline', '--bin', 'a', '--bin', 'b', '--features', 'x,y',
     ]);
     expect(plan.env.CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER).toBe('aarch64-linux-gnu-gcc');
     expect(plan.env.CC_aarch64_unknown_linux_gnu).toBe('aarch64-linux-gnu-gcc');
@@ -58,6 +58,15 @@ describe('planCargoBuild', () => {
     expect(plan.env.RUSTFLAGS).toBeUndefined();
     expect(plan.env.CARGO_INCREMENTAL).toBe('0');
     expect(plan.env.SOURCE_DATE_EPOCH).toBe('0');
+  });
+
+  it('gives C compiled by build scripts the cross gcc, its ar and prefix maps, after the user\'s own CFLAGS', () => {
+    const plan = planCargoBuild(base);
+    expect(plan.env.AR_aarch64_unknown_linux_gnu).toBe('aarch64-linux-gnu-ar');
+    expect(plan.env.CFLAGS_aarch64_unknown_linux_gnu).toBe('-ffile-prefix-map=/src/ws=/nx-workspace -ffile-prefix-map=/home/u/.cargo=/cargo-home');
+    const user = planCargoBuild({ ...base, baseEnv: { CFLAGS: '-O1', CC_aarch64_unknown_linux_gnu: 'clang --target=aarch64-linux-gnu' } });
+    expect(user.env.CFLAGS_aarch64_unknown_linux_gnu).toMatch(/^-O1 -ffile-prefix-map=/);
+    expect(user.env.CC_aarch64_unknown_linux_gnu).toBe('clang --target=aarch64-linux-gnu');
   });
 
   it('leaves out crt-static when asked and keeps a CC the user set', () => {

@@ -100,6 +100,11 @@ export function remapFlags(workspaceRoot: string, targetDir: string, cargoHome: 
   return remaps.map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
 }
 
+/** The same remaps for gcc (`-ffile-prefix-map`), for C compiled by build scripts. */
+export function prefixMapFlags(workspaceRoot: string, targetDir: string, cargoHome: string): string[] {
+  return remapFlags(workspaceRoot, targetDir, cargoHome).map((flag) => flag.replace('--remap-path-prefix=', '-ffile-prefix-map='));
+}
+
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -113,6 +118,11 @@ export function planCargoBuild(input: CargoPlanInput): CargoPlan {
   ];
   const key = cargoTargetEnvKey(input.triple);
   const ccKey = input.triple.replace(/[-.]/g, '_');
+  // C compiled by build scripts (cc-rs) must not embed checkout paths either.
+  // cc-rs takes the first of CFLAGS_<triple>, TARGET_CFLAGS, CFLAGS, so the
+  // user's flags from whichever they set come first and the maps are added.
+  const userCflags = input.baseEnv[`CFLAGS_${ccKey}`] ?? input.baseEnv[`CFLAGS_${input.triple}`] ?? input.baseEnv.TARGET_CFLAGS ?? input.baseEnv.CFLAGS;
+  const cflags = [...(userCflags ? [userCflags] : []), ...prefixMapFlags(input.workspaceRoot, input.targetDir, input.cargoHome)].join(' ');
   const env: NodeJS.ProcessEnv = {
     ...input.baseEnv,
     RUSTC: input.rustc,
@@ -120,6 +130,7 @@ export function planCargoBuild(input: CargoPlanInput): CargoPlan {
     // Crates with C parts (cc-rs) compile with the same cross gcc, unless the user chose another.
     [`CC_${ccKey}`]: input.baseEnv[`CC_${ccKey}`] ?? `${input.platform.gccPrefix}-gcc`,
     [`AR_${ccKey}`]: input.baseEnv[`AR_${ccKey}`] ?? `${input.platform.gccPrefix}-ar`,
+    [`CFLAGS_${ccKey}`]: cflags,
     // The 0x1f-separated form keeps paths with spaces intact; it takes precedence over RUSTFLAGS.
     CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f'),
     // Incremental artifacts make output depend on build history.
@@ -137,6 +148,9 @@ export function planCargoBuild(input: CargoPlanInput): CargoPlan {
     input.targetDir,
     '--profile',
     input.profile,
+    // Crates were fetched once before (cargo fetch --locked); the build uses exactly those.
+    '--locked',
+    '--offline',
     ...input.bins.flatMap((bin) => ['--bin', bin]),
     ...(input.features.length > 0 ? ['--features', input.features.join(',')] : []),
   ];

@@ -26,7 +26,7 @@ describe('preflight', () => {
 
   it('gives the fix that fits the toolchain for a missing std', () => {
     const triple = 'aarch64-unknown-linux-gnu';
-    expect(rustStdHint({ name: 'system', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain('libstd-rust-dev:arm64');
+    expect(rustStdHint({ name: 'system', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain('libstd-rust-web-dev:arm64');
     expect(rustStdHint({ name: 'stable', cargo: '', rustc: '' }, triple, PLATFORMS.arm64)).toContain(`rustup target add ${triple} --toolchain stable`);
   });
 });

@@ -23,9 +23,11 @@ export interface RustToolchain {
 }
 
 /**
- * Debian installs its rustc and cargo here. Debian's 1.63 can cross-compile
- * once the target std is copied in (DESIGN section 9); rustup's toolchains on
- * this kind of machine have only the host std and cannot download others.
+ * Debian installs its rustc and cargo here (rustc-web/cargo-web 1.85 on
+ * Debian 12, as tools/setup.sh installs them). They cross-compile once the
+ * target std of the same version is copied in (DESIGN section 9a); rustup's
+ * toolchains on this kind of machine have only the host std and cannot
+ * download others.
  */
 const SYSTEM_RUST_BIN = '/usr/bin';
 
@@ -49,7 +51,7 @@ export async function resolveRustToolchain(name: string, env: NodeJS.ProcessEnv)
       if (!existsSync(program)) {
         throw new MultiarchError(
           `The system Rust toolchain is missing ${program}.`,
-          `Install Debian's toolchain (apt-get install cargo rustc), or set the cargo-cross option "toolchain" to a rustup toolchain name (e.g. "stable") or "path".`,
+          `Install Debian's toolchain (bash tools/setup.sh, or apt-get install rustc-web cargo-web), or set the cargo-cross option "toolchain" to a rustup toolchain name (e.g. "stable") or "path".`,
         );
       }
     }
@@ -61,7 +63,7 @@ export async function resolveRustToolchain(name: string, env: NodeJS.ProcessEnv)
     if (!cargo || !rustc) {
       throw new MultiarchError(
         `cargo-cross with toolchain "path" found no ${cargo ? 'rustc' : 'cargo'} on PATH.`,
-        `Install a Rust toolchain (apt-get install cargo rustc, or rustup), put it on PATH, or set "toolchain" to "system".`,
+        `Install a Rust toolchain (apt-get install rustc-web cargo-web, or rustup), put it on PATH, or set "toolchain" to "system".`,
       );
     }
     return { name, cargo, rustc };
@@ -148,7 +150,7 @@ export function rustStdHint(toolchain: RustToolchain, triple: string, platform: 
     if (triple === platform.rustTriple && SETUP_SCRIPT_ARCHES.includes(platform.arch)) {
       return (
         `Run "bash tools/setup.sh", which installs Debian's std for the target ` +
-        `(libstd-rust-dev:${platform.debianArch}, unpacked into ${join(SYSTEM_RUST_BIN, '..', 'lib', 'rustlib')}), ${other}.`
+        `(libstd-rust-web-dev:${platform.debianArch} of the installed rustc-web's version, unpacked into ${join(SYSTEM_RUST_BIN, '..', 'lib', 'rustlib')}), ${other}.`
       );
     }
     return `Debian 12 packages no Rust std for ${triple}: set the cargo-cross option "toolchain" to a rustup toolchain and run "rustup target add ${triple} --toolchain <name>".`;

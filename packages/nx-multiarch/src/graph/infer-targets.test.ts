@@ -29,6 +29,12 @@ describe('inferTargets', () => {
     expect(targets['cargo-cross'].cache).toBe(true);
     expect(targets['cargo-cross'].outputs).toEqual(['{workspaceRoot}/dist/cross/{projectName}/{options.arch}']);
     expect(targets['cargo-cross--arm'].options).toEqual({ arch: 'arm' });
+    // The lockfile and the toolchain pin decide what compiles, so they are hashed by name.
+    for (const name of ['cargo-cross', 'cargo-cross--arm']) {
+      expect(targets[name].inputs).toEqual(
+        expect.arrayContaining(['{projectRoot}/Cargo.lock', '{projectRoot}/rust-toolchain.toml', '{projectRoot}/rust-toolchain']),
+      );
+    }
   });
 
   it('hashes what import-repo hashes: go.sum, vendor/modules.txt, //go:embed files and GOEXPERIMENT', () => {

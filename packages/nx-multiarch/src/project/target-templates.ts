@@ -75,6 +75,11 @@ export function cargoCrossInputs(cargoRoot: string): Input[] {
     `!${root}/.github/**/*`,
     `!${root}/**/project.json`,
     '{workspaceRoot}/LICENSE',
+    // The lockfile and the toolchain pin choose what compiles: named on their own, so they stay
+    // inputs even where a workspace narrows the globs above. Files that do not exist hash as nothing.
+    `${root}/Cargo.lock`,
+    `${root}/rust-toolchain.toml`,
+    `${root}/rust-toolchain`,
     { runtime: '/usr/bin/rustc -vV' },
     { env: 'RUSTFLAGS' },
     { env: 'SOURCE_DATE_EPOCH' },

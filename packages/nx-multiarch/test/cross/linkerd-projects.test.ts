@@ -64,8 +64,15 @@ async function build(root: string, entry: (typeof BINARIES)[number], arch: strin
   return join(outputDir(root, 'cross', entry.project, arch), entry.binary);
 }
 
+/**
+ * One clone for both describes: the reproducibility check reuses its arm64
+ * proxy (a no-op for cargo when the first describe built it), because a cold
+ * build of the proxy's crates (tokio, hyper, rustls, ring) is the costliest
+ * step of this file.
+ */
+const root = cloneProjects('ws');
+
 describe('every Linkerd-shaped binary for every arch', () => {
-  const root = cloneProjects('ws');
 
   describe.each(ARCHES)('%s', (arch) => {
     it.each(BINARIES.map((b) => [b.binary, b] as const))('%s builds and reports its platform under qemu', async (_name, entry) => {
