@@ -90,12 +90,19 @@ function resolveSpecifier(fromFile: string, specifier: string): string {
   return relative(SRC, found).split(sep).join(posix.sep);
 }
 
-/** Every relative import of every src file (package imports are not layers). */
+/**
+ * Every relative import of every src file (package imports are not layers).
+ * Unit tests may import the shared test helpers under test/, which are not
+ * part of the plugin and have no layer.
+ */
 function importEdges(): ImportEdge[] {
   return sourceFiles(SRC).flatMap((path) => {
     const info = ts.preProcessFile(readFileSync(path, 'utf8'), true, true);
     const file = relative(SRC, path).split(sep).join(posix.sep);
-    return info.importedFiles.filter((i) => i.fileName.startsWith('.')).map((i) => ({ file, target: resolveSpecifier(path, i.fileName) }));
+    return info.importedFiles
+      .filter((i) => i.fileName.startsWith('.'))
+      .map((i) => ({ file, target: resolveSpecifier(path, i.fileName) }))
+      .filter((edge) => !(edge.file.endsWith('.test.ts') && edge.target.startsWith('../test/')));
   });
 }
 

@@ -32,7 +32,7 @@ describe('inferTargets', () => {
     // The lockfile and the toolchain pin decide what compiles, so they are hashed by name.
     for (const name of ['cargo-cross', 'cargo-cross--arm']) {
       expect(targets[name].inputs).toEqual(
-        expect.arrayContaining(['{projectRoot}/Cargo.lock', '{projectRoot}/rust-toolchain.toml', '{projectRoot}/rust-toolchain']),
+        expect.arrayContaining(['Cargo.lock', 'rust-toolchain.toml', 'rust-toolchain'].map((f) => `{workspaceRoot}/packages/app/${f}`)),
       );
     }
   });
