@@ -21,7 +21,10 @@ source "$REPO_ROOT/tools/lib/apt.sh"
 # Debian packages the workspace's builds and tests use. Add new ones here.
 APT_PACKAGES=(
   ca-certificates openssl curl apache2-utils python3-venv
-  golang-go
+  # Debian's Go 1.19 under /usr/lib/go-1.19 only, for the test of go-cross's "Go too old" message.
+  # Not golang-go: its /usr/bin/go would shadow the current Go in nx:run-commands targets,
+  # which put node's folder (/usr/bin) ahead of the rest of PATH.
+  golang-1.19-go
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross
   # The C++ runtime the cache-server image's Node.js links against (gcc's cross packages pull it in too).
@@ -162,6 +165,16 @@ install_debian_rust() {
       die "$pkg is not at $version after apt-get install" "run apt-get install -y --allow-downgrades ${pins[*]} by hand to see why"
   done
   log "rust: installed $(/usr/bin/rustc -V), $(/usr/bin/cargo -V)"
+}
+
+# golang-go is only the /usr/bin/go symlink to Debian's Go 1.19 (golang-1.19-go stays).
+# Nx's run-commands puts node's folder first on PATH, so with node in /usr/bin that
+# old go would run every `go test` target instead of the Go that go.mod asks for.
+remove_debian_go_symlink() {
+  if ! dpkg-query -W -f='${Status}' golang-go 2>/dev/null | grep -q 'install ok installed'; then return 0; fi
+  log "apt: removing golang-go (its /usr/bin/go -> Go 1.19 shadows the current Go in nx:run-commands targets)"
+  apt-get remove -y -q golang-go >/dev/null ||
+    die "apt-get remove golang-go failed" "remove it by hand (apt-get remove golang-go); golang-1.19-go stays"
 }
 
 # ---------------------------------------------------- foreign Rust std libs --
@@ -367,6 +380,7 @@ started=$(date +%s)
 trap on_exit EXIT
 
 install_apt_packages
+remove_debian_go_symlink
 install_debian_rust
 install_foreign_rust_std
 link_rustup_system_toolchain

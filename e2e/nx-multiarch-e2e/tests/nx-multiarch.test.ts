@@ -188,9 +188,11 @@ describe('nx-multiarch installed from a local registry into a fresh workspace', 
   it('ci-workflow writes a workflow whose matrix follows the plugin arches', () => {
     nx(['g', `${LOCAL_PACKAGE}:ci-workflow`], 3 * 60_000);
     const workflow = parse(readFileSync(join(workspace, '.github', 'workflows', 'nx-multiarch.yml'), 'utf8')) as {
-      jobs: { build: { strategy: { matrix: { arch: string[] } } }; publish: { needs: string } };
+      jobs: { build: { strategy: { matrix: { include: Array<{ arch: string; runner: string }> } } }; publish: { needs: string } };
     };
-    expect(workflow.jobs.build.strategy.matrix.arch).toEqual(['amd64', 'arm64', 'arm']);
+    // One matrix leg per plugin arch, arm64 on GitHub's native arm64 runner by default.
+    expect(workflow.jobs.build.strategy.matrix.include.map((leg) => leg.arch)).toEqual(['amd64', 'arm64', 'arm']);
+    expect(workflow.jobs.build.strategy.matrix.include.find((leg) => leg.arch === 'arm64')?.runner).toBe('ubuntu-24.04-arm');
     expect(workflow.jobs.publish.needs).toBe('build');
   });
 
