@@ -31,9 +31,6 @@ export async function startCacheServer(options: CacheServerCliOptions, deps: Sta
   const logger = deps.logger ?? streamLogger();
   const tokens = TokenSet.load(options.tokens, env);
   const tls = options.tls ? { cert: readPem(options.tls.certFile, '--tls-cert'), key: readPem(options.tls.keyFile, '--tls-key') } : undefined;
-  if (options.retention && options.storage.kind !== 'file') {
-    throw new MultiarchError('--max-age and --max-size work on file:// stores.', 'For oci:// stores, delete old tags in the registry and run its garbage collection.');
-  }
   const storage = await openStorage(options, logger);
   const server = createCacheServer({ storage, tokens, maxEntryBytes: options.maxEntryBytes, logger, tls, limits: options.limits });
   let address: AddressInfo;

@@ -10,6 +10,7 @@ import { decodeEntryRecord, encodeEntryRecord } from './entry-record';
 import { CorruptEntryError, type CacheStorage, type PruneResult, type PutOutcome, type ReceivedUpload, type RetentionPolicy, type VerifiedEntry } from './storage';
 import type { Digest } from '../oci/types';
 import { sha256OfHandle } from './verify-file';
+import { keepInUse, selectForRemoval } from './retention';
 import { ownerVerdict, ownerTag } from '../util/stale-temp';
 
 /** Uploads older than this are left-overs of a killed server and are removed at start. */
@@ -171,9 +172,9 @@ export class FileStorage implements CacheStorage {
   }
 
   /**
-   * Removes entries by the policy: those unused for longer than maxAgeMs,
-   * then the least recently used until the rest fit in maxTotalBytes. An
-   * entry being served is never removed. The record goes first (the entry
+   * Removes entries by the policy (selectForRemoval: those unused for longer
+   * than maxAgeMs, then the least recently used until the rest fit in
+   * maxTotalBytes). An entry being served is never removed. The record goes first (the entry
    * is a miss from then on), then its blob unless another entry shares it or
    * it is newer than the prune (an upload of the same bytes in flight).
    */
@@ -188,32 +189,15 @@ export class FileStorage implements CacheStorage {
       if (typeof record === 'string') continue; // damaged records are quarantined when read, not pruned
       entries.push({ key, lastUsed: info.mtimeMs, size: record.size, digest: record.digest });
     }
-    // Least recently used first.
-    entries.sort((a, b) => a.lastUsed - b.lastUsed || a.key.localeCompare(b.key));
-    let total = entries.reduce((sum, e) => sum + e.size, 0);
-    const result: PruneResult = { examined: entries.length, removed: [], freedBytes: 0, keptBytes: total, skippedInUse: [] };
-    const doomed = new Set<string>();
-    for (const entry of entries) {
-      const tooOld = policy.maxAgeMs !== undefined && started - entry.lastUsed > policy.maxAgeMs;
-      const tooBig = policy.maxTotalBytes !== undefined && total > policy.maxTotalBytes;
-      if (!tooOld && !tooBig) continue;
-      if (this.reading.has(entry.key as CacheKey)) {
-        result.skippedInUse.push(entry.key);
-        continue;
-      }
-      doomed.add(entry.key);
-      total -= entry.size;
-      result.removed.push(entry.key);
-      result.freedBytes += entry.size;
-    }
-    result.keptBytes = total;
+    const result = selectForRemoval(entries, policy, started, (key) => this.reading.has(key as CacheKey));
+    const doomed = new Set(result.removed);
     if (options.dryRun) return result;
     const stillUsed = new Set(entries.filter((e) => !doomed.has(e.key)).map((e) => e.digest));
     for (const entry of entries.filter((e) => doomed.has(e.key))) {
       // Checked again at the last moment: a read may have started since the list was made.
       if (this.reading.has(entry.key as CacheKey)) {
-        result.removed.splice(result.removed.indexOf(entry.key), 1);
-        result.skippedInUse.push(entry.key);
+        keepInUse(result, entry.key, entry.size);
+        stillUsed.add(entry.digest);
         continue;
       }
       await unlink(join(this.entriesDir, entry.key)).catch(() => undefined);

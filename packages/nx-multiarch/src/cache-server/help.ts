@@ -45,10 +45,12 @@ Limits and folders:
                                      beyond both: 503 with Retry-After
   --max-memory <size>                resident memory over which new requests get
                                      503 with Retry-After (default: no cap)
-  --max-age <duration>               file:// only: remove entries unused this long
-                                     (7d, 12h), at start and every 10 minutes
-  --max-size <size>                  file:// only: then the least recently used
-                                     until the rest fit. Never an entry being read.
+  --max-age <duration>               remove entries unused this long (7d, 12h),
+                                     at start and every 10 minutes
+  --max-size <size>                  then the least recently used until the rest
+                                     fit. Never an entry being read. oci://: last
+                                     use is the store time or this server's last
+                                     read; the registry must allow deletes.
                                      Once, e.g. from cron: cache-server prune --help
   --temp-dir <folder>                oci:// only: where entries are staged on
                                      their way in and out (default: OS temp)

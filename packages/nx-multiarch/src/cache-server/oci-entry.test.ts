@@ -27,6 +27,12 @@ describe('cache entries as OCI artifacts', () => {
     expect(readEntryManifest(key, bytes)).toEqual({ kind: 'entry', blob });
   });
 
+  it('records when the entry was stored, and reads it back as the entry\'s age', () => {
+    const bytes = entryManifest(key, blob, '2026-01-02T03:04:05.678Z');
+    expect(JSON.parse(bytes.toString('utf8')).annotations['org.opencontainers.image.created']).toBe('2026-01-02T03:04:05.678Z');
+    expect(readEntryManifest(key, bytes)).toEqual({ kind: 'entry', blob, createdMs: Date.UTC(2026, 0, 2, 3, 4, 5, 678) });
+  });
+
   it('reads a refused marker as "no entry"', () => {
     expect(readEntryManifest(key, refusedManifest(key, sha256Digest('x'), 'bad blob'))).toEqual({ kind: 'refused' });
   });

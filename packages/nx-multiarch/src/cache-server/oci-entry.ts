@@ -22,6 +22,11 @@ export const REFUSED_DIGEST_ANNOTATION = 'dev.nx-multiarch.cache.refused-manifes
 export const REFUSED_REASON_ANNOTATION = 'dev.nx-multiarch.cache.refused-reason';
 /** Repeats the tag inside the signed-by-digest document, so a moved tag is noticed. */
 export const CACHE_KEY_ANNOTATION = 'dev.nx-multiarch.cache.hash';
+/**
+ * When the server stored the entry (image-spec's standard "created" key, RFC 3339):
+ * retention's age for entries no server has read since it started.
+ */
+export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 
 /** The two bytes `{}`: the config every artifact without a config points to. */
 export const EMPTY_CONFIG_BYTES = Buffer.from('{}');
@@ -37,15 +42,19 @@ export interface EntryBlob {
   size: number;
 }
 
-/** The manifest bytes for an entry: canonical JSON, so one entry always gives one digest. */
-export function entryManifest(key: CacheKey, blob: EntryBlob): Buffer {
+/**
+ * The manifest bytes for an entry: canonical JSON, so the same entry stored
+ * at the same time always gives one digest. `created` (RFC 3339) is when the
+ * server stored it; without it the entry is taken as the oldest by retention.
+ */
+export function entryManifest(key: CacheKey, blob: EntryBlob, created?: string): Buffer {
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
     artifactType: CACHE_ARTIFACT_TYPE,
     config: EMPTY_CONFIG,
     layers: [{ mediaType: CACHE_ENTRY_MEDIA_TYPE, digest: blob.digest, size: blob.size }],
-    annotations: { [CACHE_KEY_ANNOTATION]: key },
+    annotations: { [CACHE_KEY_ANNOTATION]: key, ...(created !== undefined ? { [CREATED_ANNOTATION]: created } : {}) },
   };
   return Buffer.from(canonicalJson(manifest));
 }
@@ -64,7 +73,7 @@ export function refusedManifest(key: CacheKey, refusedDigest: Digest, reason: st
 }
 
 /** What a manifest under a hash tag is: a live entry, a refused marker (reads as absent), or not ours. */
-export type EntryManifestReading = { kind: 'entry'; blob: EntryBlob } | { kind: 'refused' } | { kind: 'invalid'; reason: string };
+export type EntryManifestReading = { kind: 'entry'; blob: EntryBlob; createdMs?: number } | { kind: 'refused' } | { kind: 'invalid'; reason: string };
 
 export function readEntryManifest(key: CacheKey, body: Buffer): EntryManifestReading {
   const invalid = (reason: string): EntryManifestReading => ({ kind: 'invalid', reason });
@@ -85,5 +94,6 @@ export function readEntryManifest(key: CacheKey, body: Buffer): EntryManifestRea
   if (layer.mediaType !== CACHE_ENTRY_MEDIA_TYPE) return invalid(`its blob has media type ${String(layer.mediaType)}`);
   if (typeof layer.digest !== 'string' || !isDigest(layer.digest)) return invalid('its blob has no sha256 digest');
   if (typeof layer.size !== 'number' || !Number.isSafeInteger(layer.size) || layer.size < 0) return invalid('its blob has no valid size');
-  return { kind: 'entry', blob: { digest: layer.digest, size: layer.size } };
+  const created = Date.parse(manifest.annotations?.[CREATED_ANNOTATION] ?? '');
+  return { kind: 'entry', blob: { digest: layer.digest, size: layer.size }, ...(Number.isFinite(created) ? { createdMs: created } : {}) };
 }

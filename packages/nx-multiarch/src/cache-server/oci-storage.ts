@@ -9,7 +9,8 @@ import { RegistryClient } from '../registry/client';
 import { BlobDigestMismatchError, RegistryError } from '../registry/errors';
 import type { CacheKey } from './cache-key';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, entryManifest, readEntryManifest, refusedManifest, type EntryManifestReading } from './oci-entry';
-import { CorruptEntryError, type CacheStorage, type PutOutcome, type ReceivedUpload, type VerifiedEntry } from './storage';
+import { keepInUse, selectForRemoval, type RetentionCandidate } from './retention';
+import { CorruptEntryError, type CacheStorage, type PruneResult, type PutOutcome, type ReceivedUpload, type RetentionPolicy, type VerifiedEntry } from './storage';
 
 /**
  * The registry operations the OCI backend needs; RegistryClient provides
@@ -29,6 +30,10 @@ export interface EntryRegistry {
    * bytes do not match (and leaves no file, on that or any error).
    */
   downloadBlob(repository: string, digest: Digest, destination: string, size: number): Promise<void>;
+  /** Every tag of the repository (none when it does not exist yet). */
+  listTags(repository: string): Promise<string[]>;
+  /** Deletes the manifest with this digest; false when there is none. Throws, with the setting to turn on, where deletes are off. */
+  deleteManifest(repository: string, digest: Digest): Promise<boolean>;
   close(): void;
 }
 
@@ -39,13 +44,23 @@ export interface OciStorageOptions {
   tempDir?: string;
   insecure?: boolean;
   log?: (line: string) => void;
+  /** The clock (epoch ms) for the created time written into entries and for retention; tests set it. */
+  now?: () => number;
 }
+
+/** Manifests read at once while listing entries for retention. */
+const LIST_CONCURRENCY = 8;
 
 /**
  * Entries as OCI artifacts in one repository of a registry: the blob, the
  * empty config, and a manifest tagged with the Nx hash (see oci-entry.ts).
  * The server stays stateless — any number of servers can share a repository,
  * and the registry's own replication and backups cover the cache.
+ *
+ * Retention (prune) goes by each entry's last use: the time this server last
+ * served it, kept in memory, or else the created time written into the
+ * manifest at store time (a shared registry records no reads). It deletes
+ * manifests by digest; the registry's garbage collection frees the blobs.
  *
  * An entry that fails its check is refused, and a "refused" marker manifest
  * is tagged over it: the hash reads as missing from then on, the next trusted
@@ -56,12 +71,17 @@ export class OciStorage implements CacheStorage {
   readonly uploadDir: string;
   private readonly downloadDir: string;
   private emptyConfigPresent = false;
+  /** Entries being served now, with how many readers each: prune leaves them alone. */
+  private readonly reading = new Map<string, number>();
+  /** When this server last served each entry (epoch ms). */
+  private readonly lastServed = new Map<string, number>();
 
   private constructor(
     private readonly registry: EntryRegistry,
     private readonly repository: string,
     private readonly stagingDir: string,
     host: string,
+    private readonly now: () => number,
   ) {
     this.description = `oci://${host}/${repository}`;
     this.uploadDir = join(stagingDir, 'uploads');
@@ -70,7 +90,7 @@ export class OciStorage implements CacheStorage {
 
   static async create(options: OciStorageOptions): Promise<OciStorage> {
     const stagingDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'nx-multiarch-cache-'));
-    const storage = new OciStorage(registryEntryStore(options), options.repository, stagingDir, options.registry);
+    const storage = new OciStorage(registryEntryStore(options), options.repository, stagingDir, options.registry, options.now ?? Date.now);
     await mkdir(storage.uploadDir, { recursive: true });
     await mkdir(storage.downloadDir, { recursive: true });
     return storage;
@@ -82,6 +102,35 @@ export class OciStorage implements CacheStorage {
   }
 
   async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
+    // Counted from the manifest read to the stream's close, as in the file backend.
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    let done = false;
+    const finished = () => {
+      if (done) return;
+      done = true;
+      const left = (this.reading.get(key) ?? 1) - 1;
+      if (left > 0) this.reading.set(key, left);
+      else this.reading.delete(key);
+    };
+    try {
+      const entry = await this.openCounted(key);
+      if (!entry) {
+        finished();
+        return undefined;
+      }
+      this.lastServed.set(key, this.now());
+      return {
+        ...entry,
+        stream: () => entry.stream().once('close', finished),
+        discard: () => entry.discard().finally(finished),
+      };
+    } catch (error) {
+      finished();
+      throw error;
+    }
+  }
+
+  private async openCounted(key: CacheKey): Promise<VerifiedEntry | undefined> {
     const manifest = await this.registry.getManifest(this.repository, key);
     if (manifest === undefined) return undefined;
     const reading = readEntryManifest(key, manifest);
@@ -121,11 +170,52 @@ export class OciStorage implements CacheStorage {
       await this.ensureEmptyConfig();
       await this.registry.pushBlob(this.repository, { path: upload.path }, upload.digest, upload.size);
       // The tag goes last: no reader ever finds a manifest whose blob is missing.
-      await this.registry.putManifest(this.repository, key, entryManifest(key, upload), MediaTypes.ociManifest);
+      await this.registry.putManifest(this.repository, key, entryManifest(key, upload, new Date(this.now()).toISOString()), MediaTypes.ociManifest);
       return 'stored';
     } finally {
       await rm(upload.path, { force: true });
     }
+  }
+
+  /**
+   * Removes the entries the policy no longer keeps (selectForRemoval, as in
+   * the file backend). Entry size: its manifest plus its blob. Tags that are
+   * not entries (refused markers, other artifacts) are left alone. An entry
+   * this server is reading is skipped; a download already finished is
+   * served from the staging copy, so a delete cannot cut it short.
+   */
+  async prune(policy: RetentionPolicy, options: { now?: number; dryRun?: boolean } = {}): Promise<PruneResult> {
+    const started = options.now ?? this.now();
+    const tags = await this.registry.listTags(this.repository);
+    const entries: Array<RetentionCandidate & { digest: Digest }> = [];
+    for (let at = 0; at < tags.length; at += LIST_CONCURRENCY) {
+      const batch = await Promise.all(tags.slice(at, at + LIST_CONCURRENCY).map((tag) => this.candidate(tag)));
+      for (const entry of batch) if (entry) entries.push(entry);
+    }
+    const result = selectForRemoval(entries, policy, started, (key) => this.reading.has(key));
+    if (options.dryRun) return result;
+    const doomed = entries.filter((e) => result.removed.includes(e.key));
+    for (const entry of doomed) {
+      // Checked again at the last moment: a read may have started since the list was made.
+      if (this.reading.has(entry.key)) {
+        keepInUse(result, entry.key, entry.size);
+        continue;
+      }
+      await this.registry.deleteManifest(this.repository, entry.digest);
+      this.lastServed.delete(entry.key);
+    }
+    return result;
+  }
+
+  /** The tag as a retention candidate, or undefined when it holds no live entry. */
+  private async candidate(tag: string): Promise<(RetentionCandidate & { digest: Digest }) | undefined> {
+    const manifest = await this.registry.getManifest(this.repository, tag);
+    if (manifest === undefined) return undefined;
+    const reading = readEntryManifest(tag as CacheKey, manifest);
+    if (reading.kind !== 'entry') return undefined;
+    // No created time (stored before retention existed): the oldest, so it goes first.
+    const lastUsed = Math.max(reading.createdMs ?? 0, this.lastServed.get(tag) ?? 0);
+    return { key: tag, lastUsed, size: manifest.length + reading.blob.size, digest: sha256Digest(manifest) };
   }
 
   async checkHealth(): Promise<void> {
@@ -195,6 +285,8 @@ export function registryEntryStore(options: Pick<OciStorageOptions, 'registry' |
     async downloadBlob(repository, digest, destination, size) {
       await client.downloadBlob(repository, digest, destination, { size });
     },
+    listTags: (repository) => client.listTags(repository),
+    deleteManifest: (repository, digest) => client.deleteManifest(repository, digest),
     close: () => client.close(),
   };
 }

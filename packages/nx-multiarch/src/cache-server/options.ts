@@ -24,7 +24,7 @@ export interface CacheServerCliOptions {
   tls?: { certFile: string; keyFile: string };
   /** Requests served at once and waiting, and the memory cap: over them, 503 with Retry-After. */
   limits: AdmissionLimits;
-  /** Entries kept: used within an age, up to a total size (file:// only). */
+  /** Entries kept: used within an age, up to a total size. */
   retention?: RetentionPolicy;
 }
 

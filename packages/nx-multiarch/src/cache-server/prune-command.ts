@@ -2,28 +2,35 @@ import { parseArgs } from 'node:util';
 import { formatError, MultiarchError } from '../errors';
 import { parseDuration } from './duration';
 import { FileStorage } from './file-storage';
+import { OciStorage } from './oci-storage';
 import { parseSize } from './size';
 import type { PruneResult, RetentionPolicy } from './storage';
 import { parseStorageLocation } from './storage-url';
 
 /**
- * `nx-multiarch cache-server prune --storage file://<folder> [--max-age 7d]
- * [--max-size 50GiB] [--dry-run]`: applies a retention policy once, e.g.
- * from cron, beside a running server (or several) over the same folder.
- * Entries a server in this process is reading are never removed; one read
- * by another process keeps its open file (removal cannot cut a read short)
- * and a read starting as it goes is a miss, never an error.
+ * `nx-multiarch cache-server prune --storage file://<folder>|oci://<host>/<repo>
+ * [--max-age 7d] [--max-size 50GiB] [--dry-run]`: applies a retention policy
+ * once, e.g. from cron, beside a running server (or several) over the same
+ * store. Entries a server in this process is reading are never removed; one
+ * read by another process keeps its open file or its staged download
+ * (removal cannot cut a read short) and a read starting as it goes is a
+ * miss, never an error. For oci:// an entry's age from outside a server is
+ * the time it was stored (a registry records no reads).
  */
-export const PRUNE_HELP = `Usage: nx-multiarch cache-server prune --storage file://<folder> [options]
+export const PRUNE_HELP = `Usage: nx-multiarch cache-server prune --storage file://<folder> | oci://<host[:port]>/<repository> [options]
 
 Removes cache entries by a retention policy (give at least one):
   --max-age <duration>   entries not used for this long (90s, 30m, 12h, 7d, 2w)
   --max-size <size>      then the least recently used until the rest fit (500MB, 50GiB)
   --dry-run              say what would go, remove nothing
+  --insecure-registry    reach a non-loopback registry over plain http (oci://)
 
 The server applies the same policy itself with the same options (checked at
-start and every 10 minutes). oci:// stores are pruned with the registry's own
-tag deletion and garbage collection.
+start and every 10 minutes). For oci:// stores an entry's last use is the time
+it was stored, or when that server last served it; entries are deleted by
+manifest digest, which the registry must allow (distribution: storage: delete:
+enabled: true), and their blobs are freed by the registry's own garbage
+collection (docker-registry garbage-collect <config>).
 `;
 
 export function parseRetention(values: { 'max-age'?: string; 'max-size'?: string }): RetentionPolicy | undefined {
@@ -48,7 +55,7 @@ export async function runPruneCommand(argv: readonly string[], io: { stdout: Nod
           args: [...argv],
           strict: true,
           allowPositionals: false,
-          options: { help: { type: 'boolean', short: 'h' }, storage: { type: 'string' }, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' } },
+          options: { help: { type: 'boolean', short: 'h' }, storage: { type: 'string' }, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' }, 'insecure-registry': { type: 'boolean' } },
         });
       } catch (error) {
         throw new MultiarchError(`cache-server prune: ${(error as Error).message}`, 'Run `nx-multiarch cache-server prune --help`.');
@@ -58,16 +65,21 @@ export async function runPruneCommand(argv: readonly string[], io: { stdout: Nod
       io.stdout.write(PRUNE_HELP);
       return 0;
     }
-    if (!values.storage) throw new MultiarchError('cache-server prune needs --storage.', 'Give --storage file://<folder>, the folder the server stores into.');
+    if (!values.storage) throw new MultiarchError('cache-server prune needs --storage.', 'Give --storage file://<folder> or oci://<host[:port]>/<repository>, the store the server uses.');
     const location = parseStorageLocation(values.storage, io.cwd);
-    if (location.kind !== 'file') {
-      throw new MultiarchError('cache-server prune works on file:// stores.', "For oci:// stores, delete old tags in the registry and run its garbage collection.");
-    }
     const policy = parseRetention(values);
     if (!policy) throw new MultiarchError('cache-server prune needs a policy.', 'Give --max-age <duration> and/or --max-size <size>.');
-    const storage = await FileStorage.create(location.dir);
+    const storage =
+      location.kind === 'file'
+        ? await FileStorage.create(location.dir)
+        : await OciStorage.create({ registry: location.registry, repository: location.repository, insecure: values['insecure-registry'] ?? false });
     const dryRun = values['dry-run'] ?? false;
-    const result = await storage.prune(policy, { dryRun });
+    let result;
+    try {
+      result = await storage.prune(policy, { dryRun });
+    } finally {
+      await storage.close();
+    }
     io.stdout.write(`${describePrune(result, dryRun)}\n`);
     for (const key of result.removed) io.stdout.write(`  ${key}\n`);
     return 0;

@@ -314,6 +314,36 @@ export class RegistryClient {
     });
   }
 
+  /**
+   * Deletes a manifest by its digest (`DELETE /v2/<name>/manifests/<digest>`;
+   * every tag on it goes with it). False when the registry has no such
+   * manifest. The blobs stay until the registry's own garbage collection.
+   * A registry that does not allow deletes (405, or UNSUPPORTED) gets an
+   * error naming the setting to turn on.
+   */
+  async deleteManifest(repository: string, digest: Digest): Promise<boolean> {
+    return this.guard(async () => {
+      if (!isDigest(digest)) {
+        throw new MultiarchError(`Cannot delete manifest "${digest}" of ${repository}: not a sha256 digest.`, 'Registries delete manifests by digest, never by tag.');
+      }
+      // Token servers grant deletes as their own action.
+      const scopes = [`repository:${repository}:pull,push,delete`];
+      const res = await this.request({ method: 'DELETE', url: this.url(`/v2/${repository}/manifests/${digest}`) }, scopes);
+      if (res.status === 202 || res.status === 200 || res.status === 204) return true;
+      if (res.status === 404) return false;
+      const failure = this.failure(res, `deleting manifest ${repository}@${digest}`);
+      if (res.status === 405 || failure.codes.includes('UNSUPPORTED')) {
+        throw new RegistryError(
+          failure.message,
+          res.status,
+          failure.codes,
+          `${this.endpoint.host} does not allow deletes: turn them on in its config (distribution/docker-registry: \`storage: delete: enabled: true\`, or REGISTRY_STORAGE_DELETE_ENABLED=true), or grant this account delete rights.`,
+        );
+      }
+      throw failure;
+    });
+  }
+
   /** Every tag of a repository (following `Link` pagination); none for an unknown repository. */
   async listTags(repository: string): Promise<string[]> {
     return this.guard(async () => {

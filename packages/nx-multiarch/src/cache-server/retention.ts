@@ -1,0 +1,53 @@
+import type { PruneResult, RetentionPolicy } from './storage';
+
+/** What retention needs to know of one entry, whatever the backend. */
+export interface RetentionCandidate {
+  key: string;
+  /** Epoch ms of the entry's last use (or its creation, when no use is known). */
+  lastUsed: number;
+  /** Bytes the entry takes in the store. */
+  size: number;
+}
+
+/**
+ * Which entries a policy removes — the one rule every backend applies:
+ * entries unused for longer than maxAgeMs, then the least recently used
+ * until the rest fit in maxTotalBytes. An entry in `inUse` is never chosen
+ * (it is reported as skipped; its bytes still count as kept). Pure: the
+ * caller lists the entries and deletes what comes back.
+ */
+export function selectForRemoval(
+  entries: readonly RetentionCandidate[],
+  policy: RetentionPolicy,
+  now: number,
+  inUse: (key: string) => boolean,
+): PruneResult {
+  // Least recently used first; the key breaks ties so the choice is stable.
+  const ordered = [...entries].sort((a, b) => a.lastUsed - b.lastUsed || a.key.localeCompare(b.key));
+  let total = ordered.reduce((sum, e) => sum + e.size, 0);
+  const result: PruneResult = { examined: ordered.length, removed: [], freedBytes: 0, keptBytes: total, skippedInUse: [] };
+  for (const entry of ordered) {
+    const tooOld = policy.maxAgeMs !== undefined && now - entry.lastUsed > policy.maxAgeMs;
+    const tooBig = policy.maxTotalBytes !== undefined && total > policy.maxTotalBytes;
+    if (!tooOld && !tooBig) continue;
+    if (inUse(entry.key)) {
+      result.skippedInUse.push(entry.key);
+      continue;
+    }
+    total -= entry.size;
+    result.removed.push(entry.key);
+    result.freedBytes += entry.size;
+  }
+  result.keptBytes = total;
+  return result;
+}
+
+/** Takes a key the caller found in use at the last moment out of `removed`, into `skippedInUse`. */
+export function keepInUse(result: PruneResult, key: string, size: number): void {
+  const at = result.removed.indexOf(key);
+  if (at < 0) return;
+  result.removed.splice(at, 1);
+  result.skippedInUse.push(key);
+  result.freedBytes -= size;
+  result.keptBytes += size;
+}
