@@ -24,6 +24,8 @@ export interface RegistryServerOptions {
   storageDir?: string;
   /** Write the registry's own access log (one line per request) to logFile, for tests that count requests. */
   accessLog?: boolean;
+  /** Allow `DELETE /v2/<name>/manifests/<digest>` (off by default in distribution, as in production configs). */
+  deleteEnabled?: boolean;
 }
 
 export interface RegistryServer {
@@ -70,6 +72,7 @@ function registryConfig(port: number, storage: string, options: RegistryServerOp
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storage}`,
+    ...(options.deleteEnabled ? ['  delete:', '    enabled: true'] : []),
     '  maintenance:',
     '    uploadpurging:',
     '      enabled: false',
