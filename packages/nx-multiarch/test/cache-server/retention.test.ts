@@ -140,11 +140,10 @@ describe('cache retention (file store)', () => {
       expect((await get(k)).status).toBe(404);
     });
 
-    it('refuses a prune without a policy, a bad duration, and an oci:// store, each with a hint', async () => {
+    it('refuses a prune without a policy or with a bad duration, each with a hint', async () => {
       const cases: Array<[string[], RegExp]> = [
         [['--storage', `file://${root}/x`], /needs a policy\.\n\s+hint: Give --max-age/],
         [['--storage', `file://${root}/x`, '--max-age', 'soon'], /--max-age soon is not a duration\.\n\s+hint: Write a number with a unit/],
-        [['--storage', 'oci://127.0.0.1:5000/nx-cache', '--max-size', '1GiB'], /works on file:\/\/ stores\.\n\s+hint: For oci:\/\/ stores, delete old tags/],
       ];
       for (const [args, message] of cases) {
         const result = await run(process.execPath, [BIN, 'cache-server', 'prune', ...args]);
