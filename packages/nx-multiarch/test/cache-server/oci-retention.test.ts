@@ -1,14 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CacheKey } from '../../src/cache-server/cache-key';
+import { DEFAULT_LIMITS } from '../../src/cache-server/admission';
+import { startCacheServer } from '../../src/cache-server/cli';
 import { OciStorage } from '../../src/cache-server/oci-storage';
 import { runPruneCommand } from '../../src/cache-server/prune-command';
 import { closeServer, createCacheServer, listen } from '../../src/cache-server/server';
 import { TokenSet } from '../../src/cache-server/tokens';
+import { sha256Digest } from '../../src/oci/digest';
 import { RegistryClient } from '../../src/registry/client';
+import { run } from '../../src/util/exec';
 import { cacheRequest, entryPath } from '../support/cache-http';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 
@@ -39,6 +43,11 @@ describe('cache retention (oci store)', () => {
   const digests = new Map<string, string>();
 
   const key = (i: number) => createHash('sha256').update(`oci-retention-${i}`).digest('hex').slice(0, 32);
+  /** Where distribution's filesystem driver keeps a blob's bytes. */
+  const blobFile = (digest: string) => {
+    const hex = digest.slice('sha256:'.length);
+    return join(registry.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  };
   const get = (k: string) => cacheRequest(url, entryPath(k), { token: RO });
   const put = (k: string, body: Buffer) => cacheRequest(url, entryPath(k), { method: 'PUT', token: RW, body });
   /** What `nx-multiarch cache-server prune …` prints and returns, run in this process. */
@@ -162,6 +171,45 @@ describe('cache retention (oci store)', () => {
     expect(real).toMatchObject({ exitCode: 0, stderr: '' });
     expect(real.stdout).toMatch(/^prune: removed 2 of 2 entries/);
     for (const i of [6, 7]) expect((await get(key(i))).status).toBe(404);
+  });
+
+  it("leaves the blobs to the registry's garbage collection, which frees those of deleted entries only", async () => {
+    const survivor = randomBytes(4 * KIB);
+    expect((await put(key(10), survivor)).status).toBe(200);
+    const deleted = sha256Digest(bodies.get(key(6))!);
+    expect(await access(blobFile(deleted)).then(() => true, () => false)).toBe(true);
+    const gc = await run('docker-registry', ['garbage-collect', join(registry.dir, 'config.yml')]);
+    expect(gc.exitCode).toBe(0);
+    expect(await access(blobFile(deleted)).then(() => true, () => false)).toBe(false);
+    expect(await access(blobFile(sha256Digest(survivor))).then(() => true, () => false)).toBe(true);
+    const got = await get(key(10));
+    expect(got.status).toBe(200);
+    expect(got.body.equals(survivor)).toBe(true);
+  });
+
+  it('the server applies --max-size to an oci:// store itself at start, and says so in its log', async () => {
+    const lines: string[] = [];
+    const running = await startCacheServer(
+      {
+        storage: { kind: 'oci', registry: registry.host, repository: REPOSITORY },
+        host: '127.0.0.1',
+        port: 0,
+        tokens: { readWriteEnv: 'TEST_RW' },
+        maxEntryBytes: KIB,
+        insecureRegistry: false,
+        limits: DEFAULT_LIMITS,
+        retention: { maxTotalBytes: 1 },
+      },
+      { env: { TEST_RW: RW }, logger: { info: (m) => lines.push(m), error: (m) => lines.push(`error ${m}`) } },
+    );
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!lines.some((l) => l.startsWith('prune:')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(lines.find((l) => l.startsWith('prune:'))).toMatch(/^prune: removed 1 of 1 entries \(\d+ bytes\), 0 bytes kept$/);
+    } finally {
+      await running.close();
+    }
+    expect((await get(key(10))).status).toBe(404);
   });
 
   it('on a registry that refuses deletes, fails with the setting to turn on and leaves the entry', async () => {
