@@ -10,7 +10,7 @@ import { decodeEntryRecord, encodeEntryRecord } from './entry-record';
 import { CorruptEntryError, type CacheStorage, type PruneResult, type PutOutcome, type ReceivedUpload, type RetentionPolicy, type VerifiedEntry } from './storage';
 import type { Digest } from '../oci/types';
 import { sha256OfHandle } from './verify-file';
-import { keepInUse, selectForRemoval } from './retention';
+import { keepInUse, ReadsInProgress, selectForRemoval } from './retention';
 import { ownerVerdict, ownerTag } from '../util/stale-temp';
 
 /** Uploads older than this are left-overs of a killed server and are removed at start. */
@@ -40,7 +40,7 @@ export class FileStorage implements CacheStorage {
   private readonly blobsDir: string;
   private readonly quarantineDir: string;
   /** Entries being served now, with how many readers each. */
-  private readonly reading = new Map<CacheKey, number>();
+  private readonly reading = new ReadsInProgress();
 
   private constructor(readonly root: string) {
     this.description = `file://${root}`;
@@ -70,31 +70,7 @@ export class FileStorage implements CacheStorage {
   }
 
   async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
-    // Counted from the first read to the stream's close: prune leaves the entry alone meanwhile.
-    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
-    let done = false;
-    const finished = () => {
-      if (done) return;
-      done = true;
-      const left = (this.reading.get(key) ?? 1) - 1;
-      if (left > 0) this.reading.set(key, left);
-      else this.reading.delete(key);
-    };
-    try {
-      const entry = await this.openCounted(key);
-      if (!entry) {
-        finished();
-        return undefined;
-      }
-      return {
-        ...entry,
-        stream: () => entry.stream().once('close', finished),
-        discard: () => entry.discard().finally(finished),
-      };
-    } catch (error) {
-      finished();
-      throw error;
-    }
+    return this.reading.track(key, () => this.openCounted(key));
   }
 
   private async openCounted(key: CacheKey): Promise<VerifiedEntry | undefined> {

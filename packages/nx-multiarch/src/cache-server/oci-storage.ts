@@ -9,7 +9,7 @@ import { RegistryClient } from '../registry/client';
 import { BlobDigestMismatchError, RegistryError } from '../registry/errors';
 import type { CacheKey } from './cache-key';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, entryManifest, readEntryManifest, refusedManifest, type EntryManifestReading } from './oci-entry';
-import { keepInUse, selectForRemoval, type RetentionCandidate } from './retention';
+import { keepInUse, ReadsInProgress, selectForRemoval, type RetentionCandidate } from './retention';
 import { CorruptEntryError, type CacheStorage, type PruneResult, type PutOutcome, type ReceivedUpload, type RetentionPolicy, type VerifiedEntry } from './storage';
 
 /**
@@ -72,7 +72,7 @@ export class OciStorage implements CacheStorage {
   private readonly downloadDir: string;
   private emptyConfigPresent = false;
   /** Entries being served now, with how many readers each: prune leaves them alone. */
-  private readonly reading = new Map<string, number>();
+  private readonly reading = new ReadsInProgress();
   /** When this server last served each entry (epoch ms). */
   private readonly lastServed = new Map<string, number>();
 
@@ -102,32 +102,9 @@ export class OciStorage implements CacheStorage {
   }
 
   async open(key: CacheKey): Promise<VerifiedEntry | undefined> {
-    // Counted from the manifest read to the stream's close, as in the file backend.
-    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
-    let done = false;
-    const finished = () => {
-      if (done) return;
-      done = true;
-      const left = (this.reading.get(key) ?? 1) - 1;
-      if (left > 0) this.reading.set(key, left);
-      else this.reading.delete(key);
-    };
-    try {
-      const entry = await this.openCounted(key);
-      if (!entry) {
-        finished();
-        return undefined;
-      }
-      this.lastServed.set(key, this.now());
-      return {
-        ...entry,
-        stream: () => entry.stream().once('close', finished),
-        discard: () => entry.discard().finally(finished),
-      };
-    } catch (error) {
-      finished();
-      throw error;
-    }
+    const entry = await this.reading.track(key, () => this.openCounted(key));
+    if (entry) this.lastServed.set(key, this.now());
+    return entry;
   }
 
   private async openCounted(key: CacheKey): Promise<VerifiedEntry | undefined> {

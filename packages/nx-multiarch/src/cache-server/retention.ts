@@ -1,4 +1,4 @@
-import type { PruneResult, RetentionPolicy } from './storage';
+import type { PruneResult, RetentionPolicy, VerifiedEntry } from './storage';
 
 /** What retention needs to know of one entry, whatever the backend. */
 export interface RetentionCandidate {
@@ -50,4 +50,45 @@ export function keepInUse(result: PruneResult, key: string, size: number): void 
   result.skippedInUse.push(key);
   result.freedBytes -= size;
   result.keptBytes += size;
+}
+
+/**
+ * The entries this server is reading right now, counted from opening an
+ * entry to its stream's close (or its discard): retention leaves them alone.
+ * One count per key, as several clients may read one entry at once.
+ */
+export class ReadsInProgress {
+  private readonly counts = new Map<string, number>();
+
+  has(key: string): boolean {
+    return this.counts.has(key);
+  }
+
+  /** Opens an entry with `open`, counted as a read until the entry's stream closes or it is discarded. */
+  async track(key: string, open: () => Promise<VerifiedEntry | undefined>): Promise<VerifiedEntry | undefined> {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    let done = false;
+    const finished = () => {
+      if (done) return;
+      done = true;
+      const left = (this.counts.get(key) ?? 1) - 1;
+      if (left > 0) this.counts.set(key, left);
+      else this.counts.delete(key);
+    };
+    try {
+      const entry = await open();
+      if (!entry) {
+        finished();
+        return undefined;
+      }
+      return {
+        ...entry,
+        stream: () => entry.stream().once('close', finished),
+        discard: () => entry.discard().finally(finished),
+      };
+    } catch (error) {
+      finished();
+      throw error;
+    }
+  }
 }
