@@ -26,19 +26,20 @@ trap 'rm -rf "$WORK"' EXIT
 
 # run_side NAME COMMIT: clone, npm ci, then the timed cold main job; prints "wall cpu".
 run_side() {
-  local name=$1 commit=$2 dir="$WORK/$1" port
+  # This function runs in its own subshell; its cutime gathers the job's processes once they are reaped.
+  local name=$1 commit=$2 dir="$WORK/$1" port me=$BASHPID
   git clone -q "$REPO_ROOT" "$dir"
   git -C "$dir" checkout -q "$commit"
   (cd "$dir" && npm ci --no-audit --no-fund >"$WORK/$name-npm.log" 2>&1) || die "npm ci failed in the $name clone" "see $WORK/$name-npm.log"
   port=$(free_port)
   local start end cpu_before cpu_after
   start=$(date +%s.%N)
-  cpu_before=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$BASHPID/stat)
+  cpu_before=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$me/stat)
   (cd "$dir" && env GOCACHE="$WORK/$name-gocache" NX_DAEMON=false NX_MULTIARCH_REVISION=bench \
     NX_MULTIARCH_REGISTRY="127.0.0.1:$port" bash tools/main-job.sh --stop-registry >"$WORK/$name-job.log" 2>&1) ||
     { tail -n 30 "$WORK/$name-job.log" >&2; die "the $name main job failed" "see the output above"; }
   end=$(date +%s.%N)
-  cpu_after=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$BASHPID/stat)
+  cpu_after=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$me/stat)
   awk -v a="$start" -v b="$end" -v c="$cpu_before" -v d="$cpu_after" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.1f %.1f\n", b - a, (d - c) / hz }'
 }
