@@ -24,7 +24,7 @@ const RANKS: Readonly<Record<string, number>> = {
   project: 3,
   'image/context': 3,
   cross: 4,
-  'image/shared': 4,
+  'image/common': 4,
   'image/native': 5,
   'image/docker': 5,
   'supply-chain': 5,

@@ -6,7 +6,7 @@ import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
 import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
-import { DEFAULT_TAG, type BuildRequest } from './shared/engine';
+import { DEFAULT_TAG, type BuildRequest } from './common/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
 import { attestImage } from '../supply-chain/attest-image';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';

@@ -1,5 +1,5 @@
 import { parseDockerfile, nativeBlockers } from '../dockerfile/parse';
-import type { BuildEngine } from './shared/engine';
+import type { BuildEngine } from './common/engine';
 import { chooseEngine, parseEngineChoice } from './engines';
 
 const fake = (name: 'native' | 'docker'): BuildEngine => ({

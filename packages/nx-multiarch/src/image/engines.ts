@@ -1,7 +1,7 @@
 import { MultiarchError } from '../errors';
 import { dockerEngine } from './docker/engine';
 import type { NativeBlocker } from '../dockerfile/parse';
-import type { BuildEngine } from './shared/engine';
+import type { BuildEngine } from './common/engine';
 import { nativeEngine } from './native/engine';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTar } from '../../src/oci/tar';
-import type { BuildRequest } from '../../src/image/shared/engine';
+import type { BuildRequest } from '../../src/image/common/engine';
 import { selectDockerCli } from '../../src/docker-daemon/cli';
 import type { ImageConfig, ImageIndex, ImageManifest } from '../../src/oci/types';
 import { platformString, PlatformSpec } from '../../src/platform/platforms';

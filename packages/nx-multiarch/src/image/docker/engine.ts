@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MultiarchError } from '../../errors';
 import { platformString, PlatformSpec } from '../../platform/platforms';
 import { run, runChecked, RunResult } from '../../util/exec';
-import { requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
+import { requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
 import { readBuiltImageArchive } from '../../oci/docker-archive/read';
 import type { DockerCli } from '../../docker-daemon/cli';
 import { writeBuiltImageLayout } from './layout';

@@ -3,7 +3,7 @@ import { sha256Digest } from '../../oci/digest';
 import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, Descriptor, ImageManifest, MediaTypes, toPlatform } from '../../oci/types';
 import type { PlatformSpec } from '../../platform/platforms';
-import { DEFAULT_TAG, type BuildResult } from '../shared/engine';
+import { DEFAULT_TAG, type BuildResult } from '../common/engine';
 import type { BuiltImage } from '../../oci/docker-archive/read';
 import { toOciConfig } from '../../oci/docker-config';
 import { checkLayerElfFiles, clampLayerTimes } from './layer-check';

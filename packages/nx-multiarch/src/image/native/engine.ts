@@ -6,7 +6,7 @@ import { platformMatches } from '../../oci/platform-match';
 import { resolveBase, type ResolvedBase } from './base-image';
 import { BuildContext } from '../context/context';
 import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../../dockerfile/parse';
-import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../shared/engine';
+import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
 import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { buildLayer } from '../../oci/layer';
