@@ -1,6 +1,8 @@
 import * as tarStream from 'tar-stream';
 import { posix } from 'node:path';
+import { Readable } from 'node:stream';
 import { MultiarchError } from '../errors';
+import { readFileSource, type FileSource } from './file-source';
 
 /**
  * The plugin's one home for tar. Writing: deterministic archives (entries
@@ -20,6 +22,8 @@ export interface ArchiveEntry {
   /** Permission bits; defaults: 0o755 for directories, 0o644 for files. */
   mode?: number;
   content?: Buffer;
+  /** A file's bytes on disk, streamed when the archive is written (instead of `content`). */
+  source?: FileSource;
   /** Target of a symlink, or the archive path a hard link points at. */
   linkTarget?: string;
   /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
@@ -64,32 +68,84 @@ export function completeAndSort(entries: readonly ArchiveEntry[], includeParents
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
+type TarHeader = Partial<tarStream.Header> & Pick<tarStream.Header, 'name'>;
+
+/** The deterministic header of one entry (sorted and completed already). */
+function headerOf(entry: ArchiveEntry, mtime: Date): TarHeader {
+  const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
+  if (entry.type === 'directory') return { ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 };
+  if (entry.type === 'symlink') return { ...common, name: entry.path, type: 'symlink', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o777 };
+  if (entry.type === 'hardlink') return { ...common, name: entry.path, type: 'link', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o644 };
+  const size = entry.source ? entry.source.size : (entry.content ?? Buffer.alloc(0)).length;
+  return { ...common, name: entry.path, type: 'file', size, mode: entry.mode ?? 0o644 };
+}
+
+/** Writes one file entry whose bytes come from disk, waiting for the archive's reader (backpressure). */
+async function packFileEntry(pack: tarStream.Pack, header: TarHeader, source: FileSource): Promise<void> {
+  let packError: Error | undefined;
+  const written = new Promise<void>((resolve, reject) => {
+    const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
+    // The failure is reported through the promise; the sink's own error event only repeats it.
+    sink.on('error', () => undefined);
+    const drained = () => new Promise<void>((next) => sink.once('drain', () => next()));
+    (async () => {
+      try {
+        for await (const chunk of readFileSource(source)) {
+          if (!sink.write(chunk)) await drained();
+        }
+        // streamx's end takes an optional last chunk; none here.
+        sink.end(undefined);
+      } catch (error) {
+        packError = error as Error;
+        sink.destroy(packError);
+        reject(packError);
+      }
+    })();
+  });
+  await written.catch((error: unknown) => {
+    throw packError ?? error;
+  });
+}
+
+/**
+ * The deterministic archive as a stream: headers and in-memory contents as
+ * createTar writes them, file sources read from disk chunk by chunk, so an
+ * archive of any size passes through a few MB of memory. Same entries, same
+ * bytes as createTar.
+ */
+export function packTar(entries: readonly ArchiveEntry[], options: TarOptions): Readable {
   const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (chunk: unknown) => {
-    chunks.push(chunk as Buffer);
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
   const mtime = new Date(options.mtime * 1000);
-  for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
-    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
-    if (entry.type === 'directory') {
-      pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
-    } else if (entry.type === 'symlink') {
-      pack.entry({ ...common, name: entry.path, type: 'symlink', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o777 });
-    } else if (entry.type === 'hardlink') {
-      pack.entry({ ...common, name: entry.path, type: 'link', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o644 });
-    } else {
-      const content = entry.content ?? Buffer.alloc(0);
-      pack.entry({ ...common, name: entry.path, type: 'file', size: content.length, mode: entry.mode ?? 0o644 }, content);
+  const sorted = completeAndSort(entries, options.includeParents ?? true);
+  const out = new Readable({ read: () => pack.resume() });
+  pack.on('data', (chunk: unknown) => {
+    if (!out.push(chunk as Buffer)) pack.pause();
+  });
+  pack.on('end', () => out.push(null));
+  pack.on('error', (error: Error) => out.destroy(error));
+  (async () => {
+    for (const entry of sorted) {
+      const header = headerOf(entry, mtime);
+      if (entry.type === 'file' && entry.source) await packFileEntry(pack, header, entry.source);
+      else {
+        await new Promise<void>((resolve, reject) => {
+          const done = (error?: Error | null) => (error ? reject(error) : resolve());
+          if (entry.type === 'file') pack.entry(header, entry.content ?? Buffer.alloc(0), done);
+          else pack.entry(header, done);
+        });
+      }
     }
-  }
-  pack.finalize();
-  await done;
+    pack.finalize();
+  })().catch((error: unknown) => {
+    pack.destroy();
+    out.destroy(error as Error);
+  });
+  return out;
+}
+
+export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of packTar(entries, options)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
