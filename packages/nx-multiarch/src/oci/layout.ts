@@ -157,11 +157,11 @@ export function verifyingStream(digest: Digest, what: string): Transform {
 }
 
 /** A full disk or quota names the folder that filled, so the fix (free space there, or move the output) is obvious. */
-function asWriteError(error: unknown, dir: string): unknown {
+export function asWriteError(error: unknown, dir: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new MultiarchError(
-      `No space left in ${dir} while writing a blob of the image layout (${code}); nothing was stored under a blob name.`,
+      `No space left in ${dir} while writing a blob (${code}); nothing was stored under a blob name.`,
       'Free space on the disk that holds this folder (or point the output elsewhere), then build again.',
     );
   }
