@@ -243,23 +243,68 @@ function climbs(path: string): boolean {
  * links when asked), paths cleaned. Devices and fifos are skipped: nothing
  * this plugin reads (packages, layers it unpacks without privileges) can use them.
  */
-export async function readTar(archive: Buffer, options: ReadTarOptions = {}): Promise<ArchiveEntry[]> {
+/** A header as a plain entry (content aside), or undefined for what readTar skips; throws on a climbing path when refused. */
+function plainEntry(header: tarStream.Header, options: ReadTarOptions): ArchiveEntry | undefined {
   const refuseClimbing = options.refuseClimbing ?? true;
+  const path = cleanArchivePath(header.name);
+  if (path === '' || path === '.') return undefined;
+  const linkTarget = header.type === 'link' ? cleanArchivePath(header.linkname ?? '') : undefined;
+  if (refuseClimbing && (climbs(path) || (linkTarget !== undefined && climbs(linkTarget)))) {
+    throw new MultiarchError(
+      `Archive entry "${header.name}" points outside the archive root.`,
+      'The archive (an image layer or a package) is malformed or hostile; rebuild it from a trusted source.',
+    );
+  }
+  if (header.type === 'directory') return { path, type: 'directory', mode: header.mode };
+  if (header.type === 'symlink') return { path, type: 'symlink', linkTarget: header.linkname ?? '' };
+  if (header.type === 'link' && options.hardLinks) return { path, type: 'hardlink', mode: header.mode, linkTarget };
+  if (header.type === 'file' || header.type === 'contiguous-file') return { path, type: 'file', mode: header.mode };
+  return undefined;
+}
+
+export async function readTar(archive: Buffer, options: ReadTarOptions = {}): Promise<ArchiveEntry[]> {
   const entries: ArchiveEntry[] = [];
   for (const { header, content } of await readTarEntries(archive)) {
-    const path = cleanArchivePath(header.name);
-    if (path === '' || path === '.') continue;
-    const linkTarget = header.type === 'link' ? cleanArchivePath(header.linkname ?? '') : undefined;
-    if (refuseClimbing && (climbs(path) || (linkTarget !== undefined && climbs(linkTarget)))) {
-      throw new MultiarchError(
-        `Archive entry "${header.name}" points outside the archive root.`,
-        'The archive (an image layer or a package) is malformed or hostile; rebuild it from a trusted source.',
-      );
-    }
-    if (header.type === 'directory') entries.push({ path, type: 'directory', mode: header.mode });
-    else if (header.type === 'symlink') entries.push({ path, type: 'symlink', linkTarget: header.linkname ?? '' });
-    else if (header.type === 'link' && options.hardLinks) entries.push({ path, type: 'hardlink', mode: header.mode, linkTarget });
-    else if (header.type === 'file' || header.type === 'contiguous-file') entries.push({ path, type: 'file', mode: header.mode, content });
+    const entry = plainEntry(header, options);
+    if (entry) entries.push(entry.type === 'file' ? { ...entry, content } : entry);
   }
   return entries;
+}
+
+/**
+ * readTar as a stream: each entry handed to `onEntry` in archive order, a
+ * file's bytes as a stream the handler must consume (write it to disk) before
+ * the next entry comes. An archive of any size passes through a few MB.
+ */
+export async function readTarStream(
+  archive: Readable,
+  onEntry: (entry: ArchiveEntry, content: Readable | undefined) => Promise<void>,
+  options: ReadTarOptions = {},
+): Promise<void> {
+  const extract = tarStream.extract();
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      archive.destroy();
+      extract.destroy();
+      reject(error);
+    };
+    extract.on('finish', resolve);
+    extract.on('error', fail);
+    archive.on('error', fail);
+    extract.on('entry', (header, stream, next) => {
+      (async () => {
+        const entry = plainEntry(header, options);
+        if (entry?.type === 'file') {
+          await onEntry(entry, Readable.from(stream as AsyncIterable<Buffer>));
+        } else {
+          for await (const _ of stream as AsyncIterable<Buffer>) void _;
+          if (entry) await onEntry(entry, undefined);
+        }
+      })().then(() => next(), fail);
+    });
+    archive.pipe(extract as unknown as NodeJS.WritableStream);
+  });
 }
