@@ -106,6 +106,20 @@ describe('evaluateStage', () => {
   });
 
   it('names the line of an unsupported instruction', () => {
-    expect(() => evaluate(['FROM scratch', 'COPY a /a', 'RUN make'])).toThrow('Line 3: RUN: RUN needs a container of the target arch.');
+    expect(() => evaluate(['FROM scratch', 'COPY a /a', 'RUN make'])).toThrow('Line 3: RUN make: make is a program that would have to run on the target platform.');
+  });
+
+  it('turns a RUN of idioms into one run operation, variables and WORKDIR applied', () => {
+    const stage = evaluate(['FROM scratch', 'ARG PKG=iptables', 'WORKDIR /run', 'RUN apt-get update && apt-get install -y --no-install-recommends $PKG && touch xtables.lock']);
+    const run = stage.fileOperations.find((op) => op.op === 'run');
+    expect(run).toEqual({
+      op: 'run',
+      line: 4,
+      steps: [
+        { kind: 'noop', command: 'apt-get update' },
+        { kind: 'apt-install', packages: ['iptables'], installRecommends: false },
+        { kind: 'touch', paths: ['/run/xtables.lock'] },
+      ],
+    });
   });
 });

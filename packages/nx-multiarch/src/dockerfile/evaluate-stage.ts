@@ -3,6 +3,7 @@ import { MultiarchError } from '../errors';
 import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
 import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
+import { parseRunIdioms, type RunStep } from './run-idioms';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
 
@@ -45,7 +46,14 @@ export interface MkdirOperation {
   owner?: Owner;
 }
 
-export type FileOperation = CopyOperation | MkdirOperation;
+/** A RUN made of idioms the native engine carries out on the stage's files (dockerfile/run-idioms.ts). */
+export interface RunOperation {
+  op: 'run';
+  line: number;
+  steps: RunStep[];
+}
+
+export type FileOperation = CopyOperation | MkdirOperation | RunOperation;
 
 export interface EvaluatedStage {
   config: ImageConfigBody;
@@ -281,6 +289,18 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         config.Volumes = { ...(config.Volumes ?? {}) };
         for (const volume of words) config.Volumes[volume] = {};
         record(`VOLUME ${JSON.stringify(words)}`);
+        return;
+      }
+      case 'RUN': {
+        const steps = parseRunIdioms({
+          line: instruction.line,
+          command: instruction.form === 'exec' ? instruction.argv : instruction.command,
+          lookup,
+          escape,
+          workdir: config.WorkingDir || '/',
+        });
+        fileOperations.push({ op: 'run', line: instruction.line, steps });
+        record(`RUN ${instruction.form === 'exec' ? JSON.stringify(instruction.argv) : instruction.command.replace(/\s+/g, ' ').trim()}`);
         return;
       }
       case 'UNSUPPORTED':

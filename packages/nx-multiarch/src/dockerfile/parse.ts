@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser, Instruction, ModifiableInstruction, PropertyInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../errors';
+import { runIdiomProblem } from './run-idioms';
 
 /**
  * The Dockerfile as the native engine sees it: the global ARGs, the names of
@@ -38,6 +39,8 @@ export type StageInstruction =
   | { kind: 'SHELL'; line: number; argv: string[] }
   | { kind: 'USER' | 'WORKDIR' | 'STOPSIGNAL' | 'MAINTAINER'; line: number; raw: string }
   | { kind: 'EXPOSE' | 'VOLUME'; line: number; rawWords: string[] }
+  /** A RUN the native engine may carry out without running it (dockerfile/run-idioms.ts decides). */
+  | ({ kind: 'RUN'; line: number } & CommandForm)
   | { kind: 'UNSUPPORTED'; line: number; keyword: string; reason: string };
 
 export interface FromInstruction {
@@ -91,7 +94,6 @@ export interface NativeBlocker {
 
 /** Why each instruction the native engine does not run is refused. */
 const UNSUPPORTED_REASONS: Record<string, string> = {
-  RUN: 'RUN needs a container of the target arch',
   ONBUILD: 'ONBUILD triggers run in a later build, which the native engine does not model',
   HEALTHCHECK: 'HEALTHCHECK is not written by the native engine',
 };
@@ -176,6 +178,12 @@ function parseInstruction(instruction: Instruction): StageInstruction {
     case 'CMD':
     case 'ENTRYPOINT':
       return parseCommand(instruction, keyword);
+    case 'RUN': {
+      const flags = (instruction as ModifiableInstruction).getFlags().map((f) => f.getName());
+      if (flags.length > 0) return { kind: 'UNSUPPORTED', line, keyword, reason: `RUN --${flags[0]} needs a container of the target arch` };
+      const argv = parseJsonArray(raw);
+      return argv ? { kind: 'RUN', line, form: 'exec', argv } : { kind: 'RUN', line, form: 'shell', command: instruction.getArgumentsContent() ?? '' };
+    }
     case 'SHELL': {
       const argv = parseJsonArray(raw);
       if (!argv || argv.length === 0) {
@@ -297,6 +305,9 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
   for (const instruction of parsed.instructions) {
     if (instruction.kind === 'UNSUPPORTED') {
       blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: instruction.reason });
+    } else if (instruction.kind === 'RUN') {
+      const problem = runIdiomProblem(instruction.form === 'exec' ? instruction.argv : instruction.command, parsed.escape);
+      if (problem) blockers.push({ line: instruction.line, instruction: 'RUN', reason: `RUN needs a container of the target arch: ${problem}` });
     } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^(https?:\/\/|git@)/.test(s))) {
       blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time' });
     }

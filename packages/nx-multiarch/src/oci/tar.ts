@@ -25,6 +25,11 @@ export interface ArchiveEntry {
   /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
   uid?: number;
   gid?: number;
+  /**
+   * Extended attributes (e.g. `security.capability` from setcap), written as
+   * PAX `SCHILY.xattr.<name>` records with the value's bytes as they are.
+   */
+  xattrs?: Readonly<Record<string, Buffer>>;
 }
 
 export interface TarOptions {
@@ -64,6 +69,30 @@ export function completeAndSort(entries: readonly ArchiveEntry[], includeParents
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** One PAX record, `<length> <key>=<value>\n`, the length counting its own digits; the value is raw bytes. */
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let length = body.length + 1;
+  while (String(length).length + body.length !== length) length = String(length).length + body.length;
+  return Buffer.concat([Buffer.from(String(length)), body]);
+}
+
+/**
+ * The PAX header of an entry's xattrs. Written by hand because tar-stream
+ * encodes PAX values as UTF-8 text, which would change binary values such as
+ * a vfs_cap_data. The entry's ustar header follows it (names up to 255 bytes
+ * fit there, so tar-stream adds no second PAX header that readers would take
+ * instead of this one).
+ */
+function xattrHeader(entry: ArchiveEntry): Buffer | undefined {
+  const names = Object.keys(entry.xattrs ?? {}).sort();
+  if (names.length === 0) return undefined;
+  if (Buffer.byteLength(entry.path) > 250 || Buffer.byteLength(entry.linkTarget ?? '') > 100) {
+    throw new MultiarchError(`Archive path "${entry.path}" is too long for an entry with extended attributes.`, 'Use a path of at most 250 bytes (and a link target of at most 100).');
+  }
+  return Buffer.concat(names.map((name) => paxRecord(`SCHILY.xattr.${name}`, (entry.xattrs as Record<string, Buffer>)[name])));
+}
+
 export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
@@ -77,6 +106,9 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
   const mtime = new Date(options.mtime * 1000);
   for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
     const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
+    const pax = xattrHeader(entry);
+    // tar-stream writes a 'pax-header' (typeflag x) entry as given; its types list only the kinds of file.
+    if (pax) pack.entry({ ...common, name: 'PaxHeader', type: 'pax-header', mode: 0o644, size: pax.length } as unknown as tarStream.Header, pax);
     if (entry.type === 'directory') {
       pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
     } else if (entry.type === 'symlink') {

@@ -28,6 +28,12 @@ export interface BuildRequest {
   blobCacheDir: string;
   /** The workspace root: `FROM oci-layout://<relative path>` is looked up in the context, then here. */
   workspaceRoot?: string;
+  /** Folder of the Debian package cache for RUN apt-get install (private apt state per arch, .debs); default `<workspace>/.nx-multiarch/debian`. */
+  packageCacheDir?: string;
+  /** Packages installed although they have maintainer scripts, which the user checked the image does not need. */
+  packageScriptsNotNeeded?: string[];
+  /** Progress lines (package installs). */
+  log?: (line: string) => void;
   /** Registries (`host[:port]`) to pull bases from over plain http; loopback ones need not be listed. */
   insecureRegistries?: string[];
   /** How messages name the Dockerfile (workspace-relative path); defaults to its file name. */

@@ -11,6 +11,8 @@ import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
+import type { RunEnvironment } from './run-steps';
+import { join } from 'node:path';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -57,7 +59,14 @@ export class NativeEngine implements BuildEngine {
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
     const context = await BuildContext.open(request.contextDir, request.dockerfile);
-    const entries = await collectStageFiles(stage.fileOperations, context, request.platform);
+    const environment: RunEnvironment = {
+      target: request.platform,
+      packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
+      ...(request.packageScriptsNotNeeded ? { packageScriptsNotNeeded: request.packageScriptsNotNeeded } : {}),
+      ...(request.log ? { log: request.log } : {}),
+      installed: [],
+    };
+    const entries = await collectStageFiles(stage.fileOperations, context, request.platform, { environment, scratch: base.scratch });
 
     const writer = new OciLayoutWriter(request.layoutDir);
     await writer.init();
@@ -72,7 +81,7 @@ export class NativeEngine implements BuildEngine {
       layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
-      history.push({ created, created_by: `files of COPY/ADD/WORKDIR on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+      history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
     }
 
     const labels = { ...(stage.config.Labels ?? {}), ...request.labels };

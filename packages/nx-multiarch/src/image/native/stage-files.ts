@@ -7,6 +7,7 @@ import type { PlatformSpec } from '../../platform/platforms';
 import { BuildContext, DIR_MODE, type ContextEntry } from '../context/context';
 import type { CopyOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
 import { layerPath, type LayerEntry } from '../../oci/layer';
+import { applyRun, type RunEnvironment, type StageState } from './run-steps';
 
 /**
  * Turns the stage's COPY, ADD and WORKDIR operations into the entries of the
@@ -48,15 +49,22 @@ function archiveKind(data: Buffer): { kind: ArchiveKind; tar?: Buffer } {
   return { kind: bzip2 || xz ? 'unsupported' : undefined };
 }
 
-export class StageFiles {
+export class StageFiles implements StageState {
   private readonly entries = new Map<string, LayerEntry>();
 
   constructor(
     private readonly context: BuildContext,
     private readonly target: PlatformSpec,
+    /** How RUN idioms are carried out; without it a RUN operation is refused. */
+    private readonly runEnvironment?: RunEnvironment,
+    readonly scratch: boolean = false,
   ) {}
 
-  private put(entry: LayerEntry): void {
+  get(path: string): LayerEntry | undefined {
+    return this.entries.get(layerPath(path));
+  }
+
+  put(entry: LayerEntry): void {
     const path = layerPath(entry.path);
     if (path === '' || path === '.') return; // the image root itself is never an entry
     this.entries.set(path, { ...entry, path });
@@ -69,6 +77,11 @@ export class StageFiles {
   async apply(operation: FileOperation): Promise<void> {
     if (operation.op === 'mkdir') {
       this.put(withOwner({ path: operation.path, type: 'directory', mode: DIR_MODE }, operation.owner));
+      return;
+    }
+    if (operation.op === 'run') {
+      if (!this.runEnvironment) throw new MultiarchError(`Line ${operation.line}: RUN is not carried out here.`, 'Build the image with docker-arch-build.');
+      await applyRun(operation, this, this.runEnvironment);
       return;
     }
     await this.copy(operation);
@@ -145,8 +158,13 @@ export class StageFiles {
 }
 
 /** Applies every file operation of the stage, in order. */
-export async function collectStageFiles(operations: readonly FileOperation[], context: BuildContext, target: PlatformSpec): Promise<LayerEntry[]> {
-  const files = new StageFiles(context, target);
+export async function collectStageFiles(
+  operations: readonly FileOperation[],
+  context: BuildContext,
+  target: PlatformSpec,
+  run?: { environment: RunEnvironment; scratch: boolean },
+): Promise<LayerEntry[]> {
+  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false);
   for (const operation of operations) await files.apply(operation);
   return files.list();
 }
