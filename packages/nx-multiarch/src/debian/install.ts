@@ -71,7 +71,7 @@ async function resolveAndFetch(apt: AptForArch, options: InstallOptions): Promis
 }
 
 export async function installDebianPackages(options: InstallOptions): Promise<PackageInstall> {
-  const apt = new AptForArch(options.cacheRoot, options.debianArch);
+  const apt = new AptForArch(options.cacheRoot, options.debianArch, options.log);
   const { resolved, paths } = await apt.locked(() => resolveAndFetch(apt, options));
   const allowed = new Set(options.scriptsNotNeeded ?? []);
   const entries: ArchiveEntry[] = [];

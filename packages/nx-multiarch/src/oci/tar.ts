@@ -1,4 +1,5 @@
 import * as tarStream from 'tar-stream';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 
@@ -69,28 +70,38 @@ export function completeAndSort(entries: readonly ArchiveEntry[], includeParents
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** One PAX record, `<length> <key>=<value>\n`, the length counting its own digits; the value is raw bytes. */
-function paxRecord(key: string, value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
-  let length = body.length + 1;
-  while (String(length).length + body.length !== length) length = String(length).length + body.length;
-  return Buffer.concat([Buffer.from(String(length)), body]);
-}
-
 /**
- * The PAX header of an entry's xattrs. Written by hand because tar-stream
- * encodes PAX values as UTF-8 text, which would change binary values such as
- * a vfs_cap_data. The entry's ustar header follows it (names up to 255 bytes
- * fit there, so tar-stream adds no second PAX header that readers would take
- * instead of this one).
+ * PAX records for an entry's xattrs. tar-stream writes PAX values as UTF-8
+ * text, which would change binary values such as a vfs_cap_data; so each
+ * value goes in as a placeholder of the same byte length (ASCII, made of the
+ * value's own digest so it is the same in every run), and patchXattrs puts
+ * the bytes in its place in the finished archive. PAX headers carry no
+ * checksum over their records, and the lengths do not change.
  */
-function xattrHeader(entry: ArchiveEntry): Buffer | undefined {
+function xattrPlaceholders(entry: ArchiveEntry, patches: Array<{ marker: Buffer; value: Buffer }>): Record<string, string> | undefined {
   const names = Object.keys(entry.xattrs ?? {}).sort();
   if (names.length === 0) return undefined;
-  if (Buffer.byteLength(entry.path) > 250 || Buffer.byteLength(entry.linkTarget ?? '') > 100) {
-    throw new MultiarchError(`Archive path "${entry.path}" is too long for an entry with extended attributes.`, 'Use a path of at most 250 bytes (and a link target of at most 100).');
+  const records: Record<string, string> = {};
+  for (const name of names) {
+    const value = (entry.xattrs as Record<string, Buffer>)[name];
+    const seed = createHash('sha256').update(entry.path).update('\0').update(name).update('\0').update(value).digest('hex');
+    const placeholder = seed.repeat(Math.ceil(value.length / seed.length) + 1).slice(0, value.length);
+    records[`SCHILY.xattr.${name}`] = placeholder;
+    patches.push({ marker: Buffer.from(` SCHILY.xattr.${name}=${placeholder}\n`, 'utf8'), value });
   }
-  return Buffer.concat(names.map((name) => paxRecord(`SCHILY.xattr.${name}`, (entry.xattrs as Record<string, Buffer>)[name])));
+  return records;
+}
+
+function patchXattrs(tar: Buffer, patches: ReadonlyArray<{ marker: Buffer; value: Buffer }>): Buffer {
+  let from = 0;
+  for (const { marker, value } of patches) {
+    const at = tar.indexOf(marker, from);
+    if (at < 0) throw new Error('tar: an xattr placeholder is missing from the archive');
+    const start = at + marker.length - 1 - value.length;
+    value.copy(tar, start);
+    from = at + marker.length;
+  }
+  return tar;
 }
 
 export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
@@ -104,11 +115,10 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
     pack.on('error', reject);
   });
   const mtime = new Date(options.mtime * 1000);
+  const patches: Array<{ marker: Buffer; value: Buffer }> = [];
   for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
-    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
-    const pax = xattrHeader(entry);
-    // tar-stream writes a 'pax-header' (typeflag x) entry as given; its types list only the kinds of file.
-    if (pax) pack.entry({ ...common, name: 'PaxHeader', type: 'pax-header', mode: 0o644, size: pax.length } as unknown as tarStream.Header, pax);
+    const pax = xattrPlaceholders(entry, patches);
+    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '', ...(pax ? { pax } : {}) };
     if (entry.type === 'directory') {
       pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
     } else if (entry.type === 'symlink') {
@@ -122,7 +132,7 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
   }
   pack.finalize();
   await done;
-  return Buffer.concat(chunks);
+  return patchXattrs(Buffer.concat(chunks), patches);
 }
 
 /**

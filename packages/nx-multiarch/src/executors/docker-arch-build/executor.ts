@@ -20,6 +20,8 @@ export interface DockerArchBuildOptions {
   source?: string;
   insecureRegistries?: string[];
   blobCacheDir?: string;
+  packageCacheDir?: string;
+  packageScriptsNotNeeded?: string[];
   builderId?: string;
   attestations?: boolean;
 }

@@ -21,6 +21,8 @@ import { CAPABILITY_XATTR, vfsCapData } from './file-capabilities';
 export interface StageState {
   get(path: string): LayerEntry | undefined;
   put(entry: LayerEntry): void;
+  /** A folder entry, or the implicit parent of an entry (COPY /bin/x makes /bin). */
+  hasDirectory(path: string): boolean;
   /** The stage starts FROM scratch: a folder it does not hold does not exist. */
   readonly scratch: boolean;
 }
@@ -61,7 +63,8 @@ function resolve(state: StageState, path: string, followLast: boolean): string {
 function isDir(state: StageState, path: string): boolean {
   if (path === '' || path === '.') return true;
   const entry = state.get(path);
-  return entry ? entry.type === 'directory' : !state.scratch;
+  if (entry) return entry.type === 'directory';
+  return state.hasDirectory(path) || !state.scratch;
 }
 
 function needParent(state: StageState, path: string, what: string): void {

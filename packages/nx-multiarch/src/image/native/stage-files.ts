@@ -64,6 +64,13 @@ export class StageFiles implements StageState {
     return this.entries.get(layerPath(path));
   }
 
+  hasDirectory(path: string): boolean {
+    const dir = layerPath(path);
+    if (this.entries.get(dir)?.type === 'directory') return true;
+    for (const key of this.entries.keys()) if (key.startsWith(`${dir}/`)) return true;
+    return false;
+  }
+
   put(entry: LayerEntry): void {
     const path = layerPath(entry.path);
     if (path === '' || path === '.') return; // the image root itself is never an entry
