@@ -118,7 +118,7 @@ export class AptForArch {
     const result = await run('apt-get', args, { timeoutMs: APT_TIMEOUT_MS });
     if (result.exitCode !== 0) {
       const errors = result.stderr.split('\n').filter((l) => /^E: /.test(l) || /Depends:|has no installation candidate|is not available/.test(l));
-      const missing = /E: (?:Unable to locate package |Package '?)([^ ']+)/.exec(result.stderr)?.[1];
+      const missing = /E: (?:Unable to locate package |Package '?)([^\s']+)/.exec(result.stderr)?.[1];
       const message = errors.map((l) => l.replace(/^E: /, '').trim()).join('; ') || result.stderr.trim();
       if (missing) {
         throw new PackageNotFoundError(
