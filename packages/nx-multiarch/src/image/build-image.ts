@@ -46,7 +46,7 @@ export interface BuildImageOptions {
   insecureRegistries?: string[];
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
   blobCacheDir?: string;
-  /** Debian package cache for RUN apt-get install (private apt state per arch, .debs); default `<workspace>/.nx-multiarch/debian`. */
+  /** Debian package cache for RUN apt-get install (private apt state per arch, .debs); default NX_MULTIARCH_PACKAGE_CACHE, else `<workspace>/.nx-multiarch/debian`. */
   packageCacheDir?: string;
   /** Packages to install although they have maintainer scripts: the user checked the image works without them. */
   packageScriptsNotNeeded?: string[];
@@ -177,7 +177,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layoutDir,
         blobCacheDir: options.blobCacheDir ? workspacePath(ws, options.blobCacheDir) : join(ws, '.nx-multiarch', 'blob-cache'),
-        packageCacheDir: options.packageCacheDir ? workspacePath(ws, options.packageCacheDir) : join(ws, '.nx-multiarch', 'debian'),
+        packageCacheDir: options.packageCacheDir
+          ? workspacePath(ws, options.packageCacheDir)
+          : (env.NX_MULTIARCH_PACKAGE_CACHE ?? join(ws, '.nx-multiarch', 'debian')),
         ...(options.packageScriptsNotNeeded ? { packageScriptsNotNeeded: options.packageScriptsNotNeeded } : {}),
         log,
         workspaceRoot: ws,
