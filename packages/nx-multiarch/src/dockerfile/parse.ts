@@ -320,6 +320,6 @@ export function nativeBlockersError(blockers: readonly NativeBlocker[], dockerfi
   const lines = blockers.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n');
   return new MultiarchError(
     `The native engine cannot build ${dockerfileName}:\n${lines}`,
-    'Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.',
+    'Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context; a RUN may also be written with the idioms the native engine carries out without emulation (apt-get install, setcap, touch, chmod, mkdir, ln).',
   );
 }

@@ -39,7 +39,8 @@ const perArch = (target: string, args: string, first: string) => [
   `  hint: Run it once per arch (nx run-many -t ${target} --arch=${first}), or use the per-arch targets ${target}--<arch>.`,
 ];
 const REPO_HINT = '  hint: Use lower-case letters and digits, separated by ".", "_", "__" or "-", with "/" between path components.';
-const NATIVE_HINT = '  hint: Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.';
+const NATIVE_HINT =
+  '  hint: Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context; a RUN may also be written with the idioms the native engine carries out without emulation (apt-get install, setcap, touch, chmod, mkdir, ln).';
 const building = (name: string, why = 'auto: the final stage needs no container') =>
   `${name}: building packages/bad-inputs/${name}/Dockerfile for linux/arm64 with the native engine (${why})`;
 const CHECKSUM_PKG = 'packages/bad-inputs/bad-checksum/pkg/arm64/tool-v1.0.0-linux-arm64';
@@ -95,7 +96,7 @@ const CASES: BadInput[] = [
     lines: [
       building('bad-run-native', 'engine native was asked for'),
       'The native engine cannot build packages/bad-inputs/bad-run-native/Dockerfile:',
-      '  line 3: RUN: RUN needs a container of the target arch',
+      '  line 3: RUN: RUN needs a container of the target arch: a redirection',
       NATIVE_HINT,
     ],
   },
