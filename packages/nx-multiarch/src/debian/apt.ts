@@ -30,6 +30,11 @@ const LISTS_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 const APT_TIMEOUT_MS = 5 * 60 * 1000;
 
+/** apt's messages without the mirror's address (and IP): the plugin never writes one into a log or message. */
+export function withoutMirror(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s]+/gi, '<mirror>').replace(/\s*\[IP: [^\]]*\]/g, '');
+}
+
 export class PackageNotFoundError extends MultiarchError {}
 
 export class AptForArch {
@@ -99,10 +104,11 @@ export class AptForArch {
     await mkdir(join(d, 'cache', 'archives', 'partial'), { recursive: true });
     await writeFile(join(d, 'status'), '', { flag: 'a' });
     const result = await run('apt-get', [...this.options(), 'update'], { timeoutMs: APT_TIMEOUT_MS });
-    const problems = result.stderr.trim().split('\n').filter((l) => /^(E|W): /.test(l)).slice(-4).join('\n');
+    const stderr = withoutMirror(result.stderr);
+    const problems = stderr.trim().split('\n').filter((l) => /^(E|W): /.test(l)).slice(-4).join('\n');
     if (!(await this.hasLists())) {
       throw new MultiarchError(
-        `apt-get update for ${this.debianArch} failed: ${result.failure ?? ''}\n${problems || result.stderr.trim().split('\n').slice(-8).join('\n')}`,
+        `apt-get update for ${this.debianArch} failed: ${result.failure ?? ''}\n${problems || stderr.trim().split('\n').slice(-8).join('\n')}`,
         `Package installs read the mirror from this machine's apt sources; check that apt-get update works here and that the mirror carries ${this.debianArch}.`,
       );
     }
@@ -117,6 +123,7 @@ export class AptForArch {
     const args = [...this.options(), '--print-uris', '-y', installRecommends ? '--install-recommends' : '--no-install-recommends', 'install', ...packages];
     const result = await run('apt-get', args, { timeoutMs: APT_TIMEOUT_MS });
     if (result.exitCode !== 0) {
+      result.stderr = withoutMirror(result.stderr);
       const errors = result.stderr.split('\n').filter((l) => /^E: /.test(l) || /Depends:|has no installation candidate|is not available/.test(l));
       const missing = /E: (?:Unable to locate package |Package '?)([^\s']+)/.exec(result.stderr)?.[1];
       const message = errors.map((l) => l.replace(/^E: /, '').trim()).join('; ') || result.stderr.trim();
@@ -144,7 +151,7 @@ export class AptForArch {
 
   private async sha256s(specs: readonly string[]): Promise<Map<string, string>> {
     const result = await run('apt-cache', [...this.options(), 'show', ...specs], { timeoutMs: APT_TIMEOUT_MS });
-    if (result.exitCode !== 0) throw new MultiarchError(`apt-cache show failed: ${result.stderr.trim()}`);
+    if (result.exitCode !== 0) throw new MultiarchError(`apt-cache show failed: ${withoutMirror(result.stderr).trim()}`);
     const out = new Map<string, string>();
     for (const stanza of result.stdout.split(/\n\s*\n/)) {
       const field = (name: string) => new RegExp(`^${name}: (.+)$`, 'm').exec(stanza)?.[1].trim();
@@ -171,7 +178,7 @@ export class AptForArch {
       const result = await run('apt-get', [...this.options(), 'download', ...missing.map((p) => `${p.name}:${p.architecture}=${p.version}`)], { cwd: work, timeoutMs: APT_TIMEOUT_MS });
       if (result.exitCode !== 0) {
         throw new MultiarchError(
-          `apt-get download failed for ${missing.map((p) => p.filename).join(', ')}: ${result.stderr.trim().split('\n').slice(-5).join('\n')}`,
+          `apt-get download failed for ${missing.map((p) => p.filename).join(', ')}: ${withoutMirror(result.stderr).trim().split('\n').slice(-5).join('\n')}`,
           'The mirror may have moved on since the lists were read; the build refreshes them once and tries again, so re-run it.',
         );
       }

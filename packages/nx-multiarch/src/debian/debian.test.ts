@@ -1,3 +1,4 @@
+import { withoutMirror } from './apt';
 import { chosenAlternatives, classifyScript } from './maintainer-scripts';
 import { statusStanza } from './install';
 
@@ -45,6 +46,14 @@ describe('statusStanza', () => {
   it("puts dpkg's installed status after Package, keeping the control fields", () => {
     expect(statusStanza('Package: libmnl0\nSource: libmnl\nVersion: 1.0.4-3\nArchitecture: arm64')).toBe(
       'Package: libmnl0\nStatus: install ok installed\nSource: libmnl\nVersion: 1.0.4-3\nArchitecture: arm64\n',
+    );
+  });
+});
+
+describe('withoutMirror', () => {
+  it("takes the mirror's address and IP out of apt's messages", () => {
+    expect(withoutMirror('E: Failed to fetch http://mirror.example/debian/dists/x/Packages.xz  File has unexpected size (1 != 2). Mirror sync in progress? [IP: 192.0.2.1 80]')).toBe(
+      'E: Failed to fetch <mirror>/debian/dists/x/Packages.xz  File has unexpected size (1 != 2). Mirror sync in progress?',
     );
   });
 });
