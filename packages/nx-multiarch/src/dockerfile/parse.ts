@@ -306,7 +306,8 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
     if (instruction.kind === 'UNSUPPORTED') {
       blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: instruction.reason });
     } else if (instruction.kind === 'RUN') {
-      const problem = runIdiomProblem(instruction.form === 'exec' ? instruction.argv : instruction.command, parsed.escape);
+      const fromScratch = parsed.from.rawImage.toLowerCase() === 'scratch';
+      const problem = runIdiomProblem(instruction.form === 'exec' ? instruction.argv : instruction.command, parsed.escape, fromScratch);
       if (problem) blockers.push({ line: instruction.line, instruction: 'RUN', reason: `RUN needs a container of the target arch: ${problem}` });
     } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^(https?:\/\/|git@)/.test(s))) {
       blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time' });

@@ -64,6 +64,9 @@ describe('parseRunIdioms', () => {
   it('judges a line before variables are known (runIdiomProblem)', () => {
     expect(runIdiomProblem('apt-get install -y $PKGS && setcap cap_net_raw+ep $BIN', '\\')).toBeUndefined();
     expect(runIdiomProblem(['/bin/sh', '-c', 'make'], '\\')).toContain('/bin/sh is a program');
+    // Over a base image, a package install is left to a container: engine auto then picks docker.
+    expect(runIdiomProblem('apt-get install -y curl', '\\', false)).toContain('only in a stage FROM scratch');
+    expect(runIdiomProblem('touch /x', '\\', false)).toBeUndefined();
   });
 });
 

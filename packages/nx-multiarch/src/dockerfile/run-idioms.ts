@@ -38,6 +38,10 @@ export type RunStep =
   | { kind: 'ln'; symbolic: boolean; force: boolean; target: string; link: string }
   | { kind: 'setcap'; files: Array<{ path: string; capabilities: FileCapabilities; text: string }> };
 
+/** Why apt-get install over a base image is left to a container (the native engine installs only into FROM scratch). */
+export const APT_NEEDS_SCRATCH =
+  "apt-get install is carried out without emulation only in a stage FROM scratch (the native engine does not read a base image's installed packages or its folder layout)";
+
 /** The RUN forms this module understands, for hints. */
 export const SUPPORTED_RUN_IDIOMS = [
   'apt-get update',
@@ -378,7 +382,9 @@ export function parseRunIdioms(input: RunIdiomInput): RunStep[] {
  * Why a RUN line is not an idiom, or undefined; checked before variable
  * values are known, so each `$NAME` stands for a placeholder word.
  */
-export function runIdiomProblem(command: string | string[], escape: string): string | undefined {
+export function runIdiomProblem(command: string | string[], escape: string, fromScratch = true): string | undefined {
   const result = readSteps({ line: 0, command, escape, workdir: '/', lookup: (name) => `x${name.toLowerCase().replace(/_/g, '-')}` });
-  return 'reason' in result ? result.reason : undefined;
+  if ('reason' in result) return result.reason;
+  if (!fromScratch && result.steps.some((step) => step.kind === 'apt-install')) return APT_NEEDS_SCRATCH;
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
 import type { RunOperation } from '../../dockerfile/evaluate-stage';
-import type { RunStep } from '../../dockerfile/run-idioms';
+import { APT_NEEDS_SCRATCH, type RunStep } from '../../dockerfile/run-idioms';
 import { installDebianPackages, type InstalledPackage } from '../../debian/install';
 import { layerPath, type LayerEntry } from '../../oci/layer';
 import { CAPABILITY_XATTR, vfsCapData } from './file-capabilities';
@@ -119,9 +119,7 @@ async function applyStep(step: RunStep, state: StageState, env: RunEnvironment, 
       return;
     case 'apt-install': {
       if (!state.scratch) {
-        throw new StepError(
-          'apt-get install is carried out without emulation only in a stage FROM scratch (the native engine does not read a base image\'s installed packages or its folder layout); start the stage FROM scratch and install what the image needs, libc6 comes with the packages',
-        );
+        throw new StepError(`${APT_NEEDS_SCRATCH}; start the stage FROM scratch and install what the image needs (libc6 comes with the packages), or use engine "docker"`);
       }
       const result = await installDebianPackages({
         cacheRoot: env.packageCacheDir,
