@@ -199,6 +199,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         layers: result.layers.length,
         tags,
         layout: '.',
+        ...(result.packages ? { packages: result.packages } : {}),
       };
       if (options.attestations !== false) {
         // Read back from the layout just written: the SBOM lists what ships.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciLayoutReader } from '../../src/oci/layout';
+import type { ImageSummary } from '../../src/outputs/image-summary';
 import { gunzip } from '../../src/oci/gzip';
 import type { ImageManifest } from '../../src/oci/types';
 import { PLATFORMS } from '../../src/platform/platforms';
@@ -15,8 +16,9 @@ import { build, cleanUpTemp, imageFiles, tempDir, tool, writeFiles } from './hel
  * iptables and its closure unpacked for arm64, update-alternatives' links
  * written, setcap as a security.capability attribute read back by umoci and
  * getcap, and the packages in the SBOM. Bad input is refused with the line
- * and nothing in dist. One package cache for the whole file, so the lists
- * and .debs are fetched once.
+ * and nothing in dist. The package cache is the test run's shared one
+ * (NX_MULTIARCH_PACKAGE_CACHE, test/support/jest-env.js), so the lists and
+ * .debs are fetched once per machine.
  */
 
 const DOCKERFILE = `FROM scratch
@@ -32,7 +34,6 @@ ENTRYPOINT ["/usr/sbin/iptables-legacy"]
 const NET_CAPS = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x30, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
 
 let workspace: string;
-let packageCacheDir: string;
 
 /** PAX records of every entry of an uncompressed tar, read byte for byte (not through tar-stream, which writes them). */
 function paxRecordsByPath(tar: Buffer): Map<string, Map<string, Buffer>> {
@@ -76,7 +77,6 @@ async function lastLayerTar(layoutDir: string): Promise<Buffer> {
 
 beforeAll(async () => {
   workspace = join(await tempDir('packages-ws'), 'ws');
-  packageCacheDir = join(await tempDir('packages-cache'), 'debian');
   await writeFiles(workspace, {
     'packages/demo/Dockerfile': DOCKERFILE,
     'packages/demo/bin/busybox': await busyboxBinary(PLATFORMS.arm64.debianArch),
@@ -86,10 +86,20 @@ afterAll(cleanUpTemp);
 
 describe('apt-get install and setcap in a FROM scratch stage, for arm64', () => {
   let outputDir: string;
+  let summary: ImageSummary;
 
   beforeAll(async () => {
-    ({ outputDir } = await build(workspace, 'arm64', { packageCacheDir }));
+    ({ outputDir, summary } = await build(workspace, 'arm64'));
   }, 300_000);
+
+  it('records the resolved packages in image.json: name, version, arch, the .deb SHA256', async () => {
+    const written = JSON.parse(await readFile(join(outputDir, 'image.json'), 'utf8')) as ImageSummary;
+    expect(written.packages).toEqual(summary.packages);
+    const iptables = written.packages?.find((p) => p.name === 'iptables');
+    expect(iptables).toMatchObject({ architecture: 'arm64', version: expect.stringMatching(/^1\.8\./), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(written.packages?.find((p) => p.name === 'netbase')?.architecture).toBe('all');
+    expect(written.packages?.map((p) => p.name)).toEqual([...(written.packages ?? [])].map((p) => p.name).sort());
+  });
 
   it("unpacks iptables' arm64 closure with dpkg status files and update-alternatives' default links", async () => {
     const files = await imageFiles(outputDir);
@@ -137,20 +147,20 @@ describe('apt-get install and setcap in a FROM scratch stage, for arm64', () => 
 describe('refusals: a clear message, a failed build, nothing in dist', () => {
   it('a package that does not exist for the target arch', async () => {
     await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nRUN apt-get install -y no-such-package-nxm\n' });
-    await expect(build(workspace, 'arm', { packageCacheDir })).rejects.toThrow('Line 2: RUN: Debian has no package "no-such-package-nxm" for armhf');
+    await expect(build(workspace, 'arm')).rejects.toThrow('Line 2: RUN: Debian has no package "no-such-package-nxm" for armhf');
     expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'arm'))).toBe(false);
   }, 120_000);
 
   it('a RUN that is not a supported idiom: the line and the ways out', async () => {
     await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nCOPY bin/busybox /bin/busybox\nRUN /bin/busybox --install -s /bin\n' });
-    const failure = build(workspace, 'amd64', { packageCacheDir });
+    const failure = build(workspace, 'amd64');
     await expect(failure).rejects.toThrow(/line 3: RUN: RUN needs a container of the target arch: \/bin\/busybox is a program/);
     expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'amd64'))).toBe(false);
   });
 
   it('a setcap of a file the stage does not hold', async () => {
     await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nRUN setcap cap_net_raw+ep /usr/sbin/nothing\n' });
-    await expect(build(workspace, 'amd64', { packageCacheDir })).rejects.toThrow('Line 2: RUN: setcap: /usr/sbin/nothing does not exist in the image.');
+    await expect(build(workspace, 'amd64')).rejects.toThrow('Line 2: RUN: setcap: /usr/sbin/nothing does not exist in the image.');
     expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'amd64'))).toBe(false);
   });
 });

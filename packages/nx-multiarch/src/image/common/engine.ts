@@ -2,6 +2,7 @@ import type { PlatformSpec } from '../../platform/platforms';
 import { basename } from 'node:path';
 import { loadDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
 import type { Descriptor } from '../../oci/types';
+import type { InstalledDebianPackage } from '../../outputs/image-summary';
 
 /**
  * What every docker-arch-build engine is given and must produce. Engines write
@@ -50,6 +51,8 @@ export interface BuildResult {
   manifest: Descriptor;
   config: Descriptor;
   layers: Descriptor[];
+  /** Debian packages installed by RUN idioms (native engine), sorted by name. */
+  packages?: InstalledDebianPackage[];
 }
 
 export interface BuildEngine {

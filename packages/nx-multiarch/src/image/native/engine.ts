@@ -112,7 +112,10 @@ export class NativeEngine implements BuildEngine {
       annotations: { [Annotations.refName]: request.tags[0] ?? DEFAULT_TAG },
     };
     await writer.writeIndex([listed]);
-    return { manifest: listed, config: configDescriptor, layers };
+    const packages = [...environment.installed]
+      .map(({ name, version, architecture, sha256 }) => ({ name, version, architecture, sha256 }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { manifest: listed, config: configDescriptor, layers, ...(packages.length > 0 ? { packages } : {}) };
   }
 }
 
