@@ -86,7 +86,7 @@ describe('parseDockerfile', () => {
       [7, 'COPY'],
     ]);
     const error = nativeBlockersError(blockers, 'packages/x/Dockerfile');
-    expect(error.message).toContain('line 3: RUN: RUN needs a container of the target arch');
+    expect(error.message).toContain('line 3: RUN: RUN in a stage of the target platform runs target code');
     expect(error.message).toContain('line 4: COPY: COPY --from');
     expect(error.hint).toMatch(/engine "docker".*cross target/);
   });
