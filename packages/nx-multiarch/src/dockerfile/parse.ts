@@ -147,6 +147,14 @@ function properties(instruction: PropertyInstruction): KeyValue[] {
 }
 
 function argDeclarations(instruction: PropertyInstruction): ArgDeclaration[] {
+  const words = instruction.getArguments().map((a) => a.getValue());
+  // `ARG A B=2 C` declares three (BuildKit reads it so); dockerfile-ast sees one property there.
+  if (words.length > 1 && instruction.getProperties().length === 1) {
+    return words.map((w) => {
+      const eq = w.indexOf('=');
+      return eq < 0 ? { name: w } : { name: w.slice(0, eq), rawDefault: w.slice(eq + 1) };
+    });
+  }
   return instruction.getProperties().map((p) => {
     const raw = p.getUnescapedValue();
     return raw === null ? { name: p.getName() } : { name: p.getName(), rawDefault: raw };
