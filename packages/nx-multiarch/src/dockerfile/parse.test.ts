@@ -88,7 +88,7 @@ describe('parseDockerfile', () => {
     const error = nativeBlockersError(blockers, 'packages/x/Dockerfile');
     expect(error.message).toContain('line 3: RUN: RUN in a stage of the target platform runs target code');
     expect(error.message).toContain('line 4: COPY: COPY --from');
-    expect(error.hint).toMatch(/engine "docker".*cross target/);
+    expect(error.hint).toMatch(/FROM --platform=\$BUILDPLATFORM.*allowEmulation: true.*engine "docker"/);
   });
 
   it('refuses a Dockerfile without FROM and instructions before it', () => {

@@ -371,6 +371,6 @@ export function nativeBlockersError(blockers: readonly NativeBlocker[], dockerfi
   const lines = blockers.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n');
   return new MultiarchError(
     `The native engine cannot build ${dockerfileName}:\n${lines}`,
-    'Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.',
+    'Restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (mapped to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true (engine "auto" then uses docker), or engine "docker".',
   );
 }
