@@ -120,4 +120,25 @@ COPY --from=files /files/LICENSE /LICENSE
       [`${STAGED_ROOT}/files/files/LICENSE`],
     ]);
   });
+
+  it('follows a build stage that starts FROM an earlier one (go-deps, then the compile), as Linkerd writes them', () => {
+    const text = `ARG GO_IMAGE=golang:1.26
+FROM --platform=$BUILDPLATFORM $GO_IMAGE AS go-deps
+WORKDIR /linkerd-build
+COPY go.mod go.sum ./
+RUN go mod download
+
+FROM go-deps AS golang
+COPY pkg pkg
+COPY controller controller
+ARG TARGETARCH TARGETOS TARGETVARIANT
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=\${TARGETVARIANT#v} go build -o /out/controller ./controller
+
+FROM scratch
+COPY --from=golang /out/controller /controller
+`;
+    const result = plan(text, 'arm');
+    expect(result.blockers).toEqual([]);
+    expect(result.items).toEqual([{ stage: 'golang', stagePath: '/out/controller', origin: { kind: 'go', packageDir: 'controller', line: 11 } }]);
+  });
 });

@@ -85,6 +85,10 @@ function describeOrigin(origin: FileOrigin): string {
 
 class StageFiles {
   readonly entries: StageEntry[] = [];
+  /** The stage's state at its end, which a `FROM <this stage>` starts from. */
+  workdir = '/';
+  env = new Map<string, string>();
+  runsOnBuild = false;
 
   add(path: string, origin: FileOrigin): void {
     this.entries.push({ path, origin });
@@ -140,18 +144,25 @@ export function planStages(options: PlanStagesOptions): StagePlan {
     const stage = parsed.stages[index];
     const model = new StageFiles();
     files.set(label, model);
-    const runsOnBuild = stage.rawPlatform !== undefined && BUILD_PLATFORM.test(stage.rawPlatform.trim());
+    let runsOnBuild = stage.rawPlatform !== undefined && BUILD_PLATFORM.test(stage.rawPlatform.trim());
     const args = new Map<string, string>();
-    const env = new Map<string, string>();
-    const lookup = chainLookup(env, args);
-    const word = (raw: string) => processWord(raw, lookup, escape);
+    let env = new Map<string, string>();
     let workdir = '/';
     const block = (line: number, instruction: string, reason: string, needsTargetPlatform = false) =>
       blockers.push({ line, instruction, reason: `stage ${stage.stageName ?? index}: ${reason}`, needsTargetPlatform });
-    if (parsed.stages.slice(0, index).some((_, i) => labels[i] === stage.rawImage.toLowerCase())) {
-      block(stage.fromLine, 'FROM', `FROM ${stage.rawImage} starts from an earlier stage, which the plugin does not model`);
-      return undefined;
+    // `FROM <earlier stage>` starts from that stage's files, WORKDIR, ENV and platform, as BuildKit does (ARGs are not inherited).
+    const parentIndex = stageIndexOf(processWord(stage.rawImage, chainLookup(globals, predefined), escape), index);
+    if (parentIndex !== undefined) {
+      const before = blockers.length;
+      const parent = readStage(parentIndex);
+      if (!parent || blockers.length > before) return undefined;
+      model.entries.push(...parent.entries);
+      workdir = parent.workdir;
+      env = new Map(parent.env);
+      if (stage.rawPlatform === undefined) runsOnBuild = parent.runsOnBuild;
     }
+    const lookup = chainLookup(env, args);
+    const word = (raw: string) => processWord(raw, lookup, escape);
     for (const instruction of stage.instructions) {
       switch (instruction.kind) {
         case 'ARG':
@@ -165,7 +176,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           }
           break;
         case 'ENV':
-          for (const pair of instruction.pairs) env.set(pair.rawName, word(pair.rawValue));
+          for (const [name, value] of instruction.pairs.map((p) => [p.rawName, word(p.rawValue)] as const)) env.set(name, value);
           break;
         case 'WORKDIR':
           workdir = posix.resolve(workdir, word(instruction.raw));
@@ -193,7 +204,8 @@ export function planStages(options: PlanStagesOptions): StagePlan {
               continue;
             }
             const contextPath = posix.normalize(source.replace(/^\/+/, '')).replace(/^\.$/, '').replace(/\/$/, '');
-            const kind = options.probe(contextPath);
+            // A source the plugin stages itself (artifacts) is not in the context yet; a trailing slash says it is a folder.
+            const kind = options.probe(contextPath) ?? (source.endsWith('/') ? 'dir' : undefined);
             model.add(kind === 'dir' || !(destIsDir || rawDest.endsWith('/')) ? dest : posix.join(dest, posix.basename(contextPath)), { kind: 'context', path: contextPath });
           }
           break;
@@ -216,6 +228,9 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           break;
       }
     }
+    model.workdir = workdir;
+    model.env = env;
+    model.runsOnBuild = runsOnBuild;
     return model;
   };
 
