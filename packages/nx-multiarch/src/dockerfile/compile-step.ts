@@ -48,7 +48,8 @@ export interface DependenciesEffect {
 
 export type BuildEffect = GoBuildEffect | CargoBuildEffect | CopyEffect | DependenciesEffect;
 
-export type RunReading = { ok: true; effects: BuildEffect[]; cwd: string } | { ok: false; reason: string };
+/** `fatal`: a go build/cargo build the plugin recognises but that is wrong for the target arch or cannot be mapped (see NativeBlocker.fatal). */
+export type RunReading = { ok: true; effects: BuildEffect[]; cwd: string } | { ok: false; reason: string; fatal: boolean };
 
 export interface ReadRunOptions {
   command: string;
@@ -94,6 +95,7 @@ export function readRun(options: ReadRunOptions): RunReading {
   const shellVars = new Map<string, string>();
   const lookup: ShellLookup = (name) => (shellVars.has(name) ? shellVars.get(name) : options.lookup(name));
   let cwd = options.workdir;
+  let fatal = false;
   const effects: BuildEffect[] = [];
   const target = options.target;
 
@@ -176,7 +178,11 @@ export function readRun(options: ReadRunOptions): RunReading {
       cwd = posix.resolve(cwd, words.values[1] ?? '/');
       return undefined;
     }
-    if (pair === 'go build') return goBuild(words, envLookup);
+    if (pair === 'go build') {
+      const failure = goBuild(words, envLookup);
+      if (failure) fatal = true;
+      return failure;
+    }
     if (pair === 'go mod' && ['download', 'verify', 'tidy'].includes(words.values[2] ?? '')) {
       effects.push({ kind: 'dependencies', tool: 'go' });
       return undefined;
@@ -185,7 +191,11 @@ export function readRun(options: ReadRunOptions): RunReading {
       effects.push({ kind: 'dependencies', tool: 'cargo' });
       return undefined;
     }
-    if (pair === 'cargo build') return cargoBuild(words, envLookup);
+    if (pair === 'cargo build') {
+      const failure = cargoBuild(words, envLookup);
+      if (failure) fatal = true;
+      return failure;
+    }
     if (head === 'cp' || head === 'mv') return copy(words, head);
     if (HARMLESS.has(head) || HARMLESS.has(pair)) return undefined;
     return `"${raws.join(' ')}" is not a step the plugin maps to a workspace target (it knows go build, cargo build, go mod download, cargo fetch, and cp/mv/mkdir/cd around them)`;
@@ -286,7 +296,7 @@ export function readRun(options: ReadRunOptions): RunReading {
   };
 
   const failure = run(tokenizeShell(options.command));
-  return failure ? { ok: false, reason: failure } : { ok: true, effects, cwd };
+  return failure ? { ok: false, reason: failure, fatal } : { ok: true, effects, cwd };
 }
 
 function splitFlag(word: string): [string, string | undefined] {

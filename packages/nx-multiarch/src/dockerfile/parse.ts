@@ -115,6 +115,13 @@ export interface NativeBlocker {
    * could do it only under emulation, which `auto` never picks unasked.
    */
   needsTargetPlatform?: boolean;
+  /**
+   * True when the line is wrong as the plugin reads it, whichever engine
+   * builds it: a COPY --from of a path no stage produces, a go build or
+   * cargo build that does not build for the target arch or whose output
+   * cannot be named. `auto` refuses these instead of handing them to docker.
+   */
+  fatal?: boolean;
 }
 
 /** Why each instruction the native engine does not run is refused. */

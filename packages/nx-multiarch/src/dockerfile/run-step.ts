@@ -31,7 +31,7 @@ export interface RunContext {
 export type RunOutcome =
   /** Compile/dependency steps (build-machine stages only), in order. */
   | { kind: 'build-steps'; effects: BuildEffect[] }
-  | { kind: 'refuse'; reason: string };
+  | { kind: 'refuse'; reason: string; fatal?: boolean };
 
 const TARGET_RUN_REASON = 'RUN in a stage of the target platform runs target code (a container of the target arch, i.e. emulation for a foreign arch), and this command is not an idiom the plugin applies without running it';
 
@@ -47,5 +47,5 @@ export function refuseOrInterpretRun(run: RunInstruction, context: RunContext): 
     return { kind: 'refuse', reason: 'RUN in a build stage is read only for a given target arch' };
   }
   const reading = readRun({ command: run.form.command, lookup: context.lookup, workdir: context.workdir, target: context.target });
-  return reading.ok ? { kind: 'build-steps', effects: reading.effects } : { kind: 'refuse', reason: reading.reason };
+  return reading.ok ? { kind: 'build-steps', effects: reading.effects } : { kind: 'refuse', reason: reading.reason, fatal: reading.fatal };
 }

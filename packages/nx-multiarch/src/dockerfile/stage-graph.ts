@@ -148,8 +148,8 @@ export function planStages(options: PlanStagesOptions): StagePlan {
     const args = new Map<string, string>();
     let env = new Map<string, string>();
     let workdir = '/';
-    const block = (line: number, instruction: string, reason: string, needsTargetPlatform = false) =>
-      blockers.push({ line, instruction, reason: `stage ${stage.stageName ?? index}: ${reason}`, needsTargetPlatform });
+    const block = (line: number, instruction: string, reason: string, needsTargetPlatform = false, fatal = false) =>
+      blockers.push({ line, instruction, reason: `stage ${stage.stageName ?? index}: ${reason}`, needsTargetPlatform, ...(fatal ? { fatal } : {}) });
     // `FROM <earlier stage>` starts from that stage's files, WORKDIR, ENV and platform, as BuildKit does (ARGs are not inherited).
     const parentIndex = stageIndexOf(processWord(stage.rawImage, chainLookup(globals, predefined), escape), index);
     if (parentIndex !== undefined) {
@@ -217,7 +217,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           }
           const outcome = refuseOrInterpretRun(instruction, { runsOn: 'build', stageName: stage.stageName, escape, target, lookup, workdir });
           if (outcome.kind === 'refuse') {
-            block(instruction.line, 'RUN', outcome.reason);
+            block(instruction.line, 'RUN', outcome.reason, false, outcome.fatal === true);
             break;
           }
           for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, workdir, block);
@@ -234,7 +234,13 @@ export function planStages(options: PlanStagesOptions): StagePlan {
     return model;
   };
 
-  const applyEffect = (effect: BuildEffect, line: number, model: StageFiles, _workdir: string, block: (line: number, instruction: string, reason: string) => void): void => {
+  const applyEffect = (
+    effect: BuildEffect,
+    line: number,
+    model: StageFiles,
+    _workdir: string,
+    block: (line: number, instruction: string, reason: string, needsTargetPlatform?: boolean, fatal?: boolean) => void,
+  ): void => {
     switch (effect.kind) {
       case 'dependencies':
         // The project's cross target fetches its dependencies itself (go mod download / cargo fetch, once, under a lock).
@@ -243,7 +249,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
         for (const dir of effect.packages) {
           const packageDir = model.contextPathOf(dir);
           if (packageDir === undefined) {
-            block(line, 'RUN', `go build builds ${dir}, which no COPY from the build context put in the stage`);
+            block(line, 'RUN', `go build builds ${dir}, which no COPY from the build context put in the stage`, false, true);
             return;
           }
           model.add(effect.outputIsDir ? posix.join(effect.output, posix.basename(dir)) : effect.output, { kind: 'go', packageDir, line });
@@ -252,7 +258,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
       case 'cargo-build': {
         const cwd = model.contextPathOf(effect.cwd);
         if (cwd === undefined) {
-          block(line, 'RUN', `cargo build runs in ${effect.cwd}, which no COPY from the build context put in the stage`);
+          block(line, 'RUN', `cargo build runs in ${effect.cwd}, which no COPY from the build context put in the stage`, false, true);
           return;
         }
         if (effect.bins.length === 0) model.add(effect.outputDir, { kind: 'cargo', ...(effect.crate ? { crate: effect.crate } : {}), cwd, line });
@@ -305,6 +311,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           line: instruction.line,
           instruction: 'COPY',
           reason: `COPY --from=${fromName} ${rawSource}: no step of stage ${fromName} produces ${source}${known.length > 0 ? `; it produces ${known.join(', ')}` : ''}`,
+          fatal: true,
         });
         continue;
       }

@@ -168,8 +168,6 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
     arch: options.arch,
     dockerfileName: dockerfileLabel,
   });
-  if (engine.name === 'native' && blockers.length > 0) throw nativeBlockersError(blockers, dockerfileLabel);
-
   const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
   const standard = standardLabels({
     source: await sourceUrl(ws, options.source),
@@ -184,6 +182,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
 
   log(`${options.project}: building ${dockerfileLabel} for ${platformString(platform.oci)} with the ${engine.name} engine (${reason})`);
   if (emulation) log(`${options.project}: WARNING: this build runs ${options.arch} code under emulation (qemu), which is slow; see the README on multi-stage Dockerfiles for the ways to avoid it`);
+  if (engine.name === 'native' && blockers.length > 0) throw nativeBlockersError(blockers, dockerfileLabel);
   const useStages = engine.name === 'native' && stagePlan !== undefined && stagePlan.items.length > 0;
   let scratch: string | undefined;
   try {

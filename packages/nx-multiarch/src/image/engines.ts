@@ -72,6 +72,13 @@ export function chooseEngine(
     };
   }
   if (choice === 'native') return { engine: engines.native, reason: 'engine native was asked for', emulation: false };
+  const fatal = blockers.filter((b) => b.fatal);
+  if (fatal.length > 0) {
+    throw new MultiarchError(
+      `${context.dockerfileName ?? 'The Dockerfile'} cannot be built for ${arch}:\n${fatal.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n')}`,
+      'Fix those lines: a build stage\'s go build needs GOARCH=$TARGETARCH and -o <path>, a cargo build --release --target <triple for $TARGETARCH>, and COPY --from names what a stage produces.',
+    );
+  }
   if (blockers.length === 0) return { engine: engines.native, reason: 'auto: every stage is understood without running it', emulation: false };
   if (foreign.length === 0) {
     const first = blockers[0];
