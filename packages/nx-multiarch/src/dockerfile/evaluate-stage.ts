@@ -3,9 +3,10 @@ import { MultiarchError } from '../errors';
 import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
 import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
-import { parseRunIdioms, type RunStep } from './run-idioms';
+import { SUPPORTED_RUN_IDIOMS, type RunStep } from './run-idioms';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
+import { refuseOrInterpretRun } from './run-step';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -229,6 +230,12 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
       }
       case 'COPY':
       case 'ADD': {
+        if (instruction.flags.from !== undefined) {
+          throw new MultiarchError(
+            `Line ${instruction.line}: COPY --from=${instruction.flags.from} copies out of another stage or image, which was not resolved to a workspace output.`,
+            'Build the stage it names with a go build/cargo build the plugin maps (FROM --platform=$BUILDPLATFORM ... AS <name>), or set allowEmulation: true / engine "docker".',
+          );
+        }
         const sources = instruction.rawSources.map(word);
         const rawDest = word(instruction.rawDest);
         const destIsDir = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
@@ -292,15 +299,22 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         return;
       }
       case 'RUN': {
-        const steps = parseRunIdioms({
-          line: instruction.line,
-          command: instruction.form === 'exec' ? instruction.argv : instruction.command,
-          lookup,
+        const outcome = refuseOrInterpretRun(instruction, {
+          runsOn: 'target',
           escape,
+          lookup,
           workdir: config.WorkingDir || '/',
+          fromScratch: options.baseConfig === undefined,
         });
-        fileOperations.push({ op: 'run', line: instruction.line, steps });
-        record(`RUN ${instruction.form === 'exec' ? JSON.stringify(instruction.argv) : instruction.command.replace(/\s+/g, ' ').trim()}`);
+        if (outcome.kind !== 'idioms') {
+          throw new MultiarchError(
+            `Line ${instruction.line}: RUN: ${outcome.kind === 'refuse' ? outcome.reason : 'a compile step in a stage of the target platform'}.`,
+            `Write it with the idioms the native engine carries out without running target code (${SUPPORTED_RUN_IDIOMS.join('; ')}), chained with &&; or set allowEmulation: true (or engine "docker") to run it in a container of the target arch; or move that work into a build stage (FROM --platform=$BUILDPLATFORM) whose go build/cargo build the plugin maps to go-cross/cargo-cross.`,
+          );
+        }
+        fileOperations.push({ op: 'run', line: instruction.line, steps: outcome.steps });
+        const text = instruction.form.form === 'exec' ? JSON.stringify(instruction.form.argv) : instruction.form.command.replace(/\s+/g, ' ').trim();
+        record(`RUN ${text}`);
         return;
       }
       case 'UNSUPPORTED':

@@ -356,15 +356,22 @@ function shownCommand(command: string | string[]): string {
   return typeof command === 'string' ? command.replace(/\\\r?\n\s*/g, '').trim() : JSON.stringify(command);
 }
 
-/** The steps, or why the line is not an idiom. */
-function readSteps(input: RunIdiomInput): { steps: RunStep[] } | { reason: string } {
+/**
+ * The steps of one RUN line, or why it is not an idiom (the caller words the
+ * refusal: run-step.ts, the one seam for RUN lines). Over a base image a
+ * package install is not an idiom: the native engine installs only into a
+ * stage FROM scratch.
+ */
+export function readRunIdioms(input: RunIdiomInput & { fromScratch?: boolean }): { steps: RunStep[] } | { reason: string } {
   try {
     const commands =
       typeof input.command === 'string'
         ? tokenize(input.command, input.lookup, input.escape)
         : [input.command.map((text) => ({ text, glob: false }))];
     if (commands.length === 0) throw new NotAnIdiom('it runs nothing');
-    return { steps: commands.map((words) => stepOf(words, input.workdir)) };
+    const steps = commands.map((words) => stepOf(words, input.workdir));
+    if (input.fromScratch === false && steps.some((step) => step.kind === 'apt-install')) return { reason: APT_NEEDS_SCRATCH };
+    return { steps };
   } catch (e) {
     if (e instanceof NotAnIdiom) return { reason: e.message };
     throw e;
@@ -372,19 +379,8 @@ function readSteps(input: RunIdiomInput): { steps: RunStep[] } | { reason: strin
 }
 
 /** The steps of one RUN line, or a MultiarchError naming the line and the ways out. */
-export function parseRunIdioms(input: RunIdiomInput): RunStep[] {
-  const result = readSteps(input);
+export function parseRunIdioms(input: RunIdiomInput & { fromScratch?: boolean }): RunStep[] {
+  const result = readRunIdioms(input);
   if ('reason' in result) throw runRefusal(input.line, shownCommand(input.command), result.reason);
   return result.steps;
-}
-
-/**
- * Why a RUN line is not an idiom, or undefined; checked before variable
- * values are known, so each `$NAME` stands for a placeholder word.
- */
-export function runIdiomProblem(command: string | string[], escape: string, fromScratch = true): string | undefined {
-  const result = readSteps({ line: 0, command, escape, workdir: '/', lookup: (name) => `x${name.toLowerCase().replace(/_/g, '-')}` });
-  if ('reason' in result) return result.reason;
-  if (!fromScratch && result.steps.some((step) => step.kind === 'apt-install')) return APT_NEEDS_SCRATCH;
-  return undefined;
 }

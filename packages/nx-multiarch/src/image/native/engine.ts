@@ -13,6 +13,7 @@ import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
 import { join } from 'node:path';
+import { STAGED_ROOT } from '../../dockerfile/stage-graph';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -58,7 +59,8 @@ export class NativeEngine implements BuildEngine {
 
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
-    const context = await BuildContext.open(request.contextDir, request.dockerfile);
+    // What docker-arch-build staged out of earlier stages is the plugin's, not subject to the user's .dockerignore.
+    const context = await BuildContext.open(request.contextDir, request.dockerfile, [STAGED_ROOT]);
     const environment: RunEnvironment = {
       target: request.platform,
       packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
