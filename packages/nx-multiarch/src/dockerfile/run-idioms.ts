@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { VariableLookup } from './substitute';
+import { expandShellWord, tokenizeShell } from './shell-words';
 
 /**
  * The RUN lines a target-platform stage may hold without running target code
@@ -9,10 +10,10 @@ import type { VariableLookup } from './substitute';
  * This module only reads the shell text into steps (pure); the native engine
  * carries them out on the stage's files (image/native/run-steps.ts).
  *
- * The shell understood is deliberately small: words, single and double
- * quotes, backslash escapes, `$VAR` and `${VAR}` from the stage's ARG and ENV.
- * Pipes, redirections, `||`, command substitution and globs are refused:
- * they mean a program would have to run.
+ * The shell is read by shell-words.ts (words, quotes, escapes, `$VAR` and
+ * `${VAR...}` from the stage's ARG and ENV). Pipes, redirections, `||`,
+ * command substitution and globs are refused: they mean a program would have
+ * to run.
  */
 
 /** One Linux capability set as two 32-bit words (capabilities 0-31, 32-63), as vfs_cap_data stores it. */
@@ -74,91 +75,58 @@ interface Word {
   glob: boolean;
 }
 
-/** Splits shell text into commands (lists of words), at `&&`, `;` and newlines. */
+/** Operators that chain commands the way the idioms need: each one runs, in order. */
+const SEPARATORS = new Set(['&&', ';', '\n']);
+
+const OPERATOR_MEANING: Record<string, string> = {
+  '||': 'a pipe or ||',
+  '|': 'a pipe or ||',
+  '&': 'a background job',
+  '(': 'a subshell',
+  ')': 'a subshell',
+  ';;': 'a case block',
+};
+
+/** The characters of a raw word outside quotes (escaped ones dropped): where redirections and globs would show. */
+function unquoted(raw: string): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i];
+    if (ch === '\\') i++;
+    else if (ch === "'") i = raw.indexOf("'", i + 1) < 0 ? raw.length : raw.indexOf("'", i + 1);
+    else if (ch === '"') {
+      let j = i + 1;
+      while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
+      i = j;
+    } else out += ch;
+  }
+  return out;
+}
+
+/**
+ * Splits shell text into commands (lists of expanded words) at `&&`, `;` and
+ * newlines, with the shell reading of shell-words.ts (quotes, `$VAR`,
+ * `${VAR:-default}` and the other parameter forms it knows).
+ */
 function tokenize(text: string, lookup: VariableLookup, escape: string): Word[][] {
-  const commands: Word[][] = [];
-  let words: Word[] = [];
-  let current: Word | undefined;
-  const append = (s: string, glob = false) => {
-    current ??= { text: '', glob: false };
-    current.text += s;
-    if (glob) current.glob = true;
-  };
-  const endWord = () => {
-    if (current) words.push(current);
-    current = undefined;
-  };
-  const endCommand = () => {
-    endWord();
-    if (words.length > 0) commands.push(words);
-    words = [];
-  };
   // A Dockerfile line continuation (escape + newline) joins lines.
   const source = text.split(`${escape}\n`).join('').split(`${escape}\r\n`).join('');
-  let i = 0;
-  const variable = (): string => {
-    // At `$`: `$NAME`, `${NAME}`.
-    const rest = source.slice(i + 1);
-    const braced = /^\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(rest);
-    const plain = /^([A-Za-z_][A-Za-z0-9_]*)/.exec(rest);
-    const match = braced ?? plain;
-    if (!match) {
-      if (rest.startsWith('(') || rest.startsWith('{')) throw new NotAnIdiom('command substitution or a ${...} form other than ${NAME}');
-      i += 1;
-      return '$';
+  const commands: Word[][] = [];
+  let words: Word[] = [];
+  for (const token of tokenizeShell(source)) {
+    if (token.kind === 'op') {
+      if (!SEPARATORS.has(token.op)) throw new NotAnIdiom(OPERATOR_MEANING[token.op] ?? `the shell operator ${token.op}`);
+      if (words.length > 0) commands.push(words);
+      words = [];
+      continue;
     }
-    i += 1 + match[0].length;
-    return lookup(match[1]) ?? '';
-  };
-  while (i < source.length) {
-    const c = source[i];
-    if (c === "'") {
-      const end = source.indexOf("'", i + 1);
-      if (end < 0) throw new NotAnIdiom('an unterminated quote');
-      append(source.slice(i + 1, end));
-      i = end + 1;
-    } else if (c === '"') {
-      i += 1;
-      append('');
-      while (i < source.length && source[i] !== '"') {
-        if (source[i] === '\\' && i + 1 < source.length && '"\\$`'.includes(source[i + 1])) {
-          append(source[i + 1]);
-          i += 2;
-        } else if (source[i] === '$') append(variable());
-        else if (source[i] === '`') throw new NotAnIdiom('command substitution');
-        else {
-          append(source[i]);
-          i += 1;
-        }
-      }
-      if (i >= source.length) throw new NotAnIdiom('an unterminated quote');
-      i += 1;
-    } else if (c === '\\') {
-      if (i + 1 < source.length && source[i + 1] !== '\n') append(source[i + 1]);
-      i += 2;
-    } else if (c === '$') {
-      append(variable());
-    } else if (c === ' ' || c === '\t' || c === '\r') {
-      endWord();
-      i += 1;
-    } else if (c === '\n' || c === ';') {
-      endCommand();
-      i += 1;
-    } else if (c === '&' && source[i + 1] === '&') {
-      endCommand();
-      i += 2;
-    } else if (c === '#' && current === undefined) {
-      // A comment runs to the end of the line.
-      while (i < source.length && source[i] !== '\n') i += 1;
-    } else if ('|&<>`()'.includes(c)) {
-      const what: Record<string, string> = { '|': 'a pipe or ||', '&': 'a background job', '<': 'a redirection', '>': 'a redirection', '`': 'command substitution', '(': 'a subshell', ')': 'a subshell' };
-      throw new NotAnIdiom(what[c]);
-    } else {
-      append(c, c === '*' || c === '?' || c === '[');
-      i += 1;
-    }
+    const bare = unquoted(token.raw);
+    if (/[<>]/.test(bare)) throw new NotAnIdiom('a redirection');
+    const expanded = expandShellWord(token.raw, lookup);
+    if (expanded.dynamic) throw new NotAnIdiom(`"${token.raw}" needs command substitution or a shell expansion the plugin does not evaluate`);
+    words.push({ text: expanded.value, glob: /[*?[]/.test(bare.replace(/\$\{[^}]*\}/g, '')) });
   }
-  endCommand();
+  if (words.length > 0) commands.push(words);
   return commands;
 }
 
