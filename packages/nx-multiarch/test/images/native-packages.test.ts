@@ -154,7 +154,8 @@ describe('refusals: a clear message, a failed build, nothing in dist', () => {
   it('a RUN that is not a supported idiom: the line and the ways out', async () => {
     await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nCOPY bin/busybox /bin/busybox\nRUN /bin/busybox --install -s /bin\n' });
     const failure = build(workspace, 'amd64');
-    await expect(failure).rejects.toThrow(/line 3: RUN: RUN needs a container of the target arch: \/bin\/busybox is a program/);
+    await expect(failure).rejects.toThrow(/line 3: RUN: RUN in a stage of the target platform runs target code .*: \/bin\/busybox is a program that would have to run on the target platform/);
+    await expect(failure).rejects.toMatchObject({ hint: expect.stringMatching(/allowEmulation: true.*engine "docker"/) });
     expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'amd64'))).toBe(false);
   });
 
