@@ -151,6 +151,14 @@ describe('refusals: a clear message, a failed build, nothing in dist', () => {
     expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'arm'))).toBe(false);
   }, 120_000);
 
+  it('a package whose maintainer script does work the image needs (base-passwd writes /etc/passwd)', async () => {
+    await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nRUN apt-get install -y --no-install-recommends base-passwd\n' });
+    const failure = build(workspace, 'amd64');
+    await expect(failure).rejects.toThrow(/^Line 2: RUN: Package base-passwd \S+ \(amd64\) needs its (preinst|postinst) to work: it runs ".+"\. The native engine installs packages without running their maintainer scripts/);
+    await expect(failure).rejects.toMatchObject({ hint: expect.stringContaining('packageScriptsNotNeeded') });
+    expect(existsSync(join(workspace, 'dist', 'images', 'demo', 'amd64'))).toBe(false);
+  }, 120_000);
+
   it('a RUN that is not a supported idiom: the line and the ways out', async () => {
     await writeFiles(workspace, { 'packages/demo/Dockerfile': 'FROM scratch\nCOPY bin/busybox /bin/busybox\nRUN /bin/busybox --install -s /bin\n' });
     const failure = build(workspace, 'amd64');
