@@ -24,6 +24,8 @@ export interface ResolvedOptions {
   registry?: string;
   repositoryPrefix?: string;
   tagScheme?: NxMultiarchPluginOptions['tagScheme'];
+  registryMirrors?: Record<string, string[]>;
+  baseImages?: Record<string, string>;
   /** Appended to every inferred target's inputs (e.g. the plugin's own sources in its home workspace). */
   extraInputs: Input[];
 }
@@ -50,6 +52,8 @@ export function resolveOptions(options: NxMultiarchPluginOptions | undefined): R
     registry: options?.registry,
     repositoryPrefix: options?.repositoryPrefix,
     tagScheme: options?.tagScheme,
+    ...(options?.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
+    ...(options?.baseImages ? { baseImages: options.baseImages } : {}),
     extraInputs: options?.inputs ?? [],
   };
 }
@@ -134,6 +138,16 @@ function dedupe<T>(items: T[]): T[] {
   });
 }
 
+/**
+ * The runtime input that makes the digest each base tag names now part of
+ * the hash (see image/resolve-bases.ts): a moved tag is a cache miss. One
+ * command for the target and its variants (every arch), so Nx runs it once
+ * per project and run.
+ */
+export function resolveBasesInput(root: string, target: string, arches: readonly Arch[]): Input {
+  return { runtime: `node node_modules/nx-multiarch/bin/nx-multiarch.js resolve-bases --project-root ${root === '' ? '.' : root} --target ${target} --arch ${arches.join(',')}` };
+}
+
 export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Record<string, TargetConfiguration> {
   const n = options.names;
   const declared = facts.declaredTargets;
@@ -205,9 +219,21 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
           executor: EXECUTOR('docker-arch-build'),
           cache: true,
           dependsOn: crossDeps((t) => t, true),
-          inputs: ['production', { dependentTasksOutputFiles: '**/*', transitive: false }, { env: 'SOURCE_DATE_EPOCH' }, { env: 'NX_MULTIARCH_REVISION' }, { env: 'NX_MULTIARCH_BUILDER_ID' }, ...extra],
+          inputs: [
+            'production',
+            { dependentTasksOutputFiles: '**/*', transitive: false },
+            { env: 'SOURCE_DATE_EPOCH' },
+            { env: 'NX_MULTIARCH_REVISION' },
+            { env: 'NX_MULTIARCH_BUILDER_ID' },
+            ...(facts.dockerfileHasBase ? [resolveBasesInput(facts.root, n['docker-arch-build'], options.arches)] : []),
+            ...extra,
+          ],
           outputs: outputsFor('images'),
-          options: options.engine ? { engine: options.engine } : {},
+          options: {
+            ...(options.engine ? { engine: options.engine } : {}),
+            ...(options.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
+            ...(options.baseImages ? { baseImages: options.baseImages } : {}),
+          },
           metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
         },
         declared[n['docker-arch-build']],

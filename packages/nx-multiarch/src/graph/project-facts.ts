@@ -32,6 +32,12 @@ export interface ProjectFacts {
   goEmbeds: string[];
   /** `Dockerfile` at the root. */
   dockerfile: boolean;
+  /**
+   * The Dockerfile may pull a base image: a FROM other than `scratch` (or a
+   * Dockerfile elsewhere, named by the target's dockerfile option, which is
+   * not read here). Such an image hashes the digests its bases name now.
+   */
+  dockerfileHasBase?: boolean;
   /** Arch integration tests at `<root>/integration/`. */
   integrationTests: boolean;
 }
@@ -74,6 +80,22 @@ function cargoBinaryPackage(absRoot: string): { name?: string } | undefined {
   return { name: manifest.package.name };
 }
 
+/** Any FROM of the Dockerfile that is not `scratch` (a cheap line scan; the build parses it properly). */
+function dockerfileHasBase(absRoot: string, projectJson: ProjectJsonFile | undefined): boolean {
+  const declared = Object.values(projectJson?.targets ?? {}).some((t) => t.executor === 'nx-multiarch:docker-arch-build' && typeof t.options?.dockerfile === 'string');
+  if (declared) return true;
+  let text: string;
+  try {
+    text = readFileSync(join(absRoot, 'Dockerfile'), 'utf8');
+  } catch {
+    return false;
+  }
+  for (const match of text.matchAll(/^[ \t]*FROM[ \t]+((?:--\S+[ \t]+)*)(\S+)/gim)) {
+    if (match[2].toLowerCase() !== 'scratch') return true;
+  }
+  return false;
+}
+
 /** Facts several projects share (a Go module's embeds), read once per graph computation. */
 export interface FactsCache {
   embedsByModule: Map<string, string[]>;
@@ -106,6 +128,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goModuleRoot,
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
+    dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
     integrationTests: existsSync(join(absRoot, 'integration')),
   };
 }

@@ -13,6 +13,7 @@ import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, ty
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
 import { processWord } from '../dockerfile/substitute';
+import { validateBaseSourceOptions } from './native/base-resolve';
 
 /**
  * The library function behind the docker-arch-build executor: one project's
@@ -44,6 +45,10 @@ export interface BuildImageOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  /** Registry host → mirrors tried in order before it, like BuildKit's `mirrors` (`{ "docker.io": ["127.0.0.1:5000"] }`). */
+  registryMirrors?: Record<string, string[]> | unknown;
+  /** FROM image → the image or `oci-layout://` path to use instead. */
+  baseImages?: Record<string, string> | unknown;
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
   blobCacheDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -117,6 +122,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const platform = parseSingleArch(options.arch, 'docker-arch-build');
   const engineChoice = parseEngineChoice(options.engine);
   const artifacts = validateArtifacts(options.artifacts);
+  const baseSources = validateBaseSourceOptions(options.registryMirrors, options.baseImages);
   const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
   const userLabels = validateStringMap(options.labels, 'labels');
   const tags = options.tags && options.tags.length > 0 ? [...options.tags] : [DEFAULT_TAG];
@@ -177,6 +183,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         insecureRegistries: options.insecureRegistries,
         dockerfileLabel,
         parsedDockerfile: parsed,
+        ...baseSources,
+        log: (line) => log(`${options.project}: ${line}`),
       };
       const result = await engine.build(request);
       const imageSummary: ImageSummary = {
@@ -190,6 +198,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         layers: result.layers.length,
         tags,
         layout: '.',
+        ...(result.base ? { base: result.base } : {}),
       };
       if (options.attestations !== false) {
         // Read back from the layout just written: the SBOM lists what ships.

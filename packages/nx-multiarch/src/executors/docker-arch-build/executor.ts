@@ -19,6 +19,8 @@ export interface DockerArchBuildOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  registryMirrors?: Record<string, string[]>;
+  baseImages?: Record<string, string>;
   blobCacheDir?: string;
   builderId?: string;
   attestations?: boolean;

@@ -38,12 +38,30 @@ export interface BuildRequest {
    * only when a caller builds a request without it.
    */
   parsedDockerfile?: ParsedDockerfile;
+  /** Registry host → mirrors tried in order before it (the registryMirrors option). */
+  registryMirrors?: Record<string, string[]>;
+  /** FROM image → substitute image or oci-layout:// path (the baseImages option). */
+  baseImages?: Record<string, string>;
+  /** Progress lines (a mirror that failed before another answered). */
+  log?: (line: string) => void;
+}
+
+/** The base an image was built on, as image.json records it. */
+export interface BuiltBase {
+  /** The FROM image after ARG substitution. */
+  image: string;
+  /** What was actually read: a mirror's reference, a substitute, or the image itself. */
+  source: string;
+  /** The platform's manifest digest (absent for scratch). */
+  digest?: string;
 }
 
 export interface BuildResult {
   manifest: Descriptor;
   config: Descriptor;
   layers: Descriptor[];
+  /** The final stage's base (the native engine says which digest it used). */
+  base?: BuiltBase;
 }
 
 export interface BuildEngine {

@@ -3,7 +3,8 @@ import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
 import { platformString } from '../../platform/platforms';
 import { platformMatches } from '../../oci/platform-match';
-import { resolveBase, type ResolvedBase } from './base-image';
+import type { ResolvedBase } from './base-image';
+import { resolveBaseFromSources } from './base-resolve';
 import { BuildContext } from '../context/context';
 import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../../dockerfile/parse';
 import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
@@ -41,14 +42,17 @@ export class NativeEngine implements BuildEngine {
 
     const from = evaluateFrom(parsed, request.buildArgs, request.platform);
     checkPlatformFlag(from.platform, request, parsed.from.line);
-    const base = await resolveBase(from.image, {
+    const { base, record } = await resolveBaseFromSources(from.image, {
       target: request.platform,
       searchDirs: [request.contextDir, ...(request.workspaceRoot ? [request.workspaceRoot] : [])],
       blobCacheDir: request.blobCacheDir,
       insecureRegistries: request.insecureRegistries,
+      registryMirrors: request.registryMirrors,
+      baseImages: request.baseImages,
+      log: request.log,
     });
     try {
-      return await this.assemble(request, parsed, base);
+      return { ...(await this.assemble(request, parsed, base)), base: record };
     } finally {
       base.release();
     }
