@@ -1,0 +1,380 @@
+import { posix } from 'node:path';
+import { MultiarchError } from '../errors';
+
+/**
+ * The download idioms of Dockerfiles, read as data (pure): a RUN line made
+ * of `curl`/`wget` downloads, `sha256sum -c` checks, `tar -x` extractions
+ * and the small file commands around them (`mkdir -p`, `mv`, `rm`, `chmod`,
+ * `cd`), joined by `&&`, `;` or new lines; and `ADD <url> <dest>`. Linkerd's
+ * proxy image fetches its proxy this way:
+ *
+ *   RUN curl -fsSLo proxy.tar.gz "$URL/linkerd2-proxy-${VERSION}-${TARGETARCH}.tar.gz" \
+ *    && curl -fsSLo proxy.txt "$URL/linkerd2-proxy-${VERSION}-${TARGETARCH}.txt" \
+ *    && sha256sum -c proxy.txt && tar -xzf proxy.tar.gz --strip-components=1
+ *
+ * The native engine then serves each download from the workspace package it
+ * is mapped to (see download-map.ts) instead of the network. A RUN line with
+ * a download and anything else (pipes into a shell, `$(…)`, other programs)
+ * is not a fetch: it is refused with the command that is not understood.
+ */
+
+export type FetchStep =
+  | { op: 'download'; url: string; to: string }
+  | { op: 'sha256-check'; listFile: string; cwd: string }
+  | { op: 'sha256-inline'; sha256: string; file: string }
+  | { op: 'extract'; archive: string; dir: string; strip: number; members: string[] }
+  | { op: 'mkdir'; path: string }
+  | { op: 'move'; from: string; to: string }
+  | { op: 'remove'; path: string }
+  | { op: 'chmod'; mode: string; path: string };
+
+export type FetchRecognition =
+  /** Not a download at all (no curl/wget): some other reader may know the line. */
+  | { kind: 'none' }
+  | { kind: 'fetch'; steps: FetchStep[]; urls: string[] }
+  /** A download among commands the native engine cannot model. */
+  | { kind: 'refused'; reason: string };
+
+/** Shell variables as RUN sees them: the stage's ARGs and ENV. */
+export type ShellLookup = (name: string) => string | undefined;
+
+const URL_PATTERN = /^(https?|ftp):\/\//i;
+
+/**
+ * Words of a shell command: quotes removed, `$NAME`/`${NAME}` expanded
+ * (outside single quotes), backslash-newline joined. Returns undefined for
+ * what this reader does not model: command substitution, globbing of
+ * unknown files, here-documents, redirections other than `>/dev/null`.
+ */
+function shellWords(text: string, lookup: ShellLookup): string[] | undefined {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let i = 0;
+  const expand = (): string | undefined => {
+    // At a `$`: ${NAME}, ${NAME:-default}, or $NAME.
+    if (text[i + 1] === '{') {
+      const end = text.indexOf('}', i + 2);
+      if (end < 0) return undefined;
+      const body = text.slice(i + 2, end);
+      i = end + 1;
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?$/.exec(body);
+      if (!m) return undefined;
+      return lookup(m[1]) || (m[2] ?? '');
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+    if (!m) return text[i + 1] === '(' ? undefined : ((i += 1), '$');
+    i += 1 + m[0].length;
+    return lookup(m[0]) ?? '';
+  };
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '\\' && text[i + 1] === '\n') {
+      i += 2;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+      i++;
+      continue;
+    }
+    inWord = true;
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) return undefined;
+      current += text.slice(i + 1, end);
+      i = end + 1;
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < text.length) {
+          current += text[i + 1];
+          i += 2;
+        } else if (text[i] === '$') {
+          const v = expand();
+          if (v === undefined) return undefined;
+          current += v;
+        } else if (text[i] === '`') {
+          return undefined;
+        } else {
+          current += text[i++];
+        }
+      }
+      if (text[i] !== '"') return undefined;
+      i++;
+    } else if (c === '$') {
+      const v = expand();
+      if (v === undefined) return undefined;
+      current += v;
+    } else if (c === '`' || c === '<' || c === '(' || c === ')') {
+      return undefined;
+    } else if (c === '\\') {
+      current += text[i + 1] ?? '';
+      i += 2;
+    } else {
+      current += c;
+      i++;
+    }
+  }
+  if (inWord) words.push(current);
+  return words;
+}
+
+/** Splits a command line at `&&`, `;`, `|` and new lines, keeping which separator came before each part. */
+function splitCommands(text: string): Array<{ text: string; pipedFrom: boolean }> | undefined {
+  const parts: Array<{ text: string; pipedFrom: boolean }> = [];
+  let start = 0;
+  let quote: string | undefined;
+  let piped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"') i++;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\') i++;
+    else if ((c === '&' && text[i + 1] === '&') || (c === '|' && text[i + 1] === '|')) {
+      if (c === '|') return undefined; // `||`: a fallback path the engine cannot choose between
+      parts.push({ text: text.slice(start, i), pipedFrom: piped });
+      piped = false;
+      start = i + 2;
+      i++;
+    } else if (c === ';' || c === '\n' || c === '|') {
+      parts.push({ text: text.slice(start, i), pipedFrom: piped });
+      piped = c === '|';
+      start = i + 1;
+    } else if (c === '&') {
+      return undefined; // background jobs
+    }
+  }
+  if (quote) return undefined;
+  parts.push({ text: text.slice(start), pipedFrom: piped });
+  return parts.filter((p) => p.text.trim() !== '' && p.text.trim() !== 'set -e' && !/^set -[a-z]+$/.test(p.text.trim()));
+}
+
+/** curl flags that take a value (the value is skipped). */
+const CURL_VALUE_FLAGS = new Set(['--retry', '--retry-delay', '--retry-max-time', '--connect-timeout', '--max-time', '-m', '--proto', '--proto-redir', '-H', '--header', '-A', '--user-agent', '--tlsv1.2', '--cacert']);
+const WGET_VALUE_FLAGS = new Set(['--tries', '-t', '--timeout', '-T', '--header', '-U', '--user-agent']);
+
+function fileNameOfUrl(url: string): string {
+  return posix.basename(new URL(url).pathname);
+}
+
+interface Parsed {
+  steps: FetchStep[];
+  urls: string[];
+}
+
+function parseCurl(words: string[], cwd: string, out: Parsed): string | undefined {
+  const urls: string[] = [];
+  const outputs: Array<string | 'remote-name'> = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (URL_PATTERN.test(w)) urls.push(w);
+    else if (w === '-o' || w === '--output') outputs.push(words[++i]);
+    else if (w.startsWith('--output=')) outputs.push(w.slice('--output='.length));
+    else if (w === '-O' || w === '--remote-name') outputs.push('remote-name');
+    else if (CURL_VALUE_FLAGS.has(w)) i++;
+    else if (/^-[a-zA-Z]+$/.test(w)) {
+      // Grouped short flags: `-fsSLo file` — only a final o/O takes a value.
+      const letters = w.slice(1);
+      if (letters.slice(0, -1).includes('o')) return `curl ${w}: -o must come last in a group of flags`;
+      if (letters.endsWith('o')) outputs.push(words[++i]);
+      else if (letters.includes('O')) outputs.push('remote-name');
+    } else if (w.startsWith('-')) continue;
+    else return `curl argument "${w}" is not a URL`;
+  }
+  if (urls.length === 0) return 'curl without a URL';
+  if (outputs.length !== urls.length || outputs.some((o) => o === undefined)) {
+    return 'curl that writes to standard output (use -o <file> or -O, one per URL)';
+  }
+  urls.forEach((url, k) => {
+    const o = outputs[k];
+    out.steps.push({ op: 'download', url, to: posix.resolve(cwd, o === 'remote-name' ? fileNameOfUrl(url) : o) });
+    out.urls.push(url);
+  });
+  return undefined;
+}
+
+function parseWget(words: string[], cwd: string, out: Parsed): string | undefined {
+  let output: string | undefined;
+  let dir = cwd;
+  const urls: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i];
+    if (URL_PATTERN.test(w)) urls.push(w);
+    else if (w === '-O' || w === '--output-document') output = words[++i];
+    else if (w.startsWith('--output-document=')) output = w.slice('--output-document='.length);
+    else if (w === '-P' || w === '--directory-prefix') dir = posix.resolve(cwd, words[++i] ?? '.');
+    else if (WGET_VALUE_FLAGS.has(w)) i++;
+    else if (/^-[a-zA-Z]*O$/.test(w)) output = words[++i];
+    else if (w.startsWith('-')) continue;
+    else return `wget argument "${w}" is not a URL`;
+  }
+  if (urls.length === 0) return 'wget without a URL';
+  if (output === '-') return 'wget that writes to standard output';
+  if (output !== undefined && urls.length > 1) return 'wget -O with several URLs';
+  for (const url of urls) {
+    out.steps.push({ op: 'download', url, to: output !== undefined ? posix.resolve(cwd, output) : posix.join(dir, fileNameOfUrl(url)) });
+    out.urls.push(url);
+  }
+  return undefined;
+}
+
+function parseTar(words: string[], cwd: string, out: Parsed): string | undefined {
+  let archive: string | undefined;
+  let dir = cwd;
+  let strip = 0;
+  let extract = false;
+  const members: string[] = [];
+  let i = 1;
+  // `tar xzf file` (old style): the first word is a flag group without a dash.
+  if (words[1] && /^[a-zA-Z]+$/.test(words[1]) && words[1].includes('x')) words = [words[0], `-${words[1]}`, ...words.slice(2)];
+  for (; i < words.length; i++) {
+    const w = words[i];
+    if (w === '-C' || w === '--directory') dir = posix.resolve(cwd, words[++i] ?? '.');
+    else if (w.startsWith('--directory=')) dir = posix.resolve(cwd, w.slice('--directory='.length));
+    else if (w.startsWith('--strip-components=')) strip = Number(w.slice('--strip-components='.length));
+    else if (w === '--strip-components') strip = Number(words[++i]);
+    else if (w === '--file' || w === '-f') archive = words[++i];
+    else if (w.startsWith('--file=')) archive = w.slice('--file='.length);
+    else if (w === '--extract' || w === '--get') extract = true;
+    else if (['--gzip', '--gunzip', '-z', '--no-same-owner', '--no-same-permissions', '-v', '--verbose', '-o', '-p'].includes(w)) continue;
+    else if (/^-[a-zA-Z]+$/.test(w)) {
+      const letters = w.slice(1);
+      if (/[^xzfvop]/.test(letters)) return `tar ${w}: only extraction (-x, -z, -f, -v) is understood`;
+      if (letters.includes('x')) extract = true;
+      if (letters.includes('f')) {
+        if (!letters.endsWith('f')) return `tar ${w}: f must come last in a group of flags`;
+        archive = words[++i];
+      }
+    } else if (w.startsWith('-')) return `tar option ${w} is not understood`;
+    else members.push(w);
+  }
+  if (!extract) return 'tar that does not extract (-x)';
+  if (archive === undefined || archive === '-') return 'tar that reads standard input (give the archive with -f <file>)';
+  if (!Number.isInteger(strip) || strip < 0) return 'tar --strip-components needs a whole number';
+  out.steps.push({ op: 'extract', archive: posix.resolve(cwd, archive), dir, strip, members });
+  return undefined;
+}
+
+/** One command of a fetch line; returns why it is not understood, or undefined. Updates cwd for `cd`. */
+function parseCommand(words: string[], state: { cwd: string }, pipedInput: string | undefined, out: Parsed): string | undefined {
+  const [program, ...args] = words;
+  const cwd = state.cwd;
+  const files = args.filter((a) => !a.startsWith('-'));
+  switch (program) {
+    case 'curl':
+      return parseCurl(words, cwd, out);
+    case 'wget':
+      return parseWget(words, cwd, out);
+    case 'tar':
+      return parseTar(words, cwd, out);
+    case 'sha256sum': {
+      const check = args.includes('-c') || args.includes('--check') || args.some((a) => /^-[a-z]*c[a-z]*$/.test(a));
+      if (!check) return 'sha256sum without -c (a hash that nothing checks)';
+      const lists = files.filter((f) => f !== '-');
+      if (pipedInput !== undefined) {
+        const m = /^([0-9a-fA-F]{64})\s+\*?(\S+)$/.exec(pipedInput.trim());
+        if (!m || lists.length > 0) return 'sha256sum -c reading a line that is not "<sha256>  <file>"';
+        out.steps.push({ op: 'sha256-inline', sha256: m[1].toLowerCase(), file: posix.resolve(cwd, m[2]) });
+        return undefined;
+      }
+      if (lists.length === 0) return 'sha256sum -c without a checksum file';
+      for (const list of lists) out.steps.push({ op: 'sha256-check', listFile: posix.resolve(cwd, list), cwd });
+      return undefined;
+    }
+    case 'echo':
+    case 'printf':
+      return undefined; // only meaningful piped into sha256sum -c (handled by the caller)
+    case 'mkdir':
+      for (const f of files) out.steps.push({ op: 'mkdir', path: posix.resolve(cwd, f) });
+      return undefined;
+    case 'mv':
+      if (files.length !== 2) return 'mv with other than one source and one destination';
+      out.steps.push({ op: 'move', from: posix.resolve(cwd, files[0]), to: posix.resolve(cwd, files[1]) });
+      return undefined;
+    case 'rm':
+      for (const f of files) out.steps.push({ op: 'remove', path: posix.resolve(cwd, f) });
+      return undefined;
+    case 'chmod':
+      if (files.length < 2) return 'chmod without a mode and a file';
+      for (const f of files.slice(1)) out.steps.push({ op: 'chmod', mode: files[0], path: posix.resolve(cwd, f) });
+      return undefined;
+    case 'cd':
+      state.cwd = posix.resolve(cwd, files[0] ?? '/');
+      return undefined;
+    case 'true':
+    case ':':
+      return undefined;
+    default:
+      return `${program} is not part of the download idiom (curl/wget, sha256sum -c, tar -x, mkdir, mv, rm, chmod, cd)`;
+  }
+}
+
+/**
+ * Reads a RUN command (shell form, as written) as a fetch. `workdir` is the
+ * stage's WORKDIR; `lookup` gives the ARG and ENV values RUN would see.
+ */
+export function recogniseFetchRun(command: string, workdir: string, lookup: ShellLookup): FetchRecognition {
+  if (!/(^|[\s;&|(])(curl|wget)\s/.test(command)) return { kind: 'none' };
+  const parts = splitCommands(command);
+  if (!parts) return { kind: 'refused', reason: 'the command uses ||, & or an unclosed quote, which a download step cannot be read from' };
+  const out: Parsed = { steps: [], urls: [] };
+  const state = { cwd: workdir || '/' };
+  let previous: string[] | undefined;
+  for (const [index, part] of parts.entries()) {
+    const next = parts[index + 1];
+    if (next?.pipedFrom && /^\s*(curl|wget)\s/.test(part.text)) {
+      return { kind: 'refused', reason: `the download is piped into "${next.text.trim()}", which runs or unpacks it where it cannot be checked; write it to a file (-o), check it with sha256sum -c, then extract it` };
+    }
+    const redirected = part.text.replace(/\s[12]?>\s*\/dev\/null/g, ' ');
+    const words = shellWords(redirected, lookup);
+    if (!words) return { kind: 'refused', reason: `"${part.text.trim()}" uses $(…), backquotes or redirection, which a download step cannot be read from` };
+    if (words.length === 0) continue;
+    let piped: string | undefined;
+    if (part.pipedFrom) {
+      if (!previous || !['echo', 'printf'].includes(previous[0]) || words[0] !== 'sha256sum') {
+        return { kind: 'refused', reason: `"${part.text.trim()}" reads a pipe; only echo "<sha256>  <file>" | sha256sum -c is understood` };
+      }
+      piped = previous.slice(1).filter((w) => !w.startsWith('-')).join(' ');
+    }
+    const why = parseCommand(words, state, piped, out);
+    if (why) return { kind: 'refused', reason: why };
+    previous = words;
+  }
+  return { kind: 'fetch', steps: out.steps, urls: out.urls };
+}
+
+/** `ADD <url> <dest>`: the download step of one URL source, `dest` already absolute (a folder when it ends with /). */
+export function addUrlStep(url: string, dest: string, destIsDir: boolean): FetchStep {
+  return { op: 'download', url, to: destIsDir ? posix.join(dest, fileNameOfUrl(url)) : dest };
+}
+
+export function isUrl(source: string): boolean {
+  return URL_PATTERN.test(source);
+}
+
+/** The refusal of a download nothing maps, with its line and the ways out. */
+export function unmappedDownloadError(line: number, url: string, dockerfileName: string): MultiarchError {
+  const file = (() => {
+    try {
+      return fileNameOfUrl(url);
+    } catch {
+      return url;
+    }
+  })();
+  // The parts that change between releases and arches become `*`: linkerd2-proxy-v2.1.0-arm64.tar.gz → linkerd2-proxy-*.tar.gz.
+  const pattern = file
+    .replace(/[-_]v?\d+\.\d+[^-_]*?(?=[-_]|\.tar|\.tgz|\.zip|$)/, '-*')
+    .replace(/[-_](linux[-_])?(amd64|arm64|armv7|armhf|arm|x86_64|aarch64|ppc64le|s390x|riscv64)(?=[-_.]|$)/, '-*')
+    .replace(/(-\*)+/g, '-*');
+  return new MultiarchError(
+    `${dockerfileName} line ${line} downloads ${url}, which no downloads entry maps to a workspace target; the native engine does not download at build time.`,
+    `If the workspace builds it, map it once in the plugin options or the target: "downloads": { "${pattern}": "<project>:<cargo-cross|go-cross>" }; else put the file in the build context and COPY it, or use engine "docker".`,
+  );
+}
