@@ -18,7 +18,7 @@ describe('matchDownload', () => {
 
   it('lists the producers of the URLs written in a Dockerfile, each once', () => {
     const urls = dockerfileUrls('RUN curl -fsSLo p.tar.gz "$U/linkerd2-proxy-${V}-${TARGETARCH}.tar.gz" && curl -o p.txt https://h.invalid/linkerd2-proxy-${V}-${TARGETARCH}.txt');
-    expect(urls).toEqual(['https://h.invalid/linkerd2-proxy-${V}-${TARGETARCH}.txt']);
+    expect(urls).toEqual(['$U/linkerd2-proxy-${V}-${TARGETARCH}.tar.gz', 'https://h.invalid/linkerd2-proxy-${V}-${TARGETARCH}.txt']);
     expect(downloadProducers(['x/linkerd2-proxy-${V}.tar.gz', ...urls], map)).toEqual([{ project: 'linkerd2-proxy', target: 'cargo-cross' }]);
   });
 });

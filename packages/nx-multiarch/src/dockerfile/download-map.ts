@@ -93,9 +93,16 @@ export function downloadProducers(urls: readonly string[], map: DownloadMap): Ar
   return [...seen.values()];
 }
 
-/** URLs written in a Dockerfile's text, as written (variables unexpanded): what the graph can know without a build. */
+/**
+ * What a Dockerfile's text may download, as written (variables unexpanded):
+ * words with `://`, and words that start with a variable and hold a path
+ * (`${PROXY_URL}/${VERSION}/linkerd2-proxy-${VERSION}-${TARGETARCH}.tar.gz`,
+ * the base URL set by an ARG). Enough for the graph, which runs no build;
+ * the build checks the URLs again with their values.
+ */
 export function dockerfileUrls(text: string): string[] {
-  return [...new Set([...text.matchAll(/(?:https?|ftp):\/\/[^\s"'\\]+/gi)].map((m) => m[0]))];
+  const words = text.split(/[\s"'\\]+/).filter((w) => /^(?:https?|ftp):\/\//i.test(w) || /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\/\S/.test(w));
+  return [...new Set(words)];
 }
 
 export interface PackageProject {

@@ -5,6 +5,7 @@ import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpe
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
+import { addUrlStep, isUrl, recogniseFetchRun, type FetchStep } from './fetch-steps';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -45,7 +46,15 @@ export interface MkdirOperation {
   owner?: Owner;
 }
 
-export type FileOperation = CopyOperation | MkdirOperation;
+/** A RUN line read as a download step, or ADD <url>: served from workspace packages (image/native/fetch-files.ts). */
+export interface FetchOperation {
+  op: 'fetch';
+  line: number;
+  keyword: 'RUN' | 'ADD';
+  steps: FetchStep[];
+}
+
+export type FileOperation = CopyOperation | MkdirOperation | FetchOperation;
 
 export interface EvaluatedStage {
   config: ImageConfigBody;
@@ -221,10 +230,17 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
       }
       case 'COPY':
       case 'ADD': {
-        const sources = instruction.rawSources.map(word);
+        const allSources = instruction.rawSources.map(word);
         const rawDest = word(instruction.rawDest);
         const destIsDir = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
         const dest = posix.resolve(config.WorkingDir || '/', rawDest);
+        const urls = instruction.kind === 'ADD' ? allSources.filter(isUrl) : [];
+        if (urls.length > 0) fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'ADD', steps: urls.map((url) => addUrlStep(url, dest, destIsDir || urls.length > 1)) });
+        const sources = allSources.filter((s) => !urls.includes(s));
+        if (sources.length === 0) {
+          record(`${instruction.kind} ${allSources.join(' ')} ${rawDest}`);
+          return;
+        }
         const copy: CopyOperation = { op: 'copy', line: instruction.line, keyword: instruction.kind, sources, dest, destIsDir };
         if (instruction.flags.chmod !== undefined) copy.chmod = parseChmod(word(instruction.flags.chmod), instruction.line);
         if (instruction.flags.chown !== undefined) copy.owner = parseOwner(word(instruction.flags.chown), instruction.line);
@@ -283,11 +299,26 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         record(`VOLUME ${JSON.stringify(words)}`);
         return;
       }
-      case 'UNSUPPORTED':
+      case 'UNSUPPORTED': {
+        if (instruction.command !== undefined) {
+          const fetch = recogniseFetchRun(instruction.command, config.WorkingDir || '/', lookup);
+          if (fetch.kind === 'fetch') {
+            fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'RUN', steps: fetch.steps });
+            record(`RUN ${instruction.command}`);
+            return;
+          }
+          if (fetch.kind === 'refused') {
+            throw new MultiarchError(
+              `Line ${instruction.line}: RUN downloads, but not in a way the native engine can serve from the workspace: ${fetch.reason}.`,
+              'Write it as curl -o/wget -O, sha256sum -c and tar -x joined by &&, with the download mapped in the downloads option; or use engine "docker".',
+            );
+          }
+        }
         throw new MultiarchError(
           `Line ${instruction.line}: ${instruction.keyword}: ${instruction.reason}.`,
           'Use engine "docker" for this image, or move that work into a cross target and COPY its output.',
         );
+      }
     }
   }
 

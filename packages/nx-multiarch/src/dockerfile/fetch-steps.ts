@@ -161,12 +161,14 @@ const CURL_VALUE_FLAGS = new Set(['--retry', '--retry-delay', '--retry-max-time'
 const WGET_VALUE_FLAGS = new Set(['--tries', '-t', '--timeout', '-T', '--header', '-U', '--user-agent']);
 
 function fileNameOfUrl(url: string): string {
-  return posix.basename(new URL(url).pathname);
+  return posix.basename(url.split(/[?#]/)[0]);
 }
 
 interface Parsed {
   steps: FetchStep[];
   urls: string[];
+  /** Whether a word is a URL; read with placeholders (engine choice, graph), `${BASE}/x` counts too. */
+  isUrl: (word: string) => boolean;
 }
 
 function parseCurl(words: string[], cwd: string, out: Parsed): string | undefined {
@@ -174,7 +176,7 @@ function parseCurl(words: string[], cwd: string, out: Parsed): string | undefine
   const outputs: Array<string | 'remote-name'> = [];
   for (let i = 1; i < words.length; i++) {
     const w = words[i];
-    if (URL_PATTERN.test(w)) urls.push(w);
+    if (out.isUrl(w)) urls.push(w);
     else if (w === '-o' || w === '--output') outputs.push(words[++i]);
     else if (w.startsWith('--output=')) outputs.push(w.slice('--output='.length));
     else if (w === '-O' || w === '--remote-name') outputs.push('remote-name');
@@ -206,7 +208,7 @@ function parseWget(words: string[], cwd: string, out: Parsed): string | undefine
   const urls: string[] = [];
   for (let i = 1; i < words.length; i++) {
     const w = words[i];
-    if (URL_PATTERN.test(w)) urls.push(w);
+    if (out.isUrl(w)) urls.push(w);
     else if (w === '-O' || w === '--output-document') output = words[++i];
     else if (w.startsWith('--output-document=')) output = w.slice('--output-document='.length);
     else if (w === '-P' || w === '--directory-prefix') dir = posix.resolve(cwd, words[++i] ?? '.');
@@ -319,12 +321,15 @@ function parseCommand(words: string[], state: { cwd: string }, pipedInput: strin
 /**
  * Reads a RUN command (shell form, as written) as a fetch. `workdir` is the
  * stage's WORKDIR; `lookup` gives the ARG and ENV values RUN would see.
+ * With `placeholders`, variables are expected to stay as written
+ * (`${URL}/x.tar.gz`), for reads before the values are known.
  */
-export function recogniseFetchRun(command: string, workdir: string, lookup: ShellLookup): FetchRecognition {
+export function recogniseFetchRun(command: string, workdir: string, lookup: ShellLookup, placeholders = false): FetchRecognition {
   if (!/(^|[\s;&|(])(curl|wget)\s/.test(command)) return { kind: 'none' };
   const parts = splitCommands(command);
   if (!parts) return { kind: 'refused', reason: 'the command uses ||, & or an unclosed quote, which a download step cannot be read from' };
-  const out: Parsed = { steps: [], urls: [] };
+  const isUrlWord = (w: string) => URL_PATTERN.test(w) || (placeholders && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}\//.test(w));
+  const out: Parsed = { steps: [], urls: [], isUrl: isUrlWord };
   const state = { cwd: workdir || '/' };
   let previous: string[] | undefined;
   for (const [index, part] of parts.entries()) {

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser, Instruction, ModifiableInstruction, PropertyInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../errors';
+import { matchDownload, type DownloadMap } from './download-map';
+import { isUrl, recogniseFetchRun } from './fetch-steps';
 
 /**
  * The Dockerfile as the native engine sees it: the global ARGs, the names of
@@ -38,7 +40,7 @@ export type StageInstruction =
   | { kind: 'SHELL'; line: number; argv: string[] }
   | { kind: 'USER' | 'WORKDIR' | 'STOPSIGNAL' | 'MAINTAINER'; line: number; raw: string }
   | { kind: 'EXPOSE' | 'VOLUME'; line: number; rawWords: string[] }
-  | { kind: 'UNSUPPORTED'; line: number; keyword: string; reason: string };
+  | { kind: 'UNSUPPORTED'; line: number; keyword: string; reason: string; /** RUN in shell form: the command as written (a download step may be read from it). */ command?: string };
 
 export interface FromInstruction {
   line: number;
@@ -198,6 +200,7 @@ function parseInstruction(instruction: Instruction): StageInstruction {
         line,
         keyword,
         reason: UNSUPPORTED_REASONS[keyword] ?? `${keyword} is not an instruction the native engine knows`,
+        ...(keyword === 'RUN' && !parseJsonArray(raw) && !/(^|\s)<<-?["']?[A-Za-z_]/.test(raw) && !/^--/.test(raw) ? { command: raw } : {}),
       };
   }
 }
@@ -289,19 +292,35 @@ export async function loadDockerfile(path: string, label: string, project?: stri
  * engine `auto` picks native. The base is checked again after substitution
  * (a `${BASE}` that names a stage is found then).
  */
-export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
+export function nativeBlockers(parsed: ParsedDockerfile, downloads: DownloadMap = {}): NativeBlocker[] {
   const blockers: NativeBlocker[] = [];
   if (parsed.earlierStageNames.includes(parsed.from.rawImage.toLowerCase())) {
     blockers.push({ line: parsed.from.line, instruction: 'FROM', reason: `FROM ${parsed.from.rawImage} starts from an earlier stage, which needs that stage built` });
   }
   for (const instruction of parsed.instructions) {
     if (instruction.kind === 'UNSUPPORTED') {
-      blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: instruction.reason });
-    } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^(https?:\/\/|git@)/.test(s))) {
-      blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time' });
+      const unmapped = instruction.command !== undefined ? unmappedFetch(instruction.command, downloads) : 'not a fetch';
+      if (unmapped !== undefined) blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: unmapped === 'not a fetch' ? instruction.reason : unmapped });
+    } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^git@/.test(s) || (isUrl(s) && !matchDownload(s, downloads)))) {
+      blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time (a URL the downloads option maps to a workspace target is served from its package)' });
     }
   }
   return blockers;
+}
+
+/**
+ * Why a RUN line that may be a download step still blocks the native
+ * engine: 'not a fetch', the reason it is refused, a URL nothing maps; or
+ * undefined when it is a fetch whose every download is mapped. Read with
+ * variables left as written (`${VERSION}`), which a `*` pattern matches;
+ * the build checks the URLs again with their values.
+ */
+function unmappedFetch(command: string, downloads: DownloadMap): string | undefined {
+  const recognised = recogniseFetchRun(command, '/', (name) => `\${${name}}`, true);
+  if (recognised.kind === 'none') return 'not a fetch';
+  if (recognised.kind === 'refused') return `RUN needs a container of the target arch (read as a download step, it is refused: ${recognised.reason})`;
+  const missing = recognised.urls.find((url) => !matchDownload(url, downloads));
+  return missing === undefined ? undefined : `RUN downloads ${missing} at build time, and no downloads entry maps it to a workspace target`;
 }
 
 /** The error the native engine gives for blockers: the lines, and the two ways out. */

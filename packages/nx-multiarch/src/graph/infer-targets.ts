@@ -3,6 +3,7 @@ import { Arch, DEFAULT_ARCHES, hostArch } from '../platform/platforms';
 import { parseArchList } from '../platform/parse-arch';
 import type { InferredTarget, NxMultiarchPluginOptions } from './plugin-options';
 import type { ProjectFacts } from './project-facts';
+import { downloadProducers } from '../dockerfile/download-map';
 import { CROSS_OUTPUTS, cargoCrossInputs, goCrossInputs, goCrossOptions, type Input } from '../project/target-templates';
 
 /**
@@ -26,6 +27,7 @@ export interface ResolvedOptions {
   tagScheme?: NxMultiarchPluginOptions['tagScheme'];
   registryMirrors?: Record<string, string[]>;
   baseImages?: Record<string, string>;
+  downloads?: Record<string, string>;
   /** Appended to every inferred target's inputs (e.g. the plugin's own sources in its home workspace). */
   extraInputs: Input[];
 }
@@ -54,6 +56,7 @@ export function resolveOptions(options: NxMultiarchPluginOptions | undefined): R
     tagScheme: options?.tagScheme,
     ...(options?.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
     ...(options?.baseImages ? { baseImages: options.baseImages } : {}),
+    ...(options?.downloads ? { downloads: options.downloads } : {}),
     extraInputs: options?.inputs ?? [],
   };
 }
@@ -202,6 +205,9 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
   }
 
   if (hasImage) {
+    const declaredDownloads = declared[n['docker-arch-build']]?.options?.downloads as Record<string, string> | undefined;
+    const downloads = { ...(options.downloads ?? {}), ...(declaredDownloads ?? {}) };
+    const downloaded = downloadProducers(facts.dockerfileUrls ?? [], downloads);
     const crossDeps = (suffix: (t: string) => string, params: boolean): TargetDependencyConfig[] => {
       const deps: TargetDependencyConfig[] = [];
       const p = params ? ({ params: 'forward' } as const) : {};
@@ -209,6 +215,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
       if (hasCargo) deps.push({ target: suffix(n['cargo-cross']), ...p });
       deps.push({ dependencies: true, target: suffix(n['go-cross']), ...p });
       deps.push({ dependencies: true, target: suffix(n['cargo-cross']), ...p });
+      // Packages the Dockerfile downloads, built here instead (the downloads option).
+      for (const producer of downloaded) deps.push({ projects: [producer.project], target: suffix(producer.target), ...p });
       return deps;
     };
     Object.assign(
@@ -233,6 +241,7 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
             ...(options.engine ? { engine: options.engine } : {}),
             ...(options.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
             ...(options.baseImages ? { baseImages: options.baseImages } : {}),
+            ...(options.downloads ? { downloads: options.downloads } : {}),
           },
           metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
         },

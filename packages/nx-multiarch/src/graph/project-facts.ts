@@ -5,6 +5,7 @@ import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
 import { findCargoRoot } from '../project/cargo-workspace';
 import { findGoModuleRoot } from '../project/go-module';
 import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
+import { dockerfileUrls } from '../dockerfile/download-map';
 
 /**
  * What target inference needs to know about one project folder. Reading the
@@ -38,6 +39,8 @@ export interface ProjectFacts {
    * not read here). Such an image hashes the digests its bases name now.
    */
   dockerfileHasBase?: boolean;
+  /** URLs written in the Dockerfile (variables as written): what a downloads mapping may serve from a workspace package. */
+  dockerfileUrls?: string[];
   /** Arch integration tests at `<root>/integration/`. */
   integrationTests: boolean;
 }
@@ -96,6 +99,14 @@ function dockerfileHasBase(absRoot: string, projectJson: ProjectJsonFile | undef
   return false;
 }
 
+function readDockerfileUrls(absRoot: string): string[] {
+  try {
+    return dockerfileUrls(readFileSync(join(absRoot, 'Dockerfile'), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
 /** Facts several projects share (a Go module's embeds), read once per graph computation. */
 export interface FactsCache {
   embedsByModule: Map<string, string[]>;
@@ -129,6 +140,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
     dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
+    dockerfileUrls: readDockerfileUrls(absRoot),
     integrationTests: existsSync(join(absRoot, 'integration')),
   };
 }

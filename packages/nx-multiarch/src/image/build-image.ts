@@ -14,6 +14,7 @@ import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, sta
 import { createScratchContext } from './context/scratch-context';
 import { processWord } from '../dockerfile/substitute';
 import { validateBaseSourceOptions } from './native/base-resolve';
+import { validateDownloadMap } from '../dockerfile/download-map';
 
 /**
  * The library function behind the docker-arch-build executor: one project's
@@ -49,6 +50,8 @@ export interface BuildImageOptions {
   registryMirrors?: Record<string, string[]> | unknown;
   /** FROM image → the image or `oci-layout://` path to use instead. */
   baseImages?: Record<string, string> | unknown;
+  /** What the Dockerfile downloads (file-name or URL pattern) → `<project>:<target>` that builds it. */
+  downloads?: Record<string, string> | unknown;
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
   blobCacheDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -123,6 +126,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const engineChoice = parseEngineChoice(options.engine);
   const artifacts = validateArtifacts(options.artifacts);
   const baseSources = validateBaseSourceOptions(options.registryMirrors, options.baseImages);
+  const downloads = validateDownloadMap(options.downloads);
   const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
   const userLabels = validateStringMap(options.labels, 'labels');
   const tags = options.tags && options.tags.length > 0 ? [...options.tags] : [DEFAULT_TAG];
@@ -138,7 +142,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
     throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to an existing folder.');
   }
-  const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
+  const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed, downloads), options.engines ?? DEFAULT_ENGINES);
 
   const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
   const standard = standardLabels({
@@ -184,6 +188,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         dockerfileLabel,
         parsedDockerfile: parsed,
         ...baseSources,
+        downloads,
+        arch: options.arch,
         log: (line) => log(`${options.project}: ${line}`),
       };
       const result = await engine.build(request);

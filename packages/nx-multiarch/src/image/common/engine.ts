@@ -42,6 +42,10 @@ export interface BuildRequest {
   registryMirrors?: Record<string, string[]>;
   /** FROM image → substitute image or oci-layout:// path (the baseImages option). */
   baseImages?: Record<string, string>;
+  /** What the Dockerfile downloads → the workspace target that builds it (the downloads option). */
+  downloads?: Record<string, string>;
+  /** The --arch value as given (it names dist/cross/<project>/<arch>); default the platform's arch. */
+  arch?: string;
   /** Progress lines (a mirror that failed before another answered). */
   log?: (line: string) => void;
 }

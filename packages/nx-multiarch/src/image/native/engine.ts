@@ -12,6 +12,8 @@ import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
+import { runFetchSteps } from './fetch-files';
+import type { FetchOperation } from '../../dockerfile/evaluate-stage';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -37,7 +39,7 @@ export class NativeEngine implements BuildEngine {
 
   async build(request: BuildRequest): Promise<BuildResult> {
     const parsed = await requestDockerfile(request);
-    const blockers = nativeBlockers(parsed);
+    const blockers = nativeBlockers(parsed, request.downloads);
     if (blockers.length > 0) throw nativeBlockersError(blockers, parsed.name);
 
     const from = evaluateFrom(parsed, request.buildArgs, request.platform);
@@ -61,7 +63,10 @@ export class NativeEngine implements BuildEngine {
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
     const context = await BuildContext.open(request.contextDir, request.dockerfile);
-    const entries = await collectStageFiles(stage.fileOperations, context, request.platform);
+    const downloads = request.downloads ?? {};
+    const fetcher = (op: FetchOperation) =>
+      runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name });
+    const entries = await collectStageFiles(stage.fileOperations, context, request.platform, fetcher);
 
     const writer = new OciLayoutWriter(request.layoutDir);
     await writer.init();
@@ -76,7 +81,7 @@ export class NativeEngine implements BuildEngine {
       layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
-      history.push({ created, created_by: `files of COPY/ADD/WORKDIR on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+      history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN downloads on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
     }
 
     const labels = { ...(stage.config.Labels ?? {}), ...request.labels };

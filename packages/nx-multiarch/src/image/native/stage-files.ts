@@ -5,7 +5,8 @@ import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
 import { BuildContext, DIR_MODE, type ContextEntry } from '../context/context';
-import type { CopyOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { CopyOperation, FetchOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { ArchiveEntry } from '../../oci/tar';
 import { layerPath, type LayerEntry } from '../../oci/layer';
 
 /**
@@ -48,12 +49,16 @@ function archiveKind(data: Buffer): { kind: ArchiveKind; tar?: Buffer } {
   return { kind: bzip2 || xz ? 'unsupported' : undefined };
 }
 
+/** Runs a RUN/ADD download step against workspace packages (fetch-files.ts); absent, such steps are refused. */
+export type Fetcher = (operation: FetchOperation) => Promise<ArchiveEntry[]>;
+
 export class StageFiles {
   private readonly entries = new Map<string, LayerEntry>();
 
   constructor(
     private readonly context: BuildContext,
     private readonly target: PlatformSpec,
+    private readonly fetcher?: Fetcher,
   ) {}
 
   private put(entry: LayerEntry): void {
@@ -69,6 +74,14 @@ export class StageFiles {
   async apply(operation: FileOperation): Promise<void> {
     if (operation.op === 'mkdir') {
       this.put(withOwner({ path: operation.path, type: 'directory', mode: DIR_MODE }, operation.owner));
+      return;
+    }
+    if (operation.op === 'fetch') {
+      if (!this.fetcher) throw new MultiarchError(`${operation.keyword} on line ${operation.line} downloads at build time.`, 'Map the download to a workspace target with the downloads option, or use engine "docker".');
+      for (const entry of await this.fetcher(operation)) {
+        if (entry.type === 'file') this.checkElf(entry.content ?? Buffer.alloc(0), `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+        this.put(entry);
+      }
       return;
     }
     await this.copy(operation);
@@ -145,8 +158,8 @@ export class StageFiles {
 }
 
 /** Applies every file operation of the stage, in order. */
-export async function collectStageFiles(operations: readonly FileOperation[], context: BuildContext, target: PlatformSpec): Promise<LayerEntry[]> {
-  const files = new StageFiles(context, target);
+export async function collectStageFiles(operations: readonly FileOperation[], context: BuildContext, target: PlatformSpec, fetcher?: Fetcher): Promise<LayerEntry[]> {
+  const files = new StageFiles(context, target, fetcher);
   for (const operation of operations) await files.apply(operation);
   return files.list();
 }
