@@ -326,8 +326,11 @@ function unmappedFetch(command: string, downloads: DownloadMap): string | undefi
 /** The error the native engine gives for blockers: the lines, and the two ways out. */
 export function nativeBlockersError(blockers: readonly NativeBlocker[], dockerfileName: string): MultiarchError {
   const lines = blockers.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n');
+  const downloads = blockers.some((b) => b.reason.includes('no downloads entry maps'))
+    ? ' For a download the workspace builds, map it once: "downloads": { "<file pattern, * for any text>": "<project>:<cargo-cross|go-cross>" } in the target or plugin options.'
+    : '';
   return new MultiarchError(
     `The native engine cannot build ${dockerfileName}:\n${lines}`,
-    'Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.',
+    `Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.${downloads}`,
   );
 }

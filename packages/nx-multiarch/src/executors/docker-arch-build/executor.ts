@@ -12,6 +12,7 @@ export interface DockerArchBuildOptions {
   engine?: EngineChoice;
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[];
+  downloads?: Record<string, string>;
   labels?: Record<string, string>;
   tags?: string[];
   sourceDateEpoch?: number | string;
