@@ -81,7 +81,8 @@ export class NativeEngine implements BuildEngine {
       layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
-      history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN downloads on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+      const what = stage.fileOperations.some((op) => op.op === 'fetch') ? 'COPY/ADD/WORKDIR/RUN downloads' : 'COPY/ADD/WORKDIR';
+      history.push({ created, created_by: `files of ${what} on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
     }
 
     const labels = { ...(stage.config.Labels ?? {}), ...request.labels };
