@@ -5,7 +5,9 @@ import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpe
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
-import { addUrlStep, isUrl, recogniseFetchRun, type FetchStep } from './fetch-steps';
+import { addUrlStep, isUrl, type FetchStep } from './fetch-steps';
+import { refuseOrInterpretRun } from './run-step';
+import type { DownloadMap } from './download-map';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -172,6 +174,8 @@ export interface EvaluateOptions {
   /** The base image's config; undefined for FROM scratch. */
   baseConfig?: ImageConfig;
   sourceDateEpoch: number;
+  /** The downloads option: download steps whose URLs it maps are served from workspace packages. */
+  downloads?: DownloadMap;
 }
 
 /** Evaluates every instruction of the final stage after its FROM. */
@@ -230,6 +234,12 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
       }
       case 'COPY':
       case 'ADD': {
+        if (instruction.flags.from !== undefined) {
+          throw new MultiarchError(
+            `Line ${instruction.line}: COPY --from=${instruction.flags.from} copies out of another stage or image, which was not resolved to a workspace output.`,
+            'Build the stage it names with a go build/cargo build the plugin maps (FROM --platform=$BUILDPLATFORM ... AS <name>), or set allowEmulation: true / engine "docker".',
+          );
+        }
         const allSources = instruction.rawSources.map(word);
         const rawDest = word(instruction.rawDest);
         const destIsDir = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
@@ -299,26 +309,26 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         record(`VOLUME ${JSON.stringify(words)}`);
         return;
       }
-      case 'UNSUPPORTED': {
-        if (instruction.command !== undefined) {
-          const fetch = recogniseFetchRun(instruction.command, config.WorkingDir || '/', lookup);
-          if (fetch.kind === 'fetch') {
-            fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'RUN', steps: fetch.steps });
-            record(`RUN ${instruction.command}`);
-            return;
-          }
-          if (fetch.kind === 'refused') {
-            throw new MultiarchError(
-              `Line ${instruction.line}: RUN downloads, but not in a way the native engine can serve from the workspace: ${fetch.reason}.`,
-              'Write it as curl -o/wget -O, sha256sum -c and tar -x joined by &&, with the download mapped in the downloads option; or use engine "docker".',
-            );
-          }
+      case 'RUN': {
+        const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', escape, lookup, workdir: config.WorkingDir || '/', downloads: options.downloads });
+        if (outcome.kind === 'fetch') {
+          fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'RUN', steps: outcome.steps });
+          record(`RUN ${instruction.form.form === 'shell' ? instruction.form.command : JSON.stringify(instruction.form.argv)}`);
+          return;
         }
+        if (outcome.kind === 'refuse') {
+          throw new MultiarchError(
+            `Line ${instruction.line}: RUN: ${outcome.reason}.`,
+            'Set allowEmulation: true (or engine "docker") to run it in a container of the target arch, or move that work into a build stage (FROM --platform=$BUILDPLATFORM) whose go build/cargo build the plugin maps to go-cross/cargo-cross; a download the workspace builds is mapped with the downloads option.',
+          );
+        }
+        return;
+      }
+      case 'UNSUPPORTED':
         throw new MultiarchError(
           `Line ${instruction.line}: ${instruction.keyword}: ${instruction.reason}.`,
           'Use engine "docker" for this image, or move that work into a cross target and COPY its output.',
         );
-      }
     }
   }
 

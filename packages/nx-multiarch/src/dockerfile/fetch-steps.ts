@@ -355,6 +355,24 @@ export function recogniseFetchRun(command: string, workdir: string, lookup: Shel
   return { kind: 'fetch', steps: out.steps, urls: out.urls };
 }
 
+/**
+ * The paths a fetch leaves files at (for the stage graph, before it runs):
+ * each download, extraction folder, mkdir and mv destination that no later
+ * rm removes.
+ */
+export function fetchOutputs(steps: readonly FetchStep[]): string[] {
+  const paths: string[] = [];
+  for (const step of steps) {
+    if (step.op === 'download' || step.op === 'move') paths.push(step.to);
+    else if (step.op === 'extract') paths.push(step.dir);
+    else if (step.op === 'mkdir') paths.push(step.path);
+    else if (step.op === 'remove') {
+      for (let i = paths.length - 1; i >= 0; i--) if (paths[i] === step.path || paths[i].startsWith(`${step.path}/`)) paths.splice(i, 1);
+    }
+  }
+  return [...new Set(paths)];
+}
+
 /** `ADD <url> <dest>`: the download step of one URL source, `dest` already absolute (a folder when it ends with /). */
 export function addUrlStep(url: string, dest: string, destIsDir: boolean): FetchStep {
   return { op: 'download', url, to: destIsDir ? posix.join(dest, fileNameOfUrl(url)) : dest };

@@ -242,6 +242,7 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
             ...(options.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
             ...(options.baseImages ? { baseImages: options.baseImages } : {}),
             ...(options.downloads ? { downloads: options.downloads } : {}),
+            ...(facts.dockerContext ? { context: facts.dockerContext } : {}),
           },
           metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
         },

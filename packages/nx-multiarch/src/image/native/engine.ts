@@ -14,6 +14,7 @@ import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
 import { runFetchSteps } from './fetch-files';
 import type { FetchOperation } from '../../dockerfile/evaluate-stage';
+import { STAGED_ROOT } from '../../dockerfile/stage-graph';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -61,8 +62,9 @@ export class NativeEngine implements BuildEngine {
   }
 
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
-    const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
-    const context = await BuildContext.open(request.contextDir, request.dockerfile);
+    const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch, downloads: request.downloads });
+    // What docker-arch-build staged out of earlier stages is the plugin's, not subject to the user's .dockerignore.
+    const context = await BuildContext.open(request.contextDir, request.dockerfile, [STAGED_ROOT]);
     const downloads = request.downloads ?? {};
     const fetcher = (op: FetchOperation) =>
       runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name });
