@@ -43,7 +43,7 @@ export interface ProjectFacts {
    */
   dockerContext?: 'repository';
   /**
-   * The Dockerfile may pull a base image: a FROM other than `scratch` (or a
+   * The Dockerfile may pull a base image: a final FROM other than `scratch` (or a
    * Dockerfile elsewhere, named by the target's dockerfile option, which is
    * not read here). Such an image hashes the digests its bases name now.
    */
@@ -92,7 +92,7 @@ function cargoBinaryPackage(absRoot: string): { name?: string } | undefined {
   return { name: manifest.package.name };
 }
 
-/** Any FROM of the Dockerfile that is not `scratch` (a cheap line scan; the build parses it properly). */
+/** The final FROM of the Dockerfile is not `scratch` (a cheap line scan; the build parses it properly). */
 function dockerfileHasBase(absRoot: string, projectJson: ProjectJsonFile | undefined): boolean {
   const declared = Object.values(projectJson?.targets ?? {}).some((t) => t.executor === 'nx-multiarch:docker-arch-build' && typeof t.options?.dockerfile === 'string');
   if (declared) return true;
@@ -102,10 +102,10 @@ function dockerfileHasBase(absRoot: string, projectJson: ProjectJsonFile | undef
   } catch {
     return false;
   }
-  for (const match of text.matchAll(/^[ \t]*FROM[ \t]+((?:--\S+[ \t]+)*)(\S+)/gim)) {
-    if (match[2].toLowerCase() !== 'scratch') return true;
-  }
-  return false;
+  // The final stage's base is the one the image is built on (resolve-bases reads that one); build stages' bases are never pulled by the native engine.
+  const froms = [...text.matchAll(/^[ \t]*FROM[ \t]+((?:--\S+[ \t]+)*)(\S+)/gim)];
+  const last = froms[froms.length - 1];
+  return last !== undefined && last[2].toLowerCase() !== 'scratch';
 }
 
 function readDockerfileUrls(absRoot: string): string[] {

@@ -123,3 +123,44 @@ it('serves ADD <url> from the package (the tarball as it is: ADD does not extrac
   const files = await imageFiles(outputDir);
   expect(files.get('opt/proxy.tar.gz')?.content?.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
 });
+
+describe('a fetch stage on the build platform, copied from by the final stage (the proving ground proxy image shape)', () => {
+  const MULTI = `FROM --platform=$BUILDPLATFORM scratch AS fetch
+ARG TARGETARCH
+ARG V=v2.1.0
+ARG RELEASES=https://github.invalid/linkerd/linkerd2-proxy/releases/download
+WORKDIR /build
+RUN curl -fsSLo "linkerd2-proxy-\${V}-\${TARGETARCH}.tar.gz" "\${RELEASES}/\${V}/linkerd2-proxy-\${V}-\${TARGETARCH}.tar.gz" \\
+ && curl -fsSLo "linkerd2-proxy-\${V}-\${TARGETARCH}.txt" "\${RELEASES}/\${V}/linkerd2-proxy-\${V}-\${TARGETARCH}.txt" \\
+ && sha256sum -c "linkerd2-proxy-\${V}-\${TARGETARCH}.txt" \\
+ && mkdir -p /build/proxy && tar -xzf "linkerd2-proxy-\${V}-\${TARGETARCH}.tar.gz" -C /build/proxy --strip-components=1
+
+FROM scratch
+COPY --from=fetch /build/proxy/linkerd2-proxy /usr/lib/linkerd/linkerd2-proxy
+COPY --from=fetch /build/proxy/LICENSE /usr/lib/linkerd/LICENSE
+`;
+
+  it('builds the image from the package, nothing else of the fetch stage in it', async () => {
+    await writeFile(join(workspace, 'packages/demo/Dockerfile.multi'), MULTI);
+    const { outputDir, summary } = await build(workspace, ARCH, { downloads: DOWNLOADS, dockerfile: 'packages/demo/Dockerfile.multi', engine: 'auto' });
+    expect(summary.engine).toBe('native');
+    const files = await imageFiles(outputDir);
+    expect(files.get('usr/lib/linkerd/linkerd2-proxy')?.content?.equals(proxyBinary)).toBe(true);
+    expect([...files.keys()].filter((p) => p.startsWith('build'))).toEqual([]);
+  });
+
+  it('refuses a COPY --from of a path the download does not leave, naming what it does leave', async () => {
+    await writeFile(join(workspace, 'packages/demo/Dockerfile.wrong'), MULTI.replace('/build/proxy/LICENSE', '/build/proxy/NOTICE'));
+    const error = await failure({ downloads: DOWNLOADS, dockerfile: 'packages/demo/Dockerfile.wrong', engine: 'native' });
+    expect(error.message).toMatch(/stage fetch has nothing at \/build\/proxy\/NOTICE after the download on line 6 \(it leaves .*\/build\/proxy\/LICENSE/);
+  });
+
+  it('refuses the fetch stage when nothing maps its download, with the download named', async () => {
+    await writeFile(join(workspace, 'packages/demo/Dockerfile.multi'), MULTI);
+    const error = await failure({ dockerfile: 'packages/demo/Dockerfile.multi', engine: 'native' });
+    expect(error.message).toContain(
+      'line 6: RUN: stage fetch: RUN downloads https://github.invalid/linkerd/linkerd2-proxy/releases/download/v2.1.0/linkerd2-proxy-v2.1.0-arm64.tar.gz at build time, and no downloads entry maps it to a workspace target',
+    );
+    expect(error.hint).toContain('"downloads": {');
+  });
+});
