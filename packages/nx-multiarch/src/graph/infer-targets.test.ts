@@ -147,4 +147,14 @@ describe('arch-integration', () => {
     const scratch = inferTargets(facts({ dockerfile: true, dockerfileHasBase: false }), withBase);
     expect(JSON.stringify(scratch['docker-arch-build'].inputs)).not.toContain('resolve-bases');
   });
+  it('makes an image whose Dockerfile downloads a mapped package depend on its producer, per arch', () => {
+    const withDownloads = resolveOptions({ arches: ['amd64', 'arm'], downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' } });
+    const urls = ['${RELEASES}/${V}/linkerd2-proxy-${V}-${TARGETARCH}.tar.gz'];
+    const targets = inferTargets(facts({ dockerfile: true, dockerfileUrls: urls }), withDownloads);
+    expect(targets['docker-arch-build--arm'].dependsOn).toContainEqual({ projects: ['linkerd2-proxy'], target: 'cargo-cross--arm' });
+    expect(targets['docker-arch-build'].dependsOn).toContainEqual({ projects: ['linkerd2-proxy'], target: 'cargo-cross', params: 'forward' });
+    expect(targets['docker-arch-build'].options).toMatchObject({ downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' } });
+    const unrelated = inferTargets(facts({ dockerfile: true, dockerfileUrls: ['https://h.invalid/helm-v3.tar.gz'] }), withDownloads);
+    expect(JSON.stringify(unrelated['docker-arch-build--arm'].dependsOn)).not.toContain('linkerd2-proxy');
+  });
 });
