@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
+import { expandShellWord, tokenizeShell, type ShellLookup } from './shell-words';
 
 /**
  * The download idioms of Dockerfiles, read as data (pure): a RUN line made
@@ -35,125 +36,62 @@ export type FetchRecognition =
   /** A download among commands the native engine cannot model. */
   | { kind: 'refused'; reason: string };
 
-/** Shell variables as RUN sees them: the stage's ARGs and ENV. */
-export type ShellLookup = (name: string) => string | undefined;
 
 const URL_PATTERN = /^(https?|ftp):\/\//i;
 
-/**
- * Words of a shell command: quotes removed, `$NAME`/`${NAME}` expanded
- * (outside single quotes), backslash-newline joined. Returns undefined for
- * what this reader does not model: command substitution, globbing of
- * unknown files, here-documents, redirections other than `>/dev/null`.
- */
-function shellWords(text: string, lookup: ShellLookup): string[] | undefined {
-  const words: string[] = [];
-  let current = '';
-  let inWord = false;
-  let i = 0;
-  const expand = (): string | undefined => {
-    // At a `$`: ${NAME}, ${NAME:-default}, or $NAME.
-    if (text[i + 1] === '{') {
-      const end = text.indexOf('}', i + 2);
-      if (end < 0) return undefined;
-      const body = text.slice(i + 2, end);
-      i = end + 1;
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::?-(.*))?$/.exec(body);
-      if (!m) return undefined;
-      return lookup(m[1]) || (m[2] ?? '');
-    }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-    if (!m) return text[i + 1] === '(' ? undefined : ((i += 1), '$');
-    i += 1 + m[0].length;
-    return lookup(m[0]) ?? '';
-  };
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '\\' && text[i + 1] === '\n') {
-      i += 2;
-      continue;
-    }
-    if (/\s/.test(c)) {
-      if (inWord) words.push(current);
-      current = '';
-      inWord = false;
-      i++;
-      continue;
-    }
-    inWord = true;
-    if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end < 0) return undefined;
-      current += text.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          current += text[i + 1];
-          i += 2;
-        } else if (text[i] === '$') {
-          const v = expand();
-          if (v === undefined) return undefined;
-          current += v;
-        } else if (text[i] === '`') {
-          return undefined;
-        } else {
-          current += text[i++];
-        }
-      }
-      if (text[i] !== '"') return undefined;
-      i++;
-    } else if (c === '$') {
-      const v = expand();
-      if (v === undefined) return undefined;
-      current += v;
-    } else if (c === '`' || c === '<' || c === '(' || c === ')') {
-      return undefined;
-    } else if (c === '\\') {
-      current += text[i + 1] ?? '';
-      i += 2;
-    } else {
-      current += c;
-      i++;
-    }
-  }
-  if (inWord) words.push(current);
-  return words;
+interface SimpleCommand {
+  /** The words, expanded. */
+  words: string[];
+  /** The words as written, for messages. */
+  text: string;
+  /** Its standard input is the previous command's output (`|`). */
+  pipedFrom: boolean;
 }
 
-/** Splits a command line at `&&`, `;`, `|` and new lines, keeping which separator came before each part. */
-function splitCommands(text: string): Array<{ text: string; pipedFrom: boolean }> | undefined {
-  const parts: Array<{ text: string; pipedFrom: boolean }> = [];
-  let start = 0;
-  let quote: string | undefined;
+/**
+ * The simple commands of a RUN line (shell-words.ts reads the shell):
+ * split at `&&`, `;`, `|` and new lines, words expanded with the stage's
+ * variables, output redirected to /dev/null dropped. A reason instead when
+ * the line uses what a download step cannot be read from (`||`, `&`,
+ * subshells, `$(…)`, other redirections).
+ */
+function simpleCommands(command: string, lookup: ShellLookup): SimpleCommand[] | string {
+  const commands: SimpleCommand[] = [];
+  let raw: string[] = [];
   let piped = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"') i++;
-      continue;
+  const flush = (nextPiped: boolean): string | undefined => {
+    const kept: string[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const redirect = /^[12]?>>?(.*)$/.exec(raw[i]);
+      if (!redirect) {
+        kept.push(raw[i]);
+        continue;
+      }
+      const target = redirect[1] || raw[++i];
+      if (target !== '/dev/null' && target !== '&1' && target !== '&2') return `"${raw.join(' ')}" redirects output to a file, which a download step cannot be read from`;
     }
-    if (c === "'" || c === '"') quote = c;
-    else if (c === '\\') i++;
-    else if ((c === '&' && text[i + 1] === '&') || (c === '|' && text[i + 1] === '|')) {
-      if (c === '|') return undefined; // `||`: a fallback path the engine cannot choose between
-      parts.push({ text: text.slice(start, i), pipedFrom: piped });
-      piped = false;
-      start = i + 2;
-      i++;
-    } else if (c === ';' || c === '\n' || c === '|') {
-      parts.push({ text: text.slice(start, i), pipedFrom: piped });
-      piped = c === '|';
-      start = i + 1;
-    } else if (c === '&') {
-      return undefined; // background jobs
+    if (kept.length > 0) {
+      const words: string[] = [];
+      for (const word of kept) {
+        const expanded = expandShellWord(word, lookup);
+        if (expanded.dynamic) return `"${kept.join(' ')}" uses $(…), backquotes or a \${…} form whose value is not known before it runs`;
+        words.push(expanded.value);
+      }
+      if (words[0] !== 'set') commands.push({ words, text: kept.join(' '), pipedFrom: piped });
     }
+    raw = [];
+    piped = nextPiped;
+    return undefined;
+  };
+  for (const token of tokenizeShell(command)) {
+    let why: string | undefined;
+    if (token.kind === 'word') raw.push(token.raw);
+    else if (token.op === '&&' || token.op === ';' || token.op === '\n') why = flush(false);
+    else if (token.op === '|') why = flush(true);
+    else return `the command uses "${token.op}", which a download step cannot be read from (a fallback, a background job or a subshell)`;
+    if (why) return why;
   }
-  if (quote) return undefined;
-  parts.push({ text: text.slice(start), pipedFrom: piped });
-  return parts.filter((p) => p.text.trim() !== '' && p.text.trim() !== 'set -e' && !/^set -[a-z]+$/.test(p.text.trim()));
+  return flush(false) ?? commands;
 }
 
 /** curl flags that take a value (the value is skipped). */
@@ -326,31 +264,26 @@ function parseCommand(words: string[], state: { cwd: string }, pipedInput: strin
  */
 export function recogniseFetchRun(command: string, workdir: string, lookup: ShellLookup, placeholders = false): FetchRecognition {
   if (!/(^|[\s;&|(])(curl|wget)\s/.test(command)) return { kind: 'none' };
-  const parts = splitCommands(command);
-  if (!parts) return { kind: 'refused', reason: 'the command uses ||, & or an unclosed quote, which a download step cannot be read from' };
+  const commands = simpleCommands(command, lookup);
+  if (typeof commands === 'string') return { kind: 'refused', reason: commands };
   const isUrlWord = (w: string) => URL_PATTERN.test(w) || (placeholders && /^\$\{[A-Za-z_][A-Za-z0-9_]*\}\//.test(w));
   const out: Parsed = { steps: [], urls: [], isUrl: isUrlWord };
   const state = { cwd: workdir || '/' };
-  let previous: string[] | undefined;
-  for (const [index, part] of parts.entries()) {
-    const next = parts[index + 1];
-    if (next?.pipedFrom && /^\s*(curl|wget)\s/.test(part.text)) {
-      return { kind: 'refused', reason: `the download is piped into "${next.text.trim()}", which runs or unpacks it where it cannot be checked; write it to a file (-o), check it with sha256sum -c, then extract it` };
+  for (const [index, current] of commands.entries()) {
+    const next = commands[index + 1];
+    if (next?.pipedFrom && (current.words[0] === 'curl' || current.words[0] === 'wget')) {
+      return { kind: 'refused', reason: `the download is piped into "${next.text}", which runs or unpacks it where it cannot be checked; write it to a file (-o), check it with sha256sum -c, then extract it` };
     }
-    const redirected = part.text.replace(/\s[12]?>\s*\/dev\/null/g, ' ');
-    const words = shellWords(redirected, lookup);
-    if (!words) return { kind: 'refused', reason: `"${part.text.trim()}" uses $(…), backquotes or redirection, which a download step cannot be read from` };
-    if (words.length === 0) continue;
     let piped: string | undefined;
-    if (part.pipedFrom) {
-      if (!previous || !['echo', 'printf'].includes(previous[0]) || words[0] !== 'sha256sum') {
-        return { kind: 'refused', reason: `"${part.text.trim()}" reads a pipe; only echo "<sha256>  <file>" | sha256sum -c is understood` };
+    if (current.pipedFrom) {
+      const previous = commands[index - 1];
+      if (!previous || !['echo', 'printf'].includes(previous.words[0]) || current.words[0] !== 'sha256sum') {
+        return { kind: 'refused', reason: `"${current.text}" reads a pipe; only echo "<sha256>  <file>" | sha256sum -c is understood` };
       }
-      piped = previous.slice(1).filter((w) => !w.startsWith('-')).join(' ');
+      piped = previous.words.slice(1).filter((w) => !w.startsWith('-')).join(' ');
     }
-    const why = parseCommand(words, state, piped, out);
+    const why = parseCommand(current.words, state, piped, out);
     if (why) return { kind: 'refused', reason: why };
-    previous = words;
   }
   return { kind: 'fetch', steps: out.steps, urls: out.urls };
 }
