@@ -5,7 +5,8 @@ import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
 import { BuildContext, DIR_MODE, type ContextEntry } from '../context/context';
-import type { CopyOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { CopyOperation, FetchOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { ArchiveEntry } from '../../oci/tar';
 import { layerPath, type LayerEntry } from '../../oci/layer';
 import { applyRun, type RunEnvironment, type StageState } from './run-steps';
 
@@ -49,6 +50,9 @@ function archiveKind(data: Buffer): { kind: ArchiveKind; tar?: Buffer } {
   return { kind: bzip2 || xz ? 'unsupported' : undefined };
 }
 
+/** Runs a RUN/ADD download step against workspace packages (fetch-files.ts); absent, such steps are refused. */
+export type Fetcher = (operation: FetchOperation) => Promise<ArchiveEntry[]>;
+
 export class StageFiles implements StageState {
   private readonly entries = new Map<string, LayerEntry>();
 
@@ -58,6 +62,7 @@ export class StageFiles implements StageState {
     /** How RUN idioms are carried out; without it a RUN operation is refused. */
     private readonly runEnvironment?: RunEnvironment,
     readonly scratch: boolean = false,
+    private readonly fetcher?: Fetcher,
   ) {}
 
   get(path: string): LayerEntry | undefined {
@@ -89,6 +94,14 @@ export class StageFiles implements StageState {
     if (operation.op === 'run') {
       if (!this.runEnvironment) throw new MultiarchError(`Line ${operation.line}: RUN is not carried out here.`, 'Build the image with docker-arch-build.');
       await applyRun(operation, this, this.runEnvironment);
+      return;
+    }
+    if (operation.op === 'fetch') {
+      if (!this.fetcher) throw new MultiarchError(`${operation.keyword} on line ${operation.line} downloads at build time.`, 'Map the download to a workspace target with the downloads option, or use engine "docker".');
+      for (const entry of await this.fetcher(operation)) {
+        if (entry.type === 'file') this.checkElf(entry.content ?? Buffer.alloc(0), `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+        this.put(entry);
+      }
       return;
     }
     await this.copy(operation);
@@ -169,9 +182,9 @@ export async function collectStageFiles(
   operations: readonly FileOperation[],
   context: BuildContext,
   target: PlatformSpec,
-  run?: { environment: RunEnvironment; scratch: boolean },
+  run?: { environment?: RunEnvironment; scratch?: boolean; fetcher?: Fetcher },
 ): Promise<LayerEntry[]> {
-  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false);
+  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false, run?.fetcher);
   for (const operation of operations) await files.apply(operation);
   return files.list();
 }
