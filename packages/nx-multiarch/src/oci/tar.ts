@@ -1,6 +1,7 @@
 import * as tarStream from 'tar-stream';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { MultiarchError } from '../errors';
 import { readFileSource, type FileSource } from './file-source';
 
@@ -29,6 +30,11 @@ export interface ArchiveEntry {
   /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
   uid?: number;
   gid?: number;
+  /**
+   * Extended attributes (e.g. `security.capability` from setcap), written as
+   * PAX `SCHILY.xattr.<name>` records with the value's bytes as they are.
+   */
+  xattrs?: Readonly<Record<string, Buffer>>;
 }
 
 export interface TarOptions {
@@ -70,9 +76,68 @@ export function completeAndSort(entries: readonly ArchiveEntry[], includeParents
 
 type TarHeader = Partial<tarStream.Header> & Pick<tarStream.Header, 'name'>;
 
+/**
+ * PAX records for an entry's xattrs. tar-stream writes PAX values as UTF-8
+ * text, which would change binary values such as a vfs_cap_data; so each
+ * value goes in as a placeholder of the same byte length (ASCII, made of the
+ * value's own digest so it is the same in every run), and the archive's
+ * stream puts the bytes in its place (xattrPatcher). PAX headers carry no
+ * checksum over their records, and the lengths do not change.
+ */
+interface XattrPatch {
+  marker: Buffer;
+  value: Buffer;
+}
+
+function xattrPlaceholders(entry: ArchiveEntry, patches: XattrPatch[]): Record<string, string> | undefined {
+  const names = Object.keys(entry.xattrs ?? {}).sort();
+  if (names.length === 0) return undefined;
+  const records: Record<string, string> = {};
+  for (const name of names) {
+    const value = (entry.xattrs as Record<string, Buffer>)[name];
+    const seed = createHash('sha256').update(entry.path).update('\0').update(name).update('\0').update(value).digest('hex');
+    const placeholder = seed.repeat(Math.ceil(value.length / seed.length) + 1).slice(0, value.length);
+    records[`SCHILY.xattr.${name}`] = placeholder;
+    patches.push({ marker: Buffer.from(` SCHILY.xattr.${name}=${placeholder}\n`, 'utf8'), value });
+  }
+  return records;
+}
+
+/**
+ * Puts each xattr's bytes over its placeholder as the archive streams by, in
+ * order. A marker may straddle two chunks, so the last bytes of each chunk
+ * wait for the next one (at most the longest marker; PAX records are small).
+ */
+function xattrPatcher(patches: readonly XattrPatch[]): Transform {
+  let next = 0;
+  let pending = Buffer.alloc(0);
+  const longest = () => patches.reduce((max, p) => Math.max(max, p.marker.length), 0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
+      let from = 0;
+      while (next < patches.length) {
+        const { marker, value } = patches[next];
+        const at = data.indexOf(marker, from);
+        if (at < 0) break;
+        value.copy(data, at + marker.length - 1 - value.length);
+        from = at + marker.length;
+        next += 1;
+      }
+      const keep = Math.min(Math.max(longest() - 1, 0), data.length - from);
+      pending = Buffer.from(data.subarray(data.length - keep));
+      callback(null, data.subarray(0, data.length - keep));
+    },
+    flush(callback: TransformCallback) {
+      if (next < patches.length) callback(new Error('tar: an xattr placeholder is missing from the archive'));
+      else callback(null, pending);
+    },
+  });
+}
+
 /** The deterministic header of one entry (sorted and completed already). */
-function headerOf(entry: ArchiveEntry, mtime: Date): TarHeader {
-  const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
+function headerOf(entry: ArchiveEntry, mtime: Date, pax: Record<string, string> | undefined): TarHeader {
+  const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '', ...(pax ? { pax } : {}) };
   if (entry.type === 'directory') return { ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 };
   if (entry.type === 'symlink') return { ...common, name: entry.path, type: 'symlink', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o777 };
   if (entry.type === 'hardlink') return { ...common, name: entry.path, type: 'link', linkname: entry.linkTarget ?? '', mode: entry.mode ?? 0o644 };
@@ -117,6 +182,7 @@ export function packTar(entries: readonly ArchiveEntry[], options: TarOptions): 
   const pack = tarStream.pack();
   const mtime = new Date(options.mtime * 1000);
   const sorted = completeAndSort(entries, options.includeParents ?? true);
+  const patches: XattrPatch[] = [];
   const out = new Readable({ read: () => pack.resume() });
   pack.on('data', (chunk: unknown) => {
     if (!out.push(chunk as Buffer)) pack.pause();
@@ -125,7 +191,7 @@ export function packTar(entries: readonly ArchiveEntry[], options: TarOptions): 
   pack.on('error', (error: Error) => out.destroy(error));
   (async () => {
     for (const entry of sorted) {
-      const header = headerOf(entry, mtime);
+      const header = headerOf(entry, mtime, xattrPlaceholders(entry, patches));
       if (entry.type === 'file' && entry.source) await packFileEntry(pack, header, entry.source);
       else {
         await new Promise<void>((resolve, reject) => {
@@ -140,7 +206,10 @@ export function packTar(entries: readonly ArchiveEntry[], options: TarOptions): 
     pack.destroy();
     out.destroy(error as Error);
   });
-  return out;
+  if (!sorted.some((entry) => Object.keys(entry.xattrs ?? {}).length > 0)) return out;
+  const patched = xattrPatcher(patches);
+  out.on('error', (error) => patched.destroy(error));
+  return out.pipe(patched);
 }
 
 export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
