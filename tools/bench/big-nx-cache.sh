@@ -6,7 +6,8 @@
 #   1. cold: runs, stores the output in the local cache and uploads it;
 #   2. local hit: the output deleted, restored from the local cache;
 #   3. remote hit: output and local cache deleted, downloaded and restored;
-#   4. over the server's default --max-entry-size (2GiB): what Nx does on a 413.
+#   4. over the server's default --max-entry-size (2GiB): what Nx does on a 413
+#      (it retries without end, so this run is stopped after 5 minutes).
 # Prints seconds, peak RSS of the Nx process tree (/usr/bin/time -v) and disk
 # used by each store, then the cache server's peak RSS.
 #
@@ -76,13 +77,13 @@ cat >"$NXWS/big/project.json" <<JSON
 JSON
 
 ROWS=()
-# nx_run NAME SERVER_URL: one `nx run big:out`, timed, peak RSS of its process tree.
+# nx_run NAME SERVER_URL [SECONDS]: one `nx run big:out`, timed (killed after SECONDS, default 3600), peak RSS of its process tree.
 nx_run() {
-  local name=$1 url=$2 start end status=0 rss
+  local name=$1 url=$2 limit=${3:-3600} start end status=0 rss
   start=$(date +%s.%N)
   (cd "$NXWS" && env NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_SELF_HOSTED_REMOTE_CACHE_SERVER="$url" \
     NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN="$NX_CACHE_BENCH_RW" \
-    /usr/bin/time -v -o "$WORK/nx.time" npx --no-install nx run big:out --outputStyle=static >"$WORK/nx.out" 2>&1) || status=$?
+    /usr/bin/time -v -o "$WORK/nx.time" timeout -s KILL "$limit" npx --no-install nx run big:out --outputStyle=static >"$WORK/nx.out" 2>&1) || status=$?
   end=$(date +%s.%N)
   rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/nx.time")
   local said
@@ -105,7 +106,7 @@ SERVER_RSS=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "
 rm -rf "$WORK/remote" "$NXWS/big/dist" "$NXWS/.nx"
 
 start_server capped
-nx_run "4. server at its default 2GiB entry cap" "$SERVER_URL"
+nx_run "4. server at its default 2GiB entry cap" "$SERVER_URL" 300
 CAPPED_LOG=$(grep -E ' 413 ' "$WORK/capped.log" | head -n 1 || true)
 stop_server "${SERVER_PIDS[1]}"
 
