@@ -6,7 +6,7 @@
 # Installs the pinned candidates with npm into a temp folder (they are not
 # dependencies of the plugin), then compresses each FILE. Default inputs: a
 # tar of Go's gofmt binary and of the cargo binary (what a layer of this
-# workspace's images holds: one static binary). Needs the compiled plugin
+# workspace's images holds: one binary), and a tar of the plugin's sources (text). Needs the compiled plugin
 # (npm run build:plugin) and the zstd command (Debian's zstd).
 set -euo pipefail
 LOG_TAG=bench-gzip
@@ -25,6 +25,8 @@ files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   tar -C "$(go env GOROOT)/bin" -cf "$work/gofmt.tar" gofmt
   tar -C "$(dirname "$(readlink -f "$(command -v cargo)")")" -cf "$work/cargo.tar" "$(basename "$(readlink -f "$(command -v cargo)")")"
-  files=("$work/gofmt.tar" "$work/cargo.tar")
+  # Text: the plugin's own sources (a layer of scripts or configuration).
+  tar -C "$REPO_ROOT/packages/nx-multiarch" --sort=name --mtime=@0 --owner=0 --group=0 -cf "$work/sources.tar" src
+  files=("$work/gofmt.tar" "$work/cargo.tar" "$work/sources.tar")
 fi
 nice -n 10 node "$REPO_ROOT/tools/bench/gzip-candidates.mjs" "$work" "$runs" "${files[@]}"

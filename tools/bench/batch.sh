@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# manifest-push as one process for many projects (Nx's batch mode, the
+# executor's batchImplementation) against one process per project, in one
+# hyperfine run: a re-push of N images x 3 arches that the registry already
+# holds (`nx run-many -t manifest-push --excludeTaskDependencies`), so each
+# side is Nx's start-up, the push tasks and their processes.
+#
+#   bash tools/bench/batch.sh [N] [RUNS]        (defaults: 10 projects, 5 runs)
+#
+# The workspace is tools/bench/scale.sh's (half Go, half Rust), built once
+# for the 3 arches; a loopback registry is started and stopped here. Uses
+# this checkout's compiled plugin (npm run build:plugin). NX_DAEMON=false.
+set -euo pipefail
+LOG_TAG=bench-batch
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+n=${1:-10}
+runs=${2:-5}
+command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-batch.XXXXXX")
+export NX_MULTIARCH_STATE_DIR="$work/services"
+reg_port=$(free_port)
+cleanup() {
+  bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash "$REPO_ROOT/tools/bench/scale.sh" --generate "$work/ws" "$n"
+bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
+export NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache"
+unset NX_SELF_HOSTED_REMOTE_CACHE_SERVER NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
+cd "$work/ws"
+nx="nice -n 10 node $REPO_ROOT/node_modules/nx/dist/bin/nx.js"
+push="$nx run-many -t manifest-push --registry=127.0.0.1:$reg_port/bench --outputStyle=static"
+log "building and pushing $n images x 3 arches once ($work/first.log)"
+$push >"$work/first.log" 2>&1 || { tail -30 "$work/first.log"; die "the first build and push failed" "see the output above"; }
+# Both ways must leave the registry as it was: nothing is written on a re-push.
+$push --excludeTaskDependencies --batch >"$work/batch.log" 2>&1 || { tail -30 "$work/batch.log"; die "the batched re-push failed" "see the output above"; }
+grep -q 'already serves index' "$work/batch.log" || die "the batched re-push printed no push output" "see $work/batch.log"
+hyperfine --style basic --warmup 1 --runs "$runs" \
+  -n "re-push of $n images, one process per project" "$push --excludeTaskDependencies --batch=false" \
+  -n "re-push of $n images, one batch process" "$push --excludeTaskDependencies --batch"
