@@ -1,6 +1,6 @@
 // Layer compressors side by side (issue 17), one process, same inputs:
 //   pako 3 (the plugin's gzipDeterministic, level 6), Node's zlib (level 6),
-//   fflate (pure JS, level 6), wasm-gzip (WebAssembly, Rust's miniz_oxide,
+//   fflate (pure JS, level 6), wasm-gzip (WebAssembly,
 //   its one fixed level), zstd in WebAssembly (@bokuweb/zstd-wasm, level 3)
 //   and the zstd command (level 3, one process per input).
 //

@@ -17,7 +17,9 @@ import { join } from 'node:path';
  *                  transpiling Nx does when the plugin is a project of the
  *                  workspace itself: it then runs src/*.ts through swc)
  *   hashing        hash/digest/sha256 frames, node:crypto, Nx's task hasher
- *   upload         the plugin's registry client, Nx's remote cache, http/net
+ *   upload         the plugin's registry client, http/net (Nx's remote cache
+ *                  client runs in Rust, unseen here: the cache server's log,
+ *                  kept per run, times its uploads)
  *   cache          Nx's local cache (read on hits, written after a run)
  *   graph          Nx's project graph and plugin workers (createNodes)
  *   idle           V8 idle: the process waits (a go/cargo child compiling,
@@ -199,10 +201,30 @@ function report(dir: string, name: string): string {
     '',
     `Nx's own process (${nxMain.length}): ${s(cpu(m))} s CPU — module load ${s(m['plugin load'])}, project graph ${s(m.graph)}, hashing ${s(m.hashing)}, local cache ${s(m.cache)}, remote cache upload/download ${s(m.upload)}, other ${s(m.other + m.compress)}; idle ${s(m.idle)}.`,
     `Nx's plugin workers (${graphWorkers.length} processes, createNodes/createDependencies): ${s(cpu(g))} s CPU (module load ${s(g['plugin load'])}).`,
+    remoteCacheLine(join(dir, name, 'cache-server.log')),
     `Task processes: ${taskProcs.length} profiled, ${used.size} matched to tasks; ${run.tasks.filter((t) => t.cacheStatus !== 'cache-miss').length} tasks were cache hits (no process).`,
     '',
   );
   return lines.join('\n');
+}
+
+/** The remote cache's side (Nx uploads from Rust, which the profiles do not see): the cache server's log lines of the run. */
+function remoteCacheLine(logFile: string): string {
+  if (!existsSync(logFile)) return 'Remote cache: no cache server log.';
+  let puts = 0;
+  let bytes = 0;
+  let ms = 0;
+  let max = 0;
+  let hits = 0;
+  for (const m of readFileSync(logFile, 'utf8').matchAll(/ (GET|PUT) \/v1\/cache\/\S+ (\d{3}) (\d+)B (\d+)ms/g)) {
+    if (m[1] === 'GET' && m[2] === '200') hits += 1;
+    if (m[1] !== 'PUT') continue;
+    puts += 1;
+    bytes += Number(m[3]);
+    ms += Number(m[4]);
+    max = Math.max(max, Number(m[4]));
+  }
+  return `Remote cache (cache server's log): ${puts} uploads, ${(bytes / 1048576).toFixed(1)} MiB, ${s(ms)} s of server time in all (longest ${max} ms); ${hits} downloads.`;
 }
 
 function summariseStatus(tasks: NxRunTask[]): string {

@@ -80,7 +80,8 @@ run() {
   local name=$1 dir="$out/$1"
   mkdir -p "$dir/cpuprofiles"
   log "$name run (log: $dir/nx.log)"
-  local t0=$SECONDS rc=0
+  local t0=$SECONDS rc=0 seen
+  seen=$(wc -l <"$out/cache-server.log")
   (cd "$ws" && env -u NX_SELF_HOSTED_REMOTE_CACHE_SERVER -u NX_SKIP_REMOTE_CACHE \
     NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache" \
     NX_SELF_HOSTED_REMOTE_CACHE_SERVER="http://127.0.0.1:$cache_port" NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN="$BENCH_CACHE_TOKEN" \
@@ -88,6 +89,8 @@ run() {
     nice -n 10 node "$REPO_ROOT/node_modules/nx/dist/bin/nx.js" run-many -t manifest-push "--registry=127.0.0.1:$reg_port/profile" --outputStyle=static) \
     >"$dir/nx.log" 2>&1 || rc=$?
   echo "$((SECONDS - t0))" >"$dir/wall-seconds"
+  # The remote cache upload runs in Nx's Rust code, out of sight of the CPU profiles: the cache server's log times it.
+  tail -n +"$((seen + 1))" "$out/cache-server.log" >"$dir/cache-server.log"
   [ "$rc" = 0 ] || die "the $name run failed (exit $rc)" "see $dir/nx.log"
   cp "$work/nx-cache/run.json" "$dir/run.json"
 }
