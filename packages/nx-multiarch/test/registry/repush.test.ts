@@ -52,8 +52,15 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
   const requestsDuring = async (action: () => Promise<unknown>): Promise<AccessLogEntry[]> => {
     const before = (await readAccessLog(registry)).length;
     await action();
-    // The registry writes its access log line after the response: give it a moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // The registry writes its access log line after the response: wait until the log stops growing
+    // (a loaded machine can take longer than a moment), at most 3 s.
+    let seen = -1;
+    for (let waited = 0; waited < 3000; waited += 300) {
+      await new Promise((r) => setTimeout(r, 300));
+      const now = (await readAccessLog(registry)).length;
+      if (now === seen) break;
+      seen = now;
+    }
     return (await readAccessLog(registry)).slice(before);
   };
 
