@@ -21,6 +21,8 @@ source "$REPO_ROOT/tools/lib/apt.sh"
 # Debian packages the workspace's builds and tests use. Add new ones here.
 APT_PACKAGES=(
   ca-certificates openssl curl apache2-utils python3-venv
+  # mvn fetches the SPDX project's tools-java jar, which carries the SPDX 2.3 JSON schema.
+  maven
   # Debian's Go 1.19 under /usr/lib/go-1.19 only, for the test of go-cross's "Go too old" message.
   # Not golang-go: its /usr/bin/go would shadow the current Go in nx:run-commands targets,
   # which put node's folder (/usr/bin) ahead of the rest of PATH.
@@ -81,6 +83,13 @@ REFERRERS_REGISTRY_SRC="$REPO_ROOT/tools/referrers-registry"
 # The SPDX project's validator (spdx-tools on PyPI), in a venv, for the SBOM tests.
 SPDX_VENV="$REPO_ROOT/.cache/spdx-venv"
 SPDX_TOOLS_VERSION=0.8.5
+# The SPDX 2.3 JSON schema itself, as the SPDX project ships it inside its
+# tools-java jar (Maven Central, fetched with mvn); the tests validate every
+# SPDX SBOM against it with ajv. Checked against this sha256.
+SPDX_SCHEMA_ARTIFACT=org.spdx:tools-java:2.0.1
+SPDX_SCHEMA_ENTRY=resources/spdx-schema-v2.3.json
+SPDX_SCHEMA_SHA256=84ee72e4f0f12cbc119847b65be560726637bc22c6178838033275dbad5b8a22
+SPDX_SCHEMA_FILE="$REPO_ROOT/.cache/spdx-schema/spdx-schema-v2.3.json"
 
 # Kept inside node_modules so `npm ci` (which deletes node_modules) drops it.
 NPM_STAMP="$REPO_ROOT/node_modules/.nx-multiarch-setup-lock.sha256"
@@ -394,6 +403,27 @@ install_spdx_tools() {
   log "spdx-tools: installed $SPDX_TOOLS_VERSION into ${SPDX_VENV#"$REPO_ROOT"/}"
 }
 
+install_spdx_schema() {
+  if [ -f "$SPDX_SCHEMA_FILE" ] && [ "$(sha256sum "$SPDX_SCHEMA_FILE" | cut -d' ' -f1)" = "$SPDX_SCHEMA_SHA256" ]; then
+    log "spdx schema: ${SPDX_SCHEMA_FILE#"$REPO_ROOT"/} already there"
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn is missing" "apt-get install maven, then re-run"
+  local tmp
+  tmp=$(mktemp -d)
+  retry 2 5 mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:copy -Dartifact="$SPDX_SCHEMA_ARTIFACT" \
+    -DoutputDirectory="$tmp" -Dtransitive=false >/dev/null ||
+    die "mvn could not fetch $SPDX_SCHEMA_ARTIFACT" "check that Maven Central is reachable for mvn (mvn help:effective-settings), then re-run"
+  mkdir -p "$(dirname "$SPDX_SCHEMA_FILE")"
+  python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+    "$tmp"/*.jar "$SPDX_SCHEMA_ENTRY" >"$SPDX_SCHEMA_FILE.tmp" || die "$SPDX_SCHEMA_ENTRY is not in $SPDX_SCHEMA_ARTIFACT" "update SPDX_SCHEMA_* in tools/setup.sh"
+  rm -rf "$tmp"
+  [ "$(sha256sum "$SPDX_SCHEMA_FILE.tmp" | cut -d' ' -f1)" = "$SPDX_SCHEMA_SHA256" ] ||
+    die "the SPDX schema from $SPDX_SCHEMA_ARTIFACT does not have the expected sha256" "update SPDX_SCHEMA_SHA256 in tools/setup.sh after checking the file"
+  mv "$SPDX_SCHEMA_FILE.tmp" "$SPDX_SCHEMA_FILE"
+  log "spdx schema: ${SPDX_SCHEMA_FILE#"$REPO_ROOT"/} from $SPDX_SCHEMA_ARTIFACT"
+}
+
 # ------------------------------------------------------------------ main --
 require_root "tools/setup.sh"
 started=$(date +%s)
@@ -410,5 +440,6 @@ install_node_modules
 install_go_tools
 build_referrers_registry
 install_spdx_tools
+install_spdx_schema
 if $VERIFY; then bash "$REPO_ROOT/tools/lib/verify-cross.sh"; fi
 log "done in $(seconds_since "$started")s"

@@ -22,6 +22,7 @@ export interface DockerArchBuildOptions {
   blobCacheDir?: string;
   builderId?: string;
   attestations?: boolean;
+  sbomFormat?: 'spdx' | 'cyclonedx' | 'both';
 }
 
 const CROSS_TARGETS = ['cargo-cross', 'go-cross'];
