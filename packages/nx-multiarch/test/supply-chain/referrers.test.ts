@@ -53,7 +53,7 @@ async function push(host: string, project: string, options: ManifestPushOptions 
   return { result, log: lines.join('\n') };
 }
 
-async function makeProject(project: string): Promise<void> {
+async function makeProject(project: string, sbomFormat: 'spdx' | 'both' = 'spdx'): Promise<void> {
   await mkdir(join(workspace, 'packages', project), { recursive: true });
   await writeTestImages(workspace, project, ARCHES, { seed: project });
   for (const arch of ARCHES) {
@@ -71,6 +71,7 @@ async function makeProject(project: string): Promise<void> {
       revision: REVISION,
       buildArgs: {},
       dependencyRoots: [],
+      sbomFormat,
       env: {},
     });
   }
@@ -92,6 +93,7 @@ beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), 'nxm-referrers-ws-'));
   keyDir = await mkdtemp(join(tmpdir(), 'nxm-referrers-keys-'));
   for (const project of ['api', 'fallback', 'refused']) await makeProject(project);
+  await makeProject('both', 'both');
   const generated = await sh(goTool('cosign'), ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { COSIGN_PASSWORD: PASSWORD });
   if (generated.code !== 0) throw new Error(`cosign generate-key-pair failed: ${generated.out}`);
 }, 300_000);
@@ -163,5 +165,21 @@ test('a registry that refuses the referrers API (403) stops the signed push befo
     expect(proxy.refused()).toBe(1);
   } finally {
     await proxy.stop();
+  }
+});
+
+test('with both SBOM formats, cosign verify-attestation accepts the SPDX and the CycloneDX attestation, and our verify counts the packages', async () => {
+  const { result, log } = await push(withApi.host, 'both', { verifyKey: join(keyDir, 'cosign.pub') });
+  // Per arch: provenance, SPDX and CycloneDX.
+  expect(result.signing).toMatchObject({ referrers: 'api', signaturesPushed: 3, attestationsPushed: 6 });
+  expect(log).toMatch(/verify: OK/);
+  expect(log).toMatch(/^linux\/arm64 .* ok \(\d+ pkgs\)/m);
+  for (const manifest of result.plan.manifests) {
+    const image = `${withApi.host}/both@${manifest.digest}`;
+    for (const type of ['spdxjson', 'cyclonedx']) {
+      const verdict = await cosign(['verify-attestation', '--key', join(keyDir, 'cosign.pub'), '--type', type, ...VERIFY_FLAGS, image]);
+      expect(verdict.out).toMatch(/signatures were verified against the specified public key/);
+      expect(verdict.code).toBe(0);
+    }
   }
 });
