@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Digest, ImageIndex } from '../../src/oci/types';
@@ -12,6 +12,7 @@ import { startReferrersRegistry, refuseReferrers, type SimpleRegistry } from '..
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { writeTestImages } from '../support/test-images';
 import { goTool } from './cosign-tools';
+import { cycloneDxErrors, spdxSchemaErrors } from './spdx-validator';
 
 /**
  * Signatures and attestations as OCI 1.1 referrers on both kinds of
@@ -74,6 +75,10 @@ async function makeProject(project: string, sbomFormat: 'spdx' | 'both' = 'spdx'
       sbomFormat,
       env: {},
     });
+    // Every SBOM pushed here passes its format's own schema validator first.
+    const dir = outputDir(workspace, 'images', project, arch);
+    expect(spdxSchemaErrors(JSON.parse(await readFile(join(dir, 'sbom.spdx.json'), 'utf8')))).toEqual([]);
+    if (sbomFormat === 'both') expect(await cycloneDxErrors(await readFile(join(dir, 'sbom.cdx.json'), 'utf8'))).toBeUndefined();
   }
 }
 
