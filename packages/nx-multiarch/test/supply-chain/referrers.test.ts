@@ -133,6 +133,10 @@ test('on a registry with the referrers API, the API lists the signature and the 
   const tree = await cosign(['tree', '--experimental-oci11', '--allow-insecure-registry', '--allow-http-registry', image]);
   expect(tree.code).toBe(0);
   for (const referrer of (await apiReferrers(withApi.host, 'api', result.plan.manifests[1].digest))?.manifests ?? []) expect(tree.out).toContain(referrer.digest);
+  // A re-push finds its own signatures and attestations here too: nothing is sent, nothing new is listed.
+  const again = await push(withApi.host, 'api');
+  expect(again.result.signing).toMatchObject({ referrers: 'none', signaturesPushed: 0, attestationsPushed: 0, alreadySigned: 3, alreadyAttested: 4, bytesUploaded: 0 });
+  expect((await apiReferrers(withApi.host, 'api', result.plan.manifests[1].digest))?.manifests).toHaveLength(2);
 });
 
 test('on Debian registry 2.8 (no referrers API) the fallback tag lists them, and cosign finds them there', async () => {
