@@ -67,6 +67,10 @@ log "building the plugin"
 log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
 git clone --quiet --no-hardlinks "$REPO_ROOT" "$clone"
 ln -s "$REPO_ROOT/node_modules" "$clone/node_modules"
+# npm leaves some of a workspace package's dependencies in its own node_modules (versions that clash at the root).
+for modules in "$REPO_ROOT"/packages/*/node_modules; do
+  [ -d "$modules" ] && ln -s "$modules" "$clone/packages/$(basename "$(dirname "$modules")")/node_modules"
+done
 
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 nx_env=(env $(env | awk -F= '/^NX_/ && $1 != "NX_MULTIARCH_STATE_DIR" { print "-u " $1 }') -u SOURCE_DATE_EPOCH
