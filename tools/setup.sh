@@ -412,8 +412,8 @@ install_spdx_schema() {
   local tmp
   tmp=$(mktemp -d)
   retry 2 5 mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:copy -Dartifact="$SPDX_SCHEMA_ARTIFACT" \
-    -DoutputDirectory="$tmp" -Dtransitive=false >/dev/null ||
-    die "mvn could not fetch $SPDX_SCHEMA_ARTIFACT" "check that Maven Central is reachable for mvn (mvn help:effective-settings), then re-run"
+    -DoutputDirectory="$tmp" -Dtransitive=false >"$tmp/mvn.log" 2>&1 ||
+    { cat "$tmp/mvn.log" >&2; die "mvn could not fetch $SPDX_SCHEMA_ARTIFACT" "check that Maven Central is reachable for mvn (mvn help:effective-settings), then re-run"; }
   mkdir -p "$(dirname "$SPDX_SCHEMA_FILE")"
   python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
     "$tmp"/*.jar "$SPDX_SCHEMA_ENTRY" >"$SPDX_SCHEMA_FILE.tmp" || die "$SPDX_SCHEMA_ENTRY is not in $SPDX_SCHEMA_ARTIFACT" "update SPDX_SCHEMA_* in tools/setup.sh"
