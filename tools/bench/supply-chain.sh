@@ -17,6 +17,9 @@
 #                the cold matrix. A cache hit restores them at no extra cost.
 #   bytes        what sbom.spdx.json, sbom.cdx.json and provenance.intoto.json
 #                add per image in dist/images.
+# Build figures are wall and CPU seconds (user + system of the process tree,
+# GNU time): on a loaded machine the wall time is mostly waiting for a core,
+# and the CPU difference is the cost to trust.
 # Pushes (every project with all the arches, to a fresh loopback
 # docker-registry 2.8 per round): unsigned, then signed + attested with a
 # cosign key made for the run; each followed by a re-push of the same images.
@@ -78,15 +81,16 @@ nx_env=(env $(env | awk -F= '/^NX_/ && $1 != "NX_MULTIARCH_STATE_DIR" { print "-
   NX_MULTIARCH_REVISION="$(git -C "$clone" rev-parse HEAD)")
 nx="$REPO_ROOT/node_modules/nx/dist/bin/nx.js"
 
-# Seconds (wall) of one command, to the millisecond; its output goes to a log.
+# Wall seconds and CPU seconds (user + system of the whole process tree) of one
+# command; its output goes to a log. CPU is the figure a loaded machine
+# distorts least: wall time there is mostly waiting for a core.
 timed() { # LOGFILE COMMAND
-  local start end
-  start=$(date +%s.%N)
-  bash -c "$2" >"$1" 2>&1 || { tail -n 30 "$1" >&2; die "failed: $2" "see the output above"; }
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  /usr/bin/time -f '%e %U %S' -o "$1.time" bash -c "$2" >"$1" 2>&1 || { tail -n 30 "$1" >&2; die "failed: $2" "see the output above"; }
+  awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$1.time"
 }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { # COLUMN (1: wall, 2: CPU) of lines on stdin
+  awk -v c="$1" '{ print $c }' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 attestation_bytes() { # ARCH FILE...
   local arch=$1 total=0 count=0 dir f
   shift
@@ -104,7 +108,7 @@ for arch in "${arch_list[@]}"; do
   run_many="cd '$clone' && ${nx_env[*]} node '$nx' run-many -t docker-arch-build --arch=$arch --outputStyle=static"
   log "$arch: cold (nothing cached, attestations on)"
   rm -rf "$work/nx-cache" "$work/gocache" "$clone/dist" "$clone/packages/linkerd2-proxy/target"
-  cold=$(timed "$work/cold-$arch.log" "$run_many")
+  read -r cold cold_cpu <<<"$(timed "$work/cold-$arch.log" "$run_many")"
   images_only="$run_many --skip-nx-cache --excludeTaskDependencies"
   : >"$work/off-$arch" && : >"$work/on-$arch" && : >"$work/both-$arch"
   for run in $(seq "$runs"); do
@@ -116,10 +120,12 @@ for arch in "${arch_list[@]}"; do
     timed "$work/both-$arch.log" "$images_only --sbomFormat=both" >>"$work/both-$arch"
     read -r both_bytes _ <<<"$(attestation_bytes "$arch" sbom.spdx.json sbom.cdx.json provenance.intoto.json)"
   done
-  off=$(median <"$work/off-$arch")
-  on=$(median <"$work/on-$arch")
-  both=$(median <"$work/both-$arch")
-  printf '%s\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\n' "$arch" "$images" "$cold" "$off" "$on" "$both" "$spdx_prov" "$both_bytes" >>"$builds"
+  for mode in off on both; do
+    printf -v "$mode" '%s' "$(median 1 <"$work/$mode-$arch")"
+    printf -v "${mode}_cpu" '%s' "$(median 2 <"$work/$mode-$arch")"
+  done
+  # shellcheck disable=SC2154 # off, on, both and their _cpu are set just above
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$arch" "$images" "$cold" "$cold_cpu" "$off" "$off_cpu" "$on" "$on_cpu" "$both" "$both_cpu" "$spdx_prov" "$both_bytes" >>"$builds"
 done
 
 log "pushes (unsigned, signed; each then re-pushed)"
@@ -128,12 +134,13 @@ COSIGN_PASSWORD=bench "$cosign" generate-key-pair --output-key-prefix "$work/cos
 BENCH_REPO="$REPO_ROOT" BENCH_CLONE="$clone" BENCH_ARCHES="$arches" BENCH_KEY="$work/cosign.key" BENCH_PORT_BASE=$((20000 + RANDOM % 20000)) \
   COSIGN_PASSWORD=bench node -r "$REPO_ROOT/node_modules/@swc-node/register" "$REPO_ROOT/tools/bench/supply-chain-measure.ts" >"$work/push.tsv"
 
-printf '\nBuilds (seconds, wall; images only: medians of %s runs)\n' "$runs"
-printf '%-6s %6s %8s %12s %12s %14s %12s %14s\n' arch images cold 'images off' 'images on' 'images both' 'bytes/image' 'bytes/image both'
-while IFS=$'\t' read -r arch images cold off on both bytes both_bytes; do
-  printf '%-6s %6s %8s %12s %12s %14s %12s %14s\n' "$arch" "$images" "$cold" "$off" "$on" "$both" "$bytes" "$both_bytes"
-  printf '       SBOM + provenance: +%.2f s on the cold matrix (%.1f%% of it, %.2f s per image); with CycloneDX too: +%.2f s\n' \
-    "$(echo "$on - $off" | bc)" "$(echo "100 * ($on - $off) / $cold" | bc -l)" "$(echo "($on - $off) / $images" | bc -l)" "$(echo "$both - $off" | bc)"
+printf '\nBuilds (seconds, wall / CPU; images only: medians of %s runs)\n' "$runs"
+printf '%-6s %6s %14s %14s %14s %14s %12s %12s\n' arch images cold 'images off' 'images on' 'images both' 'bytes/image' '(both)'
+while IFS=$'\t' read -r arch images cold cold_cpu off off_cpu on on_cpu both both_cpu bytes both_bytes; do
+  printf '%-6s %6s %14s %14s %14s %14s %12s %12s\n' "$arch" "$images" "$cold / $cold_cpu" "$off / $off_cpu" "$on / $on_cpu" "$both / $both_cpu" "$bytes" "$both_bytes"
+  printf '       SBOM + provenance: %+.2f s wall, %+.2f s CPU on the cold matrix (CPU: %.1f%% of it, %.2f s per image); with CycloneDX too: %+.2f s wall, %+.2f s CPU\n' \
+    "$(echo "$on - $off" | bc)" "$(echo "$on_cpu - $off_cpu" | bc)" "$(echo "100 * ($on_cpu - $off_cpu) / $cold_cpu" | bc -l)" \
+    "$(echo "($on_cpu - $off_cpu) / $images" | bc -l)" "$(echo "$both - $off" | bc)" "$(echo "$both_cpu - $off_cpu" | bc)"
 done <"$builds"
 printf '\nPushes (%s images of %s projects, fresh docker-registry 2.8 each round; seconds, wall)\n' "$(awk -F'\t' '$1 == "images" { print $2 }' "$work/push.tsv")" "$(awk -F'\t' '$1 == "projects" { print $2 }' "$work/push.tsv")"
 awk -F'\t' '$1 == "row" { printf "%-22s %8s s %12s bytes sent\n", $2, $3, $4 }' "$work/push.tsv"
