@@ -5,7 +5,7 @@ import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
-import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
+import { loadDockerfile, nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest } from './common/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
 import { attestImage, parseSbomFormat } from '../supply-chain/attest-image';
@@ -14,6 +14,14 @@ import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, ty
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
 import { processWord } from '../dockerfile/substitute';
+import { validateBaseSourceOptions } from './native/base-resolve';
+import { validateDownloadMap } from '../dockerfile/download-map';
+import { planStages, type StagePlan } from '../dockerfile/stage-graph';
+import { hostArch } from '../platform/platforms';
+import { resolveContextDir, type ContextChoice } from './context-option';
+import { stageOutputs } from './stage-outputs';
+import type { WorkspaceProjectInfo } from './stage-producers';
+import { statSync } from 'node:fs';
 
 /**
  * The library function behind the docker-arch-build executor: one project's
@@ -32,9 +40,13 @@ export interface BuildImageOptions {
   arch: string;
   /** Workspace-relative (or absolute) Dockerfile; default `<projectRoot>/Dockerfile`. */
   dockerfile?: string;
-  /** Workspace-relative (or absolute) context folder; default the Dockerfile's folder. */
-  context?: string;
+  /** `"dockerfile"` (the default: its folder), `"repository"` (see context-option.ts), or a workspace-relative (or absolute) folder. */
+  context?: ContextChoice;
   engine?: EngineChoice | string;
+  /** Let engine `auto` use docker where that runs target code under emulation (default false: refused instead). */
+  allowEmulation?: boolean;
+  /** The workspace's projects, to find who builds what a build stage compiles (go build, cargo build). */
+  projects?: readonly WorkspaceProjectInfo[];
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[] | unknown;
   labels?: Record<string, string>;
@@ -45,8 +57,18 @@ export interface BuildImageOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  /** Registry host → mirrors tried in order before it, like BuildKit's `mirrors` (`{ "docker.io": ["127.0.0.1:5000"] }`). */
+  registryMirrors?: Record<string, string[]> | unknown;
+  /** FROM image → the image or `oci-layout://` path to use instead. */
+  baseImages?: Record<string, string> | unknown;
+  /** What the Dockerfile downloads (file-name or URL pattern) → `<project>:<target>` that builds it. */
+  downloads?: Record<string, string> | unknown;
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
   blobCacheDir?: string;
+  /** Debian package cache for RUN apt-get install (private apt state per arch, .debs); default NX_MULTIARCH_PACKAGE_CACHE, else `<workspace>/.nx-multiarch/debian`. */
+  packageCacheDir?: string;
+  /** Packages to install although they have maintainer scripts: the user checked the image works without them. */
+  packageScriptsNotNeeded?: string[];
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   /** Workspace-relative root of a project, to find the lockfiles of the projects whose outputs are staged in. */
@@ -113,6 +135,18 @@ function dockerfileLabelNames(parsed: ParsedDockerfile): Set<string> {
   return names;
 }
 
+function isMultiStage(parsed: ParsedDockerfile): boolean {
+  return parsed.stageCount > 1 || parsed.instructions.some((i) => i.kind === 'COPY' && i.flags.from !== undefined);
+}
+
+function probeContext(contextDir: string, path: string): 'file' | 'dir' | undefined {
+  try {
+    return statSync(join(contextDir, path)).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
   const ws = options.workspaceRoot;
   const env = options.env ?? process.env;
@@ -120,6 +154,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const platform = parseSingleArch(options.arch, 'docker-arch-build');
   const engineChoice = parseEngineChoice(options.engine);
   const artifacts = validateArtifacts(options.artifacts);
+  const baseSources = validateBaseSourceOptions(options.registryMirrors, options.baseImages);
+  const downloads = validateDownloadMap(options.downloads);
   const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
   const userLabels = validateStringMap(options.labels, 'labels');
   const sbomFormat = parseSbomFormat(options.sbomFormat);
@@ -132,12 +168,24 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const dockerfile = workspacePath(ws, expandTokens(options.dockerfile ?? join(options.projectRoot, 'Dockerfile'), options));
   const dockerfileLabel = displayPath(ws, dockerfile);
   const parsed = await loadDockerfile(dockerfile, dockerfileLabel, options.project);
-  const contextDir = workspacePath(ws, expandTokens(options.context ?? dirname(displayPath(ws, dockerfile)), options));
+  const contextDir = resolveContextDir(ws, dockerfile, options.context === undefined ? undefined : expandTokens(options.context, options));
   if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
-    throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to an existing folder.');
+    throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to "dockerfile", "repository" or an existing folder.');
   }
-  const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
-
+  // A multi-stage Dockerfile is read stage by stage for this arch: what its build stages compile maps to workspace outputs.
+  const stagePlan: StagePlan | undefined = isMultiStage(parsed)
+    ? planStages({ parsed, buildArgs, target: platform, probe: (path) => probeContext(contextDir, path), downloads })
+    : undefined;
+  const nativeView: ParsedDockerfile = stagePlan ? { ...parsed, instructions: stagePlan.instructions } : parsed;
+  const planned = stagePlan?.blockers ?? [];
+  // A COPY --from the plan refused is already there with its reason.
+  const blockers = [...planned, ...nativeBlockers(nativeView, downloads).filter((b) => !planned.some((p) => p.line === b.line))];
+  const { engine, reason, emulation } = chooseEngine(engineChoice, blockers, options.engines ?? DEFAULT_ENGINES, {
+    allowEmulation: options.allowEmulation === true,
+    targetIsHost: platform.arch === hostArch(),
+    arch: options.arch,
+    dockerfileName: dockerfileLabel,
+  });
   const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
   const standard = standardLabels({
     source: await sourceUrl(ws, options.source),
@@ -151,11 +199,14 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   Object.assign(labels, userLabels);
 
   log(`${options.project}: building ${dockerfileLabel} for ${platformString(platform.oci)} with the ${engine.name} engine (${reason})`);
+  if (emulation) log(`${options.project}: WARNING: this build runs ${options.arch} code under emulation (qemu), which is slow; see the README on multi-stage Dockerfiles for the ways to avoid it`);
+  if (engine.name === 'native' && blockers.length > 0) throw nativeBlockersError(blockers, dockerfileLabel);
+  const useStages = engine.name === 'native' && stagePlan !== undefined && stagePlan.items.length > 0;
   let scratch: string | undefined;
   try {
     let buildContext = contextDir;
     const dependencyRoots: string[] = [];
-    if (artifacts.length > 0) {
+    if (artifacts.length > 0 || useStages) {
       scratch = await createScratchContext(contextDir, join(ws, '.nx-multiarch', 'tmp'), `${options.project}-${options.arch}`, dockerfile);
       const staged = await stageArtifacts({ workspaceRoot: ws, arch: options.arch, artifacts, contextDir: scratch, crossTargetOf: options.crossTargetOf });
       for (const s of staged) log(`${options.project}: staged ${s.source} -> ${s.to}/ (${s.files.length} files)`);
@@ -165,6 +216,23 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         if (root !== undefined) dependencyRoots.push(root);
       }
       buildContext = scratch;
+    }
+    if (useStages && scratch && stagePlan) {
+      const stagedOutputs = await stageOutputs({
+        workspaceRoot: ws,
+        contextDir,
+        scratchDir: scratch,
+        arch: options.arch,
+        items: stagePlan.items,
+        downloads,
+        projects: options.projects ?? [],
+        dockerfileLabel,
+      });
+      for (const s of stagedOutputs) {
+        log(`${options.project}: stage ${s.item.stage} ${s.item.stagePath} <- ${s.source}${s.project ? ` (${s.project}:${s.target})` : ''}`);
+        const root = s.project ? options.projectRootOf?.(s.project) : undefined;
+        if (root !== undefined && !dependencyRoots.includes(root)) dependencyRoots.push(root);
+      }
     }
     const summary = await writeDirAtomically(out, async (layoutDir) => {
       const request: BuildRequest = {
@@ -177,10 +245,18 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layoutDir,
         blobCacheDir: options.blobCacheDir ? workspacePath(ws, options.blobCacheDir) : join(ws, '.nx-multiarch', 'blob-cache'),
+        packageCacheDir: options.packageCacheDir
+          ? workspacePath(ws, options.packageCacheDir)
+          : (env.NX_MULTIARCH_PACKAGE_CACHE ?? join(ws, '.nx-multiarch', 'debian')),
+        ...(options.packageScriptsNotNeeded ? { packageScriptsNotNeeded: options.packageScriptsNotNeeded } : {}),
         workspaceRoot: ws,
         insecureRegistries: options.insecureRegistries,
         dockerfileLabel,
-        parsedDockerfile: parsed,
+        parsedDockerfile: engine.name === 'native' ? nativeView : parsed,
+        ...baseSources,
+        downloads,
+        arch: options.arch,
+        log: (line) => log(`${options.project}: ${line}`),
       };
       const result = await engine.build(request);
       const imageSummary: ImageSummary = {
@@ -194,6 +270,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         layers: result.layers.length,
         tags,
         layout: '.',
+        ...(result.packages ? { packages: result.packages } : {}),
+        ...(result.base ? { base: result.base } : {}),
       };
       if (options.attestations !== false) {
         // Read back from the layout just written: the SBOM lists what ships.

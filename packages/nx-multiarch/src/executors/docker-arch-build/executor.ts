@@ -10,8 +10,10 @@ export interface DockerArchBuildOptions {
   dockerfile?: string;
   context?: string;
   engine?: EngineChoice;
+  allowEmulation?: boolean;
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[];
+  downloads?: Record<string, string>;
   labels?: Record<string, string>;
   tags?: string[];
   sourceDateEpoch?: number | string;
@@ -19,7 +21,11 @@ export interface DockerArchBuildOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  registryMirrors?: Record<string, string[]>;
+  baseImages?: Record<string, string>;
   blobCacheDir?: string;
+  packageCacheDir?: string;
+  packageScriptsNotNeeded?: string[];
   builderId?: string;
   attestations?: boolean;
   sbomFormat?: 'spdx' | 'cyclonedx' | 'both';
@@ -46,6 +52,11 @@ export default async function dockerArchBuildExecutor(options: DockerArchBuildOp
       crossTargetOf: (name) => crossTargetOf(context, name),
       projectRootOf: (name) => context.projectsConfigurations?.projects[name]?.root,
       target: context.targetName,
+      projects: Object.entries(context.projectsConfigurations?.projects ?? {}).map(([name, p]) => ({
+        name,
+        root: p.root,
+        targets: Object.fromEntries(Object.entries(p.targets ?? {}).map(([t, c]) => [t, { executor: c.executor, options: c.options as Record<string, unknown> | undefined }])),
+      })),
     });
   }, context);
 }

@@ -41,6 +41,8 @@ export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
     const parsed = parseDockerfile(repo.read(path), path);
     for (const instruction of parsed.instructions) {
       if (instruction.kind !== 'COPY' && instruction.kind !== 'ADD') continue;
+      // COPY --from reads another stage, not the context.
+      if (instruction.flags.from !== undefined) continue;
       for (const raw of instruction.rawSources) {
         const source = plainSource(raw);
         if (source !== undefined && !info.copySources.includes(source)) info.copySources.push(source);
