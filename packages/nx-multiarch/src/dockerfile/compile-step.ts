@@ -248,6 +248,9 @@ export function readRun(options: ReadRunOptions): RunReading {
       return undefined;
     }
     const outputIsDir = output.endsWith('/') || dirs.length > 1;
+    if (outputIsDir && packages.some((p) => p === '.' || p === './')) {
+      return 'the output name of go build cannot be determined (-o names a folder, and the binary of . is named after the module path); write -o <folder>/<name> for it';
+    }
     effects.push({ kind: 'go-build', packages: dirs, output: posix.resolve(cwd, output), outputIsDir });
     return undefined;
   };
