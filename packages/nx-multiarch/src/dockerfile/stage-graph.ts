@@ -211,11 +211,16 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           break;
         }
         case 'RUN': {
-          if (!runsOnBuild) {
-            block(instruction.line, 'RUN', 'RUN in a stage without FROM --platform=$BUILDPLATFORM runs on the target platform (emulation for a foreign arch); build on $BUILDPLATFORM and cross-compile instead', true);
+          const outcome = refuseOrInterpretRun(instruction, { runsOn: runsOnBuild ? 'build' : 'target', stageName: stage.stageName, escape, target, lookup, workdir });
+          if (!runsOnBuild && outcome.kind === 'refuse') {
+            block(
+              instruction.line,
+              'RUN',
+              'RUN in a stage without FROM --platform=$BUILDPLATFORM runs on the target platform (emulation for a foreign arch); build on $BUILDPLATFORM and cross-compile instead',
+              true,
+            );
             break;
           }
-          const outcome = refuseOrInterpretRun(instruction, { runsOn: 'build', stageName: stage.stageName, escape, target, lookup, workdir });
           if (outcome.kind === 'refuse') {
             block(instruction.line, 'RUN', outcome.reason, false, outcome.fatal === true);
             break;
