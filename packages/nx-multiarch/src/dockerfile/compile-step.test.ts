@@ -30,6 +30,11 @@ describe('readRun (a RUN line of a $BUILDPLATFORM stage)', () => {
     expect(read('GOARCH=$TARGETARCH go build -o /out/x example.com/x/cmd')).toMatchObject({ ok: false, reason: expect.stringContaining('by import path') });
   });
 
+  it('reads a go build of a main.go file as the build of its folder', () => {
+    expect(read('GOARCH=$TARGETARCH go build -o /main ./cmds/main.go')).toMatchObject({ ok: true, effects: [{ kind: 'go-build', packages: ['/src/cmds'], output: '/main' }] });
+    expect(read('GOARCH=$TARGETARCH go build ./cmd/tobot/main.go')).toMatchObject({ ok: true, effects: [{ kind: 'go-build', packages: ['/src/cmd/tobot'], output: '/src/main' }] });
+  });
+
   it('takes GOARM from TARGETVARIANT for arm, and refuses another one', () => {
     const arm = { TARGETARCH: 'arm', TARGETVARIANT: 'v7' };
     expect(read('GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} go build -o /o/x ./x', arm, 'arm')).toMatchObject({ ok: true });

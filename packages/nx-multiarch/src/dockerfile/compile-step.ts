@@ -238,7 +238,17 @@ export function readRun(options: ReadRunOptions): RunReading {
       return `go build names ${packages.join(' ')} by import path; write it relative to the module (./cmd/x), so the plugin can find the workspace project`;
     }
     if (packages.some((p) => p.includes('...'))) return 'go build with a ... pattern builds no single binary the plugin can name';
-    const dirs = packages.map((p) => posix.resolve(cwd, p));
+    // `go build ./cmd/x/main.go` (files, as some Dockerfiles write it) builds the package of that folder.
+    const goFiles = packages.filter((p) => p.endsWith('.go'));
+    if (goFiles.length > 0 && (goFiles.length !== packages.length || new Set(goFiles.map((f) => posix.dirname(f))).size !== 1)) {
+      return 'go build of .go files from several folders, or mixed with packages; build one package (./cmd/x)';
+    }
+    const dirs = goFiles.length > 0 ? [posix.resolve(cwd, posix.dirname(goFiles[0]))] : packages.map((p) => posix.resolve(cwd, p));
+    if (goFiles.length > 0 && output === undefined) {
+      // Go names the binary after the first file.
+      effects.push({ kind: 'go-build', packages: dirs, output: posix.join(cwd, posix.basename(goFiles[0], '.go')), outputIsDir: false });
+      return undefined;
+    }
     if (output === undefined) {
       // Go names the binary after the package's folder only when that is not `.`; for `.` it is the module path's last element, unknown here.
       if (dirs.length !== 1 || packages[0] === '.' || packages[0] === './') {
