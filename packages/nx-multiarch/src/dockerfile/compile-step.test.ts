@@ -51,6 +51,14 @@ describe('readRun (a RUN line of a $BUILDPLATFORM stage)', () => {
     expect(read(text, { TARGETARCH: 's390x' }, 's390x')).toMatchObject({ ok: false, reason: expect.stringContaining('"exit 1"') });
   });
 
+  it('reads the cgo idiom: cross gcc installed, GOARCH exported in a case arm, redirections dropped', () => {
+    const text =
+      'apt-get update && apt-get install -y gcc-aarch64-linux-gnu && rm -rf /var/lib/apt/lists/* && ' +
+      'case "$TARGETARCH" in amd64) export GOARCH=amd64 CC=gcc ;; arm64) export GOARCH=arm64 CC=aarch64-linux-gnu-gcc ;; ' +
+      '*) echo "unsupported TARGETARCH=$TARGETARCH" >&2; exit 1 ;; esac && echo building 2>/dev/null && go build -o /out/app ./cmd/app';
+    expect(read(text)).toMatchObject({ ok: true, effects: [{ kind: 'go-build', packages: ['/src/cmd/app'], output: '/out/app' }] });
+  });
+
   it('refuses cargo build without --release, and an unknown command with its text', () => {
     expect(read('cargo build --target aarch64-unknown-linux-gnu')).toMatchObject({ ok: false, fatal: true, reason: expect.stringContaining('debug profile') });
     expect(read('make build')).toMatchObject({ ok: false, fatal: false, reason: expect.stringContaining('"make build" is not a step') });

@@ -63,6 +63,9 @@ export interface ReadRunOptions {
 /** Commands that change nothing the image gets (they may change the stage, but no output this plugin models). */
 const HARMLESS = new Set(['true', ':', 'echo', 'printf', 'set', 'mkdir', 'ls', 'go version', 'go env', 'cargo --version', 'rustc --version', 'rustup show', 'test', '[']);
 
+/** Package managers: in a build stage they install tools for the build machine, which the plugin's cross targets replace. */
+const BUILD_TOOL_SETUP = new Set(['apt-get', 'apt', 'apk', 'dnf', 'yum', 'microdnf', 'dpkg']);
+
 /** Go flags that take a value as the next word. */
 const GO_VALUE_FLAGS = new Set(['-o', '-ldflags', '-gcflags', '-asmflags', '-tags', '-mod', '-modfile', '-p', '-pkgdir', '-buildmode', '-compiler', '-gccgoflags', '-installsuffix', '-overlay', '-pgo', '-toolexec', '-C', '-buildvcs', '-coverpkg', '-covermode']);
 
@@ -198,6 +201,9 @@ export function readRun(options: ReadRunOptions): RunReading {
     }
     if (head === 'cp' || head === 'mv') return copy(words, head);
     if (HARMLESS.has(head) || HARMLESS.has(pair)) return undefined;
+    // Build tools for the build machine (a cross gcc, a rustup target): the cross targets bring and check their own toolchain.
+    if (BUILD_TOOL_SETUP.has(head) || (head === 'rustup' && ['target', 'component', 'toolchain'].includes(words.values[1] ?? ''))) return undefined;
+    if (head === 'rm' && words.values.slice(1).every((w, i) => !words.dynamic[i + 1] && (w.startsWith('-') || /^\/(var|tmp|root)\//.test(w)))) return undefined;
     return `"${raws.join(' ')}" is not a step the plugin maps to a workspace target (it knows go build, cargo build, go mod download, cargo fetch, and cp/mv/mkdir/cd around them)`;
   };
 

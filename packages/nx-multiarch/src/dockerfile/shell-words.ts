@@ -37,6 +37,20 @@ export function tokenizeShell(text: string): ShellToken[] {
       i++;
       continue;
     }
+    if (ch === '>' || ch === '<') {
+      // A redirection (`>&2`, `2>/dev/null`, `>> log`) changes no output the plugin models: dropped with its target.
+      if (/^\d+$/.test(word)) {
+        word = '';
+        inWord = false;
+      } else {
+        flush();
+      }
+      i++;
+      if (text[i] === '>' || text[i] === '&' || text[i] === '|') i++;
+      while (text[i] === ' ' || text[i] === '\t') i++;
+      while (i < text.length && !/[\s;&|()]/.test(text[i])) i++;
+      continue;
+    }
     const op = OPERATORS.find((o) => text.startsWith(o, i));
     // `(` and `)` inside a word that opened `$(` or `${` belong to the word.
     if (op && !(inWord && (op === '(' || op === ')') && /\$\(?[^)]*$/.test(word) && word.includes('$('))) {
