@@ -225,7 +225,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
             block(instruction.line, 'RUN', outcome.reason, false, outcome.fatal === true);
             break;
           }
-          for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, workdir, block);
+          for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, block);
           break;
         }
         default:
@@ -243,7 +243,6 @@ export function planStages(options: PlanStagesOptions): StagePlan {
     effect: BuildEffect,
     line: number,
     model: StageFiles,
-    _workdir: string,
     block: (line: number, instruction: string, reason: string, needsTargetPlatform?: boolean, fatal?: boolean) => void,
   ): void => {
     switch (effect.kind) {
