@@ -314,7 +314,7 @@ export function readRun(options: ReadRunOptions): RunReading {
     return undefined;
   };
 
-  const failure = run(tokenizeShell(options.command));
+  const failure = run(tokenizeShell(options.command, { dropRedirections: true }));
   return failure ? { ok: false, reason: failure, fatal } : { ok: true, effects, cwd };
 }
 

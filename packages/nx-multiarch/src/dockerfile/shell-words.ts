@@ -12,7 +12,16 @@ export type ShellToken = { kind: 'word'; raw: string } | { kind: 'op'; op: strin
 const OPERATORS = ['&&', '||', ';;', ';', '|', '&', '(', ')', '\n'];
 
 /** Splits a RUN command into raw words (quotes kept) and operators; `#` at a word start comments to the end of the line. */
-export function tokenizeShell(text: string): ShellToken[] {
+export interface TokenizeOptions {
+  /**
+   * Drop redirections (`>&2`, `2>/dev/null`) with their targets: right for a
+   * build stage's compile steps, where they change no output the plugin
+   * models; wrong where a redirect would write a file of the image.
+   */
+  dropRedirections?: boolean;
+}
+
+export function tokenizeShell(text: string, options: TokenizeOptions = {}): ShellToken[] {
   const tokens: ShellToken[] = [];
   let i = 0;
   let word = '';
@@ -37,8 +46,8 @@ export function tokenizeShell(text: string): ShellToken[] {
       i++;
       continue;
     }
-    if (ch === '>' || ch === '<') {
-      // A redirection (`>&2`, `2>/dev/null`, `>> log`) changes no output the plugin models: dropped with its target.
+    if (options.dropRedirections && (ch === '>' || ch === '<')) {
+      // A redirection (`>&2`, `2>/dev/null`, `>> log`) and its target, dropped.
       if (/^\d+$/.test(word)) {
         word = '';
         inWord = false;
