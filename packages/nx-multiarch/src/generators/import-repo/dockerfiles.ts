@@ -1,20 +1,30 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../../errors';
-import { nativeBlockers, parseDockerfile } from '../../dockerfile/parse';
-import { dirOf, type RepoFiles } from './repo-files';
+import { nativeBlockers, parseDockerfile, type NativeBlocker, type ParsedDockerfile } from '../../dockerfile/parse';
+import { planStages, type ContextProbe } from '../../dockerfile/stage-graph';
+import { PLATFORMS } from '../../platform/platforms';
+import { dirOf, joinPath, type RepoFiles } from './repo-files';
 
 /** A Dockerfile of the repository and what import-repo needs to know about it. */
 export interface DockerfileInfo {
   /** Workspace-relative path. */
   path: string;
-  /** Its folder: the build context, as `docker build -f <path> <dir>` would use. */
+  /** Its folder, as `docker build -f <path> <dir>` would use. */
   dir: string;
+  /**
+   * The build context: its folder, or the repository root when the
+   * Dockerfile's COPY sources (every stage) are there and not in its folder
+   * (repositories that build with `docker buildx build <root> -f <file>`).
+   */
+  context: string;
   /** `controller` for Dockerfile.controller, Dockerfile-controller or controller.Dockerfile; undefined for a plain Dockerfile. */
   suffix?: string;
   /** COPY/ADD sources of the final stage (not --from), relative to the context, without variables or globs. */
   copySources: string[];
   /** Lines the native engine cannot build (RUN, COPY --from...), as "line N: reason". */
   nativeBlockers: string[];
+  /** Go binaries its build stages compile (`go build -o <out> <pkg>`): the package's workspace-relative folder and the file name. */
+  goOutputs: Array<{ dir: string; name: string }>;
   /** Set when the file could not be parsed; the image is still configured, without artifacts. */
   problem?: string;
 }
@@ -34,11 +44,44 @@ function plainSource(raw: string): string | undefined {
   return clean === '.' || clean.startsWith('..') ? undefined : clean;
 }
 
+function probe(repo: RepoFiles, context: string): ContextProbe {
+  return (path) => {
+    const full = joinPath(context, path);
+    if (repo.has(full)) return 'file';
+    return full === '' || repo.files.some((f) => f.startsWith(`${full}/`)) ? 'dir' : undefined;
+  };
+}
+
+/** Context sources of every stage (not --from), as written. */
+function allContextSources(parsed: ParsedDockerfile): string[] {
+  return parsed.stages.flatMap((stage) =>
+    stage.instructions.flatMap((i) => ((i.kind === 'COPY' || i.kind === 'ADD') && i.flags.from === undefined ? i.rawSources.map(plainSource) : [])).filter((s): s is string => s !== undefined),
+  );
+}
+
+function contextOf(repo: RepoFiles, parsed: ParsedDockerfile, dir: string): string {
+  if (parsed.stageCount < 2 || dir === repo.root) return dir;
+  const sources = allContextSources(parsed);
+  const inDir = probe(repo, dir);
+  const inRoot = probe(repo, repo.root);
+  return sources.length > 0 && !sources.every((s) => inDir(s)) && sources.every((s) => inRoot(s)) ? repo.root : dir;
+}
+
+/** What the native engine cannot build: for a multi-stage file, after its build stages are read (amd64 stands for every arch here). */
+function readStages(repo: RepoFiles, parsed: ParsedDockerfile, context: string): { blockers: NativeBlocker[]; goOutputs: DockerfileInfo['goOutputs'] } {
+  if (parsed.stageCount < 2) return { blockers: nativeBlockers(parsed), goOutputs: [] };
+  const plan = planStages({ parsed, buildArgs: {}, target: PLATFORMS.amd64, probe: probe(repo, context) });
+  const goOutputs = plan.items.flatMap((item) => (item.origin.kind === 'go' ? [{ dir: joinPath(context, item.origin.packageDir), name: posix.basename(item.stagePath) }] : []));
+  const blockers = [...plan.blockers, ...nativeBlockers({ ...parsed, instructions: plan.instructions }).filter((b) => !plan.blockers.some((p) => p.line === b.line))];
+  return { blockers, goOutputs };
+}
+
 export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
   const suffix = dockerfileSuffix(posix.basename(path));
-  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], nativeBlockers: [] };
+  const info: DockerfileInfo = { path, dir: dirOf(path), context: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], nativeBlockers: [], goOutputs: [] };
   try {
     const parsed = parseDockerfile(repo.read(path), path);
+    info.context = contextOf(repo, parsed, info.dir);
     for (const instruction of parsed.instructions) {
       if (instruction.kind !== 'COPY' && instruction.kind !== 'ADD') continue;
       // COPY --from reads another stage, not the context.
@@ -48,7 +91,9 @@ export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
         if (source !== undefined && !info.copySources.includes(source)) info.copySources.push(source);
       }
     }
-    info.nativeBlockers = nativeBlockers(parsed).map((b) => `line ${b.line}: ${b.reason}`);
+    const { blockers, goOutputs } = readStages(repo, parsed, info.context);
+    info.nativeBlockers = blockers.map((b) => `line ${b.line}: ${b.reason}`);
+    info.goOutputs = goOutputs;
   } catch (error) {
     info.problem = error instanceof MultiarchError ? error.message : String(error);
   }

@@ -166,7 +166,13 @@ function renameOwnGoBinaries(layout: ImportLayout, drafts: Draft[]): void {
   const known = new Set([...drafts.flatMap(binaryNames), ...layout.workspaceBinaries.map((b) => b.name)]);
   for (const d of drafts) {
     if (!d.image || !d.go || d.cargo) continue;
-    const missing = d.image.copySources.filter((s) => isMissing(layout, d.image!.dir, s));
+    // A build stage that compiles this very package names the binary (go build -o /out/linkerd-debug ./debug).
+    const compiled = d.image.goOutputs.find((o) => o.dir === d.go?.dir);
+    if (compiled) {
+      d.goOutputName = compiled.name;
+      continue;
+    }
+    const missing = d.image.copySources.filter((s) => isMissing(layout, d.image!.context, s));
     if (missing.some((s) => known.has(posix.basename(s)))) continue;
     const candidates = missing.filter((s) => posix.basename(s) !== 'LICENSE');
     if (candidates.length === 1) d.goOutputName = posix.basename(candidates[0]);
@@ -198,7 +204,7 @@ function resolveArtifacts(layout: ImportLayout, drafts: Draft[], warnings: strin
     if (!d.image) continue;
     const image = d.image;
     const unresolved: string[] = [];
-    for (const source of image.copySources.filter((s) => isMissing(layout, image.dir, s))) {
+    for (const source of image.copySources.filter((s) => isMissing(layout, image.context, s))) {
       const name = posix.basename(source);
       const to = posix.dirname(source);
       const builders = index.get(name) ?? [];
@@ -231,7 +237,7 @@ function imageWarnings(d: Draft, warnings: string[]): void {
   if (d.image.problem) warnings.push(`${d.image.path}: ${d.image.problem} The image target was written without artifacts.`);
   else if (d.image.nativeBlockers.length > 0) {
     warnings.push(
-      `${d.image.path}: the native engine cannot build it (${d.image.nativeBlockers.join('; ')}); engine "auto" will use docker, which runs RUN under emulation for foreign arches. Move that work into go-cross/cargo-cross and COPY the result.`,
+      `${d.image.path}: the native engine cannot build it (${d.image.nativeBlockers.join('; ')}); engine "auto" refuses it unless the target sets allowEmulation: true (then docker runs it, under emulation for foreign arches). Move that work into a FROM --platform=$BUILDPLATFORM stage whose go build/cargo build the plugin maps to go-cross/cargo-cross.`,
     );
   }
 }
