@@ -1,5 +1,6 @@
 import type { BlobPushOutcome, RegistryClient } from '../registry/client';
 import { RegistryError, TransientRegistryError } from '../registry/errors';
+import { sleep } from '../registry/retry';
 import type { PlannedBlob, PlannedManifest, PushPlan } from './plan';
 import { verifyPush } from './verify';
 import type { PushSummary } from '../outputs/push-record';
@@ -85,7 +86,7 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
     if (result.outcome !== 'skipped') options.log(`  blob ${blob.digest.slice(7, 19)} ${result.outcome} (${formatBytes(blob.size)})`);
   });
 
-  const manifests = await pushManifests(client, plan, options.log);
+  const manifests = await pushManifests(client, plan, options);
   if (options.verify) await verifyPush(client, plan);
   const after = client.stats;
   return {
@@ -164,27 +165,75 @@ async function putIfDifferent(
   return true;
 }
 
+/** Tries of a manifest PUT the registry refuses with MANIFEST_BLOB_UNKNOWN (the first and two more). */
+const BLOB_UNKNOWN_TRIES = 3;
+/** Pause before each further try: a concurrent commit rewrites a link within milliseconds. */
+const BLOB_UNKNOWN_PAUSE_MS = [50, 250];
+
 /**
- * An index PUT the registry refuses with MANIFEST_BLOB_UNKNOWN names a child
- * it cannot find. Eventually consistent storage (or a concurrent delete) can
- * cause this just after the children went in: each child is confirmed (and
- * written again only if really missing), then the index is tried once more.
+ * Runs `put`; when the registry refuses it with MANIFEST_BLOB_UNKNOWN, runs
+ * `confirm` (which makes sure what the manifest names is there, writing it
+ * again only if really missing) and tries again, a bounded number of times.
+ *
+ * Why the registry can say "unknown" of something that is there: two pushes
+ * of the same images into one repository run at once, and each commits the
+ * same blobs (both asked HEAD before either had committed). Distribution 2.8
+ * on filesystem storage writes a blob's repository link on every commit,
+ * even of a blob it already holds, by truncating the link file and writing
+ * it anew; a manifest PUT that checks the blob in that instant reads an
+ * empty link and is refused with DIGEST_INVALID + MANIFEST_BLOB_UNKNOWN.
+ * A child manifest's link is rewritten the same way when the other push
+ * PUTs it, so an index PUT meets the same. Eventually consistent storage
+ * (or a concurrent delete) answers alike. Anything else is thrown at once.
  */
-async function putIndex(client: RegistryClient, plan: PushPlan, tag: string, log: (line: string) => void): Promise<boolean> {
-  const { repository, index } = plan;
-  try {
-    return await putIfDifferent(client, repository, tag, index.digest, index.body, index.mediaType);
-  } catch (error) {
-    if (!(error instanceof RegistryError) || !error.codes.includes('MANIFEST_BLOB_UNKNOWN')) throw error;
-    log(`  ${client.endpoint.host} does not see every child of the index yet; confirming them before one more try`);
-    for (const manifest of plan.manifests) await putIfDifferent(client, repository, manifest.digest, manifest.digest, manifest.body, manifest.mediaType);
-    await client.putManifest(repository, tag, index.body, index.mediaType);
-    return true;
+async function putConfirming<T>(put: () => Promise<T>, confirm: () => Promise<void>, what: string, log: (line: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await put();
+    } catch (error) {
+      if (attempt >= BLOB_UNKNOWN_TRIES || !(error instanceof RegistryError) || !error.codes.includes('MANIFEST_BLOB_UNKNOWN')) throw error;
+      log(`  ${what}: the registry does not see everything it names yet; confirming it before one more try`);
+      await sleep(BLOB_UNKNOWN_PAUSE_MS[attempt - 1] ?? 250);
+      await confirm();
+    }
   }
 }
 
-async function pushManifests(client: RegistryClient, plan: PushPlan, log: (line: string) => void): Promise<{ written: number; unchanged: number }> {
-  const { repository } = plan;
+/** Every blob of the plan is there (HEAD), uploaded again only if really missing. */
+async function confirmBlobs(client: RegistryClient, plan: PushPlan, mountFrom: readonly string[]): Promise<void> {
+  for (const blob of plan.blobs) await client.pushBlob(plan.repository, { path: blob.path }, blob.digest, { size: blob.size, mountFrom });
+}
+
+/** A per-arch manifest under `reference` (its digest or a tag), its blobs confirmed and the PUT tried again if the registry misses one. */
+function putManifest(client: RegistryClient, plan: PushPlan, manifest: PlannedManifest, reference: string, options: ManifestOptions): Promise<boolean> {
+  return putConfirming(
+    () => putIfDifferent(client, plan.repository, reference, manifest.digest, manifest.body, manifest.mediaType),
+    () => confirmBlobs(client, plan, options.mountFrom),
+    `manifest ${manifest.arch} ${manifest.digest.slice(7, 19)}`,
+    options.log,
+  );
+}
+
+/** The index under `tag`; when the registry misses a child, each child is confirmed (and written again only if really missing) first. */
+function putIndex(client: RegistryClient, plan: PushPlan, tag: string, options: ManifestOptions): Promise<boolean> {
+  const { repository, index } = plan;
+  return putConfirming(
+    () => putIfDifferent(client, repository, tag, index.digest, index.body, index.mediaType),
+    async () => {
+      for (const manifest of plan.manifests) await putManifest(client, plan, manifest, manifest.digest, options);
+    },
+    `index ${tag}`,
+    options.log,
+  );
+}
+
+interface ManifestOptions {
+  mountFrom: readonly string[];
+  log: (line: string) => void;
+}
+
+async function pushManifests(client: RegistryClient, plan: PushPlan, options: ManifestOptions): Promise<{ written: number; unchanged: number }> {
+  const { log } = options;
   let written = 0;
   let unchanged = 0;
   const count = (wrote: boolean, line: string) => {
@@ -195,14 +244,11 @@ async function pushManifests(client: RegistryClient, plan: PushPlan, log: (line:
       unchanged += 1;
     }
   };
-  const byDigest = (m: PlannedManifest) => putIfDifferent(client, repository, m.digest, m.digest, m.body, m.mediaType);
-  for (const manifest of plan.manifests) count(await byDigest(manifest), `  manifest ${manifest.arch} ${manifest.digest}`);
+  for (const manifest of plan.manifests) count(await putManifest(client, plan, manifest, manifest.digest, options), `  manifest ${manifest.arch} ${manifest.digest}`);
   for (const manifest of plan.manifests) {
-    for (const tag of manifest.tags) {
-      count(await putIfDifferent(client, repository, tag, manifest.digest, manifest.body, manifest.mediaType), `  tag ${tag} -> ${manifest.arch} manifest`);
-    }
+    for (const tag of manifest.tags) count(await putManifest(client, plan, manifest, tag, options), `  tag ${tag} -> ${manifest.arch} manifest`);
   }
-  for (const tag of plan.index.tags) count(await putIndex(client, plan, tag, log), `  tag ${tag} -> index ${plan.index.digest}`);
+  for (const tag of plan.index.tags) count(await putIndex(client, plan, tag, options), `  tag ${tag} -> index ${plan.index.digest}`);
   if (unchanged > 0) log(`  ${unchanged} manifest${unchanged === 1 ? '' : 's'} and tags already as planned: not written again`);
   return { written, unchanged };
 }
