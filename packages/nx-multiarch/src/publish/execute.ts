@@ -186,13 +186,13 @@ const BLOB_UNKNOWN_PAUSE_MS = [50, 250];
  * PUTs it, so an index PUT meets the same. Eventually consistent storage
  * (or a concurrent delete) answers alike. Anything else is thrown at once.
  */
-async function putConfirming<T>(put: () => Promise<T>, confirm: () => Promise<void>, what: string, log: (line: string) => void): Promise<T> {
+async function putConfirming<T>(put: () => Promise<T>, confirm: () => Promise<void>, refusedLine: string, log: (line: string) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await put();
     } catch (error) {
       if (attempt >= BLOB_UNKNOWN_TRIES || !(error instanceof RegistryError) || !error.codes.includes('MANIFEST_BLOB_UNKNOWN')) throw error;
-      log(`  ${what}: the registry does not see everything it names yet; confirming it before one more try`);
+      log(refusedLine);
       await sleep(BLOB_UNKNOWN_PAUSE_MS[attempt - 1] ?? 250);
       await confirm();
     }
@@ -209,7 +209,7 @@ function putManifest(client: RegistryClient, plan: PushPlan, manifest: PlannedMa
   return putConfirming(
     () => putIfDifferent(client, plan.repository, reference, manifest.digest, manifest.body, manifest.mediaType),
     () => confirmBlobs(client, plan, options.mountFrom),
-    `manifest ${manifest.arch} ${manifest.digest.slice(7, 19)}`,
+    `  ${client.endpoint.host} does not see every blob of the ${manifest.arch} manifest yet; confirming them before one more try`,
     options.log,
   );
 }
@@ -222,7 +222,7 @@ function putIndex(client: RegistryClient, plan: PushPlan, tag: string, options: 
     async () => {
       for (const manifest of plan.manifests) await putManifest(client, plan, manifest, manifest.digest, options);
     },
-    `index ${tag}`,
+    `  ${client.endpoint.host} does not see every child of the index yet; confirming them before one more try`,
     options.log,
   );
 }

@@ -87,7 +87,7 @@ describe('a push while another push commits the same blobs', () => {
         let refused = false;
         // The other push finishes its commits as soon as this one met the race: as two real pushes do.
         const log = (line: string) => {
-          if (/does not see everything/.test(line)) {
+          if (/does not see every (blob|child)/.test(line)) {
             refused = true;
             other.stop();
           }
