@@ -1,7 +1,8 @@
 import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2 } from '@nx/devkit';
 import type { NxMultiarchPluginOptions } from './plugin-options';
 import { inferTargets, resolveOptions } from './infer-targets';
-import { openNodesMemo } from './nodes-memo';
+import type { ExistenceProbes } from './existence-probes';
+import { openNodesMemo, type MemoEntry } from './nodes-memo';
 import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from './project-facts';
 
 /**
@@ -10,8 +11,8 @@ import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from
  */
 export const PROJECT_FILES_GLOB = '**/{project.json,Cargo.toml,Dockerfile,main.go}';
 
-function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined, cache: FactsCache): CreateNodesResult {
-  const facts = readProjectFacts(workspaceRoot, root, cache);
+function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined, cache: FactsCache, probes: ExistenceProbes): CreateNodesResult {
+  const facts = readProjectFacts(workspaceRoot, root, cache, probes);
   const targets = inferTargets(facts, resolveOptions(options));
   if (Object.keys(targets).length === 0) return {};
   return {
@@ -38,12 +39,16 @@ export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
     const roots = [...firstFileOfRoot.keys()];
     const memo = await openNodesMemo(context.workspaceRoot, roots, options);
     const cache = newFactsCache();
-    const kept: Record<string, CreateNodesResult> = {};
+    const inferred = (root: string): MemoEntry => {
+      const probes: ExistenceProbes = {};
+      return { result: projectResult(context.workspaceRoot, root, options, cache, probes), probes };
+    };
+    const kept: Record<string, MemoEntry> = {};
     const results = roots.map((root, i) => {
       const key = memo?.keys[i];
-      const result = (key !== undefined ? memo?.lookup(key) : undefined) ?? projectResult(context.workspaceRoot, root, options, cache);
-      if (key !== undefined) kept[key] = result;
-      return [firstFileOfRoot.get(root) as string, result] as const;
+      const entry = (key !== undefined ? memo?.lookup(key) : undefined) ?? inferred(root);
+      if (key !== undefined) kept[key] = entry;
+      return [firstFileOfRoot.get(root) as string, entry.result] as const;
     });
     memo?.save(kept);
     return results;
