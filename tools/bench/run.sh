@@ -84,7 +84,7 @@ measure() {
 }
 
 
-log "compiling the plugin (executors run from its dist/)"
+log "compiling the plugin (Nx loads its createNodes from dist/; executors run from src/ through swc)"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
 log "services: registry, dockerd, cache server (all on loopback, in $work)"
 bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
