@@ -61,12 +61,18 @@ function inferenceCodeFingerprint(): string {
   return codeFingerprint;
 }
 
-type Memo = Record<string, CreateNodesResult>;
+/** What is kept per project: its result, and the name its project.json or package.json gives (names are made unique across projects afterwards). */
+export interface MemoEntry {
+  result: CreateNodesResult;
+  declaredName?: string;
+}
+
+type Memo = Record<string, MemoEntry>;
 
 export interface NodesMemo {
   /** The key of each root, in the order given. */
   keys: string[];
-  lookup(key: string): CreateNodesResult | undefined;
+  lookup(key: string): MemoEntry | undefined;
   /** Keeps these results (and only these: entries of removed or changed projects are dropped). */
   save(results: Memo): void;
 }

@@ -14,6 +14,8 @@ import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
 export interface ProjectFacts {
   /** Project root relative to the workspace root, POSIX separators ('' for the root). */
   root: string;
+  /** A project.json at the root (import-repo writes one for every project it configures). */
+  hasProjectJson: boolean;
   /** Name given by project.json or package.json; undefined when neither names it. */
   declaredName?: string;
   /** Name to give the project when nothing else names it. */
@@ -32,7 +34,7 @@ export interface ProjectFacts {
   goEmbeds: string[];
   /** `Dockerfile` at the root. */
   dockerfile: boolean;
-  /** Arch integration tests at `<root>/integration/`. */
+  /** Arch integration tests: a `*.arch.test.ts` file below `<root>/integration/` (an `integration/` folder alone is not one). */
   integrationTests: boolean;
 }
 
@@ -66,6 +68,20 @@ function cargoSrcFiles(absRoot: string): string[] {
   return files;
 }
 
+/** The file name arch-integration runs (integration/find-tests.ts's DEFAULT_TEST_MATCH). */
+const ARCH_TEST = /\.arch\.test\.ts$/;
+
+/** Whether a folder holds a `*.arch.test.ts` at any depth: many repositories have an unrelated `integration/` folder. */
+function hasArchTests(dir: string): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => (e.isFile() && ARCH_TEST.test(e.name)) || (e.isDirectory() && e.name !== 'node_modules' && hasArchTests(join(dir, e.name))));
+}
+
 /** A Cargo package with at least one binary target, found as Cargo (and import-repo) finds them. */
 function cargoBinaryPackage(absRoot: string): { name?: string } | undefined {
   const manifest = readCargoManifest(join(absRoot, 'Cargo.toml'));
@@ -97,6 +113,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
   }
   return {
     root,
+    hasProjectJson: projectJson !== undefined,
     declaredName: projectJson?.name ?? packageJson?.name,
     fallbackName: cargo?.name ?? (basename(absRoot) || 'workspace'),
     declaredTargets: projectJson?.targets ?? {},
@@ -106,7 +123,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goModuleRoot,
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
-    integrationTests: existsSync(join(absRoot, 'integration')),
+    integrationTests: hasArchTests(join(absRoot, 'integration')),
   };
 }
 
