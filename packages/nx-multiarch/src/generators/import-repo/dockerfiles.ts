@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { DockerfileParser, type ModifiableInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../../errors';
 import { nativeBlockers, parseDockerfile } from '../../dockerfile/parse';
 import { dirOf, type RepoFiles } from './repo-files';
@@ -7,12 +8,26 @@ import { dirOf, type RepoFiles } from './repo-files';
 export interface DockerfileInfo {
   /** Workspace-relative path. */
   path: string;
-  /** Its folder: the build context, as `docker build -f <path> <dir>` would use. */
+  /** Its folder. */
   dir: string;
+  /**
+   * The build context: the Dockerfile's folder, or the folder above it (up to the
+   * repository root) where its COPY sources exist; set by planning.
+   */
+  context?: string;
   /** `controller` for Dockerfile.controller, Dockerfile-controller or controller.Dockerfile; undefined for a plain Dockerfile. */
   suffix?: string;
   /** COPY/ADD sources of the final stage (not --from), relative to the context, without variables or globs. */
   copySources: string[];
+  /** COPY/ADD sources of every stage (not --from): where they exist tells the context. */
+  allCopySources: string[];
+  /**
+   * The final stage is a bundle of binaries for other systems (FROM scratch, no
+   * ENTRYPOINT or CMD, darwin/windows files): an export stage, not an image.
+   */
+  bundle: boolean;
+  /** The first comment lines, which may mark the file as for development only. */
+  headerComments: string;
   /** Lines the native engine cannot build (RUN, COPY --from...), as "line N: reason". */
   nativeBlockers: string[];
   /** Set when the file could not be parsed; the image is still configured, without artifacts. */
@@ -34,11 +49,60 @@ function plainSource(raw: string): string | undefined {
   return clean === '.' || clean.startsWith('..') ? undefined : clean;
 }
 
+/** `["a", "b"]` (exec form) as its words; undefined for the plain form. */
+function jsonWords(content: string | null): string[] | undefined {
+  const text = (content ?? '').replace(/^(\s*--\S+)*\s*/, '');
+  if (!text.startsWith('[')) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.every((v): v is string => typeof v === 'string') ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const OTHER_SYSTEMS = /darwin|windows|\.exe\b|macos/i;
+
+/** Sources of every stage's COPY/ADD without --from, and whether the final stage is a bundle for other systems. */
+function scanStages(text: string): { allCopySources: string[]; bundle: boolean } {
+  const all: string[] = [];
+  const instructions = DockerfileParser.parse(text).getInstructions();
+  let finalStart = 0;
+  instructions.forEach((instruction, i) => {
+    if (instruction.getKeyword().toUpperCase() === 'FROM') finalStart = i;
+  });
+  let finalWords: string[] = [];
+  instructions.forEach((instruction, i) => {
+    const keyword = instruction.getKeyword().toUpperCase();
+    if (keyword !== 'COPY' && keyword !== 'ADD') return;
+    const copy = instruction as ModifiableInstruction;
+    const json = jsonWords(copy.getArgumentsContent());
+    const words = json ?? copy.getArguments().map((a) => a.getValue()).filter((w) => !w.startsWith('--'));
+    if (i > finalStart) finalWords = [...finalWords, ...words];
+    if (copy.getFlags().some((f) => f.getName() === 'from')) return;
+    for (const raw of words.slice(0, -1)) {
+      const source = plainSource(raw);
+      if (source !== undefined && !all.includes(source)) all.push(source);
+    }
+  });
+  const finalStage = instructions.slice(finalStart);
+  const fromScratch = (finalStage[0]?.getArguments()[0]?.getValue() ?? '').toLowerCase() === 'scratch';
+  const runs = finalStage.some((i) => ['ENTRYPOINT', 'CMD'].includes(i.getKeyword().toUpperCase()));
+  return { allCopySources: all, bundle: fromScratch && !runs && finalWords.some((w) => OTHER_SYSTEMS.test(w)) };
+}
+
 export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
   const suffix = dockerfileSuffix(posix.basename(path));
-  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], nativeBlockers: [] };
+  const text = repo.read(path);
+  const headerComments = text
+    .split('\n')
+    .slice(0, 10)
+    .filter((l) => l.trimStart().startsWith('#'))
+    .join('\n');
+  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments, nativeBlockers: [] };
   try {
-    const parsed = parseDockerfile(repo.read(path), path);
+    Object.assign(info, scanStages(text));
+    const parsed = parseDockerfile(text, path);
     for (const instruction of parsed.instructions) {
       if (instruction.kind !== 'COPY' && instruction.kind !== 'ADD') continue;
       for (const raw of instruction.rawSources) {

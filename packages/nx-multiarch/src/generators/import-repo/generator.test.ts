@@ -155,7 +155,7 @@ describe('import-repo generator', () => {
     });
 
     it('registers the plugin when the workspace does not have it yet', () => {
-      expect(readNxJson(tree)?.plugins).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'] } }]);
+      expect(readNxJson(tree)?.plugins).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'], importedRepositories: ['packages/linkerd2'] } }]);
     });
   });
 
@@ -165,12 +165,16 @@ describe('import-repo generator', () => {
       await importRepoGenerator(tree, { source: 'packages/linkerd2-proxy', skipFormat: true });
     });
 
-    it('makes one project per member crate with a binary, honouring exclude', () => {
+    it('makes one project per member crate with a binary; a fuzz crate is not a release artifact', () => {
       const crate = projectJson(tree, 'packages/linkerd2-proxy/linkerd2-proxy');
       expect(crate.name).toBe('linkerd2-proxy');
       expect(crate.tags).toEqual(['lang:rust', 'repo:linkerd2-proxy']);
       expect(tree.exists('packages/linkerd2-proxy/linkerd/app/project.json')).toBe(false);
-      // fuzz is excluded from the workspace: a crate of its own, still a binary project.
+      expect(tree.exists('packages/linkerd2-proxy/linkerd/fuzz/project.json')).toBe(false);
+    });
+
+    it('imports the fuzz crate when --include turns the rule off, as a crate of its own', async () => {
+      await importRepoGenerator(tree, { source: 'packages/linkerd2-proxy', include: 'fuzz', overwrite: true, skipFormat: true });
       expect(projectJson(tree, 'packages/linkerd2-proxy/linkerd/fuzz').targets['cargo-cross'].inputs[0]).toBe('{workspaceRoot}/packages/linkerd2-proxy/linkerd/fuzz/**/*');
     });
 
@@ -377,7 +381,7 @@ describe('import-repo generator', () => {
       [{ source: 'packages/empty' }, /Found no Go main package, Cargo package with a binary, or Dockerfile in packages\/empty[\s\S]*hint:/],
       [{ source: 'packages/linkerd2', name: '-bad name' }, /"-bad name" cannot prefix project names[\s\S]*hint:/],
       [{ source: 'packages/linkerd2', directory: 'elsewhere' }, /imported where it is; --directory=elsewhere would move it[\s\S]*hint:/],
-      [{ source: 'packages/broken' }, /Cannot read packages\/broken\/Cargo.toml: line 2, column \d+: [\s\S]*not valid TOML[\s\S]*hint: Fix the manifest[\s\S]*--exclude/],
+      [{ source: 'packages/broken' }, /Cannot read 1 Cargo.toml file\(s\)[\s\S]*packages\/broken\/Cargo.toml: line 2, column \d+: [\s\S]*not valid TOML[\s\S]*hint: Fix each at the line named/],
     ])('%j', async (options, message) => {
       write(tree, 'packages/linkerd2', LINKERD2);
       write(tree, 'packages/empty', { 'README.md': '# nothing to build\n' });

@@ -9,6 +9,7 @@ import { findCargoBinaryPackages } from './cargo-packages';
 import { findDockerfiles } from './dockerfiles';
 import { findGoMains } from './go-packages';
 import { planImport, type ImportPlan, type PlannedProject } from './plan';
+import { NON_RELEASE_RULES, parseInclude, RULE_NAMES, type NonReleaseRule } from './release-rules';
 import { listRepoFiles, repoFilesFrom } from './repo-files';
 import type { ImportRepoGeneratorSchema } from './schema';
 import { copyIntoTree, listSourceFiles, readSourceFile, resolveSource } from './source';
@@ -28,14 +29,50 @@ function repoNameOf(tree: Tree, schema: ImportRepoGeneratorSchema): string {
   if (!schema.source || schema.source.trim() === '') {
     throw generatorError('import-repo needs the repository folder.', 'Pass --source=<folder>: a folder inside the workspace (imported in place) or outside it (copied in).');
   }
-  const name = schema.name ?? basename(resolve(tree.root, schema.source));
+  if (schema.prefix !== undefined && schema.name !== undefined && schema.prefix !== schema.name) {
+    throw generatorError(`--prefix=${schema.prefix} and --name=${schema.name} disagree.`, 'Pass only --prefix (--name is its older spelling).');
+  }
+  const name = schema.prefix ?? schema.name ?? basename(resolve(tree.root, schema.source));
   if (!NAME.test(name)) {
     throw generatorError(
       `"${name}" cannot prefix project names.`,
-      'Pass --name=<letters, digits, ".", "_" or "-", starting with a letter or digit>.',
+      'Pass --prefix=<letters, digits, ".", "_" or "-", starting with a letter or digit>.',
     );
   }
   return name;
+}
+
+/**
+ * One prefix per repository: a prefix another imported repository's projects
+ * carry (their `repo:<prefix>` tag) would make names that clash.
+ */
+function checkPrefixFree(projects: Map<string, ProjectConfiguration>, prefix: string, inRepo: (root: string) => boolean): void {
+  const other = [...projects.values()].find((p) => !inRepo(p.root) && (p.tags ?? []).includes(`repo:${prefix}`));
+  if (other) {
+    const repoRoot = other.root.split('/').slice(0, 2).join('/');
+    throw generatorError(
+      `The prefix "${prefix}" is already the prefix of the repository imported with ${other.name} (at ${other.root}, under ${repoRoot}): the project names would clash.`,
+      'Pass --prefix=<a name no other imported repository uses>, e.g. the repository folder name with its owner.',
+    );
+  }
+}
+
+/** Records the repository in the plugin options, so inference leaves alone what the import did not configure. */
+function recordImportedRepository(tree: Tree, repoRoot: string): void {
+  const current = readPluginOptions(tree) ?? {};
+  const repos = current.importedRepositories ?? [];
+  if (repos.includes(repoRoot)) return;
+  registerPlugin(tree, DEFAULT_PLUGIN_OPTIONS, { importedRepositories: [...repos, repoRoot].sort() });
+}
+
+function leftOutSummary(plan: ImportPlan, repoRoot: string): string[] {
+  if (plan.leftOut.length === 0 && plan.bundles.length === 0) return [];
+  const byRule = new Map<string, string[]>();
+  for (const l of plan.leftOut) byRule.set(l.rule, [...(byRule.get(l.rule) ?? []), posix.relative(repoRoot, l.path) || '.']);
+  return [
+    ...[...byRule].map(([rule, paths]) => `Not imported (${NON_RELEASE_RULES[rule as NonReleaseRule]}): ${paths.join(', ')}. Import them with --include=${rule} or --include=<glob>.`),
+    ...plan.bundles.map((b) => `${posix.relative(repoRoot, b)}: its last stage bundles binaries for other systems, not an image: no docker-arch-build or manifest-push for it.`),
+  ];
 }
 
 interface ProjectJson extends Omit<ProjectConfiguration, 'root'> {
@@ -87,6 +124,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     const source = resolveSource(tree, schema.source, schema.directory, posix.join(appsDir, repoName));
     const projects = workspaceProjects(tree);
     const inRepo = (root: string) => root === source.repoRoot || root.startsWith(`${source.repoRoot}/`);
+    checkPrefixFree(projects, repoName, inRepo);
 
     // An outside repository is scanned where it is and copied only once the plan holds.
     const outside = source.copyFrom ? listSourceFiles(source.copyFrom) : undefined;
@@ -114,6 +152,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
           .map((p) => [p.root, p.targets?.['go-cross']?.options?.outputName as string]),
       ),
       workspaceBinaries: workspaceBinaries(tree, projects, source.repoRoot),
+      overrides: parseInclude(schema.include),
     };
     if (layout.goMains.length + layout.cargoPackages.length + layout.dockerfiles.length === 0) {
       throw generatorError(
@@ -123,6 +162,19 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     }
 
     const plan = planImport(layout);
+    if (plan.projects.length === 0) {
+      throw generatorError(
+        `Nothing in ${source.repoRoot} ships: ${plan.leftOut.map((l) => `${posix.relative(source.repoRoot, l.path)} (${l.rule})`).join(', ')}${plan.bundles.length > 0 ? `, bundle stages ${plan.bundles.join(', ')}` : ''}.`,
+        `Pass --include=<rule or glob> to import what the rules leave out (rules: ${RULE_NAMES.join(', ')}).`,
+      );
+    }
+    const clashes = plan.projects.filter((p) => projects.has(p.name) && !inRepo(projects.get(p.name)?.root ?? ''));
+    if (clashes.length > 0) {
+      throw generatorError(
+        `These names are taken by projects outside ${source.repoRoot}: ${clashes.map((p) => `${p.name} (${projects.get(p.name)?.root})`).join(', ')}.`,
+        'Pass --prefix=<a prefix no other repository uses>.',
+      );
+    }
     const conflicts = plan.projects.map((p) => posix.join(p.root, 'project.json')).filter((f) => tree.exists(f) || outsideByPath.has(f));
     if (conflicts.length > 0 && !schema.overwrite) {
       throw generatorError(
@@ -144,10 +196,12 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       addGitignoreEntries(tree);
       logger.info(`Registered ${PLUGIN_NAME} in nx.json (as \`nx g ${PLUGIN_NAME}:init\` does).`);
     }
+    recordImportedRepository(tree, source.repoRoot);
     for (const project of plan.projects) {
       writeJson(tree, posix.join(project.root, 'project.json'), projectJsonFor(tree, project, schema.overwrite === true));
     }
     logger.info(summary(plan, source.repoRoot));
+    for (const line of leftOutSummary(plan, source.repoRoot)) logger.info(line);
     for (const warning of plan.warnings) logger.warn(`warning: ${warning}`);
     if (!schema.skipFormat) await formatFiles(tree);
   });

@@ -3,6 +3,8 @@ import type { TargetConfiguration } from '@nx/devkit';
 import type { CargoBinaryPackage } from './cargo-packages';
 import type { DockerfileInfo } from './dockerfiles';
 import type { GoMain } from './go-packages';
+import { uniqueProjectNames } from '../../graph/project-names';
+import { leftOutBy, type NonReleaseRule, type RuleOverrides } from './release-rules';
 import { joinPath } from './repo-files';
 import { cargoCrossTarget, crossOutput, dockerArchBuildTarget, goCrossTarget, type Artifact } from './targets';
 
@@ -35,6 +37,15 @@ export interface ImportLayout {
   /** go-cross outputName already set in a project.json inside the repository, by root (kept when re-importing). */
   existingGoOutputNames: ReadonlyMap<string, string>;
   workspaceBinaries: readonly WorkspaceBinary[];
+  /** The `include` option: non-release rules turned off, paths kept. */
+  overrides?: RuleOverrides;
+}
+
+/** Something a non-release rule kept out of the import. */
+export interface LeftOut {
+  /** Workspace-relative path: the folder of a Go main or crate, the Dockerfile. */
+  path: string;
+  rule: NonReleaseRule;
 }
 
 export interface PlannedProject {
@@ -50,6 +61,9 @@ export interface PlannedProject {
 export interface ImportPlan {
   projects: PlannedProject[];
   warnings: string[];
+  leftOut: LeftOut[];
+  /** Dockerfiles whose last stage bundles binaries for other systems: not images. */
+  bundles: string[];
 }
 
 /** Folder, inside the folder of several Dockerfile.<image> files, that holds each image's project.json. */
@@ -64,6 +78,8 @@ interface Draft {
   image?: DockerfileInfo;
   /** The image name from a Dockerfile.<image> that got its own project folder. */
   imageName?: string;
+  /** A bundle Dockerfile in this folder ships the binary for darwin and windows too. */
+  cli?: boolean;
   name?: string;
   artifacts: Artifact[];
   artifactProjects: Set<Draft | string>;
@@ -119,17 +135,38 @@ function attachDockerfiles(layout: ImportLayout, drafts: Map<string, Draft>): vo
   }
 }
 
-function nameCandidates(layout: ImportLayout, d: Draft): string[] {
+/** Folder names that say what a folder is, not which program: `controller/cmd` is the controller. */
+const GENERIC_FOLDERS = new Set(['cmd', 'main', 'app', 'src', 'bin', 'server']);
+
+/** The name of a project without the repository prefix: the image, the crate, or the folder. */
+function shortName(layout: ImportLayout, d: Draft): string {
+  if (d.root === layout.repoRoot) return layout.repoName;
+  if (d.imageName ?? d.cargo?.name) return (d.imageName ?? d.cargo?.name) as string;
+  const base = posix.basename(d.root);
+  const parent = posix.basename(posix.dirname(d.root));
+  return GENERIC_FOLDERS.has(base) && posix.dirname(d.root) !== layout.repoRoot && parent !== '.' ? parent : base;
+}
+
+function prefixed(repo: string, short: string): string {
+  return short === repo || short.startsWith(`${repo}-`) ? short : `${repo}-${short}`;
+}
+
+function nameCandidates(layout: ImportLayout, d: Draft, short: string): string[] {
   const repo = layout.repoName;
-  const short = d.root === layout.repoRoot ? repo : (d.imageName ?? d.cargo?.name ?? posix.basename(d.root));
-  const first = short === repo || short.startsWith(`${repo}-`) ? short : `${repo}-${short}`;
+  const first = prefixed(repo, short);
   const byPath = `${repo}-${posix.relative(layout.repoRoot, d.root).split('/').filter((s) => s !== IMAGE_PROJECTS_FOLDER).join('-')}`;
   const imageOnly = !d.go && !d.cargo;
   return [...new Set([first, ...(imageOnly ? [`${first}-image`] : []), byPath].map(sanitise))];
 }
 
-/** Names: kept where a project already had one, else the first free candidate, else numbered. */
-function assignNames(layout: ImportLayout, drafts: Draft[]): void {
+/**
+ * Names: kept where a project already had one; else `<prefix>-<short name>`,
+ * where short names that repeat inside the repository (every `cmd`) are
+ * lengthened by their path until unique, so no two projects of one import
+ * can clash. A name another repository's project holds is only numbered, with
+ * a warning, when every candidate is taken.
+ */
+function assignNames(layout: ImportLayout, drafts: Draft[], warnings: string[]): void {
   const used = new Set(layout.takenNames);
   for (const d of drafts) {
     const existing = layout.existingNames.get(d.root);
@@ -138,14 +175,24 @@ function assignNames(layout: ImportLayout, drafts: Draft[]): void {
       used.add(existing);
     }
   }
-  // Binary projects name first: the clean name goes to the binary, an image-only project takes -image.
   const unnamed = drafts.filter((x) => x.name === undefined);
-  const ordered = [...unnamed.filter((x) => x.go || x.cargo), ...unnamed.filter((x) => !x.go && !x.cargo)];
-  for (const d of ordered) {
-    const candidates = nameCandidates(layout, d);
+  const binaries = unnamed.filter((x) => x.go || x.cargo);
+  const images = unnamed.filter((x) => !x.go && !x.cargo);
+  // Unique inside the repository, binaries and image-only projects each (an image-only one takes -image below).
+  const shorts = new Map<string, string>();
+  for (const group of [binaries, images]) {
+    const unique = uniqueProjectNames(group.map((d) => ({ root: d.root, name: shortName(layout, d) })));
+    for (const [root, name] of unique) shorts.set(root, name);
+  }
+  // Binary projects name first: the clean name goes to the binary, an image-only project takes -image.
+  for (const d of [...binaries, ...images]) {
+    const candidates = nameCandidates(layout, d, shorts.get(d.root) as string);
     let name = candidates.find((c) => !used.has(c));
-    const base = !d.go && !d.cargo ? candidates[1] : candidates[0];
-    for (let n = 2; name === undefined; n++) if (!used.has(`${base}-${n}`)) name = `${base}-${n}`;
+    if (name === undefined) {
+      const base = !d.go && !d.cargo ? candidates[1] : candidates[0];
+      for (let n = 2; name === undefined; n++) if (!used.has(`${base}-${n}`)) name = `${base}-${n}`;
+      warnings.push(`${d.root}: ${candidates.join(', ')} are taken by projects outside this repository, so it is named ${name}; pass --prefix=<a prefix no other repository uses> for names unique by construction.`);
+    }
     d.name = name;
     used.add(name);
   }
@@ -154,6 +201,51 @@ function assignNames(layout: ImportLayout, drafts: Draft[]): void {
 /** A COPY source the repository does not have is something a build must stage. */
 function isMissing(layout: ImportLayout, context: string, source: string): boolean {
   return !layout.pathExists(joinPath(context, source));
+}
+
+/**
+ * The build context of a Dockerfile: of its folder and each folder above it up
+ * to the repository root, the one where most of its COPY sources (every stage)
+ * exist; the nearest on a tie (and when none exist). Real repositories often build every image from
+ * the repository root (`COPY go.mod go.sum ./`, `COPY controller controller`).
+ */
+export function inferContext(layout: Pick<ImportLayout, 'repoRoot' | 'pathExists'>, file: DockerfileInfo): string {
+  let best = file.dir;
+  let bestCount = -1;
+  for (let dir = file.dir; ; dir = posix.dirname(dir) === '.' ? '' : posix.dirname(dir)) {
+    // A source that names the Dockerfile's own folder (or one above it) is no evidence: any context above has it.
+    const count = file.allCopySources.filter((s) => {
+      const path = joinPath(dir, s);
+      return layout.pathExists(path) && path !== file.dir && !file.dir.startsWith(`${path}/`);
+    }).length;
+    if (count > bestCount) {
+      best = dir;
+      bestCount = count;
+    }
+    if (dir === layout.repoRoot || dir === '') break;
+  }
+  return best;
+}
+
+function contextOf(d: Draft): string {
+  return d.image?.context ?? d.image?.dir ?? d.root;
+}
+
+/** Leaves out what a non-release rule names (unless `include` keeps it). */
+function releaseOnly(layout: ImportLayout, leftOut: LeftOut[]): Pick<ImportLayout, 'goMains' | 'cargoPackages' | 'dockerfiles'> {
+  const overrides = layout.overrides ?? { off: new Set<NonReleaseRule>(), keep: [] };
+  const inside = (path: string) => posix.relative(layout.repoRoot, path);
+  const keep = <T>(items: readonly T[], path: (t: T) => string, candidate: (t: T) => Parameters<typeof leftOutBy>[0]): T[] =>
+    items.filter((item) => {
+      const rule = leftOutBy(candidate(item), inside(path(item)), overrides);
+      if (rule !== undefined) leftOut.push({ path: path(item), rule });
+      return rule === undefined;
+    });
+  return {
+    goMains: keep(layout.goMains, (m) => m.dir, (m) => ({ dir: inside(m.dir), kind: 'go' })),
+    cargoPackages: keep(layout.cargoPackages, (p) => p.dir, (p) => ({ dir: inside(p.dir), kind: 'cargo', name: p.name })),
+    dockerfiles: keep(layout.dockerfiles, (f) => f.path, (f) => ({ dir: inside(f.dir), kind: 'dockerfile', name: f.suffix ?? posix.basename(f.path), comments: f.headerComments })),
+  };
 }
 
 /**
@@ -166,7 +258,7 @@ function renameOwnGoBinaries(layout: ImportLayout, drafts: Draft[]): void {
   const known = new Set([...drafts.flatMap(binaryNames), ...layout.workspaceBinaries.map((b) => b.name)]);
   for (const d of drafts) {
     if (!d.image || !d.go || d.cargo) continue;
-    const missing = d.image.copySources.filter((s) => isMissing(layout, d.image!.dir, s));
+    const missing = d.image.copySources.filter((s) => isMissing(layout, contextOf(d), s));
     if (missing.some((s) => known.has(posix.basename(s)))) continue;
     const candidates = missing.filter((s) => posix.basename(s) !== 'LICENSE');
     if (candidates.length === 1) d.goOutputName = posix.basename(candidates[0]);
@@ -198,7 +290,7 @@ function resolveArtifacts(layout: ImportLayout, drafts: Draft[], warnings: strin
     if (!d.image) continue;
     const image = d.image;
     const unresolved: string[] = [];
-    for (const source of image.copySources.filter((s) => isMissing(layout, image.dir, s))) {
+    for (const source of image.copySources.filter((s) => isMissing(layout, contextOf(d), s))) {
       const name = posix.basename(source);
       const to = posix.dirname(source);
       const builders = index.get(name) ?? [];
@@ -277,14 +369,24 @@ function toProject(layout: ImportLayout, d: Draft): PlannedProject {
   };
 }
 
-export function planImport(layout: ImportLayout): ImportPlan {
+export function planImport(input: ImportLayout): ImportPlan {
   const warnings: string[] = [];
+  const leftOut: LeftOut[] = [];
+  const kept = releaseOnly(input, leftOut);
+  const bundles = kept.dockerfiles.filter((f) => f.bundle);
+  const images = kept.dockerfiles.filter((f) => !f.bundle).map((f) => ({ ...f, context: inferContext(input, f) }));
+  const layout: ImportLayout = { ...input, ...kept, dockerfiles: images };
   const byRoot = binaryDrafts(layout);
+  // A bundle stage ships its folder's binary for darwin and windows: that main is a CLI.
+  for (const bundle of bundles) {
+    const d = byRoot.get(bundle.dir);
+    if (d?.go) d.cli = true;
+  }
   attachDockerfiles(layout, byRoot);
   const drafts = [...byRoot.values()].sort((a, b) => a.root.localeCompare(b.root));
-  assignNames(layout, drafts);
+  assignNames(layout, drafts, warnings);
   renameOwnGoBinaries(layout, drafts);
   resolveArtifacts(layout, drafts, warnings);
   for (const d of drafts) imageWarnings(d, warnings);
-  return { projects: drafts.map((d) => toProject(layout, d)), warnings };
+  return { projects: drafts.map((d) => toProject(layout, d)), warnings, leftOut, bundles: bundles.map((b) => b.path) };
 }

@@ -57,7 +57,7 @@ export function dockerArchBuildTarget(input: ImageTargetInput): TargetConfigurat
     ...input.ownCross.map((target) => ({ target, params: 'forward' as const })),
     ...input.dependencyCross.map((target) => ({ dependencies: true, target, params: 'forward' as const })),
   ];
-  const context = input.dockerfile.dir;
+  const context = input.dockerfile.context ?? input.dockerfile.dir;
   return {
     executor: 'nx-multiarch:docker-arch-build',
     cache: true,
