@@ -70,7 +70,7 @@ function leftOutSummary(plan: ImportPlan, repoRoot: string): string[] {
   const byRule = new Map<string, string[]>();
   for (const l of plan.leftOut) byRule.set(l.rule, [...(byRule.get(l.rule) ?? []), posix.relative(repoRoot, l.path) || '.']);
   return [
-    ...[...byRule].map(([rule, paths]) => `Not imported (${NON_RELEASE_RULES[rule as NonReleaseRule]}): ${paths.join(', ')}. Import them with --include=${rule} or --include=<glob>.`),
+    ...[...byRule].map(([rule, paths]) => `Not imported, ${NON_RELEASE_RULES[rule as NonReleaseRule]}: ${paths.join(', ')}. Import them with --include=${rule} or --include=<glob>.`),
     ...plan.bundles.map((b) => `${posix.relative(repoRoot, b)}: its last stage bundles binaries for other systems, not an image: no docker-arch-build or manifest-push for it.`),
   ];
 }
@@ -164,7 +164,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     const plan = planImport(layout);
     if (plan.projects.length === 0) {
       throw generatorError(
-        `Nothing in ${source.repoRoot} ships: ${plan.leftOut.map((l) => `${posix.relative(source.repoRoot, l.path)} (${l.rule})`).join(', ')}${plan.bundles.length > 0 ? `, bundle stages ${plan.bundles.join(', ')}` : ''}.`,
+        `Nothing in ${source.repoRoot} ships: ${[...plan.leftOut].sort((a, b) => a.path.localeCompare(b.path)).map((l) => `${posix.relative(source.repoRoot, l.path)} (${l.rule})`).join(', ')}${plan.bundles.length > 0 ? `, bundle stages ${plan.bundles.join(', ')}` : ''}.`,
         `Pass --include=<rule or glob> to import what the rules leave out (rules: ${RULE_NAMES.join(', ')}).`,
       );
     }

@@ -93,6 +93,16 @@ function sanitise(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
+/**
+ * A main in a `cmd` folder (`controller/cmd`) would be written as `cmd` by
+ * go build; repositories name that binary after the folder above
+ * (`go build -o controller ./controller/cmd`), and so does the import.
+ */
+function goOutputName(layout: ImportLayout, main: GoMain): string {
+  const parent = posix.dirname(main.dir);
+  return posix.basename(main.dir) === 'cmd' && main.dir !== layout.repoRoot && parent !== layout.repoRoot && parent !== '.' ? posix.basename(parent) : main.binaryName;
+}
+
 /** Projects for the binaries: one per Go main package, one per Cargo package with a binary. */
 function binaryDrafts(layout: ImportLayout): Map<string, Draft> {
   const drafts = new Map<string, Draft>();
@@ -101,7 +111,7 @@ function binaryDrafts(layout: ImportLayout): Map<string, Draft> {
     drafts.set(root, d);
     return d;
   };
-  for (const main of layout.goMains) Object.assign(at(main.dir), { go: main, goOutputName: layout.existingGoOutputNames.get(main.dir) ?? main.binaryName });
+  for (const main of layout.goMains) Object.assign(at(main.dir), { go: main, goOutputName: layout.existingGoOutputNames.get(main.dir) ?? goOutputName(layout, main) });
   for (const pkg of layout.cargoPackages) at(pkg.dir).cargo = pkg;
   return drafts;
 }
