@@ -16,6 +16,8 @@ export interface GoCrossOptions {
   tags?: string[] | string;
   cwd?: string;
   version?: string;
+  /** The environment variable the version is read from when "version" is not set. Default NX_MULTIARCH_VERSION. */
+  versionEnv?: string;
   versionVariable?: string;
   /** Build with cgo (CGO_ENABLED=1) and the cross C compiler of the arch. */
   cgo?: boolean;
@@ -57,12 +59,12 @@ export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: C
   return { ...env, ...cgoEnv, GOOS: 'linux', ...platform.goEnv };
 }
 
-export function resolveVersion(options: Pick<GoCrossOptions, 'version'>, env: NodeJS.ProcessEnv): string {
-  const version = options.version ?? env[VERSION_ENV] ?? 'dev';
+export function resolveVersion(options: Pick<GoCrossOptions, 'version' | 'versionEnv'>, env: NodeJS.ProcessEnv): string {
+  const version = options.version ?? env[options.versionEnv ?? VERSION_ENV] ?? 'dev';
   if (version === '' || /[\s'"`\\]/.test(version)) {
     throw new MultiarchError(
       `The version "${version}" cannot be passed to -ldflags -X: it is empty or has spaces, quotes or backslashes.`,
-      `Set the go-cross option "version" (or ${VERSION_ENV}) to a plain string such as v1.2.3.`,
+      `Set the go-cross option "version" (or ${options.versionEnv ?? VERSION_ENV}) to a plain string such as v1.2.3.`,
     );
   }
   return version;

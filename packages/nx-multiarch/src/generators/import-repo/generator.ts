@@ -120,6 +120,9 @@ function summary(plan: ImportPlan, repoRoot: string): string {
 export async function importRepoGenerator(tree: Tree, schema: ImportRepoGeneratorSchema): Promise<void> {
   await withReadableErrors(async () => {
     const repoName = repoNameOf(tree, schema);
+    if (schema.versionEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema.versionEnv)) {
+      throw generatorError(`--versionEnv=${schema.versionEnv} is not an environment variable name.`, 'Pass a name such as LINKERD2_PROXY_VERSION (letters, digits and _).');
+    }
     const appsDir = readNxJson(tree)?.workspaceLayout?.appsDir ?? 'packages';
     const source = resolveSource(tree, schema.source, schema.directory, posix.join(appsDir, repoName));
     const projects = workspaceProjects(tree);
@@ -153,6 +156,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       ),
       workspaceBinaries: workspaceBinaries(tree, projects, source.repoRoot),
       overrides: parseInclude(schema.include),
+      ...(schema.versionEnv ? { versionEnv: schema.versionEnv } : {}),
     };
     if (layout.goMains.length + layout.cargoPackages.length + layout.dockerfiles.length === 0) {
       throw generatorError(

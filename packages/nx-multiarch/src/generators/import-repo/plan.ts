@@ -37,6 +37,8 @@ export interface ImportLayout {
   /** go-cross outputName already set in a project.json inside the repository, by root (kept when re-importing). */
   existingGoOutputNames: ReadonlyMap<string, string>;
   workspaceBinaries: readonly WorkspaceBinary[];
+  /** The environment variable release pipelines set the version in (option and cache input of every cross target). */
+  versionEnv?: string;
   /** The `include` option: non-release rules turned off, paths kept. */
   overrides?: RuleOverrides;
 }
@@ -343,12 +345,12 @@ function toProject(layout: ImportLayout, d: Draft): PlannedProject {
   const tags = new Set<string>();
   const origins: string[] = [];
   if (d.go) {
-    targets['go-cross'] = goCrossTarget(d.go, d.goOutputName as string);
+    targets['go-cross'] = goCrossTarget(d.go, d.goOutputName as string, layout.versionEnv);
     tags.add('lang:go');
     origins.push(`Go main package (binary ${d.goOutputName})`);
   }
   if (d.cargo) {
-    targets['cargo-cross'] = cargoCrossTarget(d.cargo);
+    targets['cargo-cross'] = cargoCrossTarget(d.cargo, layout.versionEnv);
     tags.add('lang:rust');
     origins.push(`Cargo package ${d.cargo.name} (bin ${d.cargo.bins.join(', ')})`);
   }

@@ -179,3 +179,15 @@ describe('import-repo on Linkerd-shaped repositories under vendor/', () => {
     });
   });
 });
+
+describe('import-repo --versionEnv', () => {
+  it('writes the variable as each cross target option and cache input', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    write(tree, 'vendor/linkerd2-proxy', proxyShape({ crates: 3, filesPerCrate: 2, fuzzEvery: 0 }));
+    await importRepoGenerator(tree, { source: 'vendor/linkerd2-proxy', versionEnv: 'LINKERD2_PROXY_VERSION', skipFormat: true });
+    const cargo = projectJson(tree, 'vendor/linkerd2-proxy/linkerd2-proxy').targets['cargo-cross'];
+    expect(cargo.options).toEqual({ versionEnv: 'LINKERD2_PROXY_VERSION' });
+    expect(cargo.inputs).toEqual(expect.arrayContaining([{ env: 'LINKERD2_PROXY_VERSION' }, { env: 'NX_MULTIARCH_VERSION' }]));
+    await expect(importRepoGenerator(tree, { source: 'vendor/linkerd2-proxy', versionEnv: 'not a name', overwrite: true })).rejects.toThrow(/not an environment variable name[\s\S]*hint:/);
+  });
+});

@@ -12,6 +12,8 @@ export interface ImportRepoGeneratorSchema {
   exclude?: string | string[];
   /** Rule names (fuzz, examples, tests, devcontainer, development) to turn off, or globs of paths to import although a rule leaves them out. */
   include?: string | string[];
+  /** The environment variable a release pipeline sets the version in: written as each cross target's versionEnv and cache input. */
+  versionEnv?: string;
   /** Update project.json files that exist already: replace the nx-multiarch targets, keep the rest. */
   overwrite?: boolean;
   skipFormat?: boolean;

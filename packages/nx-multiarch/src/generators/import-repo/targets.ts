@@ -12,6 +12,7 @@ import type { GoMain } from './go-packages';
  */
 
 export type { Input } from '../../project/target-templates';
+import type { Input } from '../../project/target-templates';
 
 /** A file or folder another project builds, staged into an image's build context. */
 export type Artifact = { from: string; to: string } | { package: string; to: string };
@@ -23,23 +24,31 @@ export function crossOutput(project: string): string {
 
 const ws = workspaceGlob;
 
-export function goCrossTarget(main: GoMain, outputName: string): TargetConfiguration {
+/** The version variable a release pipeline sets, when it is not the default: an option and a cache input. */
+function versionFrom(versionEnv: string | undefined): { inputs: Input[]; options: { versionEnv?: string } } {
+  return versionEnv && versionEnv !== 'NX_MULTIARCH_VERSION' ? { inputs: [{ env: versionEnv }], options: { versionEnv } } : { inputs: [], options: {} };
+}
+
+export function goCrossTarget(main: GoMain, outputName: string, versionEnv?: string): TargetConfiguration {
+  const version = versionFrom(versionEnv);
   return {
     executor: 'nx-multiarch:go-cross',
     cache: true,
-    inputs: goCrossInputs(main.moduleRoot, main.embeds),
+    inputs: [...goCrossInputs(main.moduleRoot, main.embeds), ...version.inputs],
     outputs: [...CROSS_OUTPUTS],
-    options: { ...goCrossOptions(main.moduleRoot, main.dir), outputName },
+    options: { ...goCrossOptions(main.moduleRoot, main.dir), outputName, ...version.options },
   };
 }
 
-export function cargoCrossTarget(pkg: CargoBinaryPackage): TargetConfiguration {
+export function cargoCrossTarget(pkg: CargoBinaryPackage, versionEnv?: string): TargetConfiguration {
+  const version = versionFrom(versionEnv);
   return {
     executor: 'nx-multiarch:cargo-cross',
     cache: true,
-    inputs: cargoCrossInputs(pkg.cargoRoot),
+    inputs: [...cargoCrossInputs(pkg.cargoRoot), ...version.inputs],
     // cwd and bins stay at their defaults (the project root, every binary), so a new [[bin]] needs no edit here.
     outputs: [...CROSS_OUTPUTS],
+    ...(Object.keys(version.options).length > 0 ? { options: version.options } : {}),
   };
 }
 
