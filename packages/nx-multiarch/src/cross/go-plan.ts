@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { PlatformSpec } from '../platform/platforms';
+import type { GoOs } from './go-os';
 
 /**
  * The pure half of go-cross: environment and `go build` arguments for one
@@ -23,6 +24,10 @@ export interface GoCrossOptions {
   cgo?: boolean;
   /** The C compiler for cgo; default $CC, else `<gcc prefix>-gcc` from the platform table. */
   cc?: string;
+  /** The system: linux (default), darwin or windows (CLI release binaries; not for images). */
+  os?: string;
+  /** Also write release assets `<releaseName>-<version>-<os>-<arch>[.exe]` and `.sha256` files (Linkerd's CLI downloads). */
+  releaseName?: string;
 }
 
 /** Environment variable read for the version when the option is not set (a declared cache input). */
@@ -52,11 +57,11 @@ export function cgoCompiler(platform: PlatformSpec, option: string | undefined, 
   return { cc: `${platform.gccPrefix}-gcc`, overridden: false };
 }
 
-export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: CgoSetting = { enabled: false }): NodeJS.ProcessEnv {
+export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: CgoSetting = { enabled: false }, os: GoOs = 'linux'): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   for (const name of VARIANT_ENV) delete env[name];
   const cgoEnv = cgo.enabled ? { CGO_ENABLED: '1', CC: cgo.cc } : { CGO_ENABLED: '0' };
-  return { ...env, ...cgoEnv, GOOS: 'linux', ...platform.goEnv };
+  return { ...env, ...cgoEnv, GOOS: os, ...platform.goEnv };
 }
 
 export function resolveVersion(options: Pick<GoCrossOptions, 'version' | 'versionEnv'>, env: NodeJS.ProcessEnv): string {
@@ -96,6 +101,7 @@ export interface GoPlanInput {
   tags: readonly string[];
   baseEnv: NodeJS.ProcessEnv;
   cgo?: CgoSetting;
+  os?: GoOs;
 }
 
 export interface GoPlan {
@@ -105,7 +111,7 @@ export interface GoPlan {
 
 export function planGoBuild(input: GoPlanInput): GoPlan {
   return {
-    env: goEnv(input.platform, input.baseEnv, input.cgo),
+    env: goEnv(input.platform, input.baseEnv, input.cgo, input.os),
     args: [
       'build',
       // No checkout paths in the binary, and no git state: two clones at different paths give the same bytes.
