@@ -80,21 +80,19 @@ describe('go-cross on a fixture module', () => {
 });
 
 describe('go-cross for CLI release assets (darwin, windows)', () => {
-  it('builds darwin/arm64 and windows/amd64 binaries with Linkerd-named assets and checksums beside them', async () => {
+  // One real foreign build (Go compiles its std for the new system: the costly part); the Mach-O check is unit-tested.
+  it('builds a windows/amd64 binary with a Linkerd-named asset and its checksum beside it', async () => {
     const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
     const ctx = crossContextFor(root, PROJECT, projectRoot);
-    const darwin = await buildGoCross(ctx, { arch: 'arm64', os: 'darwin', outputName: 'linkerd', version: 'v2.14.0', releaseName: 'linkerd2-cli' });
-    expect(darwin.binaries).toEqual(['linkerd']);
-    const darwinOut = outputDir(root, 'cross', PROJECT, 'darwin-arm64');
-    expect(listDir(darwinOut)).toEqual(['linkerd', 'linkerd2-cli-v2.14.0-darwin-arm64', 'linkerd2-cli-v2.14.0-darwin-arm64.sha256']);
-    expect(readFileSync(join(darwinOut, 'linkerd2-cli-v2.14.0-darwin-arm64.sha256'), 'utf8')).toBe(`${sha256File(join(darwinOut, 'linkerd'))}\n`);
-    // Mach-O 64, arm64.
-    expect(readFileSync(join(darwinOut, 'linkerd')).readUInt32LE(4)).toBe(0x0100000c);
-
-    await buildGoCross(ctx, { arch: 'amd64', os: 'windows', outputName: 'linkerd', version: 'v2.14.0', releaseName: 'linkerd2-cli' });
-    const windowsOut = outputDir(root, 'cross', PROJECT, 'windows-amd64');
-    expect(listDir(windowsOut)).toEqual(['linkerd.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe.sha256']);
-    expect(readFileSync(join(windowsOut, 'linkerd.exe')).toString('latin1', 0, 2)).toBe('MZ');
+    const result = await buildGoCross(ctx, { arch: 'amd64', os: 'windows', outputName: 'linkerd', version: 'v2.14.0', releaseName: 'linkerd2-cli' });
+    expect(result.binaries).toEqual(['linkerd.exe']);
+    const out = outputDir(root, 'cross', PROJECT, 'windows-amd64');
+    expect(listDir(out)).toEqual(['linkerd.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe.sha256']);
+    expect(readFileSync(join(out, 'linkerd2-cli-v2.14.0-windows-amd64.exe.sha256'), 'utf8')).toBe(`${sha256File(join(out, 'linkerd.exe'))}\n`);
+    const exe = readFileSync(join(out, 'linkerd.exe'));
+    // PE, machine x86-64.
+    expect(exe.toString('latin1', 0, 2)).toBe('MZ');
+    expect(exe.readUInt16LE(exe.readUInt32LE(0x3c) + 4)).toBe(0x8664);
   });
 
   it('refuses cgo for darwin before building, leaving nothing in dist', async () => {

@@ -9,6 +9,7 @@ import { findCargoBinaryPackages } from './cargo-packages';
 import { findDockerfiles } from './dockerfiles';
 import { findGoMains } from './go-packages';
 import { planImport, type ImportPlan, type PlannedProject } from './plan';
+import { CLI_FOREIGN_BUILDS, cliTargetName } from './targets';
 import { NON_RELEASE_RULES, parseInclude, RULE_NAMES, type NonReleaseRule } from './release-rules';
 import { listRepoFiles, repoFilesFrom } from './repo-files';
 import type { ImportRepoGeneratorSchema } from './schema';
@@ -16,7 +17,7 @@ import { copyIntoTree, listSourceFiles, readSourceFile, resolveSource } from './
 import { workspaceBinaries, workspaceProjects } from './workspace-binaries';
 
 /** Targets import-repo owns in a project.json; any other target there is left alone. */
-const OWN_TARGETS = ['go-cross', 'cargo-cross', 'docker-arch-build'];
+const OWN_TARGETS = ['go-cross', 'cargo-cross', 'docker-arch-build', 'cli-assets', ...CLI_FOREIGN_BUILDS.map(({ os, arch }) => cliTargetName(os, arch))];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -156,6 +157,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       ),
       workspaceBinaries: workspaceBinaries(tree, projects, source.repoRoot),
       overrides: parseInclude(schema.include),
+      arches: readPluginOptions(tree)?.arches ?? DEFAULT_PLUGIN_OPTIONS.arches,
       ...(schema.versionEnv ? { versionEnv: schema.versionEnv } : {}),
     };
     if (layout.goMains.length + layout.cargoPackages.length + layout.dockerfiles.length === 0) {

@@ -6,7 +6,7 @@ import type { GoMain } from './go-packages';
 import { uniqueProjectNames } from '../../graph/project-names';
 import { leftOutBy, type NonReleaseRule, type RuleOverrides } from './release-rules';
 import { joinPath } from './repo-files';
-import { cargoCrossTarget, crossOutput, dockerArchBuildTarget, goCrossTarget, type Artifact } from './targets';
+import { cargoCrossTarget, cliTargets, crossOutput, dockerArchBuildTarget, goCrossTarget, type Artifact } from './targets';
 
 /**
  * Pure planning: what import-repo found in a repository in, the projects to
@@ -37,6 +37,8 @@ export interface ImportLayout {
   /** go-cross outputName already set in a project.json inside the repository, by root (kept when re-importing). */
   existingGoOutputNames: ReadonlyMap<string, string>;
   workspaceBinaries: readonly WorkspaceBinary[];
+  /** The plugin's arches (the linux builds a CLI is released for). */
+  arches?: readonly string[];
   /** The environment variable release pipelines set the version in (option and cache input of every cross target). */
   versionEnv?: string;
   /** The `include` option: non-release rules turned off, paths kept. */
@@ -348,6 +350,14 @@ function toProject(layout: ImportLayout, d: Draft): PlannedProject {
     targets['go-cross'] = goCrossTarget(d.go, d.goOutputName as string, layout.versionEnv);
     tags.add('lang:go');
     origins.push(`Go main package (binary ${d.goOutputName})`);
+    if (d.cli) {
+      // Linux assets come from go-cross itself (its per-arch variants); the other systems from targets of their own.
+      const releaseName = d.name as string;
+      targets['go-cross'] = { ...targets['go-cross'], options: { ...targets['go-cross'].options, releaseName } };
+      Object.assign(targets, cliTargets(d.go, d.goOutputName as string, releaseName, layout.arches ?? ['amd64', 'arm64', 'arm'], layout.versionEnv));
+      tags.add('cli');
+      origins.push('CLI bundle stage (release assets for linux, darwin and windows)');
+    }
   }
   if (d.cargo) {
     targets['cargo-cross'] = cargoCrossTarget(d.cargo, layout.versionEnv);

@@ -93,9 +93,19 @@ describe('import-repo on Linkerd-shaped repositories under vendor/', () => {
       expect(logged.info).toMatch(/Not imported, examples[^:]*: examples\/hello/);
     });
 
-    it('treats the CLI Dockerfile, whose last stage bundles darwin/windows binaries, as no image', () => {
+    it('treats the CLI Dockerfile, whose last stage bundles darwin/windows binaries, as no image but as release assets', () => {
       const cli = projectJson(tree, 'vendor/linkerd2/cli');
-      expect(Object.keys(cli.targets)).toEqual(['go-cross']);
+      expect(Object.keys(cli.targets)).toEqual(['go-cross', 'cli-darwin-amd64', 'cli-darwin-arm64', 'cli-windows-amd64', 'cli-windows-arm64', 'cli-assets']);
+      expect(cli.targets['go-cross'].options).toEqual({ cwd: 'vendor/linkerd2', main: ['./cli'], outputName: 'cli', releaseName: 'linkerd2-cli' });
+      expect(cli.targets['cli-darwin-arm64']).toMatchObject({
+        executor: 'nx-multiarch:go-cross',
+        cache: true,
+        outputs: ['{workspaceRoot}/dist/cross/{projectName}/darwin-arm64'],
+        options: { cwd: 'vendor/linkerd2', main: ['./cli'], os: 'darwin', arch: 'arm64', releaseName: 'linkerd2-cli' },
+      });
+      expect(cli.targets['cli-darwin-arm64'].inputs).toEqual(cli.targets['go-cross'].inputs);
+      expect(cli.targets['cli-assets'].dependsOn).toEqual(['cli-darwin-amd64', 'cli-darwin-arm64', 'cli-windows-amd64', 'cli-windows-arm64', 'go-cross--amd64', 'go-cross--arm64', 'go-cross--arm']);
+      expect(cli.tags).toEqual(['cli', 'lang:go', 'repo:linkerd2']);
       expect(logged.info).toMatch(/cli\/Dockerfile: its last stage bundles binaries for other systems, not an image/);
     });
 

@@ -86,3 +86,39 @@ export function dockerArchBuildTarget(input: ImageTargetInput): TargetConfigurat
     },
   };
 }
+
+/** The systems and arches a CLI is released for besides linux (Linkerd ships darwin and windows downloads). */
+export const CLI_FOREIGN_BUILDS: ReadonlyArray<{ os: 'darwin' | 'windows'; arch: 'amd64' | 'arm64' }> = [
+  { os: 'darwin', arch: 'amd64' },
+  { os: 'darwin', arch: 'arm64' },
+  { os: 'windows', arch: 'amd64' },
+  { os: 'windows', arch: 'arm64' },
+];
+
+/** `cli-darwin-arm64`: the target that builds one foreign release binary. */
+export function cliTargetName(os: string, arch: string): string {
+  return `cli-${os}-${arch}`;
+}
+
+/**
+ * A CLI's release assets: one cached go-cross target per foreign system and
+ * arch (each its own Nx task, so affected and the cache treat it like any
+ * binary), the linux ones from go-cross's per-arch variants, and `cli-assets`
+ * that runs them all. No image, so no manifest-push.
+ */
+export function cliTargets(main: GoMain, outputName: string, releaseName: string, linuxArches: readonly string[], versionEnv?: string): Record<string, TargetConfiguration> {
+  const base = goCrossTarget(main, outputName, versionEnv);
+  const targets: Record<string, TargetConfiguration> = {};
+  for (const { os, arch } of CLI_FOREIGN_BUILDS) {
+    targets[cliTargetName(os, arch)] = {
+      ...base,
+      outputs: [`{workspaceRoot}/dist/cross/{projectName}/${os}-${arch}`],
+      options: { ...base.options, os, arch, releaseName },
+    };
+  }
+  targets['cli-assets'] = {
+    executor: 'nx:noop',
+    dependsOn: [...CLI_FOREIGN_BUILDS.map(({ os, arch }) => cliTargetName(os, arch)), ...linuxArches.map((arch) => `go-cross--${arch}`)],
+  };
+  return targets;
+}
