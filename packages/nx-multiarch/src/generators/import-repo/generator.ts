@@ -47,12 +47,13 @@ function repoNameOf(tree: Tree, schema: ImportRepoGeneratorSchema): string {
  * One prefix per repository: a prefix another imported repository's projects
  * carry (their `repo:<prefix>` tag) would make names that clash.
  */
-function checkPrefixFree(projects: Map<string, ProjectConfiguration>, prefix: string, inRepo: (root: string) => boolean): void {
+function checkPrefixFree(tree: Tree, projects: Map<string, ProjectConfiguration>, prefix: string, inRepo: (root: string) => boolean): void {
   const other = [...projects.values()].find((p) => !inRepo(p.root) && (p.tags ?? []).includes(`repo:${prefix}`));
   if (other) {
-    const repoRoot = other.root.split('/').slice(0, 2).join('/');
+    const repos = readPluginOptions(tree)?.importedRepositories ?? [];
+    const repoRoot = repos.find((r) => other.root === r || other.root.startsWith(`${r}/`)) ?? other.root;
     throw generatorError(
-      `The prefix "${prefix}" is already the prefix of the repository imported with ${other.name} (at ${other.root}, under ${repoRoot}): the project names would clash.`,
+      `The prefix "${prefix}" is already the prefix of the repository imported at ${repoRoot} (project ${other.name}): the project names would clash.`,
       'Pass --prefix=<a name no other imported repository uses>, e.g. the repository folder name with its owner.',
     );
   }
@@ -128,7 +129,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     const source = resolveSource(tree, schema.source, schema.directory, posix.join(appsDir, repoName));
     const projects = workspaceProjects(tree);
     const inRepo = (root: string) => root === source.repoRoot || root.startsWith(`${source.repoRoot}/`);
-    checkPrefixFree(projects, repoName, inRepo);
+    checkPrefixFree(tree, projects, repoName, inRepo);
 
     // An outside repository is scanned where it is and copied only once the plan holds.
     const outside = source.copyFrom ? listSourceFiles(source.copyFrom) : undefined;

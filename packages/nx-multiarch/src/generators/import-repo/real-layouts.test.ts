@@ -159,7 +159,7 @@ describe('import-repo on Linkerd-shaped repositories under vendor/', () => {
       write(tree, 'vendor/fork/linkerd2', linkerd2Shape());
       await unchanged(
         { source: 'vendor/fork/linkerd2', skipFormat: true },
-        /prefix "linkerd2" is already the prefix of the repository imported with linkerd2-[\s\S]*project names would clash[\s\S]*hint: Pass --prefix=/,
+        /prefix "linkerd2" is already the prefix of the repository imported at vendor\/linkerd2 \(project linkerd2-[^)]*\): the project names would clash[\s\S]*hint: Pass --prefix=/,
       );
       // With its own prefix it imports.
       await importRepoGenerator(tree, { source: 'vendor/fork/linkerd2', prefix: 'fork', skipFormat: true });
