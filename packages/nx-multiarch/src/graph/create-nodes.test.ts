@@ -85,8 +85,10 @@ describe('createNodes on a repository dropped under vendor/', () => {
 
   const FILES = ['vendor/linkerd2/controller/cmd/main.go', 'vendor/linkerd2/viz/tap/cmd/main.go', 'vendor/linkerd2/web/main.go', 'vendor/linkerd2/.devcontainer/Dockerfile'];
 
-  it('names every project uniquely before anything is imported', async () => {
-    const projects = await run(FILES);
+  it('names every project uniquely before anything is imported, and infers no devcontainer or fuzz crate', async () => {
+    write({ 'vendor/proxy/linkerd/app/fuzz/Cargo.toml': '[package]\nname = "app-fuzz"\n', 'vendor/proxy/linkerd/app/fuzz/src/main.rs': 'fn main() {}\n' });
+    const projects = await run([...FILES, 'vendor/proxy/linkerd/app/fuzz/Cargo.toml']);
+    expect(Object.keys(projects).sort()).toEqual(['vendor/linkerd2/controller/cmd', 'vendor/linkerd2/viz/tap/cmd', 'vendor/linkerd2/web']);
     expect(projects['vendor/linkerd2/controller/cmd'].name).toBe('controller-cmd');
     expect(projects['vendor/linkerd2/viz/tap/cmd'].name).toBe('tap-cmd');
     expect(projects['vendor/linkerd2/web'].name).toBe('web');

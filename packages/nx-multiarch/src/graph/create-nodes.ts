@@ -3,6 +3,7 @@ import type { NxMultiarchPluginOptions } from './plugin-options';
 import { inferTargets, resolveOptions } from './infer-targets';
 import { openNodesMemo, type MemoEntry } from './nodes-memo';
 import { uniqueProjectNames } from './project-names';
+import { nonReleaseRule } from '../project/release-rules';
 import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from './project-facts';
 
 /**
@@ -10,6 +11,9 @@ import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from
  * once, whichever of its files matched, and its targets are returned once.
  */
 export const PROJECT_FILES_GLOB = '**/{project.json,Cargo.toml,Dockerfile,main.go}';
+
+/** Non-release rules inference applies too (the others, like test folders, hold projects a workspace may build). */
+const NEVER_SHIPPED: ReadonlySet<string> = new Set(['devcontainer', 'fuzz']);
 
 /** Whether `root` lies in a repository import-repo configured (plugin option importedRepositories). */
 function inImportedRepository(root: string, options: NxMultiarchPluginOptions | undefined): boolean {
@@ -22,6 +26,10 @@ function projectResult(workspaceRoot: string, root: string, options: NxMultiarch
   // What import-repo wrote wins: in a repository it imported, a folder it gave no
   // project.json is one it chose not to build (a fuzz crate, a devcontainer).
   if (!facts.hasProjectJson && inImportedRepository(root, options)) return { result: {}, ...declared };
+  // Never shipped, whoever imported them: a devcontainer's Dockerfile, a fuzz crate (a project.json still opts in).
+  if (!facts.hasProjectJson && NEVER_SHIPPED.has(nonReleaseRule({ dir: root, kind: facts.cargoPackage ? 'cargo' : 'dockerfile', name: facts.fallbackName }) ?? 'none')) {
+    return { result: {}, ...declared };
+  }
   const targets = inferTargets(facts, resolveOptions(options));
   if (Object.keys(targets).length === 0) return { result: {}, ...declared };
   return {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { globToRegExp, matchesAnyGlob } from '../../util/path-glob';
+import { globToRegExp, matchesAnyGlob } from '../util/path-glob';
 
 /**
  * What a repository holds that it does not release: import-repo makes no

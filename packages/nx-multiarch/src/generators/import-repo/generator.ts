@@ -10,7 +10,7 @@ import { findDockerfiles } from './dockerfiles';
 import { findGoMains } from './go-packages';
 import { planImport, type ImportPlan, type PlannedProject } from './plan';
 import { CLI_FOREIGN_BUILDS, cliTargetName } from './targets';
-import { NON_RELEASE_RULES, parseInclude, RULE_NAMES, type NonReleaseRule } from './release-rules';
+import { NON_RELEASE_RULES, parseInclude, RULE_NAMES, type NonReleaseRule } from '../../project/release-rules';
 import { listRepoFiles, repoFilesFrom } from './repo-files';
 import type { ImportRepoGeneratorSchema } from './schema';
 import { copyIntoTree, listSourceFiles, readSourceFile, resolveSource } from './source';

@@ -4,7 +4,7 @@ import type { CargoBinaryPackage } from './cargo-packages';
 import type { DockerfileInfo } from './dockerfiles';
 import type { GoMain } from './go-packages';
 import { uniqueProjectNames } from '../../graph/project-names';
-import { leftOutBy, type NonReleaseRule, type RuleOverrides } from './release-rules';
+import { leftOutBy, type NonReleaseRule, type RuleOverrides } from '../../project/release-rules';
 import { joinPath } from './repo-files';
 import { cargoCrossTarget, cliTargets, crossOutput, dockerArchBuildTarget, goCrossTarget, type Artifact } from './targets';
 
