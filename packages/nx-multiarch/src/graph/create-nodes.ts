@@ -25,12 +25,15 @@ function projectResult(workspaceRoot: string, root: string, options: NxMultiarch
   const declared = facts.declaredName ? { declaredName: facts.declaredName } : {};
   // What import-repo wrote wins: in a repository it imported, a folder it gave no
   // project.json is one it chose not to build (a fuzz crate, a devcontainer).
-  if (!facts.hasProjectJson && inImportedRepository(root, options)) return { result: {}, ...declared };
+  const imported = inImportedRepository(root, options);
+  if (!facts.hasProjectJson && imported) return { result: {}, ...declared };
   // Never shipped, whoever imported them: a devcontainer's Dockerfile, a fuzz crate (a project.json still opts in).
   if (!facts.hasProjectJson && NEVER_SHIPPED.has(nonReleaseRule({ dir: root, kind: facts.cargoPackage ? 'cargo' : 'dockerfile', name: facts.fallbackName }) ?? 'none')) {
     return { result: {}, ...declared };
   }
-  const targets = inferTargets(facts, resolveOptions(options));
+  // Inside an imported repository the project.json says which kinds of target a folder has
+  // (a CLI's bundle Dockerfile is no image); inference adds only their per-arch variants.
+  const targets = inferTargets(imported ? { ...facts, cargoPackage: false, goMain: false, dockerfile: false } : facts, resolveOptions(options));
   if (Object.keys(targets).length === 0) return { result: {}, ...declared };
   return {
     result: {

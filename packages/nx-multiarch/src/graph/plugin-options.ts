@@ -23,9 +23,11 @@ export interface NxMultiarchPluginOptions {
   targetNames?: Partial<Record<InferredTarget, string>>;
   /**
    * Workspace folders of repositories `import-repo` configured. Inside them
-   * only folders with a project.json get targets: the import decided what
-   * ships, and a folder it left out (fuzz crates, devcontainers, test images)
-   * is not inferred back in.
+   * only folders with a project.json get targets, and only the kinds of
+   * target it declares (with their per-arch variants and manifest-push for an
+   * image): the import decided what ships, and what it left out (fuzz
+   * crates, devcontainers, test images, a CLI's bundle Dockerfile) is not
+   * inferred back in.
    */
   importedRepositories?: string[];
   /** Inputs added to every inferred target (for example the plugin's own sources, where it lives in the workspace). */
