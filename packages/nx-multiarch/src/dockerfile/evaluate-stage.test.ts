@@ -106,6 +106,6 @@ describe('evaluateStage', () => {
   });
 
   it('names the line of an unsupported instruction', () => {
-    expect(() => evaluate(['FROM scratch', 'COPY a /a', 'RUN make'])).toThrow('Line 3: RUN: RUN needs a container of the target arch.');
+    expect(() => evaluate(['FROM scratch', 'COPY a /a', 'RUN make'])).toThrow('Line 3: RUN: RUN in a stage of the target platform runs target code');
   });
 });

@@ -5,6 +5,7 @@ import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpe
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
+import { refuseOrInterpretRun } from './run-step';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -221,6 +222,12 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
       }
       case 'COPY':
       case 'ADD': {
+        if (instruction.flags.from !== undefined) {
+          throw new MultiarchError(
+            `Line ${instruction.line}: COPY --from=${instruction.flags.from} copies out of another stage or image, which was not resolved to a workspace output.`,
+            'Build the stage it names with a go build/cargo build the plugin maps (FROM --platform=$BUILDPLATFORM ... AS <name>), or set allowEmulation: true / engine "docker".',
+          );
+        }
         const sources = instruction.rawSources.map(word);
         const rawDest = word(instruction.rawDest);
         const destIsDir = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
@@ -281,6 +288,16 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         config.Volumes = { ...(config.Volumes ?? {}) };
         for (const volume of words) config.Volumes[volume] = {};
         record(`VOLUME ${JSON.stringify(words)}`);
+        return;
+      }
+      case 'RUN': {
+        const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', escape });
+        if (outcome.kind === 'refuse') {
+          throw new MultiarchError(
+            `Line ${instruction.line}: RUN: ${outcome.reason}.`,
+            'Set allowEmulation: true (or engine "docker") to run it in a container of the target arch, or move that work into a build stage (FROM --platform=$BUILDPLATFORM) whose go build/cargo build the plugin maps to go-cross/cargo-cross.',
+          );
+        }
         return;
       }
       case 'UNSUPPORTED':

@@ -86,9 +86,9 @@ describe('parseDockerfile', () => {
       [7, 'COPY'],
     ]);
     const error = nativeBlockersError(blockers, 'packages/x/Dockerfile');
-    expect(error.message).toContain('line 3: RUN: RUN needs a container of the target arch');
+    expect(error.message).toContain('line 3: RUN: RUN in a stage of the target platform runs target code');
     expect(error.message).toContain('line 4: COPY: COPY --from');
-    expect(error.hint).toMatch(/engine "docker".*cross target/);
+    expect(error.hint).toMatch(/FROM --platform=\$BUILDPLATFORM.*allowEmulation: true.*engine "docker"/);
   });
 
   it('refuses a Dockerfile without FROM and instructions before it', () => {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser, Instruction, ModifiableInstruction, PropertyInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../errors';
+import { refuseOrInterpretRun } from './run-step';
 
 /**
  * The Dockerfile as the native engine sees it: the global ARGs, the names of
@@ -25,6 +26,8 @@ export interface KeyValue {
 export interface CopyFlags {
   chmod?: string;
   chown?: string;
+  /** `--from=<stage or image>`, as written: the native engine needs it resolved (image/stage-outputs.ts) before it can copy. */
+  from?: string;
 }
 
 /** CMD, ENTRYPOINT: exec form is a JSON array; shell form is the text as written. */
@@ -36,9 +39,26 @@ export type StageInstruction =
   | { kind: 'COPY' | 'ADD'; line: number; flags: CopyFlags; rawSources: string[]; rawDest: string }
   | ({ kind: 'CMD' | 'ENTRYPOINT'; line: number } & CommandForm)
   | { kind: 'SHELL'; line: number; argv: string[] }
+  | RunInstruction
   | { kind: 'USER' | 'WORKDIR' | 'STOPSIGNAL' | 'MAINTAINER'; line: number; raw: string }
   | { kind: 'EXPOSE' | 'VOLUME'; line: number; rawWords: string[] }
   | { kind: 'UNSUPPORTED'; line: number; keyword: string; reason: string };
+
+/**
+ * A RUN line. What it means (a compile step, a dependency download, an idiom
+ * the native engine can apply, or a refusal) is decided in one place,
+ * `refuseOrInterpretRun` (run-step.ts).
+ */
+export interface RunInstruction {
+  kind: 'RUN';
+  line: number;
+  /** Shell form: the command text with continuations joined; exec form: the argv. */
+  form: CommandForm;
+  /** `--mount=...` values as written (caches and secrets change no output the plugin models). */
+  mounts: string[];
+  /** Any other flag (`--network`, `--security`), which the plugin does not model. */
+  otherFlags: string[];
+}
 
 export interface FromInstruction {
   line: number;
@@ -59,6 +79,8 @@ export interface StageOutline {
   stageName?: string;
   /** 1-based lines of the stage's RUN instructions. */
   runLines: number[];
+  /** The stage's instructions after its FROM, typed as for the final stage. */
+  instructions: StageInstruction[];
 }
 
 /**
@@ -87,11 +109,23 @@ export interface NativeBlocker {
   line: number;
   instruction: string;
   reason: string;
+  /**
+   * True when building this line as written needs code of the target
+   * platform to run (a RUN in a target-platform stage): the docker engine
+   * could do it only under emulation, which `auto` never picks unasked.
+   */
+  needsTargetPlatform?: boolean;
+  /**
+   * True when the line is wrong as the plugin reads it, whichever engine
+   * builds it: a COPY --from of a path no stage produces, a go build or
+   * cargo build that does not build for the target arch or whose output
+   * cannot be named. `auto` refuses these instead of handing them to docker.
+   */
+  fatal?: boolean;
 }
 
 /** Why each instruction the native engine does not run is refused. */
 const UNSUPPORTED_REASONS: Record<string, string> = {
-  RUN: 'RUN needs a container of the target arch',
   ONBUILD: 'ONBUILD triggers run in a later build, which the native engine does not model',
   HEALTHCHECK: 'HEALTHCHECK is not written by the native engine',
 };
@@ -120,6 +154,14 @@ function properties(instruction: PropertyInstruction): KeyValue[] {
 }
 
 function argDeclarations(instruction: PropertyInstruction): ArgDeclaration[] {
+  const words = instruction.getArguments().map((a) => a.getValue());
+  // `ARG A B=2 C` declares three (BuildKit reads it so); dockerfile-ast sees one property there.
+  if (words.length > 1 && instruction.getProperties().length === 1) {
+    return words.map((w) => {
+      const eq = w.indexOf('=');
+      return eq < 0 ? { name: w } : { name: w.slice(0, eq), rawDefault: w.slice(eq + 1) };
+    });
+  }
   return instruction.getProperties().map((p) => {
     const raw = p.getUnescapedValue();
     return raw === null ? { name: p.getName() } : { name: p.getName(), rawDefault: raw };
@@ -131,9 +173,11 @@ function parseCopy(instruction: ModifiableInstruction, keyword: 'COPY' | 'ADD'):
   const flags: CopyFlags = {};
   for (const flag of instruction.getFlags()) {
     const name = flag.getName();
-    if (name === 'from') {
-      return { kind: 'UNSUPPORTED', line, keyword, reason: `${keyword} --from copies out of another stage or image, which needs that stage built` };
+    if (name === 'from' && keyword === 'COPY') {
+      flags.from = flag.getValue() ?? '';
+      continue;
     }
+    if (name === 'from') return { kind: 'UNSUPPORTED', line, keyword, reason: 'ADD has no --from' };
     if (!SUPPORTED_COPY_FLAGS.has(name)) {
       return { kind: 'UNSUPPORTED', line, keyword, reason: `${keyword} --${name} is not supported by the native engine` };
     }
@@ -160,6 +204,19 @@ function parseCommand(instruction: Instruction, keyword: 'CMD' | 'ENTRYPOINT'): 
   return { kind: keyword, line, form: 'shell', command: (content ?? '').trim() };
 }
 
+function parseRun(instruction: ModifiableInstruction): RunInstruction {
+  const line = lineOf(instruction);
+  const content = instruction.getArgumentsContent() ?? '';
+  const argv = parseJsonArray(content);
+  const mounts: string[] = [];
+  const otherFlags: string[] = [];
+  for (const flag of instruction.getFlags()) {
+    if (flag.getName() === 'mount') mounts.push(flag.getValue() ?? '');
+    else otherFlags.push(`--${flag.getName()}${flag.getValue() === null ? '' : `=${flag.getValue()}`}`);
+  }
+  return { kind: 'RUN', line, form: argv ? { form: 'exec', argv } : { form: 'shell', command: content.trim() }, mounts, otherFlags };
+}
+
 function parseInstruction(instruction: Instruction): StageInstruction {
   const keyword = instruction.getKeyword().toUpperCase();
   const line = lineOf(instruction);
@@ -176,6 +233,8 @@ function parseInstruction(instruction: Instruction): StageInstruction {
     case 'CMD':
     case 'ENTRYPOINT':
       return parseCommand(instruction, keyword);
+    case 'RUN':
+      return parseRun(instruction as ModifiableInstruction);
     case 'SHELL': {
       const argv = parseJsonArray(raw);
       if (!argv || argv.length === 0) {
@@ -243,6 +302,7 @@ export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDocker
         .slice(start + 1, end)
         .filter((instruction) => instruction.getKeyword().toUpperCase() === 'RUN')
         .map(lineOf),
+      instructions: all.slice(start + 1, end).map(parseInstruction),
     };
   });
   return {
@@ -261,7 +321,7 @@ export function parseDockerfile(text: string, name = 'Dockerfile'): ParsedDocker
       ...(platformFlag ? { rawPlatform: platformFlag.getValue() ?? '' } : {}),
       ...(stageName ? { stageName } : {}),
     },
-    instructions: all.slice(lastFrom + 1).map(parseInstruction),
+    instructions: stages[stages.length - 1].instructions,
     stages,
   };
 }
@@ -297,6 +357,15 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
   for (const instruction of parsed.instructions) {
     if (instruction.kind === 'UNSUPPORTED') {
       blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: instruction.reason });
+    } else if (instruction.kind === 'RUN') {
+      const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', stageName: parsed.from.stageName, escape: parsed.escape });
+      if (outcome.kind === 'refuse') blockers.push({ line: instruction.line, instruction: 'RUN', reason: outcome.reason, needsTargetPlatform: true });
+    } else if (instruction.kind === 'COPY' && instruction.flags.from !== undefined) {
+      blockers.push({
+        line: instruction.line,
+        instruction: 'COPY',
+        reason: `COPY --from=${instruction.flags.from} copies out of another stage or image, and no compile step of a build stage was resolved for it`,
+      });
     } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^(https?:\/\/|git@)/.test(s))) {
       blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time' });
     }
@@ -309,6 +378,6 @@ export function nativeBlockersError(blockers: readonly NativeBlocker[], dockerfi
   const lines = blockers.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n');
   return new MultiarchError(
     `The native engine cannot build ${dockerfileName}:\n${lines}`,
-    'Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.',
+    'Restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (mapped to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true (engine "auto" then uses docker), or engine "docker".',
   );
 }

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
 import type { NxMultiarchPluginOptions } from './plugin-options';
+import { dockerfileProducers } from './dockerfile-edges';
+import { resolveOptions } from './infer-targets';
+import type { WorkspaceProjectInfo } from '../image/stage-producers';
 
 /**
  * Edges that consuming another project's artifacts implies: an image whose
@@ -27,11 +30,29 @@ export function artifactProjects(artifacts: unknown): string[] {
   return [...names];
 }
 
-export const createDependencies: CreateDependencies<NxMultiarchPluginOptions> = (_options, context) => {
+export const createDependencies: CreateDependencies<NxMultiarchPluginOptions> = (options, context) => {
   const dependencies: RawProjectGraphDependency[] = [];
+  const arches = resolveOptions(options).arches;
+  const projects: WorkspaceProjectInfo[] = Object.entries(context.projects).map(([name, p]) => ({
+    name,
+    root: p.root,
+    targets: Object.fromEntries(Object.entries(p.targets ?? {}).map(([t, c]) => [t, { executor: c.executor, options: c.options as Record<string, unknown> | undefined }])),
+  }));
   for (const [source, project] of Object.entries(context.projects)) {
-    for (const target of Object.values(project.targets ?? {})) {
+    for (const [targetName, target] of Object.entries(project.targets ?? {})) {
       if (target.executor !== 'nx-multiarch:docker-arch-build') continue;
+      // The base target names the Dockerfile; its per-arch variants read the same one.
+      if (!targetName.includes('--')) {
+        const info = projects.find((p) => p.name === source) as WorkspaceProjectInfo;
+        for (const edge of dockerfileProducers(context.workspaceRoot, info, target.options ?? {}, projects, arches)) {
+          const inProject = edge.dockerfile.startsWith(`${project.root}/`);
+          dependencies.push(
+            inProject
+              ? { source, target: edge.project, type: DependencyType.static, sourceFile: edge.dockerfile }
+              : { source, target: edge.project, type: DependencyType.implicit },
+          );
+        }
+      }
       for (const consumed of artifactProjects(target.options?.artifacts)) {
         if (consumed === source || !context.projects[consumed]) continue;
         const sourceFile = join(project.root, 'project.json');

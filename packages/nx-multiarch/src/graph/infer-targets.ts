@@ -207,7 +207,7 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
           dependsOn: crossDeps((t) => t, true),
           inputs: ['production', { dependentTasksOutputFiles: '**/*', transitive: false }, { env: 'SOURCE_DATE_EPOCH' }, { env: 'NX_MULTIARCH_REVISION' }, { env: 'NX_MULTIARCH_BUILDER_ID' }, ...extra],
           outputs: outputsFor('images'),
-          options: options.engine ? { engine: options.engine } : {},
+          options: { ...(options.engine ? { engine: options.engine } : {}), ...(facts.dockerContext ? { context: facts.dockerContext } : {}) },
           metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
         },
         declared[n['docker-arch-build']],

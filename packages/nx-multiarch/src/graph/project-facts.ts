@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
+import { parseDockerfile } from '../dockerfile/parse';
+import { repositoryRoot } from '../image/context-option';
 import type { TargetConfiguration } from '@nx/devkit';
 import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
 import { findCargoRoot } from '../project/cargo-workspace';
@@ -34,6 +36,13 @@ export interface ProjectFacts {
   goEmbeds: string[];
   /** `Dockerfile` at the root. */
   dockerfile: boolean;
+  /**
+   * The build context the Dockerfile needs, when it is not its own folder:
+   * `repository` when its COPY sources are not all in the Dockerfile's folder
+   * but are all in the repository root (context-option.ts), as in
+   * repositories that build with `docker buildx build <root> -f <file>`.
+   */
+  dockerContext?: 'repository';
   /** Arch integration tests: a `*.arch.test.ts` file below `<root>/integration/` (an `integration/` folder alone is not one). */
   integrationTests: boolean;
 }
@@ -123,8 +132,42 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goModuleRoot,
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
+    ...(neededContext(workspaceRoot, absRoot) === 'repository' ? { dockerContext: 'repository' as const } : {}),
     integrationTests: hasArchTests(join(absRoot, 'integration')),
   };
+}
+
+/** Plain COPY/ADD sources from the context, in every stage (no --from, globs, variables or URLs). */
+function contextSources(text: string): string[] {
+  const sources: string[] = [];
+  for (const stage of parseDockerfile(text).stages) {
+    for (const instruction of stage.instructions) {
+      if ((instruction.kind !== 'COPY' && instruction.kind !== 'ADD') || instruction.flags.from !== undefined) continue;
+      for (const raw of instruction.rawSources) {
+        if (/[$*?[\]]|^(https?:\/\/|git@)/.test(raw)) continue;
+        sources.push(posix.normalize(raw.replace(/^\/+/, '')));
+      }
+    }
+  }
+  return sources;
+}
+
+function neededContext(workspaceRoot: string, absRoot: string): 'repository' | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(absRoot, 'Dockerfile'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let sources: string[];
+  try {
+    sources = contextSources(text);
+  } catch {
+    return undefined;
+  }
+  if (sources.length === 0 || sources.every((s) => existsSync(join(absRoot, s)))) return undefined;
+  const repository = repositoryRoot(workspaceRoot, absRoot);
+  return repository !== absRoot && sources.every((s) => existsSync(join(repository, s))) ? 'repository' : undefined;
 }
 
 /** Project roots of the matched files: each folder once, in a stable order. */

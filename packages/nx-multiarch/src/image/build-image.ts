@@ -5,7 +5,7 @@ import { parseSingleArch, platformString } from '../platform';
 import { removeOutput, writeDirAtomically } from '../util/atomic';
 import { outputDir } from '../outputs/paths';
 import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifacts';
-import { loadDockerfile, nativeBlockers, type ParsedDockerfile } from '../dockerfile/parse';
+import { loadDockerfile, nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest } from './common/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
 import { attestImage } from '../supply-chain/attest-image';
@@ -13,6 +13,12 @@ import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, ty
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
 import { processWord } from '../dockerfile/substitute';
+import { planStages, type StagePlan } from '../dockerfile/stage-graph';
+import { hostArch } from '../platform/platforms';
+import { resolveContextDir, type ContextChoice } from './context-option';
+import { stageOutputs } from './stage-outputs';
+import type { WorkspaceProjectInfo } from './stage-producers';
+import { statSync } from 'node:fs';
 
 /**
  * The library function behind the docker-arch-build executor: one project's
@@ -31,9 +37,13 @@ export interface BuildImageOptions {
   arch: string;
   /** Workspace-relative (or absolute) Dockerfile; default `<projectRoot>/Dockerfile`. */
   dockerfile?: string;
-  /** Workspace-relative (or absolute) context folder; default the Dockerfile's folder. */
-  context?: string;
+  /** `"dockerfile"` (the default: its folder), `"repository"` (see context-option.ts), or a workspace-relative (or absolute) folder. */
+  context?: ContextChoice;
   engine?: EngineChoice | string;
+  /** Let engine `auto` use docker where that runs target code under emulation (default false: refused instead). */
+  allowEmulation?: boolean;
+  /** The workspace's projects, to find who builds what a build stage compiles (go build, cargo build). */
+  projects?: readonly WorkspaceProjectInfo[];
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[] | unknown;
   labels?: Record<string, string>;
@@ -110,6 +120,18 @@ function dockerfileLabelNames(parsed: ParsedDockerfile): Set<string> {
   return names;
 }
 
+function isMultiStage(parsed: ParsedDockerfile): boolean {
+  return parsed.stageCount > 1 || parsed.instructions.some((i) => i.kind === 'COPY' && i.flags.from !== undefined);
+}
+
+function probeContext(contextDir: string, path: string): 'file' | 'dir' | undefined {
+  try {
+    return statSync(join(contextDir, path)).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
   const ws = options.workspaceRoot;
   const env = options.env ?? process.env;
@@ -128,12 +150,24 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const dockerfile = workspacePath(ws, expandTokens(options.dockerfile ?? join(options.projectRoot, 'Dockerfile'), options));
   const dockerfileLabel = displayPath(ws, dockerfile);
   const parsed = await loadDockerfile(dockerfile, dockerfileLabel, options.project);
-  const contextDir = workspacePath(ws, expandTokens(options.context ?? dirname(displayPath(ws, dockerfile)), options));
+  const contextDir = resolveContextDir(ws, dockerfile, options.context === undefined ? undefined : expandTokens(options.context, options));
   if (!(await stat(contextDir).then((s) => s.isDirectory(), () => false))) {
-    throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to an existing folder.');
+    throw new MultiarchError(`Build context ${displayPath(ws, contextDir)} is not a folder.`, 'Set the context option to "dockerfile", "repository" or an existing folder.');
   }
-  const { engine, reason } = chooseEngine(engineChoice, nativeBlockers(parsed), options.engines ?? DEFAULT_ENGINES);
-
+  // A multi-stage Dockerfile is read stage by stage for this arch: what its build stages compile maps to workspace outputs.
+  const stagePlan: StagePlan | undefined = isMultiStage(parsed)
+    ? planStages({ parsed, buildArgs, target: platform, probe: (path) => probeContext(contextDir, path) })
+    : undefined;
+  const nativeView: ParsedDockerfile = stagePlan ? { ...parsed, instructions: stagePlan.instructions } : parsed;
+  const planned = stagePlan?.blockers ?? [];
+  // A COPY --from the plan refused is already there with its reason.
+  const blockers = [...planned, ...nativeBlockers(nativeView).filter((b) => !planned.some((p) => p.line === b.line))];
+  const { engine, reason, emulation } = chooseEngine(engineChoice, blockers, options.engines ?? DEFAULT_ENGINES, {
+    allowEmulation: options.allowEmulation === true,
+    targetIsHost: platform.arch === hostArch(),
+    arch: options.arch,
+    dockerfileName: dockerfileLabel,
+  });
   const sourceDateEpoch = await resolveSourceDateEpoch(options.sourceDateEpoch, env);
   const standard = standardLabels({
     source: await sourceUrl(ws, options.source),
@@ -147,11 +181,14 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   Object.assign(labels, userLabels);
 
   log(`${options.project}: building ${dockerfileLabel} for ${platformString(platform.oci)} with the ${engine.name} engine (${reason})`);
+  if (emulation) log(`${options.project}: WARNING: this build runs ${options.arch} code under emulation (qemu), which is slow; see the README on multi-stage Dockerfiles for the ways to avoid it`);
+  if (engine.name === 'native' && blockers.length > 0) throw nativeBlockersError(blockers, dockerfileLabel);
+  const useStages = engine.name === 'native' && stagePlan !== undefined && stagePlan.items.length > 0;
   let scratch: string | undefined;
   try {
     let buildContext = contextDir;
     const dependencyRoots: string[] = [];
-    if (artifacts.length > 0) {
+    if (artifacts.length > 0 || useStages) {
       scratch = await createScratchContext(contextDir, join(ws, '.nx-multiarch', 'tmp'), `${options.project}-${options.arch}`, dockerfile);
       const staged = await stageArtifacts({ workspaceRoot: ws, arch: options.arch, artifacts, contextDir: scratch, crossTargetOf: options.crossTargetOf });
       for (const s of staged) log(`${options.project}: staged ${s.source} -> ${s.to}/ (${s.files.length} files)`);
@@ -161,6 +198,22 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         if (root !== undefined) dependencyRoots.push(root);
       }
       buildContext = scratch;
+    }
+    if (useStages && scratch && stagePlan) {
+      const stagedOutputs = await stageOutputs({
+        workspaceRoot: ws,
+        contextDir,
+        scratchDir: scratch,
+        arch: options.arch,
+        items: stagePlan.items,
+        projects: options.projects ?? [],
+        dockerfileLabel,
+      });
+      for (const s of stagedOutputs) {
+        log(`${options.project}: stage ${s.item.stage} ${s.item.stagePath} <- ${s.source}${s.project ? ` (${s.project}:${s.target})` : ''}`);
+        const root = s.project ? options.projectRootOf?.(s.project) : undefined;
+        if (root !== undefined && !dependencyRoots.includes(root)) dependencyRoots.push(root);
+      }
     }
     const summary = await writeDirAtomically(out, async (layoutDir) => {
       const request: BuildRequest = {
@@ -176,7 +229,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         workspaceRoot: ws,
         insecureRegistries: options.insecureRegistries,
         dockerfileLabel,
-        parsedDockerfile: parsed,
+        parsedDockerfile: engine.name === 'native' ? nativeView : parsed,
       };
       const result = await engine.build(request);
       const imageSummary: ImageSummary = {

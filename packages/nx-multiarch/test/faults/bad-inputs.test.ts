@@ -39,8 +39,16 @@ const perArch = (target: string, args: string, first: string) => [
   `  hint: Run it once per arch (nx run-many -t ${target} --arch=${first}), or use the per-arch targets ${target}--<arch>.`,
 ];
 const REPO_HINT = '  hint: Use lower-case letters and digits, separated by ".", "_", "__" or "-", with "/" between path components.';
-const NATIVE_HINT = '  hint: Use engine "docker" (or "auto") for this image, or move that work into a cross target (go-cross/cargo-cross) and COPY its output from the build context.';
-const building = (name: string, why = 'auto: the final stage needs no container') =>
+const NATIVE_HINT =
+  '  hint: Restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (mapped to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true (engine "auto" then uses docker), or engine "docker".';
+const WAYS_OUT =
+  '  hint: Either restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (the plugin maps them to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true on the docker-arch-build target (engine "auto" then uses docker for it), or engine "docker".';
+const FIX_LINES =
+  "  hint: Fix those lines: a build stage's go build needs GOARCH=$TARGETARCH and -o <path>, a cargo build --release --target <triple for $TARGETARCH>, and COPY --from names what a stage produces.";
+/** A build stage in Linkerd's shape, compiling ./cmd/app (line 5); the final stage's COPY --from is line 7. */
+const goStage = (build: string, copy: string) =>
+  `FROM --platform=$BUILDPLATFORM golang:1.26 AS build\nWORKDIR /src\nCOPY . .\nARG TARGETOS TARGETARCH\nRUN ${build}\nFROM scratch\n${copy}\n`;
+const building = (name: string, why = 'auto: every stage is understood without running it') =>
   `${name}: building packages/bad-inputs/${name}/Dockerfile for linux/arm64 with the native engine (${why})`;
 const CHECKSUM_PKG = 'packages/bad-inputs/bad-checksum/pkg/arm64/tool-v1.0.0-linux-arm64';
 
@@ -95,18 +103,36 @@ const CASES: BadInput[] = [
     lines: [
       building('bad-run-native', 'engine native was asked for'),
       'The native engine cannot build packages/bad-inputs/bad-run-native/Dockerfile:',
-      '  line 3: RUN: RUN needs a container of the target arch',
+      '  line 3: RUN: RUN in a stage of the target platform runs target code (a container of the target arch, i.e. emulation for a foreign arch), and this command is not an idiom the plugin applies without running it',
       NATIVE_HINT,
     ],
   },
   {
-    name: 'docker-arch-build: COPY --from in the native engine',
-    args: ['run', 'bad-copy-from:docker-arch-build', '--arch=arm64', '--engine=native'],
+    name: 'docker-arch-build: a stage whose RUN needs the target platform (auto never emulates unasked)',
+    args: ['run', 'bad-run-target:docker-arch-build', '--arch=arm64'],
     lines: [
-      building('bad-copy-from', 'engine native was asked for'),
-      'The native engine cannot build packages/bad-inputs/bad-copy-from/Dockerfile:',
-      '  line 4: COPY: COPY --from copies out of another stage or image, which needs that stage built',
-      NATIVE_HINT,
+      'packages/bad-inputs/bad-run-target/Dockerfile cannot be built for arm64 without emulation, and engine "auto" never emulates unasked:',
+      '  line 2: RUN: stage tools: RUN in a stage without FROM --platform=$BUILDPLATFORM runs on the target platform (emulation for a foreign arch); build on $BUILDPLATFORM and cross-compile instead',
+      '  line 4: COPY: COPY --from=tools copies out of another stage or image, and no compile step of a build stage was resolved for it',
+      WAYS_OUT,
+    ],
+  },
+  {
+    name: 'docker-arch-build: COPY --from of a path no stage produces',
+    args: ['run', 'bad-copy-from:docker-arch-build', '--arch=arm64'],
+    lines: [
+      'packages/bad-inputs/bad-copy-from/Dockerfile cannot be built for arm64:',
+      '  line 7: COPY: COPY --from=build /out/other: no step of stage build produces /out/other; it produces /out/app (go build of cmd/app (line 5))',
+      FIX_LINES,
+    ],
+  },
+  {
+    name: 'docker-arch-build: a go build whose output name cannot be determined',
+    args: ['run', 'bad-go-output:docker-arch-build', '--arch=arm64'],
+    lines: [
+      'packages/bad-inputs/bad-go-output/Dockerfile cannot be built for arm64:',
+      '  line 5: RUN: stage build: the output name of go build cannot be determined (no -o, and the binary would be named after the module path); write -o <path>',
+      FIX_LINES,
     ],
   },
   {
@@ -260,7 +286,11 @@ async function writeFixtures(dir: string): Promise<void> {
   await project('bad-symlink-out', { Dockerfile: 'FROM scratch\nCOPY link.txt /secret\n' });
   await symlink('../../bad-inputs-secret.txt', join(root, 'bad-symlink-out', 'link.txt'));
   await project('bad-run-native', { Dockerfile: 'FROM scratch\nCOPY a.txt /a.txt\nRUN echo hello > /b.txt\n', 'a.txt': 'a\n' });
-  await project('bad-copy-from', { Dockerfile: 'FROM scratch AS build\nCOPY a.txt /a.txt\nFROM scratch\nCOPY --from=build /a.txt /a.txt\n', 'a.txt': 'a\n' });
+  await project('bad-run-target', { Dockerfile: 'FROM alpine:3.20 AS tools\nRUN apk add --no-cache curl\nFROM scratch\nCOPY --from=tools /usr/bin/curl /usr/bin/curl\n' });
+  await project('bad-copy-from', {
+    Dockerfile: goStage('CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app ./cmd/app', 'COPY --from=build /out/other /other'),
+  });
+  await project('bad-go-output', { Dockerfile: goStage('GOOS=$TARGETOS GOARCH=$TARGETARCH go build .', 'COPY --from=build /src/app /app') });
   await project('bad-missing-artifact', { Dockerfile: 'FROM scratch\nCOPY bin/tool /tool\n' }, { artifacts: [{ from: 'dist/cross/no-such-project/{arch}/tool', to: 'bin' }] });
   await project('bad-from-layout', { Dockerfile: 'FROM oci-layout://no-such-layout\nCOPY a.txt /a.txt\n', 'a.txt': 'a\n' });
   await project('bad-artifacts-shape', { Dockerfile: 'FROM scratch\nCOPY bin/tool /tool\n' }, { artifacts: [{ to: 'bin' }] });

@@ -12,15 +12,16 @@ const goMain = (what: string) => `// Command ${what}.\npackage main\n\nimport "f
 /** A stage that builds Go inside the image from the repository root (the real images' style). */
 const goBuildStage = (pkg: string, out: string) =>
   [
-    'ARG BUILDPLATFORM=linux/amd64',
-    'FROM --platform=$BUILDPLATFORM golang:1.22-alpine AS go-deps',
+    'ARG GO_IMAGE=golang:1.22-alpine',
+    'FROM --platform=$BUILDPLATFORM $GO_IMAGE AS go-deps',
     'WORKDIR /linkerd-build',
     'COPY go.mod go.sum ./',
     'RUN go mod download',
     'FROM go-deps AS golang',
     'COPY pkg pkg',
     `COPY ${pkg.split('/')[0]} ${pkg.split('/')[0]}`,
-    `RUN CGO_ENABLED=0 go build -o /out/${out} ./${pkg}`,
+    'ARG TARGETOS TARGETARCH',
+    `RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/${out} ./${pkg}`,
   ].join('\n');
 
 /**
@@ -83,12 +84,13 @@ export function proxyInitShape(): RepoFiles {
     'cni-plugin/deployment/scripts/install-cni.sh': '#!/bin/sh\n',
     'internal/iptables/iptables.go': 'package iptables\n',
     'Dockerfile': [
-      'FROM golang:1.22 AS go',
+      'FROM --platform=$BUILDPLATFORM golang:1.22 AS go',
       'WORKDIR /build',
       'COPY go.mod go.sum ./',
       'COPY internal internal',
       'COPY proxy-init proxy-init',
-      'RUN go build -o /out/linkerd2-proxy-init ./proxy-init',
+      'ARG TARGETARCH',
+      'RUN GOARCH=$TARGETARCH go build -o /out/linkerd2-proxy-init ./proxy-init',
       'FROM scratch',
       'COPY LICENSE /LICENSE',
       'COPY --from=go /out/linkerd2-proxy-init /usr/local/bin/proxy-init',
@@ -96,12 +98,13 @@ export function proxyInitShape(): RepoFiles {
       '',
     ].join('\n'),
     'cni-plugin/Dockerfile': [
-      'FROM golang:1.22 AS go',
+      'FROM --platform=$BUILDPLATFORM golang:1.22 AS go',
       'WORKDIR /build',
       'COPY go.mod go.sum ./',
       'COPY cni-plugin cni-plugin',
       'COPY internal internal',
-      'RUN go build -o /out/linkerd-cni ./cni-plugin',
+      'ARG TARGETARCH',
+      'RUN GOARCH=$TARGETARCH go build -o /out/linkerd-cni ./cni-plugin',
       'FROM scratch',
       'COPY LICENSE /LICENSE',
       'COPY cni-plugin/deployment/scripts/install-cni.sh /install-cni.sh',

@@ -10,6 +10,7 @@ export interface DockerArchBuildOptions {
   dockerfile?: string;
   context?: string;
   engine?: EngineChoice;
+  allowEmulation?: boolean;
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[];
   labels?: Record<string, string>;
@@ -45,6 +46,11 @@ export default async function dockerArchBuildExecutor(options: DockerArchBuildOp
       crossTargetOf: (name) => crossTargetOf(context, name),
       projectRootOf: (name) => context.projectsConfigurations?.projects[name]?.root,
       target: context.targetName,
+      projects: Object.entries(context.projectsConfigurations?.projects ?? {}).map(([name, p]) => ({
+        name,
+        root: p.root,
+        targets: Object.fromEntries(Object.entries(p.targets ?? {}).map(([t, c]) => [t, { executor: c.executor, options: c.options as Record<string, unknown> | undefined }])),
+      })),
     });
   }, context);
 }

@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
-import { DockerfileParser, type ModifiableInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../../errors';
-import { nativeBlockers, parseDockerfile } from '../../dockerfile/parse';
+import { parseDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
 import { dirOf, type RepoFiles } from './repo-files';
 
 /** A Dockerfile of the repository and what import-repo needs to know about it. */
@@ -28,8 +27,8 @@ export interface DockerfileInfo {
   bundle: boolean;
   /** The first comment lines, which may mark the file as for development only. */
   headerComments: string;
-  /** Lines the native engine cannot build (RUN, COPY --from...), as "line N: reason". */
-  nativeBlockers: string[];
+  /** Every stage, parsed (undefined when the file could not be parsed): planning reads the build stages. */
+  parsed?: ParsedDockerfile;
   /** Set when the file could not be parsed; the image is still configured, without artifacts. */
   problem?: string;
 }
@@ -49,46 +48,24 @@ function plainSource(raw: string): string | undefined {
   return clean === '.' || clean.startsWith('..') ? undefined : clean;
 }
 
-/** `["a", "b"]` (exec form) as its words; undefined for the plain form. */
-function jsonWords(content: string | null): string[] | undefined {
-  const text = (content ?? '').replace(/^(\s*--\S+)*\s*/, '');
-  if (!text.startsWith('[')) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) && value.every((v): v is string => typeof v === 'string') ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const OTHER_SYSTEMS = /darwin|windows|\.exe\b|macos/i;
 
 /** Sources of every stage's COPY/ADD without --from, and whether the final stage is a bundle for other systems. */
-function scanStages(text: string): { allCopySources: string[]; bundle: boolean } {
+function scanStages(parsed: ParsedDockerfile): { allCopySources: string[]; bundle: boolean } {
   const all: string[] = [];
-  const instructions = DockerfileParser.parse(text).getInstructions();
-  let finalStart = 0;
-  instructions.forEach((instruction, i) => {
-    if (instruction.getKeyword().toUpperCase() === 'FROM') finalStart = i;
-  });
-  let finalWords: string[] = [];
-  instructions.forEach((instruction, i) => {
-    const keyword = instruction.getKeyword().toUpperCase();
-    if (keyword !== 'COPY' && keyword !== 'ADD') return;
-    const copy = instruction as ModifiableInstruction;
-    const json = jsonWords(copy.getArgumentsContent());
-    const words = json ?? copy.getArguments().map((a) => a.getValue()).filter((w) => !w.startsWith('--'));
-    if (i > finalStart) finalWords = [...finalWords, ...words];
-    if (copy.getFlags().some((f) => f.getName() === 'from')) return;
-    for (const raw of words.slice(0, -1)) {
-      const source = plainSource(raw);
-      if (source !== undefined && !all.includes(source)) all.push(source);
+  for (const stage of parsed.stages) {
+    for (const instruction of stage.instructions) {
+      if ((instruction.kind !== 'COPY' && instruction.kind !== 'ADD') || instruction.flags.from !== undefined) continue;
+      for (const raw of instruction.rawSources) {
+        const source = plainSource(raw);
+        if (source !== undefined && !all.includes(source)) all.push(source);
+      }
     }
-  });
-  const finalStage = instructions.slice(finalStart);
-  const fromScratch = (finalStage[0]?.getArguments()[0]?.getValue() ?? '').toLowerCase() === 'scratch';
-  const runs = finalStage.some((i) => ['ENTRYPOINT', 'CMD'].includes(i.getKeyword().toUpperCase()));
-  return { allCopySources: all, bundle: fromScratch && !runs && finalWords.some((w) => OTHER_SYSTEMS.test(w)) };
+  }
+  const final = parsed.stages[parsed.stages.length - 1];
+  const runs = final.instructions.some((i) => i.kind === 'ENTRYPOINT' || i.kind === 'CMD');
+  const copied = final.instructions.flatMap((i) => (i.kind === 'COPY' || i.kind === 'ADD' ? [...i.rawSources, i.rawDest] : []));
+  return { allCopySources: all, bundle: final.rawImage.toLowerCase() === 'scratch' && !runs && copied.some((w) => OTHER_SYSTEMS.test(w)) };
 }
 
 export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
@@ -99,18 +76,20 @@ export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
     .slice(0, 10)
     .filter((l) => l.trimStart().startsWith('#'))
     .join('\n');
-  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments, nativeBlockers: [] };
+  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments };
   try {
-    Object.assign(info, scanStages(text));
     const parsed = parseDockerfile(text, path);
+    info.parsed = parsed;
+    Object.assign(info, scanStages(parsed));
     for (const instruction of parsed.instructions) {
       if (instruction.kind !== 'COPY' && instruction.kind !== 'ADD') continue;
+      // COPY --from reads another stage, not the context.
+      if (instruction.flags.from !== undefined) continue;
       for (const raw of instruction.rawSources) {
         const source = plainSource(raw);
         if (source !== undefined && !info.copySources.includes(source)) info.copySources.push(source);
       }
     }
-    info.nativeBlockers = nativeBlockers(parsed).map((b) => `line ${b.line}: ${b.reason}`);
   } catch (error) {
     info.problem = error instanceof MultiarchError ? error.message : String(error);
   }

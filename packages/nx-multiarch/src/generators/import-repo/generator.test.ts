@@ -250,7 +250,7 @@ describe('import-repo generator', () => {
       spy.mockRestore();
     }
     const text = warnings.join('\n');
-    expect(text).toMatch(/repos\/app\/Dockerfile: the native engine cannot build it \(line 4: COPY --from/);
+    expect(text).toMatch(/repos\/app\/Dockerfile: the native engine cannot build it \(line 2: stage build: RUN in a stage without FROM --platform=\$BUILDPLATFORM/);
     expect(text).toMatch(/COPY bin\/helper: the file is not in the repository and no project builds "helper"/);
     // Still configured: the Go binary and the image on one project named after the repository.
     expect(Object.keys(projectJson(tree, 'repos/app').targets)).toEqual(['go-cross', 'docker-arch-build']);
@@ -361,12 +361,15 @@ describe('import-repo generator', () => {
       }
       await importRepoGenerator(tree, { source: copy, skipFormat: true });
       const byName = (name: string) => readProjectConfiguration(tree, name);
-      expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.options.artifacts).toEqual([{ from: 'dist/cross/linkerd2-controller/{arch}', to: 'bin' }]);
+      // The controller's Dockerfile compiles it in a build stage: its own go-cross builds it, nothing is staged by hand.
+      expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.options).toEqual({ dockerfile: 'packages/linkerd2/controller/Dockerfile', context: 'packages/linkerd2' });
+      expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.dependsOn).toEqual([{ target: 'go-cross', params: 'forward' }]);
       expect(byName('linkerd2-debug').targets?.['go-cross']?.options.outputName).toBe('linkerd-debug');
       expect(byName('linkerd2-proxy-image').root).toBe('packages/linkerd2/proxy');
+      // What its fetch stage copies from the context: the proxy package and proxy-init, staged where it reads them.
       expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.artifacts).toEqual([
-        { package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' },
-        { from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'bin' },
+        { package: 'dist/cross/linkerd2-proxy/{arch}', to: 'target/proxy' },
+        { from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'target/proxy-init' },
       ]);
       expect(byName('linkerd2-proxy-image').implicitDependencies).toEqual(['linkerd2-proxy', 'linkerd2-proxy-init']);
     });

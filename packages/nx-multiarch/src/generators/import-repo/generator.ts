@@ -149,6 +149,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       cargoPackages: findCargoBinaryPackages(repo),
       dockerfiles: findDockerfiles(repo),
       pathExists: (path: string) => repo.has(path) || folders.has(path),
+      pathKind: (path: string) => (repo.has(path) ? ('file' as const) : folders.has(path) ? ('dir' as const) : undefined),
       takenNames: new Set([...projects].filter(([, p]) => !inRepo(p.root)).map(([name]) => name)),
       existingNames: new Map([...projects].filter(([, p]) => inRepo(p.root)).map(([name, p]) => [p.root, name])),
       existingGoOutputNames: new Map(

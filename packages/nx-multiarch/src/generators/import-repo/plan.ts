@@ -3,7 +3,12 @@ import type { TargetConfiguration } from '@nx/devkit';
 import type { CargoBinaryPackage } from './cargo-packages';
 import type { DockerfileInfo } from './dockerfiles';
 import type { GoMain } from './go-packages';
+import { MultiarchError } from '../../errors';
+import { planStages, type StagePlan } from '../../dockerfile/stage-graph';
 import { uniqueProjectNames } from '../../graph/project-names';
+import { producerOf, type WorkspaceProjectInfo } from '../../image/stage-producers';
+import { PLATFORMS, type Arch } from '../../platform/platforms';
+import { goCrossOptions } from '../../project/target-templates';
 import { leftOutBy, type NonReleaseRule, type RuleOverrides } from '../../project/release-rules';
 import { joinPath } from './repo-files';
 import { cargoCrossTarget, cliTargets, crossOutput, dockerArchBuildTarget, goCrossTarget, type Artifact } from './targets';
@@ -30,6 +35,8 @@ export interface ImportLayout {
   dockerfiles: DockerfileInfo[];
   /** Whether a workspace-relative path is a file or folder of the repository. */
   pathExists: (path: string) => boolean;
+  /** Which of the two it is (build stages probe the context); pathExists alone reads every path as a file. */
+  pathKind?: (path: string) => 'file' | 'dir' | undefined;
   /** Projects already in the workspace, outside the repository: their names are taken. */
   takenNames: ReadonlySet<string>;
   /** Names already given to projects at roots inside the repository (kept when re-importing). */
@@ -332,14 +339,101 @@ function resolveArtifacts(layout: ImportLayout, drafts: Draft[], warnings: strin
   }
 }
 
-function imageWarnings(d: Draft, warnings: string[]): void {
-  if (!d.image) return;
-  if (d.image.problem) warnings.push(`${d.image.path}: ${d.image.problem} The image target was written without artifacts.`);
-  else if (d.image.nativeBlockers.length > 0) {
-    warnings.push(
-      `${d.image.path}: the native engine cannot build it (${d.image.nativeBlockers.join('; ')}); engine "auto" will use docker, which runs RUN under emulation for foreign arches. Move that work into go-cross/cargo-cross and COPY the result.`,
-    );
+/** Go and Cargo projects of the import, as docker-arch-build's stage-producers rule reads projects. */
+function producerProjects(drafts: readonly Draft[]): WorkspaceProjectInfo[] {
+  return drafts
+    .filter((d) => d.go)
+    .map((d) => ({ name: d.name as string, root: d.root, targets: { 'go-cross': { executor: 'nx-multiarch:go-cross', options: { ...goCrossOptions((d.go as GoMain).moduleRoot, d.root), outputName: d.goOutputName } } } }));
+}
+
+/** The draft that builds what a cargo build of a build stage compiles: the crate by -p name, else the package at its folder. */
+function cargoProducer(drafts: readonly Draft[], origin: { crate?: string; cwd: string }, context: string): Draft | undefined {
+  const dir = joinPath(context, origin.cwd);
+  return drafts.find((d) => d.cargo && (origin.crate !== undefined ? d.cargo.name === origin.crate : d.root === dir));
+}
+
+/** A virtual absolute root, so the stage-producers rule (absolute paths) runs on the Tree's workspace-relative ones. */
+const VIRTUAL_ROOT = '/workspace';
+
+/**
+ * The multi-stage understanding of docker-arch-build applied at import: for
+ * every arch, the build stages' go build / cargo build (dockerfile/stage-graph.ts)
+ * are mapped to the project of the import that builds them
+ * (image/stage-producers.ts), so the image depends on that project's cross
+ * target as the build will; what cannot be built without running a stage is
+ * reported with its lines, as the build would.
+ */
+function stageProducers(layout: ImportLayout, drafts: Draft[], warnings: string[]): void {
+  const projects = producerProjects(drafts);
+  const outputNames = new Map<Draft, string[]>();
+  const arches = (layout.arches ?? ['amd64']).filter((a): a is Arch => a in PLATFORMS);
+  for (const d of drafts) {
+    const image = d.image;
+    if (!image?.parsed) continue;
+    const context = contextOf(d);
+    const probe = (path: string): 'file' | 'dir' | undefined => layout.pathKind?.(joinPath(context, path)) ?? (layout.pathExists(joinPath(context, path)) ? 'file' : undefined);
+    const blockers = new Map<number, string>();
+    const unbuilt = new Map<number, string>();
+    const staged = new Set<string>();
+    for (const arch of arches) {
+      let plan: StagePlan;
+      try {
+        plan = planStages({ parsed: image.parsed, buildArgs: {}, target: PLATFORMS[arch], probe });
+      } catch (error) {
+        if (!(error instanceof MultiarchError)) throw error;
+        blockers.set(0, error.message);
+        break;
+      }
+      for (const b of plan.blockers) blockers.set(b.line, `line ${b.line}: ${b.reason}`);
+      for (const item of plan.items) {
+        const origin = item.origin;
+        if (origin.kind === 'context') {
+          // A build stage's COPY of something the repository lacks (a fetch stage's release files) is staged like a final-stage one.
+          if (origin.path !== '' && !layout.pathExists(joinPath(context, origin.path))) staged.add(origin.path);
+          continue;
+        }
+        if (origin.kind === 'cargo') {
+          const producer = cargoProducer(drafts, origin, context);
+          if (producer) d.artifactProjects.add(producer);
+          else unbuilt.set(origin.line, `line ${origin.line}: cargo build of ${origin.crate ?? (origin.cwd || '.')}`);
+          continue;
+        }
+        try {
+          const producer = producerOf(origin, { workspaceRoot: VIRTUAL_ROOT, contextDir: posix.join(VIRTUAL_ROOT, context), projects, dockerfileLabel: image.path });
+          const draft = drafts.find((x) => x.name === producer.project);
+          if (!draft) continue;
+          d.artifactProjects.add(draft);
+          // `go build -o /out/linkerd-debug ./debug`: the binary's name is the one the Dockerfile gives it.
+          const named = posix.basename(item.stagePath);
+          if (!layout.existingGoOutputNames.has(draft.root) && named !== draft.goOutputName) {
+            outputNames.set(draft, [...new Set([...(outputNames.get(draft) ?? []), named])]);
+          }
+        } catch (error) {
+          if (!(error instanceof MultiarchError)) throw error;
+          unbuilt.set(origin.line, `line ${origin.line}: go build of ${origin.packageDir || '.'}`);
+        }
+      }
+    }
+    const extra = [...staged].filter((p) => !image.copySources.includes(p));
+    if (extra.length > 0) d.image = { ...image, copySources: [...image.copySources, ...extra] };
+    if (unbuilt.size > 0) {
+      warnings.push(`${image.path}: no project of the import builds what its build stages compile (${[...unbuilt.values()].join('; ')}); docker-arch-build will name the fix. Import the repository that holds it, or set ${d.name}'s context option.`);
+    }
+    if (blockers.size > 0) {
+      warnings.push(
+        `${image.path}: the native engine cannot build it (${[...blockers.values()].join('; ')}). Do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build and COPY --from its output, or opt in to emulation (allowEmulation: true, or engine "docker").`,
+      );
+    }
   }
+  // One name from every Dockerfile that builds the binary: go-cross writes it under that name.
+  for (const [draft, names] of outputNames) {
+    if (names.length === 1) draft.goOutputName = names[0];
+    else warnings.push(`${draft.root}: Dockerfiles build its binary as ${names.join(' and ')}; go-cross keeps ${draft.goOutputName} (set its outputName to the one you ship).`);
+  }
+}
+
+function imageWarnings(d: Draft, warnings: string[]): void {
+  if (d.image?.problem) warnings.push(`${d.image.path}: ${d.image.problem} The image target was written without artifacts.`);
 }
 
 function toProject(layout: ImportLayout, d: Draft): PlannedProject {
@@ -407,6 +501,7 @@ export function planImport(input: ImportLayout): ImportPlan {
   attachDockerfiles(layout, byRoot);
   const drafts = [...byRoot.values()].sort((a, b) => a.root.localeCompare(b.root));
   assignNames(layout, drafts, warnings);
+  stageProducers(layout, drafts, warnings);
   renameOwnGoBinaries(layout, drafts);
   resolveArtifacts(layout, drafts, warnings);
   for (const d of drafts) imageWarnings(d, warnings);

@@ -62,10 +62,22 @@ describe('import-repo on Linkerd-shaped repositories under vendor/', () => {
     it('infers the repository root as the context where the COPY sources are, and warns about no file that exists', () => {
       const controller = projectJson(tree, 'vendor/linkerd2/controller').targets['docker-arch-build'];
       expect(controller.options).toEqual({ dockerfile: 'vendor/linkerd2/controller/Dockerfile', context: 'vendor/linkerd2' });
+      expect(logged.warnings).toBe('');
       expect(projectJson(tree, 'vendor/linkerd2/web').targets['docker-arch-build'].options.context).toBe('vendor/linkerd2');
       expect(logged.warnings).not.toMatch(/go\.mod|go\.sum|LICENSE|templates/);
       // web/templates is a folder of the repository, not a binary: the web binary keeps its name.
       expect(projectJson(tree, 'vendor/linkerd2/web').targets['go-cross'].options.outputName).toBe('web');
+    });
+
+    it('maps the go build of a $BUILDPLATFORM stage to the project that builds that main: the edge and the task order', () => {
+      const image = projectJson(tree, 'vendor/linkerd2/controller');
+      expect(image.name).toBe('linkerd2-controller-image');
+      expect(image.implicitDependencies).toEqual(['linkerd2-controller']);
+      expect(image.targets['docker-arch-build'].dependsOn).toEqual([{ dependencies: true, target: 'go-cross', params: 'forward' }]);
+      // The web image compiles its own main: its own go-cross first, no edge to itself.
+      const web = projectJson(tree, 'vendor/linkerd2/web');
+      expect(web.implicitDependencies).toBeUndefined();
+      expect(web.targets['docker-arch-build'].dependsOn).toEqual([{ target: 'go-cross', params: 'forward' }]);
     });
 
     it('stages bin/tap from the tap command for the image beside it', () => {

@@ -53,14 +53,26 @@ export class BuildContext {
     readonly dir: string,
     /** The context folder with symlinks resolved, for the inside-the-context checks. */
     private readonly realDir: string,
-    readonly ignore: IgnoreMatcher,
+    private readonly ignoreMatcher: IgnoreMatcher,
+    /** Top folders the plugin itself staged into a scratch context: never subject to the user's .dockerignore. */
+    private readonly neverIgnored: readonly string[] = [],
   ) {}
+
+  /** Whether .dockerignore excludes a context path (what the plugin staged never is). */
+  ignores(path: string): boolean {
+    if (this.neverIgnored.some((top) => path === top || path.startsWith(`${top}/`))) return false;
+    return this.ignoreMatcher.ignores(path);
+  }
+
+  get ignoreHasExceptions(): boolean {
+    return this.ignoreMatcher.hasExceptions;
+  }
 
   /**
    * Opens a context folder. `.dockerignore` is read from the context, or
    * `<Dockerfile>.dockerignore` beside the Dockerfile when that exists (as BuildKit does).
    */
-  static async open(dir: string, dockerfile?: string): Promise<BuildContext> {
+  static async open(dir: string, dockerfile?: string, neverIgnored: readonly string[] = []): Promise<BuildContext> {
     let realDir: string;
     try {
       realDir = await realpath(dir);
@@ -69,7 +81,7 @@ export class BuildContext {
       throw new MultiarchError(`Build context ${dir} is not a folder.`, 'Set the context option to the folder COPY sources are relative to.');
     }
     const candidates = dockerfile ? [`${dockerfile}.dockerignore`, join(dir, '.dockerignore')] : [join(dir, '.dockerignore')];
-    return new BuildContext(dir, realDir, await IgnoreMatcher.load(candidates));
+    return new BuildContext(dir, realDir, await IgnoreMatcher.load(candidates), neverIgnored);
   }
 
   /** A source as written in COPY, to a context-relative path; refuses `../`. */
@@ -118,13 +130,13 @@ export class BuildContext {
     const paths = hasGlob(path) ? await this.expandGlob(path) : [path];
     const matches: ContextMatch[] = [];
     for (const candidate of paths) {
-      if (this.ignore.ignores(candidate)) continue;
+      if (this.ignores(candidate)) continue;
       const real = await this.realPathInside(candidate, where);
       if (real === undefined) continue;
       matches.push({ path: candidate, realPath: real, isDirectory: (await stat(real)).isDirectory() });
     }
     if (matches.length === 0) {
-      const ignored = !hasGlob(path) && this.ignore.ignores(path);
+      const ignored = !hasGlob(path) && this.ignores(path);
       throw new MultiarchError(
         ignored
           ? `${where}: source "${source}" is excluded by .dockerignore in ${this.dir}.`
@@ -153,7 +165,7 @@ export class BuildContext {
         if (regex.test(path)) found.push(path);
         const info = await lstat(join(this.realDir, path));
         // Symlinked folders are not walked into: a glob never leaves through a link.
-        if (info.isDirectory() && !(this.ignore.ignores(path) && !this.ignore.hasExceptions)) await walk(path);
+        if (info.isDirectory() && !(this.ignores(path) && !this.ignoreHasExceptions)) await walk(path);
       }
     };
     await walk(start);
@@ -178,8 +190,8 @@ export class BuildContext {
         const contextPath = match.path ? `${match.path}/${entryRel}` : entryRel;
         const full = join(realDir, name);
         const info = await lstat(full);
-        if (this.ignore.ignores(contextPath)) {
-          if (info.isDirectory() && this.ignore.hasExceptions) await walk(full, entryRel);
+        if (this.ignores(contextPath)) {
+          if (info.isDirectory() && this.ignoreHasExceptions) await walk(full, entryRel);
           continue;
         }
         if (info.isSymbolicLink()) {

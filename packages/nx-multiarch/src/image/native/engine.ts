@@ -11,6 +11,7 @@ import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
+import { STAGED_ROOT } from '../../dockerfile/stage-graph';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -56,7 +57,8 @@ export class NativeEngine implements BuildEngine {
 
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
-    const context = await BuildContext.open(request.contextDir, request.dockerfile);
+    // What docker-arch-build staged out of earlier stages is the plugin's, not subject to the user's .dockerignore.
+    const context = await BuildContext.open(request.contextDir, request.dockerfile, [STAGED_ROOT]);
     const entries = await collectStageFiles(stage.fileOperations, context, request.platform);
 
     const writer = new OciLayoutWriter(request.layoutDir);
