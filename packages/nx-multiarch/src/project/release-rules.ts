@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { globToRegExp, matchesAnyGlob } from '../util/path-glob';
 
 /**
@@ -76,10 +75,4 @@ export function leftOutBy(c: Candidate, path: string, overrides: RuleOverrides):
   const segments = path.split('/').filter(Boolean);
   const kept = segments.some((_, i) => matchesAnyGlob(segments.slice(0, i + 1).join('/'), overrides.keep));
   return kept ? undefined : rule;
-}
-
-/** `a/b` for the repository-relative form of a workspace path. */
-export function insideRepo(repoRoot: string, path: string): string {
-  const inside = posix.relative(repoRoot, path);
-  return inside === '' ? '' : inside;
 }
