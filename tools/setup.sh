@@ -31,6 +31,8 @@ APT_PACKAGES=(
   libstdc++6-arm64-cross libstdc++6-armhf-cross libstdc++6-ppc64el-cross libstdc++6-s390x-cross
   qemu-user-static
   docker.io docker-registry skopeo umoci
+  # getcap: tests read back the file capabilities the native engine writes (setcap idiom).
+  libcap2-bin
   hyperfine
   chromium iptables
 )

@@ -12,6 +12,9 @@ Commands:
                  OCI registry (nx-multiarch cache-server --help for details)
   report         write dist/report/index.html and report.md: the image matrix,
                  pushes, integration results and timings (report --help)
+  resolve-bases  print the digest each base image (FROM) of a project's
+                 Dockerfile names now: the runtime cache input of
+                 docker-arch-build (resolve-bases --help)
   setup          install (or --print) what the tasks for one arch need on
                  this machine: cross gcc, Rust target std, qemu-user (setup --help)
   verify         check an image's cosign signatures, SBOM and provenance
@@ -48,6 +51,10 @@ async function main(argv) {
   if (command === 'report') {
     const { runReportCommand } = loadCompiled('report/cli');
     return runReportCommand(rest);
+  }
+  if (command === 'resolve-bases') {
+    const { runResolveBasesCommand } = loadCompiled('image/resolve-bases');
+    return runResolveBasesCommand(rest);
   }
   if (command === 'setup') {
     const { runSetupCommand } = loadCompiled('setup/cli');

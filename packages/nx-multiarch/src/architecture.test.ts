@@ -23,6 +23,7 @@ const RANKS: Readonly<Record<string, number>> = {
   registry: 3,
   project: 3,
   'image/context': 3,
+  debian: 3,
   cross: 4,
   'image/common': 4,
   'image/native': 5,

@@ -1,3 +1,4 @@
+import { MultiarchError } from '../errors';
 import type { ImageConfig } from '../oci/types';
 import { PLATFORMS } from '../platform/platforms';
 import { parseDockerfile } from './parse';
@@ -107,5 +108,28 @@ describe('evaluateStage', () => {
 
   it('names the line of an unsupported instruction', () => {
     expect(() => evaluate(['FROM scratch', 'COPY a /a', 'RUN make'])).toThrow('Line 3: RUN: RUN in a stage of the target platform runs target code');
+  });
+
+  it('turns a RUN of idioms into one run operation, variables and WORKDIR applied', () => {
+    const stage = evaluate(['FROM scratch', 'ARG PKG=iptables', 'WORKDIR /run', 'RUN apt-get update && apt-get install -y --no-install-recommends $PKG && touch xtables.lock']);
+    const run = stage.fileOperations.find((op) => op.op === 'run');
+    expect(run).toEqual({
+      op: 'run',
+      line: 4,
+      steps: [
+        { kind: 'noop', command: 'apt-get update' },
+        { kind: 'apt-install', packages: ['iptables'], installRecommends: false },
+        { kind: 'touch', paths: ['/run/xtables.lock'] },
+      ],
+    });
+  });
+
+  it('refuses a RUN that is no idiom with the line, why, and the ways out', () => {
+    expect(() => evaluate(['FROM scratch', 'RUN make'])).toThrow(/^Line 2: RUN: .*make is a program that would have to run on the target platform\.$/);
+    try {
+      evaluate(['FROM scratch', 'RUN make']);
+    } catch (e) {
+      expect((e as MultiarchError).hint).toMatch(/idioms .*apt-get install.*allowEmulation: true.*FROM --platform=\$BUILDPLATFORM/);
+    }
   });
 });

@@ -3,9 +3,12 @@ import { MultiarchError } from '../errors';
 import type { HistoryEntry, ImageConfig, ImageConfigBody } from '../oci/types';
 import { hostArch, PLATFORMS, platformString, type OciPlatform, type PlatformSpec } from '../platform/platforms';
 import type { ArgDeclaration, CommandForm, ParsedDockerfile, StageInstruction } from './parse';
+import { SUPPORTED_RUN_IDIOMS, type RunStep } from './run-idioms';
 import { chainLookup, processWord, processWords, type VariableLookup } from './substitute';
 import { epochToRfc3339 } from '../util/source-date-epoch';
+import { addUrlStep, isUrl, type FetchStep } from './fetch-steps';
 import { refuseOrInterpretRun } from './run-step';
+import type { DownloadMap } from './download-map';
 
 /**
  * Evaluates the final stage of a parsed Dockerfile the way Docker does,
@@ -46,7 +49,23 @@ export interface MkdirOperation {
   owner?: Owner;
 }
 
-export type FileOperation = CopyOperation | MkdirOperation;
+/** A RUN made of idioms the native engine carries out on the stage's files (dockerfile/run-idioms.ts). */
+export interface RunOperation {
+  op: 'run';
+  line: number;
+  steps: RunStep[];
+}
+
+
+/** A RUN line read as a download step, or ADD <url>: served from workspace packages (image/native/fetch-files.ts). */
+export interface FetchOperation {
+  op: 'fetch';
+  line: number;
+  keyword: 'RUN' | 'ADD';
+  steps: FetchStep[];
+}
+
+export type FileOperation = CopyOperation | MkdirOperation | RunOperation | FetchOperation;
 
 export interface EvaluatedStage {
   config: ImageConfigBody;
@@ -164,6 +183,8 @@ export interface EvaluateOptions {
   /** The base image's config; undefined for FROM scratch. */
   baseConfig?: ImageConfig;
   sourceDateEpoch: number;
+  /** The downloads option: download steps whose URLs it maps are served from workspace packages. */
+  downloads?: DownloadMap;
 }
 
 /** Evaluates every instruction of the final stage after its FROM. */
@@ -228,10 +249,17 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
             'Build the stage it names with a go build/cargo build the plugin maps (FROM --platform=$BUILDPLATFORM ... AS <name>), or set allowEmulation: true / engine "docker".',
           );
         }
-        const sources = instruction.rawSources.map(word);
+        const allSources = instruction.rawSources.map(word);
         const rawDest = word(instruction.rawDest);
         const destIsDir = rawDest.endsWith('/') || rawDest.endsWith('/.') || rawDest === '.';
         const dest = posix.resolve(config.WorkingDir || '/', rawDest);
+        const urls = instruction.kind === 'ADD' ? allSources.filter(isUrl) : [];
+        if (urls.length > 0) fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'ADD', steps: urls.map((url) => addUrlStep(url, dest, destIsDir || urls.length > 1)) });
+        const sources = allSources.filter((s) => !urls.includes(s));
+        if (sources.length === 0) {
+          record(`${instruction.kind} ${allSources.join(' ')} ${rawDest}`);
+          return;
+        }
         const copy: CopyOperation = { op: 'copy', line: instruction.line, keyword: instruction.kind, sources, dest, destIsDir };
         if (instruction.flags.chmod !== undefined) copy.chmod = parseChmod(word(instruction.flags.chmod), instruction.line);
         if (instruction.flags.chown !== undefined) copy.owner = parseOwner(word(instruction.flags.chown), instruction.line);
@@ -291,13 +319,28 @@ export function evaluateStage(options: EvaluateOptions): EvaluatedStage {
         return;
       }
       case 'RUN': {
-        const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', escape });
-        if (outcome.kind === 'refuse') {
+        const outcome = refuseOrInterpretRun(instruction, {
+          runsOn: 'target',
+          escape,
+          lookup,
+          workdir: config.WorkingDir || '/',
+          fromScratch: options.baseConfig === undefined,
+          downloads: options.downloads,
+        });
+        if (outcome.kind === 'fetch') {
+          fileOperations.push({ op: 'fetch', line: instruction.line, keyword: 'RUN', steps: outcome.steps });
+          record(`RUN ${instruction.form.form === 'shell' ? instruction.form.command : JSON.stringify(instruction.form.argv)}`);
+          return;
+        }
+        if (outcome.kind !== 'idioms') {
           throw new MultiarchError(
-            `Line ${instruction.line}: RUN: ${outcome.reason}.`,
-            'Set allowEmulation: true (or engine "docker") to run it in a container of the target arch, or move that work into a build stage (FROM --platform=$BUILDPLATFORM) whose go build/cargo build the plugin maps to go-cross/cargo-cross.',
+            `Line ${instruction.line}: RUN: ${outcome.kind === 'refuse' ? outcome.reason : 'a compile step in a stage of the target platform'}.`,
+            `Write it with the idioms the native engine carries out without running target code (${SUPPORTED_RUN_IDIOMS.join('; ')}), chained with &&; or set allowEmulation: true (or engine "docker") to run it in a container of the target arch; or move that work into a build stage (FROM --platform=$BUILDPLATFORM) whose go build/cargo build the plugin maps to go-cross/cargo-cross; a download the workspace builds is mapped with the downloads option.`,
           );
         }
+        fileOperations.push({ op: 'run', line: instruction.line, steps: outcome.steps });
+        const text = instruction.form.form === 'exec' ? JSON.stringify(instruction.form.argv) : instruction.form.command.replace(/\s+/g, ' ').trim();
+        record(`RUN ${text}`);
         return;
       }
       case 'UNSUPPORTED':

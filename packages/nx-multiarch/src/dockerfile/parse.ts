@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { DockerfileParser, Instruction, ModifiableInstruction, PropertyInstruction } from 'dockerfile-ast';
 import { MultiarchError } from '../errors';
+import { matchDownload, type DownloadMap } from './download-map';
+import { isUrl } from './fetch-steps';
 import { refuseOrInterpretRun } from './run-step';
 
 /**
@@ -349,7 +351,7 @@ export async function loadDockerfile(path: string, label: string, project?: stri
  * engine `auto` picks native. The base is checked again after substitution
  * (a `${BASE}` that names a stage is found then).
  */
-export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
+export function nativeBlockers(parsed: ParsedDockerfile, downloads: DownloadMap = {}): NativeBlocker[] {
   const blockers: NativeBlocker[] = [];
   if (parsed.earlierStageNames.includes(parsed.from.rawImage.toLowerCase())) {
     blockers.push({ line: parsed.from.line, instruction: 'FROM', reason: `FROM ${parsed.from.rawImage} starts from an earlier stage, which needs that stage built` });
@@ -358,7 +360,8 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
     if (instruction.kind === 'UNSUPPORTED') {
       blockers.push({ line: instruction.line, instruction: instruction.keyword, reason: instruction.reason });
     } else if (instruction.kind === 'RUN') {
-      const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', stageName: parsed.from.stageName, escape: parsed.escape });
+      const fromScratch = parsed.from.rawImage.toLowerCase() === 'scratch';
+      const outcome = refuseOrInterpretRun(instruction, { runsOn: 'target', stageName: parsed.from.stageName, escape: parsed.escape, fromScratch, downloads });
       if (outcome.kind === 'refuse') blockers.push({ line: instruction.line, instruction: 'RUN', reason: outcome.reason, needsTargetPlatform: true });
     } else if (instruction.kind === 'COPY' && instruction.flags.from !== undefined) {
       blockers.push({
@@ -366,8 +369,8 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
         instruction: 'COPY',
         reason: `COPY --from=${instruction.flags.from} copies out of another stage or image, and no compile step of a build stage was resolved for it`,
       });
-    } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^(https?:\/\/|git@)/.test(s))) {
-      blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time' });
+    } else if (instruction.kind === 'ADD' && instruction.rawSources.some((s) => /^git@/.test(s) || (isUrl(s) && !matchDownload(s, downloads)))) {
+      blockers.push({ line: instruction.line, instruction: 'ADD', reason: 'ADD from a URL or git repository downloads at build time (a URL the downloads option maps to a workspace target is served from its package)' });
     }
   }
   return blockers;
@@ -376,8 +379,11 @@ export function nativeBlockers(parsed: ParsedDockerfile): NativeBlocker[] {
 /** The error the native engine gives for blockers: the lines, and the two ways out. */
 export function nativeBlockersError(blockers: readonly NativeBlocker[], dockerfileName: string): MultiarchError {
   const lines = blockers.map((b) => `  line ${b.line}: ${b.instruction}: ${b.reason}`).join('\n');
+  const downloads = blockers.some((b) => b.reason.includes('no downloads entry maps'))
+    ? ' For a download the workspace builds, map it once: "downloads": { "<file pattern, * for any text>": "<project>:<cargo-cross|go-cross>" } in the target or plugin options.'
+    : '';
   return new MultiarchError(
     `The native engine cannot build ${dockerfileName}:\n${lines}`,
-    'Restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (mapped to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true (engine "auto" then uses docker), or engine "docker".',
+    `Restructure: do that work in a FROM --platform=$BUILDPLATFORM stage with go build/cargo build (mapped to go-cross/cargo-cross) and COPY --from its output; or opt in to emulation: allowEmulation: true (engine "auto" then uses docker), or engine "docker".${downloads}`,
   );
 }

@@ -4,6 +4,8 @@ import type { BuildEffect } from './compile-step';
 import { globalArgValues, predefinedArgs } from './evaluate-stage';
 import type { NativeBlocker, ParsedDockerfile, StageInstruction, StageOutline } from './parse';
 import { refuseOrInterpretRun } from './run-step';
+import type { DownloadMap } from './download-map';
+import { fetchOutputs, type FetchStep } from './fetch-steps';
 import { chainLookup, processWord } from './substitute';
 
 /**
@@ -27,7 +29,9 @@ export type FileOrigin =
   /** The binary of the Go main package at `packageDir` (context-relative). */
   | { kind: 'go'; packageDir: string; line: number }
   /** Binary `bin` of the crate (`-p`, else the package at `cwd`, context-relative). */
-  | { kind: 'cargo'; crate?: string; cwd: string; bin?: string; line: number };
+  | { kind: 'cargo'; crate?: string; cwd: string; bin?: string; line: number }
+  /** What the download steps of RUN line `line` leave at a path (served from workspace packages, downloads option). */
+  | { kind: 'download'; steps: FetchStep[]; line: number };
 
 interface StageEntry {
   path: string;
@@ -60,6 +64,8 @@ export interface PlanStagesOptions {
   buildArgs: Readonly<Record<string, string>>;
   target: PlatformSpec;
   probe: ContextProbe;
+  /** The downloads option: a build stage's download steps whose URLs it maps are read as files of the stage. */
+  downloads?: DownloadMap;
 }
 
 const BUILD_PLATFORM = /^\$\{?BUILDPLATFORM\}?$/;
@@ -80,6 +86,8 @@ function describeOrigin(origin: FileOrigin): string {
       return `go build of ${origin.packageDir || '.'} (line ${origin.line})`;
     case 'cargo':
       return `cargo build of ${origin.crate ?? origin.cwd} (line ${origin.line})`;
+    case 'download':
+      return `download on line ${origin.line}`;
   }
 }
 
@@ -102,6 +110,8 @@ class StageFiles {
       if (isUnder(path, entry.path)) {
         const rest = path.slice(entry.path.length + (entry.path === '/' ? 0 : 1));
         if (entry.origin.kind === 'context') return [{ stagePath: path, origin: { kind: 'context', path: posix.join(entry.origin.path, rest) } }];
+        // What a download step leaves below a folder is known only when it runs: the build checks the path then.
+        if (entry.origin.kind === 'download') return [{ stagePath: path, origin: entry.origin }];
         if (entry.origin.kind === 'cargo' && entry.origin.bin === undefined && !rest.includes('/')) return [{ stagePath: path, origin: { ...entry.origin, bin: rest } }];
       }
     }
@@ -211,15 +221,22 @@ export function planStages(options: PlanStagesOptions): StagePlan {
           break;
         }
         case 'RUN': {
-          if (!runsOnBuild) {
-            block(instruction.line, 'RUN', 'RUN in a stage without FROM --platform=$BUILDPLATFORM runs on the target platform (emulation for a foreign arch); build on $BUILDPLATFORM and cross-compile instead', true);
+          const outcome = refuseOrInterpretRun(instruction, { runsOn: runsOnBuild ? 'build' : 'target', stageName: stage.stageName, escape, target, lookup, workdir, downloads: options.downloads });
+          if (outcome.kind === 'fetch') {
+            // Downloads served from workspace packages run no code, on either platform.
+            for (const path of fetchOutputs(outcome.steps)) model.add(path, { kind: 'download', steps: outcome.steps, line: instruction.line });
             break;
           }
-          const outcome = refuseOrInterpretRun(instruction, { runsOn: 'build', stageName: stage.stageName, escape, target, lookup, workdir });
+          if (!runsOnBuild) {
+            const reason = outcome.kind === 'refuse' && outcome.download ? outcome.reason : 'RUN in a stage without FROM --platform=$BUILDPLATFORM runs on the target platform (emulation for a foreign arch); build on $BUILDPLATFORM and cross-compile instead';
+            block(instruction.line, 'RUN', reason, true);
+            break;
+          }
           if (outcome.kind === 'refuse') {
             block(instruction.line, 'RUN', outcome.reason, false, outcome.fatal === true);
             break;
           }
+          if (outcome.kind !== 'build-steps') break; // idioms come only out of target-platform stages
           for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, workdir, block);
           break;
         }

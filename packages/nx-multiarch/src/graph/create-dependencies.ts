@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
 import type { NxMultiarchPluginOptions } from './plugin-options';
+import { dockerfileUrls, downloadProducers, validateDownloadMap } from '../dockerfile/download-map';
 import { dockerfileProducers } from './dockerfile-edges';
 import { resolveOptions } from './infer-targets';
 import type { WorkspaceProjectInfo } from '../image/stage-producers';
@@ -30,6 +31,26 @@ export function artifactProjects(artifacts: unknown): string[] {
   return [...names];
 }
 
+/** Projects whose packages the Dockerfile downloads, as the target's downloads option maps them. */
+export function downloadedProjects(workspaceRoot: string, projectRoot: string, options: Record<string, unknown> | undefined): string[] {
+  const map = options?.downloads;
+  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.keys(map).length === 0) return [];
+  const dockerfile = typeof options?.dockerfile === 'string' ? options.dockerfile.split('{projectRoot}').join(projectRoot) : join(projectRoot, 'Dockerfile');
+  let text: string;
+  try {
+    text = readFileSync(join(workspaceRoot, dockerfile), 'utf8');
+  } catch {
+    return [];
+  }
+  let producers: Array<{ project: string }>;
+  try {
+    producers = downloadProducers(dockerfileUrls(text), validateDownloadMap(map));
+  } catch {
+    return []; // a malformed option is the build's to report
+  }
+  return producers.map((p) => p.project);
+}
+
 export const createDependencies: CreateDependencies<NxMultiarchPluginOptions> = (options, context) => {
   const dependencies: RawProjectGraphDependency[] = [];
   const arches = resolveOptions(options).arches;
@@ -53,7 +74,7 @@ export const createDependencies: CreateDependencies<NxMultiarchPluginOptions> = 
           );
         }
       }
-      for (const consumed of artifactProjects(target.options?.artifacts)) {
+      for (const consumed of [...artifactProjects(target.options?.artifacts), ...downloadedProjects(context.workspaceRoot, project.root, target.options)]) {
         if (consumed === source || !context.projects[consumed]) continue;
         const sourceFile = join(project.root, 'project.json');
         dependencies.push(

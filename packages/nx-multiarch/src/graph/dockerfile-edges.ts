@@ -69,7 +69,8 @@ export function dockerfileProducers(
     for (const arch of arches) {
       const plan = planStages({ parsed, buildArgs: stringRecord(options.buildArgs), target: PLATFORMS[arch], probe });
       for (const item of plan.items) {
-        if (item.origin.kind === 'context') continue;
+        // Context files have no producer; downloads get their edge from the downloads option (create-dependencies.ts).
+        if (item.origin.kind === 'context' || item.origin.kind === 'download') continue;
         try {
           const producer = producerOf(item.origin, { workspaceRoot, contextDir, projects, dockerfileLabel: label });
           if (producer.project !== project.name) found.set(producer.project, { project: producer.project, dockerfile: label });

@@ -137,4 +137,25 @@ describe('arch-integration', () => {
     expect(targets['arch-integration'].outputs).toEqual(['{workspaceRoot}/dist/test-results/{projectName}/{options.arch}']);
     expect(targets['docker-arch-build']).toBeUndefined();
   });
+  it('hashes the digests a Dockerfile\'s bases name now (a runtime input) only when it pulls a base, and passes the base options on', () => {
+    const withBase = resolveOptions({ arches: ['amd64', 'arm'], registryMirrors: { 'docker.io': ['127.0.0.1:5000'] }, baseImages: { alpine: 'oci-layout://v' } });
+    const targets = inferTargets(facts({ dockerfile: true, dockerfileHasBase: true }), withBase);
+    const runtime = { runtime: 'node node_modules/nx-multiarch/bin/nx-multiarch.js resolve-bases --project-root packages/app --target docker-arch-build --arch amd64,arm' };
+    for (const name of ['docker-arch-build', 'docker-arch-build--arm']) {
+      expect(targets[name].inputs).toContainEqual(runtime);
+      expect(targets[name].options).toMatchObject({ registryMirrors: { 'docker.io': ['127.0.0.1:5000'] }, baseImages: { alpine: 'oci-layout://v' } });
+    }
+    const scratch = inferTargets(facts({ dockerfile: true, dockerfileHasBase: false }), withBase);
+    expect(JSON.stringify(scratch['docker-arch-build'].inputs)).not.toContain('resolve-bases');
+  });
+  it('makes an image whose Dockerfile downloads a mapped package depend on its producer, per arch', () => {
+    const withDownloads = resolveOptions({ arches: ['amd64', 'arm'], downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' } });
+    const urls = ['${RELEASES}/${V}/linkerd2-proxy-${V}-${TARGETARCH}.tar.gz'];
+    const targets = inferTargets(facts({ dockerfile: true, dockerfileUrls: urls }), withDownloads);
+    expect(targets['docker-arch-build--arm'].dependsOn).toContainEqual({ projects: ['linkerd2-proxy'], target: 'cargo-cross--arm' });
+    expect(targets['docker-arch-build'].dependsOn).toContainEqual({ projects: ['linkerd2-proxy'], target: 'cargo-cross', params: 'forward' });
+    expect(targets['docker-arch-build'].options).toMatchObject({ downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' } });
+    const unrelated = inferTargets(facts({ dockerfile: true, dockerfileUrls: ['https://h.invalid/helm-v3.tar.gz'] }), withDownloads);
+    expect(JSON.stringify(unrelated['docker-arch-build--arm'].dependsOn)).not.toContain('linkerd2-proxy');
+  });
 });

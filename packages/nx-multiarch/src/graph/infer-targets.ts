@@ -3,6 +3,7 @@ import { Arch, DEFAULT_ARCHES, hostArch } from '../platform/platforms';
 import { parseArchList } from '../platform/parse-arch';
 import type { InferredTarget, NxMultiarchPluginOptions } from './plugin-options';
 import type { ProjectFacts } from './project-facts';
+import { downloadProducers } from '../dockerfile/download-map';
 import { CROSS_OUTPUTS, cargoCrossInputs, goCrossInputs, goCrossOptions, type Input } from '../project/target-templates';
 
 /**
@@ -24,6 +25,9 @@ export interface ResolvedOptions {
   registry?: string;
   repositoryPrefix?: string;
   tagScheme?: NxMultiarchPluginOptions['tagScheme'];
+  registryMirrors?: Record<string, string[]>;
+  baseImages?: Record<string, string>;
+  downloads?: Record<string, string>;
   /** Appended to every inferred target's inputs (e.g. the plugin's own sources in its home workspace). */
   extraInputs: Input[];
 }
@@ -50,6 +54,9 @@ export function resolveOptions(options: NxMultiarchPluginOptions | undefined): R
     registry: options?.registry,
     repositoryPrefix: options?.repositoryPrefix,
     tagScheme: options?.tagScheme,
+    ...(options?.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
+    ...(options?.baseImages ? { baseImages: options.baseImages } : {}),
+    ...(options?.downloads ? { downloads: options.downloads } : {}),
     extraInputs: options?.inputs ?? [],
   };
 }
@@ -134,6 +141,16 @@ function dedupe<T>(items: T[]): T[] {
   });
 }
 
+/**
+ * The runtime input that makes the digest each base tag names now part of
+ * the hash (see image/resolve-bases.ts): a moved tag is a cache miss. One
+ * command for the target and its variants (every arch), so Nx runs it once
+ * per project and run.
+ */
+export function resolveBasesInput(root: string, target: string, arches: readonly Arch[]): Input {
+  return { runtime: `node node_modules/nx-multiarch/bin/nx-multiarch.js resolve-bases --project-root ${root === '' ? '.' : root} --target ${target} --arch ${arches.join(',')}` };
+}
+
 export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Record<string, TargetConfiguration> {
   const n = options.names;
   const declared = facts.declaredTargets;
@@ -188,6 +205,9 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
   }
 
   if (hasImage) {
+    const declaredDownloads = declared[n['docker-arch-build']]?.options?.downloads as Record<string, string> | undefined;
+    const downloads = { ...(options.downloads ?? {}), ...(declaredDownloads ?? {}) };
+    const downloaded = downloadProducers(facts.dockerfileUrls ?? [], downloads);
     const crossDeps = (suffix: (t: string) => string, params: boolean): TargetDependencyConfig[] => {
       const deps: TargetDependencyConfig[] = [];
       const p = params ? ({ params: 'forward' } as const) : {};
@@ -195,6 +215,8 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
       if (hasCargo) deps.push({ target: suffix(n['cargo-cross']), ...p });
       deps.push({ dependencies: true, target: suffix(n['go-cross']), ...p });
       deps.push({ dependencies: true, target: suffix(n['cargo-cross']), ...p });
+      // Packages the Dockerfile downloads, built here instead (the downloads option).
+      for (const producer of downloaded) deps.push({ projects: [producer.project], target: suffix(producer.target), ...p });
       return deps;
     };
     Object.assign(
@@ -205,9 +227,23 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
           executor: EXECUTOR('docker-arch-build'),
           cache: true,
           dependsOn: crossDeps((t) => t, true),
-          inputs: ['production', { dependentTasksOutputFiles: '**/*', transitive: false }, { env: 'SOURCE_DATE_EPOCH' }, { env: 'NX_MULTIARCH_REVISION' }, { env: 'NX_MULTIARCH_BUILDER_ID' }, ...extra],
+          inputs: [
+            'production',
+            { dependentTasksOutputFiles: '**/*', transitive: false },
+            { env: 'SOURCE_DATE_EPOCH' },
+            { env: 'NX_MULTIARCH_REVISION' },
+            { env: 'NX_MULTIARCH_BUILDER_ID' },
+            ...(facts.dockerfileHasBase ? [resolveBasesInput(facts.root, n['docker-arch-build'], options.arches)] : []),
+            ...extra,
+          ],
           outputs: outputsFor('images'),
-          options: { ...(options.engine ? { engine: options.engine } : {}), ...(facts.dockerContext ? { context: facts.dockerContext } : {}) },
+          options: {
+            ...(options.engine ? { engine: options.engine } : {}),
+            ...(options.registryMirrors ? { registryMirrors: options.registryMirrors } : {}),
+            ...(options.baseImages ? { baseImages: options.baseImages } : {}),
+            ...(options.downloads ? { downloads: options.downloads } : {}),
+            ...(facts.dockerContext ? { context: facts.dockerContext } : {}),
+          },
           metadata: { technologies: ['docker'], description: 'Build the image for one arch into an OCI layout under dist/images' },
         },
         declared[n['docker-arch-build']],

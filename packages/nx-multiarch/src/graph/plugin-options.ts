@@ -17,6 +17,21 @@ export interface NxMultiarchPluginOptions {
   repositoryPrefix?: string;
   /** docker-arch-build engine: native (daemonless), docker, or auto. Default auto. */
   engine?: 'native' | 'docker' | 'auto';
+  /**
+   * Mirrors per registry host, tried in order before the registry itself, as
+   * BuildKit's `mirrors`: `{ "docker.io": ["127.0.0.1:5000"] }`. Passed to
+   * every docker-arch-build target (its own option wins).
+   */
+  registryMirrors?: Record<string, string[]>;
+  /** FROM image → substitute image or `oci-layout://` path, for every docker-arch-build target. */
+  baseImages?: Record<string, string>;
+  /**
+   * What Dockerfiles download, mapped once to the workspace target that
+   * builds it: `{ "linkerd2-proxy-*.tar.gz": "linkerd2-proxy:cargo-cross" }`.
+   * An image whose Dockerfile names a matching URL depends on that target
+   * (graph edge, dependsOn per arch) and gets the package instead of the download.
+   */
+  downloads?: Record<string, string>;
   /** How manifest-push names tags: the project version, the git short sha, or both. Default version. */
   tagScheme?: 'version' | 'git-sha' | 'version-and-git-sha';
   /** Names of the inferred targets, for teams whose names differ. */

@@ -7,6 +7,7 @@ import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
 import { findCargoRoot } from '../project/cargo-workspace';
 import { findGoModuleRoot } from '../project/go-module';
 import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
+import { dockerfileUrls } from '../dockerfile/download-map';
 
 /**
  * What target inference needs to know about one project folder. Reading the
@@ -43,6 +44,14 @@ export interface ProjectFacts {
    * repositories that build with `docker buildx build <root> -f <file>`.
    */
   dockerContext?: 'repository';
+  /**
+   * The Dockerfile may pull a base image: a final FROM other than `scratch` (or a
+   * Dockerfile elsewhere, named by the target's dockerfile option, which is
+   * not read here). Such an image hashes the digests its bases name now.
+   */
+  dockerfileHasBase?: boolean;
+  /** URLs written in the Dockerfile (variables as written): what a downloads mapping may serve from a workspace package. */
+  dockerfileUrls?: string[];
   /** Arch integration tests: a `*.arch.test.ts` file below `<root>/integration/` (an `integration/` folder alone is not one). */
   integrationTests: boolean;
 }
@@ -99,6 +108,30 @@ function cargoBinaryPackage(absRoot: string): { name?: string } | undefined {
   return { name: manifest.package.name };
 }
 
+/** The final FROM of the Dockerfile is not `scratch` (a cheap line scan; the build parses it properly). */
+function dockerfileHasBase(absRoot: string, projectJson: ProjectJsonFile | undefined): boolean {
+  const declared = Object.values(projectJson?.targets ?? {}).some((t) => t.executor === 'nx-multiarch:docker-arch-build' && typeof t.options?.dockerfile === 'string');
+  if (declared) return true;
+  let text: string;
+  try {
+    text = readFileSync(join(absRoot, 'Dockerfile'), 'utf8');
+  } catch {
+    return false;
+  }
+  // The final stage's base is the one the image is built on (resolve-bases reads that one); build stages' bases are never pulled by the native engine.
+  const froms = [...text.matchAll(/^[ \t]*FROM[ \t]+((?:--\S+[ \t]+)*)(\S+)/gim)];
+  const last = froms[froms.length - 1];
+  return last !== undefined && last[2].toLowerCase() !== 'scratch';
+}
+
+function readDockerfileUrls(absRoot: string): string[] {
+  try {
+    return dockerfileUrls(readFileSync(join(absRoot, 'Dockerfile'), 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
 /** Facts several projects share (a Go module's embeds), read once per graph computation. */
 export interface FactsCache {
   embedsByModule: Map<string, string[]>;
@@ -133,6 +166,8 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
     ...(neededContext(workspaceRoot, absRoot) === 'repository' ? { dockerContext: 'repository' as const } : {}),
+    dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
+    dockerfileUrls: readDockerfileUrls(absRoot),
     integrationTests: hasArchTests(join(absRoot, 'integration')),
   };
 }

@@ -13,6 +13,8 @@ import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, ty
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
 import { processWord } from '../dockerfile/substitute';
+import { validateBaseSourceOptions } from './native/base-resolve';
+import { validateDownloadMap } from '../dockerfile/download-map';
 import { planStages, type StagePlan } from '../dockerfile/stage-graph';
 import { hostArch } from '../platform/platforms';
 import { resolveContextDir, type ContextChoice } from './context-option';
@@ -54,8 +56,18 @@ export interface BuildImageOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  /** Registry host → mirrors tried in order before it, like BuildKit's `mirrors` (`{ "docker.io": ["127.0.0.1:5000"] }`). */
+  registryMirrors?: Record<string, string[]> | unknown;
+  /** FROM image → the image or `oci-layout://` path to use instead. */
+  baseImages?: Record<string, string> | unknown;
+  /** What the Dockerfile downloads (file-name or URL pattern) → `<project>:<target>` that builds it. */
+  downloads?: Record<string, string> | unknown;
   /** Default `<workspace>/.nx-multiarch/blob-cache`. */
   blobCacheDir?: string;
+  /** Debian package cache for RUN apt-get install (private apt state per arch, .debs); default NX_MULTIARCH_PACKAGE_CACHE, else `<workspace>/.nx-multiarch/debian`. */
+  packageCacheDir?: string;
+  /** Packages to install although they have maintainer scripts: the user checked the image works without them. */
+  packageScriptsNotNeeded?: string[];
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   /** Workspace-relative root of a project, to find the lockfiles of the projects whose outputs are staged in. */
@@ -139,6 +151,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const platform = parseSingleArch(options.arch, 'docker-arch-build');
   const engineChoice = parseEngineChoice(options.engine);
   const artifacts = validateArtifacts(options.artifacts);
+  const baseSources = validateBaseSourceOptions(options.registryMirrors, options.baseImages);
+  const downloads = validateDownloadMap(options.downloads);
   const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
   const userLabels = validateStringMap(options.labels, 'labels');
   const tags = options.tags && options.tags.length > 0 ? [...options.tags] : [DEFAULT_TAG];
@@ -156,12 +170,12 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   }
   // A multi-stage Dockerfile is read stage by stage for this arch: what its build stages compile maps to workspace outputs.
   const stagePlan: StagePlan | undefined = isMultiStage(parsed)
-    ? planStages({ parsed, buildArgs, target: platform, probe: (path) => probeContext(contextDir, path) })
+    ? planStages({ parsed, buildArgs, target: platform, probe: (path) => probeContext(contextDir, path), downloads })
     : undefined;
   const nativeView: ParsedDockerfile = stagePlan ? { ...parsed, instructions: stagePlan.instructions } : parsed;
   const planned = stagePlan?.blockers ?? [];
   // A COPY --from the plan refused is already there with its reason.
-  const blockers = [...planned, ...nativeBlockers(nativeView).filter((b) => !planned.some((p) => p.line === b.line))];
+  const blockers = [...planned, ...nativeBlockers(nativeView, downloads).filter((b) => !planned.some((p) => p.line === b.line))];
   const { engine, reason, emulation } = chooseEngine(engineChoice, blockers, options.engines ?? DEFAULT_ENGINES, {
     allowEmulation: options.allowEmulation === true,
     targetIsHost: platform.arch === hostArch(),
@@ -206,6 +220,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         scratchDir: scratch,
         arch: options.arch,
         items: stagePlan.items,
+        downloads,
         projects: options.projects ?? [],
         dockerfileLabel,
       });
@@ -226,10 +241,18 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layoutDir,
         blobCacheDir: options.blobCacheDir ? workspacePath(ws, options.blobCacheDir) : join(ws, '.nx-multiarch', 'blob-cache'),
+        packageCacheDir: options.packageCacheDir
+          ? workspacePath(ws, options.packageCacheDir)
+          : (env.NX_MULTIARCH_PACKAGE_CACHE ?? join(ws, '.nx-multiarch', 'debian')),
+        ...(options.packageScriptsNotNeeded ? { packageScriptsNotNeeded: options.packageScriptsNotNeeded } : {}),
         workspaceRoot: ws,
         insecureRegistries: options.insecureRegistries,
         dockerfileLabel,
         parsedDockerfile: engine.name === 'native' ? nativeView : parsed,
+        ...baseSources,
+        downloads,
+        arch: options.arch,
+        log: (line) => log(`${options.project}: ${line}`),
       };
       const result = await engine.build(request);
       const imageSummary: ImageSummary = {
@@ -243,6 +266,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         layers: result.layers.length,
         tags,
         layout: '.',
+        ...(result.packages ? { packages: result.packages } : {}),
+        ...(result.base ? { base: result.base } : {}),
       };
       if (options.attestations !== false) {
         // Read back from the layout just written: the SBOM lists what ships.

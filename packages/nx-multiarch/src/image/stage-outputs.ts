@@ -3,6 +3,10 @@ import { dirname, join, posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import { STAGED_ROOT, type ResolvedItem } from '../dockerfile/stage-graph';
 import { producerOf, type ProducerOptions } from './stage-producers';
+import { runFetchSteps } from './native/fetch-files';
+import type { DownloadMap } from '../dockerfile/download-map';
+import type { ArchiveEntry } from '../oci/tar';
+import { writeFile } from 'node:fs/promises';
 
 /**
  * Puts what the final stage copies out of earlier stages into the scratch
@@ -17,6 +21,30 @@ export interface StageOutputsOptions extends ProducerOptions {
   /** The scratch copy of the context (absolute). */
   scratchDir: string;
   items: readonly ResolvedItem[];
+  /** The downloads option, for items a download step of a stage leaves. */
+  downloads?: DownloadMap;
+}
+
+/** Writes the entries of a download step's tree at or below `stagePath` to `dest`; how many were written. */
+async function writeFetched(entries: readonly ArchiveEntry[], stagePath: string, dest: string): Promise<number> {
+  const inStage = stagePath.replace(/^\/+/, '');
+  let written = 0;
+  for (const entry of entries) {
+    if (entry.path !== inStage && !entry.path.startsWith(`${inStage}/`)) continue;
+    const target = join(dest, ...entry.path.slice(inStage.length).split('/').filter(Boolean));
+    if (entry.type === 'directory') {
+      await mkdir(target, { recursive: true });
+    } else if (entry.type === 'symlink') {
+      await mkdir(dirname(target), { recursive: true });
+      await symlink(entry.linkTarget ?? '', target);
+    } else {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, entry.content ?? Buffer.alloc(0));
+      await chmod(target, (entry.mode ?? 0o644) & 0o777);
+    }
+    written++;
+  }
+  return written;
 }
 
 export interface StagedStageOutput {
@@ -45,8 +73,25 @@ async function copyTree(src: string, dest: string): Promise<void> {
 
 export async function stageOutputs(options: StageOutputsOptions): Promise<StagedStageOutput[]> {
   const staged: StagedStageOutput[] = [];
+  // One run per download line, whatever number of its files the final stage copies.
+  const fetched = new Map<number, ArchiveEntry[]>();
   for (const item of options.items) {
     const dest = join(options.scratchDir, STAGED_ROOT, item.stage, ...item.stagePath.split('/').filter(Boolean));
+    if (item.origin.kind === 'download') {
+      const origin = item.origin;
+      const entries =
+        fetched.get(origin.line) ??
+        (await runFetchSteps(origin.steps, origin.line, { workspaceRoot: options.workspaceRoot, arch: options.arch, downloads: options.downloads ?? {}, dockerfileName: options.dockerfileLabel }));
+      fetched.set(origin.line, entries);
+      if ((await writeFetched(entries, item.stagePath, dest)) === 0) {
+        throw new MultiarchError(
+          `${options.dockerfileLabel}: stage ${item.stage} has nothing at ${item.stagePath} after the download on line ${origin.line} (it leaves ${entries.filter((e) => e.type === 'file').map((e) => `/${e.path}`).join(', ') || 'no files'}).`,
+          'Copy a path the download step writes or extracts (check --strip-components and the -C folder).',
+        );
+      }
+      staged.push({ item, source: `download on line ${origin.line}` });
+      continue;
+    }
     if (item.origin.kind === 'context') {
       const src = join(options.scratchDir, ...item.origin.path.split('/').filter(Boolean));
       if (!(await stat(src).then(() => true, () => false))) {

@@ -56,7 +56,7 @@ export interface ProducerOptions {
 }
 
 /** The project and target that build `origin` (a go or cargo origin), or a clear error. */
-export function producerOf(origin: Exclude<FileOrigin, { kind: 'context' }>, options: ProducerOptions): Producer {
+export function producerOf(origin: Extract<FileOrigin, { kind: 'go' | 'cargo' }>, options: ProducerOptions): Producer {
   const ws = options.workspaceRoot;
   const workspacePath = (contextPath: string) => toPosix(relative(ws, join(options.contextDir, contextPath))) || '.';
   if (origin.kind === 'go') {

@@ -1,4 +1,5 @@
 import * as tarStream from 'tar-stream';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 
@@ -25,6 +26,11 @@ export interface ArchiveEntry {
   /** Numeric owner (COPY --chown); default 0:0. User and group names are never written. */
   uid?: number;
   gid?: number;
+  /**
+   * Extended attributes (e.g. `security.capability` from setcap), written as
+   * PAX `SCHILY.xattr.<name>` records with the value's bytes as they are.
+   */
+  xattrs?: Readonly<Record<string, Buffer>>;
 }
 
 export interface TarOptions {
@@ -64,6 +70,40 @@ export function completeAndSort(entries: readonly ArchiveEntry[], includeParents
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/**
+ * PAX records for an entry's xattrs. tar-stream writes PAX values as UTF-8
+ * text, which would change binary values such as a vfs_cap_data; so each
+ * value goes in as a placeholder of the same byte length (ASCII, made of the
+ * value's own digest so it is the same in every run), and patchXattrs puts
+ * the bytes in its place in the finished archive. PAX headers carry no
+ * checksum over their records, and the lengths do not change.
+ */
+function xattrPlaceholders(entry: ArchiveEntry, patches: Array<{ marker: Buffer; value: Buffer }>): Record<string, string> | undefined {
+  const names = Object.keys(entry.xattrs ?? {}).sort();
+  if (names.length === 0) return undefined;
+  const records: Record<string, string> = {};
+  for (const name of names) {
+    const value = (entry.xattrs as Record<string, Buffer>)[name];
+    const seed = createHash('sha256').update(entry.path).update('\0').update(name).update('\0').update(value).digest('hex');
+    const placeholder = seed.repeat(Math.ceil(value.length / seed.length) + 1).slice(0, value.length);
+    records[`SCHILY.xattr.${name}`] = placeholder;
+    patches.push({ marker: Buffer.from(` SCHILY.xattr.${name}=${placeholder}\n`, 'utf8'), value });
+  }
+  return records;
+}
+
+function patchXattrs(tar: Buffer, patches: ReadonlyArray<{ marker: Buffer; value: Buffer }>): Buffer {
+  let from = 0;
+  for (const { marker, value } of patches) {
+    const at = tar.indexOf(marker, from);
+    if (at < 0) throw new Error('tar: an xattr placeholder is missing from the archive');
+    const start = at + marker.length - 1 - value.length;
+    value.copy(tar, start);
+    from = at + marker.length;
+  }
+  return tar;
+}
+
 export async function createTar(entries: readonly ArchiveEntry[], options: TarOptions): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
@@ -75,8 +115,10 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
     pack.on('error', reject);
   });
   const mtime = new Date(options.mtime * 1000);
+  const patches: Array<{ marker: Buffer; value: Buffer }> = [];
   for (const entry of completeAndSort(entries, options.includeParents ?? true)) {
-    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '' };
+    const pax = xattrPlaceholders(entry, patches);
+    const common = { mtime, uid: entry.uid ?? 0, gid: entry.gid ?? 0, uname: '', gname: '', ...(pax ? { pax } : {}) };
     if (entry.type === 'directory') {
       pack.entry({ ...common, name: `${entry.path}/`, type: 'directory', mode: entry.mode ?? 0o755 });
     } else if (entry.type === 'symlink') {
@@ -90,7 +132,7 @@ export async function createTar(entries: readonly ArchiveEntry[], options: TarOp
   }
   pack.finalize();
   await done;
-  return Buffer.concat(chunks);
+  return patchXattrs(Buffer.concat(chunks), patches);
 }
 
 /**

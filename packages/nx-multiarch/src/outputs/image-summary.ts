@@ -33,8 +33,24 @@ export interface ImageSummary {
   tags: string[];
   /** Relative path of the layout folder from the summary file. */
   layout: string;
+  /**
+   * The base the image was built on: the FROM image, where it was read
+   * (a mirror, a substitute), and the digest of the platform's manifest.
+   */
+  base?: { image: string; source: string; digest?: string };
   /** The SBOM and provenance files beside image.json (absent when built with attestations off). */
   attestations?: AttestationFiles;
+  /** Debian packages a RUN apt-get install put into the image (native engine), as apt resolved them. */
+  packages?: InstalledDebianPackage[];
+}
+
+export interface InstalledDebianPackage {
+  name: string;
+  version: string;
+  /** Debian architecture: the target's, or `all`. */
+  architecture: string;
+  /** SHA256 of the .deb, from apt's signed lists. */
+  sha256: string;
 }
 
 /** Canonical JSON and a newline: the same summary gives the same bytes, so the Nx cache output is stable. */

@@ -103,7 +103,7 @@ const CASES: BadInput[] = [
     lines: [
       building('bad-run-native', 'engine native was asked for'),
       'The native engine cannot build packages/bad-inputs/bad-run-native/Dockerfile:',
-      '  line 3: RUN: RUN in a stage of the target platform runs target code (a container of the target arch, i.e. emulation for a foreign arch), and this command is not an idiom the plugin applies without running it',
+      '  line 3: RUN: RUN in a stage of the target platform runs target code (a container of the target arch, i.e. emulation for a foreign arch), and this command is not an idiom the plugin applies without running it: a redirection',
       NATIVE_HINT,
     ],
   },

@@ -26,7 +26,7 @@ export interface BusyboxBase {
   binaries: Partial<Record<Arch, Buffer>>;
 }
 
-export async function writeBusyboxBase(layoutDir: string, arches: readonly Arch[], options: { nested?: boolean; refName?: string } = {}): Promise<BusyboxBase> {
+export async function writeBusyboxBase(layoutDir: string, arches: readonly Arch[], options: { nested?: boolean; refName?: string; /** The test.base label (default busybox): another value gives another image of the same files. */ label?: string } = {}): Promise<BusyboxBase> {
   const writer = new OciLayoutWriter(layoutDir);
   await writer.init();
   const manifests: Partial<Record<Arch, Descriptor>> = {};
@@ -49,7 +49,7 @@ export async function writeBusyboxBase(layoutDir: string, arches: readonly Arch[
       architecture: spec.oci.architecture,
       os: spec.oci.os,
       ...(spec.oci.variant ? { variant: spec.oci.variant } : {}),
-      config: { Env: ['PATH=/bin', 'BASE=busybox'], Cmd: ['/bin/sh'], Labels: { 'test.base': 'busybox' } },
+      config: { Env: ['PATH=/bin', 'BASE=busybox'], Cmd: ['/bin/sh'], Labels: { 'test.base': options.label ?? 'busybox' } },
       rootfs: { type: 'layers', diff_ids: [sha256Digest(tar)] },
       history: [{ created: '2020-09-13T12:26:40Z', created_by: 'busybox-static from Debian' }],
     };

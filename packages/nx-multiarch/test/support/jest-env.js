@@ -29,3 +29,9 @@ const OUTER_TASK_SETTINGS = [
   'NX_TUI_SKIP_CAPABILITY_CHECK',
 ];
 for (const name of OUTER_TASK_SETTINGS) delete process.env[name];
+
+// One Debian package cache (apt lists per arch, .debs) for every build the
+// tests run, workspace clones included: the lists and packages are fetched
+// once per machine, not once per clone. The .debs are checked against the
+// lists' SHA256 on every use, and the lists are refreshed when a day old.
+process.env.NX_MULTIARCH_PACKAGE_CACHE ??= require('node:path').join(require('node:os').tmpdir(), 'nx-multiarch-test-debian-packages');

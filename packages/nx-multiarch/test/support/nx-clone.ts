@@ -51,7 +51,8 @@ export async function removeClone(clone: Clone): Promise<void> {
 /** Runs `nx <args>` in a clone; `remote` sets the self-hosted cache env, `extraEnv` anything else. */
 export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, extraEnv: NodeJS.ProcessEnv = {}): Promise<NxRun> {
   // The outer environment's NX_* settings (a developer's cache folder, a daemon) must not leak in.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_')));
+  // (The shared Debian package cache is a cache, not a setting: it stays.)
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') || key === 'NX_MULTIARCH_PACKAGE_CACHE'));
   Object.assign(env, {
     NX_DAEMON: 'false',
     NX_TUI: 'false',

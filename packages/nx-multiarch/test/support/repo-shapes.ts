@@ -73,6 +73,36 @@ export function linkerd2Shape(): RepoFiles {
   };
 }
 
+/**
+ * Linkerd's proxy image as linkerd2 writes it: a fetch stage on the build
+ * machine that downloads the proxy release for the target arch (and its
+ * checksum), checks and unpacks it; the final stage copies the binary out.
+ * Path: proxy/Dockerfile in the linkerd2 shape.
+ */
+export function proxyImageDockerfile(): string {
+  const release = '${PROXY_URL}/${LINKERD2_PROXY_VERSION}/linkerd2-proxy-${LINKERD2_PROXY_VERSION}-${TARGETARCH}';
+  return [
+    'ARG LINKERD2_PROXY_VERSION=v2.14.0',
+    'ARG PROXY_URL=https://releases.example.invalid/linkerd2-proxy',
+    'FROM --platform=$BUILDPLATFORM curlimages/curl:8.5.0 AS fetch',
+    'ARG LINKERD2_PROXY_VERSION',
+    'ARG PROXY_URL',
+    'ARG TARGETARCH',
+    'WORKDIR /build',
+    `RUN curl -fsSLo "linkerd2-proxy-\${LINKERD2_PROXY_VERSION}-\${TARGETARCH}.tar.gz" "${release}.tar.gz" \\`,
+    ` && curl -fsSLo proxy.txt "${release}.txt" \\`,
+    ' && sha256sum -c proxy.txt \\',
+    ' && mkdir -p /out \\',
+    ' && tar -xzf "linkerd2-proxy-${LINKERD2_PROXY_VERSION}-${TARGETARCH}.tar.gz" -C /out --strip-components=1',
+    '',
+    'FROM scratch',
+    'COPY --from=fetch /out/LICENSE /usr/lib/linkerd/LICENSE',
+    'COPY --from=fetch /out/linkerd2-proxy /usr/lib/linkerd/linkerd2-proxy',
+    'ENTRYPOINT ["/usr/lib/linkerd/linkerd2-proxy"]',
+    '',
+  ].join('\n');
+}
+
 /** A Go module with two mains and an image built from the repository root that copies source folders, never binaries. */
 export function proxyInitShape(): RepoFiles {
   return {

@@ -13,6 +13,7 @@ export interface DockerArchBuildOptions {
   allowEmulation?: boolean;
   buildArgs?: Record<string, string>;
   artifacts?: ArtifactSpec[];
+  downloads?: Record<string, string>;
   labels?: Record<string, string>;
   tags?: string[];
   sourceDateEpoch?: number | string;
@@ -20,7 +21,11 @@ export interface DockerArchBuildOptions {
   revision?: string;
   source?: string;
   insecureRegistries?: string[];
+  registryMirrors?: Record<string, string[]>;
+  baseImages?: Record<string, string>;
   blobCacheDir?: string;
+  packageCacheDir?: string;
+  packageScriptsNotNeeded?: string[];
   builderId?: string;
   attestations?: boolean;
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../../errors';
+import { dockerfileUrls } from '../../dockerfile/download-map';
 import { parseDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
 import { dirOf, type RepoFiles } from './repo-files';
 
@@ -27,6 +28,8 @@ export interface DockerfileInfo {
   bundle: boolean;
   /** The first comment lines, which may mark the file as for development only. */
   headerComments: string;
+  /** URLs the Dockerfile's text may download (variables as written): what a downloads entry may map. */
+  urls: string[];
   /** Every stage, parsed (undefined when the file could not be parsed): planning reads the build stages. */
   parsed?: ParsedDockerfile;
   /** Set when the file could not be parsed; the image is still configured, without artifacts. */
@@ -76,7 +79,7 @@ export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
     .slice(0, 10)
     .filter((l) => l.trimStart().startsWith('#'))
     .join('\n');
-  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments };
+  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments, urls: dockerfileUrls(text) };
   try {
     const parsed = parseDockerfile(text, path);
     info.parsed = parsed;

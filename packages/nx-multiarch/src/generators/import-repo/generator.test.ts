@@ -366,11 +366,9 @@ describe('import-repo generator', () => {
       expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.dependsOn).toEqual([{ target: 'go-cross', params: 'forward' }]);
       expect(byName('linkerd2-debug').targets?.['go-cross']?.options.outputName).toBe('linkerd-debug');
       expect(byName('linkerd2-proxy-image').root).toBe('packages/linkerd2/proxy');
-      // What its fetch stage copies from the context: the proxy package and proxy-init, staged where it reads them.
-      expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.artifacts).toEqual([
-        { package: 'dist/cross/linkerd2-proxy/{arch}', to: 'target/proxy' },
-        { from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'target/proxy-init' },
-      ]);
+      // Its fetch stage downloads the proxy release (served from the proxy crate's package) and copies proxy-init from the context.
+      expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.downloads).toEqual({ 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' });
+      expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.artifacts).toEqual([{ from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'target/proxy-init' }]);
       expect(byName('linkerd2-proxy-image').implicitDependencies).toEqual(['linkerd2-proxy', 'linkerd2-proxy-init']);
     });
   });

@@ -4,6 +4,7 @@ import type { CargoBinaryPackage } from './cargo-packages';
 import type { DockerfileInfo } from './dockerfiles';
 import type { GoMain } from './go-packages';
 import { MultiarchError } from '../../errors';
+import { proposeDownloadMapping, type PackageProject } from '../../dockerfile/download-map';
 import { planStages, type StagePlan } from '../../dockerfile/stage-graph';
 import { uniqueProjectNames } from '../../graph/project-names';
 import { producerOf, type WorkspaceProjectInfo } from '../../image/stage-producers';
@@ -94,6 +95,8 @@ interface Draft {
   name?: string;
   artifacts: Artifact[];
   artifactProjects: Set<Draft | string>;
+  /** The downloads option proposed for its image: a downloaded release mapped to the project that builds it. */
+  downloads?: Record<string, string>;
 }
 
 function binaryNames(d: Draft): string[] {
@@ -352,6 +355,31 @@ function cargoProducer(drafts: readonly Draft[], origin: { crate?: string; cwd: 
   return drafts.find((d) => d.cargo && (origin.crate !== undefined ? d.cargo.name === origin.crate : d.root === dir));
 }
 
+/**
+ * A release a Dockerfile downloads (Linkerd's proxy image fetches
+ * `linkerd2-proxy-<version>-<arch>.tar.gz`) mapped to the project that builds
+ * that package, in this import or already in the workspace
+ * (dockerfile/download-map.ts proposeDownloadMapping): the image's downloads
+ * option, an edge, and its cargo-cross before it.
+ */
+function proposeDownloads(layout: ImportLayout, drafts: Draft[]): void {
+  const packages = new Map<string, Draft | string>();
+  for (const d of drafts) if (d.cargo) packages.set(d.name as string, d);
+  for (const b of layout.workspaceBinaries) if (b.kind === 'rust' && !packages.has(b.project)) packages.set(b.project, b.project);
+  const projects: PackageProject[] = [...packages.keys()].map((name) => ({ name, crossTarget: 'cargo-cross' }));
+  for (const d of drafts) {
+    if (!d.image) continue;
+    for (const url of d.image.urls) {
+      const proposal = proposeDownloadMapping(url, projects);
+      if (!proposal) continue;
+      const producer = packages.get(proposal.target.split(':')[0]);
+      if (producer === undefined || producer === d) continue;
+      d.downloads = { ...d.downloads, [proposal.pattern]: proposal.target };
+      d.artifactProjects.add(producer);
+    }
+  }
+}
+
 /** A virtual absolute root, so the stage-producers rule (absolute paths) runs on the Tree's workspace-relative ones. */
 const VIRTUAL_ROOT = '/workspace';
 
@@ -364,6 +392,7 @@ const VIRTUAL_ROOT = '/workspace';
  * reported with its lines, as the build would.
  */
 function stageProducers(layout: ImportLayout, drafts: Draft[], warnings: string[]): void {
+  proposeDownloads(layout, drafts);
   const projects = producerProjects(drafts);
   const outputNames = new Map<Draft, string[]>();
   const arches = (layout.arches ?? ['amd64']).filter((a): a is Arch => a in PLATFORMS);
@@ -378,7 +407,7 @@ function stageProducers(layout: ImportLayout, drafts: Draft[], warnings: string[
     for (const arch of arches) {
       let plan: StagePlan;
       try {
-        plan = planStages({ parsed: image.parsed, buildArgs: {}, target: PLATFORMS[arch], probe });
+        plan = planStages({ parsed: image.parsed, buildArgs: {}, target: PLATFORMS[arch], probe, ...(d.downloads ? { downloads: d.downloads } : {}) });
       } catch (error) {
         if (!(error instanceof MultiarchError)) throw error;
         blockers.set(0, error.message);
@@ -387,6 +416,8 @@ function stageProducers(layout: ImportLayout, drafts: Draft[], warnings: string[
       for (const b of plan.blockers) blockers.set(b.line, `line ${b.line}: ${b.reason}`);
       for (const item of plan.items) {
         const origin = item.origin;
+        // Served from the package the downloads entry names (proposed below, before planning).
+        if (origin.kind === 'download') continue;
         if (origin.kind === 'context') {
           // A build stage's COPY of something the repository lacks (a fetch stage's release files) is staged like a final-stage one.
           if (origin.path !== '' && !layout.pathExists(joinPath(context, origin.path))) staged.add(origin.path);
@@ -469,6 +500,7 @@ function toProject(layout: ImportLayout, d: Draft): PlannedProject {
     targets['docker-arch-build'] = dockerArchBuildTarget({
       dockerfile: d.image,
       artifacts: d.artifacts,
+      ...(d.downloads ? { downloads: d.downloads } : {}),
       ownCross: [...(d.go ? (['go-cross'] as const) : []), ...(d.cargo ? (['cargo-cross'] as const) : [])],
       dependencyCross: [...dependencyKinds].sort(),
     });

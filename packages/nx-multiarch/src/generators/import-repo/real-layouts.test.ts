@@ -1,6 +1,6 @@
 import { readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { linkerd2Shape, proxyInitShape, proxyShape, type RepoFiles } from '../../../test/support/repo-shapes';
+import { linkerd2Shape, proxyImageDockerfile, proxyInitShape, proxyShape, type RepoFiles } from '../../../test/support/repo-shapes';
 import importRepoGenerator from './generator';
 
 /**
@@ -155,6 +155,24 @@ describe('import-repo on Linkerd-shaped repositories under vendor/', () => {
       artifacts: [{ package: 'dist/cross/linkerd2-proxy/{arch}', to: 'bin' }],
     });
     expect(info).toMatch(/Not imported, fuzz crates[^:]*: linkerd\/c0\/fuzz, linkerd\/c10\/fuzz,/);
+    expect(warnings).toBe('');
+  });
+
+  it('maps the proxy release a Dockerfile downloads to the imported crate that builds it (downloads option, edge, cargo-cross first)', async () => {
+    write(tree, 'vendor/linkerd2-proxy', proxyShape({ crates: 4, filesPerCrate: 2, fuzzEvery: 0 }));
+    await importLogged(tree, { source: 'vendor/linkerd2-proxy', skipFormat: true });
+    write(tree, 'vendor/linkerd2', { ...linkerd2Shape(), 'proxy/Dockerfile': proxyImageDockerfile() });
+    const { warnings } = await importLogged(tree, { source: 'vendor/linkerd2', prefix: 'l5d', skipFormat: true });
+    const image = projectJson(tree, 'vendor/linkerd2/proxy');
+    expect(image.name).toBe('l5d-proxy');
+    expect(image.targets['docker-arch-build'].options).toEqual({
+      dockerfile: 'vendor/linkerd2/proxy/Dockerfile',
+      context: 'vendor/linkerd2/proxy',
+      downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' },
+    });
+    expect(image.implicitDependencies).toEqual(['linkerd2-proxy']);
+    expect(image.targets['docker-arch-build'].dependsOn).toEqual([{ dependencies: true, target: 'cargo-cross', params: 'forward' }]);
+    // Every stage understood: no refusal of the download, no file reported missing.
     expect(warnings).toBe('');
   });
 

@@ -55,6 +55,8 @@ export function cargoCrossTarget(pkg: CargoBinaryPackage, versionEnv?: string): 
 export interface ImageTargetInput {
   dockerfile: DockerfileInfo;
   artifacts: Artifact[];
+  /** Downloaded releases mapped to the workspace target that builds them (docker-arch-build's downloads option). */
+  downloads?: Record<string, string>;
   /** Cross targets of the image's own project, built first for the same arch. */
   ownCross: Array<'go-cross' | 'cargo-cross'>;
   /** Cross targets of the projects whose artifacts it stages. */
@@ -83,6 +85,7 @@ export function dockerArchBuildTarget(input: ImageTargetInput): TargetConfigurat
       dockerfile: input.dockerfile.path,
       context,
       ...(input.artifacts.length > 0 ? { artifacts: input.artifacts } : {}),
+      ...(input.downloads ? { downloads: input.downloads } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { PlatformSpec } from '../../platform/platforms';
 import { basename } from 'node:path';
 import { loadDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
 import type { Descriptor } from '../../oci/types';
+import type { InstalledDebianPackage } from '../../outputs/image-summary';
 
 /**
  * What every docker-arch-build engine is given and must produce. Engines write
@@ -28,6 +29,10 @@ export interface BuildRequest {
   blobCacheDir: string;
   /** The workspace root: `FROM oci-layout://<relative path>` is looked up in the context, then here. */
   workspaceRoot?: string;
+  /** Folder of the Debian package cache for RUN apt-get install (private apt state per arch, .debs); default `<workspace>/.nx-multiarch/debian`. */
+  packageCacheDir?: string;
+  /** Packages installed although they have maintainer scripts, which the user checked the image does not need. */
+  packageScriptsNotNeeded?: string[];
   /** Registries (`host[:port]`) to pull bases from over plain http; loopback ones need not be listed. */
   insecureRegistries?: string[];
   /** How messages name the Dockerfile (workspace-relative path); defaults to its file name. */
@@ -38,12 +43,36 @@ export interface BuildRequest {
    * only when a caller builds a request without it.
    */
   parsedDockerfile?: ParsedDockerfile;
+  /** Registry host → mirrors tried in order before it (the registryMirrors option). */
+  registryMirrors?: Record<string, string[]>;
+  /** FROM image → substitute image or oci-layout:// path (the baseImages option). */
+  baseImages?: Record<string, string>;
+  /** What the Dockerfile downloads → the workspace target that builds it (the downloads option). */
+  downloads?: Record<string, string>;
+  /** The --arch value as given (it names dist/cross/<project>/<arch>); default the platform's arch. */
+  arch?: string;
+  /** Progress lines (package installs, a mirror that failed before another answered). */
+  log?: (line: string) => void;
+}
+
+/** The base an image was built on, as image.json records it. */
+export interface BuiltBase {
+  /** The FROM image after ARG substitution. */
+  image: string;
+  /** What was actually read: a mirror's reference, a substitute, or the image itself. */
+  source: string;
+  /** The platform's manifest digest (absent for scratch). */
+  digest?: string;
 }
 
 export interface BuildResult {
   manifest: Descriptor;
   config: Descriptor;
   layers: Descriptor[];
+  /** Debian packages installed by RUN idioms (native engine), sorted by name. */
+  packages?: InstalledDebianPackage[];
+  /** The final stage's base (the native engine says which digest it used). */
+  base?: BuiltBase;
 }
 
 export interface BuildEngine {

@@ -52,7 +52,7 @@ export function parseBaseReference(image: string): BaseReference {
   if (!image.includes('/') || !(/[.:]/.test(firstComponent) || firstComponent === 'localhost')) {
     throw new MultiarchError(
       `FROM ${image} names no registry host (it would be Docker Hub, which this build does not pull from).`,
-      'Name the registry (FROM 127.0.0.1:5000/base:tag), use FROM oci-layout://<path> for a layout in the workspace, or FROM scratch.',
+      'Set registryMirrors { "docker.io": ["<mirror host>"] } or map the image in baseImages (docker-arch-build or plugin options); or name the registry (FROM 127.0.0.1:5000/base:tag), use FROM oci-layout://<path> for a layout in the workspace, or FROM scratch.',
     );
   }
   return { kind: 'registry', reference: parseReference(image) };

@@ -3,7 +3,8 @@ import { OciLayoutWriter } from '../../oci/layout';
 import { Annotations, MediaTypes, toPlatform, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/types';
 import { platformString } from '../../platform/platforms';
 import { platformMatches } from '../../oci/platform-match';
-import { resolveBase, type ResolvedBase } from './base-image';
+import type { ResolvedBase } from './base-image';
+import { resolveBaseFromSources } from './base-resolve';
 import { BuildContext } from '../context/context';
 import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../../dockerfile/parse';
 import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
@@ -11,6 +12,10 @@ import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { buildLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
+import type { RunEnvironment } from './run-steps';
+import { join } from 'node:path';
+import { runFetchSteps } from './fetch-files';
+import type { FetchOperation } from '../../dockerfile/evaluate-stage';
 import { STAGED_ROOT } from '../../dockerfile/stage-graph';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
@@ -37,29 +42,42 @@ export class NativeEngine implements BuildEngine {
 
   async build(request: BuildRequest): Promise<BuildResult> {
     const parsed = await requestDockerfile(request);
-    const blockers = nativeBlockers(parsed);
+    const blockers = nativeBlockers(parsed, request.downloads);
     if (blockers.length > 0) throw nativeBlockersError(blockers, parsed.name);
 
     const from = evaluateFrom(parsed, request.buildArgs, request.platform);
     checkPlatformFlag(from.platform, request, parsed.from.line);
-    const base = await resolveBase(from.image, {
+    const { base, record } = await resolveBaseFromSources(from.image, {
       target: request.platform,
       searchDirs: [request.contextDir, ...(request.workspaceRoot ? [request.workspaceRoot] : [])],
       blobCacheDir: request.blobCacheDir,
       insecureRegistries: request.insecureRegistries,
+      registryMirrors: request.registryMirrors,
+      baseImages: request.baseImages,
+      log: request.log,
     });
     try {
-      return await this.assemble(request, parsed, base);
+      return { ...(await this.assemble(request, parsed, base)), base: record };
     } finally {
       base.release();
     }
   }
 
   private async assemble(request: BuildRequest, parsed: ParsedDockerfile, base: ResolvedBase): Promise<BuildResult> {
-    const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch });
+    const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch, downloads: request.downloads });
     // What docker-arch-build staged out of earlier stages is the plugin's, not subject to the user's .dockerignore.
     const context = await BuildContext.open(request.contextDir, request.dockerfile, [STAGED_ROOT]);
-    const entries = await collectStageFiles(stage.fileOperations, context, request.platform);
+    const environment: RunEnvironment = {
+      target: request.platform,
+      packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
+      ...(request.packageScriptsNotNeeded ? { packageScriptsNotNeeded: request.packageScriptsNotNeeded } : {}),
+      ...(request.log ? { log: request.log } : {}),
+      installed: [],
+    };
+        const downloads = request.downloads ?? {};
+    const fetcher = (op: FetchOperation) =>
+      runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name });
+    const entries = await collectStageFiles(stage.fileOperations, context, request.platform, { environment, scratch: base.scratch, fetcher });
 
     const writer = new OciLayoutWriter(request.layoutDir);
     await writer.init();
@@ -74,7 +92,7 @@ export class NativeEngine implements BuildEngine {
       layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
-      history.push({ created, created_by: `files of COPY/ADD/WORKDIR on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+      history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
     }
 
     const labels = { ...(stage.config.Labels ?? {}), ...request.labels };
@@ -105,7 +123,10 @@ export class NativeEngine implements BuildEngine {
       annotations: { [Annotations.refName]: request.tags[0] ?? DEFAULT_TAG },
     };
     await writer.writeIndex([listed]);
-    return { manifest: listed, config: configDescriptor, layers };
+    const packages = [...environment.installed]
+      .map(({ name, version, architecture, sha256 }) => ({ name, version, architecture, sha256 }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { manifest: listed, config: configDescriptor, layers, ...(packages.length > 0 ? { packages } : {}) };
   }
 }
 

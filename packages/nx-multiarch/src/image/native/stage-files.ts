@@ -5,8 +5,10 @@ import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
 import { BuildContext, DIR_MODE, type ContextEntry } from '../context/context';
-import type { CopyOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { CopyOperation, FetchOperation, FileOperation, Owner } from '../../dockerfile/evaluate-stage';
+import type { ArchiveEntry } from '../../oci/tar';
 import { layerPath, type LayerEntry } from '../../oci/layer';
+import { applyRun, type RunEnvironment, type StageState } from './run-steps';
 
 /**
  * Turns the stage's COPY, ADD and WORKDIR operations into the entries of the
@@ -48,15 +50,33 @@ function archiveKind(data: Buffer): { kind: ArchiveKind; tar?: Buffer } {
   return { kind: bzip2 || xz ? 'unsupported' : undefined };
 }
 
-export class StageFiles {
+/** Runs a RUN/ADD download step against workspace packages (fetch-files.ts); absent, such steps are refused. */
+export type Fetcher = (operation: FetchOperation) => Promise<ArchiveEntry[]>;
+
+export class StageFiles implements StageState {
   private readonly entries = new Map<string, LayerEntry>();
 
   constructor(
     private readonly context: BuildContext,
     private readonly target: PlatformSpec,
+    /** How RUN idioms are carried out; without it a RUN operation is refused. */
+    private readonly runEnvironment?: RunEnvironment,
+    readonly scratch: boolean = false,
+    private readonly fetcher?: Fetcher,
   ) {}
 
-  private put(entry: LayerEntry): void {
+  get(path: string): LayerEntry | undefined {
+    return this.entries.get(layerPath(path));
+  }
+
+  hasDirectory(path: string): boolean {
+    const dir = layerPath(path);
+    if (this.entries.get(dir)?.type === 'directory') return true;
+    for (const key of this.entries.keys()) if (key.startsWith(`${dir}/`)) return true;
+    return false;
+  }
+
+  put(entry: LayerEntry): void {
     const path = layerPath(entry.path);
     if (path === '' || path === '.') return; // the image root itself is never an entry
     this.entries.set(path, { ...entry, path });
@@ -69,6 +89,19 @@ export class StageFiles {
   async apply(operation: FileOperation): Promise<void> {
     if (operation.op === 'mkdir') {
       this.put(withOwner({ path: operation.path, type: 'directory', mode: DIR_MODE }, operation.owner));
+      return;
+    }
+    if (operation.op === 'run') {
+      if (!this.runEnvironment) throw new MultiarchError(`Line ${operation.line}: RUN is not carried out here.`, 'Build the image with docker-arch-build.');
+      await applyRun(operation, this, this.runEnvironment);
+      return;
+    }
+    if (operation.op === 'fetch') {
+      if (!this.fetcher) throw new MultiarchError(`${operation.keyword} on line ${operation.line} downloads at build time.`, 'Map the download to a workspace target with the downloads option, or use engine "docker".');
+      for (const entry of await this.fetcher(operation)) {
+        if (entry.type === 'file') this.checkElf(entry.content ?? Buffer.alloc(0), `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+        this.put(entry);
+      }
       return;
     }
     await this.copy(operation);
@@ -145,8 +178,13 @@ export class StageFiles {
 }
 
 /** Applies every file operation of the stage, in order. */
-export async function collectStageFiles(operations: readonly FileOperation[], context: BuildContext, target: PlatformSpec): Promise<LayerEntry[]> {
-  const files = new StageFiles(context, target);
+export async function collectStageFiles(
+  operations: readonly FileOperation[],
+  context: BuildContext,
+  target: PlatformSpec,
+  run?: { environment?: RunEnvironment; scratch?: boolean; fetcher?: Fetcher },
+): Promise<LayerEntry[]> {
+  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false, run?.fetcher);
   for (const operation of operations) await files.apply(operation);
   return files.list();
 }
