@@ -21,6 +21,8 @@ source "$REPO_ROOT/tools/lib/apt.sh"
 # Debian packages the workspace's builds and tests use. Add new ones here.
 APT_PACKAGES=(
   ca-certificates openssl curl apache2-utils python3-venv
+  # mvn fetches the SPDX project's tools-java jar, which carries the SPDX 2.3 JSON schema.
+  maven
   # Debian's Go 1.19 under /usr/lib/go-1.19 only, for the test of go-cross's "Go too old" message.
   # Not golang-go: its /usr/bin/go would shadow the current Go in nx:run-commands targets,
   # which put node's folder (/usr/bin) ahead of the rest of PATH.
@@ -75,9 +77,21 @@ GO_TOOLS=(
   cosign:github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
   crane:github.com/google/go-containerregistry/cmd/crane@v0.22.1
 )
+# A registry with the OCI 1.1 referrers API for the supply-chain tests (Debian's
+# docker-registry 2.8 has none): go-containerregistry's pkg/registry with the
+# API on, from tools/referrers-registry (its go.sum pins the module). Under a
+# minute cold on 2 cores; rebuilt when its sources change.
+REFERRERS_REGISTRY_SRC="$REPO_ROOT/tools/referrers-registry"
 # The SPDX project's validator (spdx-tools on PyPI), in a venv, for the SBOM tests.
 SPDX_VENV="$REPO_ROOT/.cache/spdx-venv"
 SPDX_TOOLS_VERSION=0.8.5
+# The SPDX 2.3 JSON schema itself, as the SPDX project ships it inside its
+# tools-java jar (Maven Central, fetched with mvn); the tests validate every
+# SPDX SBOM against it with ajv. Checked against this sha256.
+SPDX_SCHEMA_ARTIFACT=org.spdx:tools-java:2.0.1
+SPDX_SCHEMA_ENTRY=resources/spdx-schema-v2.3.json
+SPDX_SCHEMA_SHA256=84ee72e4f0f12cbc119847b65be560726637bc22c6178838033275dbad5b8a22
+SPDX_SCHEMA_FILE="$REPO_ROOT/.cache/spdx-schema/spdx-schema-v2.3.json"
 
 # Kept inside node_modules so `npm ci` (which deletes node_modules) drops it.
 NPM_STAMP="$REPO_ROOT/node_modules/.nx-multiarch-setup-lock.sha256"
@@ -364,6 +378,21 @@ install_go_tools() {
   done
 }
 
+build_referrers_registry() {
+  local go stamp out="$GO_TOOLS_DIR/referrers-registry"
+  go=$(go_bin) || die "go is not on PATH" "install Go (the tools need Go >= 1.24), then re-run bash tools/setup.sh"
+  stamp=$(cat "$REFERRERS_REGISTRY_SRC"/go.mod "$REFERRERS_REGISTRY_SRC"/go.sum "$REFERRERS_REGISTRY_SRC"/*.go | sha256sum | cut -c1-16)
+  if [ -x "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
+    log "go tools: referrers-registry already built"
+    return 0
+  fi
+  log "go tools: building referrers-registry (tools/referrers-registry)"
+  mkdir -p "$GO_TOOLS_DIR"
+  (cd "$REFERRERS_REGISTRY_SRC" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly nice -n 10 "$go" build -trimpath -o "$out" .) ||
+    die "building tools/referrers-registry failed" "check that the Go module proxy ($("$go" env GOPROXY)) is reachable, then re-run"
+  echo "$stamp" >"$out.stamp"
+}
+
 install_spdx_tools() {
   if [ -x "$SPDX_VENV/bin/pyspdxtools" ] && "$SPDX_VENV/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $SPDX_TOOLS_VERSION"; then
     log "spdx-tools: $SPDX_TOOLS_VERSION already in ${SPDX_VENV#"$REPO_ROOT"/}"
@@ -376,12 +405,38 @@ install_spdx_tools() {
   log "spdx-tools: installed $SPDX_TOOLS_VERSION into ${SPDX_VENV#"$REPO_ROOT"/}"
 }
 
+install_spdx_schema() {
+  if [ -f "$SPDX_SCHEMA_FILE" ] && [ "$(sha256sum "$SPDX_SCHEMA_FILE" | cut -d' ' -f1)" = "$SPDX_SCHEMA_SHA256" ]; then
+    log "spdx schema: ${SPDX_SCHEMA_FILE#"$REPO_ROOT"/} already there"
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn is missing" "apt-get install maven, then re-run"
+  local tmp
+  tmp=$(mktemp -d)
+  retry 2 5 mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:copy -Dartifact="$SPDX_SCHEMA_ARTIFACT" \
+    -DoutputDirectory="$tmp" -Dtransitive=false >"$tmp/mvn.log" 2>&1 ||
+    { cat "$tmp/mvn.log" >&2; die "mvn could not fetch $SPDX_SCHEMA_ARTIFACT" "check that Maven Central is reachable for mvn (mvn help:effective-settings), then re-run"; }
+  mkdir -p "$(dirname "$SPDX_SCHEMA_FILE")"
+  python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+    "$tmp"/*.jar "$SPDX_SCHEMA_ENTRY" >"$SPDX_SCHEMA_FILE.tmp" || die "$SPDX_SCHEMA_ENTRY is not in $SPDX_SCHEMA_ARTIFACT" "update SPDX_SCHEMA_* in tools/setup.sh"
+  rm -rf "$tmp"
+  [ "$(sha256sum "$SPDX_SCHEMA_FILE.tmp" | cut -d' ' -f1)" = "$SPDX_SCHEMA_SHA256" ] ||
+    die "the SPDX schema from $SPDX_SCHEMA_ARTIFACT does not have the expected sha256" "update SPDX_SCHEMA_SHA256 in tools/setup.sh after checking the file"
+  mv "$SPDX_SCHEMA_FILE.tmp" "$SPDX_SCHEMA_FILE"
+  log "spdx schema: ${SPDX_SCHEMA_FILE#"$REPO_ROOT"/} from $SPDX_SCHEMA_ARTIFACT"
+}
+
 # ------------------------------------------------------------------ main --
 require_root "tools/setup.sh"
 started=$(date +%s)
 trap on_exit EXIT
 
 install_apt_packages
+# The schema fetch is mostly waiting on Maven Central (about 3 minutes with an
+# empty ~/.m2, 2 s with a warm one): it runs beside the rest and is collected below.
+spdx_schema_log=$(mktemp)
+install_spdx_schema >"$spdx_schema_log" 2>&1 &
+spdx_schema_pid=$!
 remove_debian_go_symlink
 install_debian_rust
 install_foreign_rust_std
@@ -390,6 +445,12 @@ download_busybox_debs
 fetch_go_modules
 install_node_modules
 install_go_tools
+build_referrers_registry
 install_spdx_tools
+spdx_schema_status=0
+wait "$spdx_schema_pid" || spdx_schema_status=$?
+cat "$spdx_schema_log" >&2
+rm -f "$spdx_schema_log"
+[ "$spdx_schema_status" -eq 0 ] || exit "$spdx_schema_status"
 if $VERIFY; then bash "$REPO_ROOT/tools/lib/verify-cross.sh"; fi
 log "done in $(seconds_since "$started")s"

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join, posix } from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
 import { ancestorsOf, findGoModuleRoot } from '../project/go-module';
+import { factFileHashes, type FileData } from './fact-files';
 
 /**
  * createNodes memoised per project, as Nx's own plugins (@nx/js, @nx/docker)
@@ -28,6 +29,28 @@ function nxInternals(): NxInternals | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Nx's list of every workspace file with its content hash (the same context the glob hashing reads), where this Nx has it. */
+function nxFileData(): ((workspaceRoot: string) => Promise<FileData[]>) | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const context = require('nx/src/utils/workspace-context') as { getAllFileDataInContext?: (workspaceRoot: string) => Promise<FileData[]> };
+    return typeof context.getAllFileDataInContext === 'function' ? context.getAllFileDataInContext : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The hash of each root's fact files: from Nx's file list in one pass
+ * (fact-files.ts), or, on an Nx without that list, with one glob group per
+ * root (which costs Nx a pass over every workspace file per root).
+ */
+async function factHashes(nx: NxInternals, workspaceRoot: string, roots: readonly string[]): Promise<string[]> {
+  const fileData = nxFileData();
+  if (fileData) return factFileHashes(workspaceRoot, await fileData(workspaceRoot), roots);
+  return nx.hashMultiGlobWithWorkspaceContext(workspaceRoot, roots.map((root) => factInputGlobs(workspaceRoot, root)));
 }
 
 const glob = (dir: string, pattern: string) => (dir === '' ? pattern : posix.join(dir, pattern));
@@ -87,7 +110,7 @@ export async function openNodesMemo(workspaceRoot: string, roots: readonly strin
   if (!nx || roots.length === 0) return undefined;
   let fileHashes: string[];
   try {
-    fileHashes = await nx.hashMultiGlobWithWorkspaceContext(workspaceRoot, roots.map((root) => factInputGlobs(workspaceRoot, root)));
+    fileHashes = await factHashes(nx, workspaceRoot, roots);
   } catch {
     return undefined;
   }

@@ -8,7 +8,8 @@ import { stageArtifacts, validateArtifacts, type ArtifactSpec } from './artifact
 import { loadDockerfile, nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../dockerfile/parse';
 import { DEFAULT_TAG, type BuildRequest } from './common/engine';
 import { writeImageSummary, type ImageSummary } from '../outputs/image-summary';
-import { attestImage } from '../supply-chain/attest-image';
+import { attestImage, parseSbomFormat } from '../supply-chain/attest-image';
+import type { SbomFormat } from '../outputs/image-summary';
 import { chooseEngine, DEFAULT_ENGINES, parseEngineChoice, type EngineChoice, type EngineRegistry } from './engines';
 import { resolveRevision, projectVersion, resolveSourceDateEpoch, sourceUrl, standardLabels } from './provenance';
 import { createScratchContext } from './context/scratch-context';
@@ -78,6 +79,8 @@ export interface BuildImageOptions {
   builderId?: string;
   /** Write sbom.spdx.json and provenance.intoto.json beside image.json (default true). */
   attestations?: boolean;
+  /** SBOM format(s): sbom.spdx.json, sbom.cdx.json (CycloneDX 1.6) or both (default spdx). */
+  sbomFormat?: SbomFormat;
   /** The cross target (go-cross, cargo-cross) of a project, for hints about missing artifacts. */
   crossTargetOf?: (project: string) => string | undefined;
   /** Engines to use (tests replace them). */
@@ -155,6 +158,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   const downloads = validateDownloadMap(options.downloads);
   const buildArgs = validateStringMap(options.buildArgs, 'buildArgs');
   const userLabels = validateStringMap(options.labels, 'labels');
+  const sbomFormat = parseSbomFormat(options.sbomFormat);
   const tags = options.tags && options.tags.length > 0 ? [...options.tags] : [DEFAULT_TAG];
 
   const out = outputDir(ws, 'images', options.project, options.arch);
@@ -286,6 +290,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
           source: standard['org.opencontainers.image.source'],
           buildArgs,
           builderId: options.builderId,
+          sbomFormat,
           dependencyRoots,
           env,
         });

@@ -13,8 +13,21 @@ import { readJsonFile, subfolders } from './json-file';
 export const IMAGE_SUMMARY_FILE = 'image.json';
 
 /** The SBOM and provenance docker-arch-build writes beside image.json (src/supply-chain). */
+/** The SBOM formats docker-arch-build can write: SPDX 2.3 JSON, CycloneDX 1.6 JSON, or both. */
+export type SbomFormat = 'spdx' | 'cyclonedx' | 'both';
+
+export interface SbomFile {
+  file: string;
+  digest: string;
+  packages: number;
+  format: 'spdx' | 'cyclonedx';
+}
+
 export interface AttestationFiles {
-  sbom: { file: string; digest: string; packages: number };
+  /** The SPDX file, or the CycloneDX one when it is the only format. */
+  sbom: SbomFile;
+  /** The CycloneDX file, when both formats are written. */
+  cyclonedx?: SbomFile;
   provenance: { file: string; digest: string; revision?: string; builderId: string };
 }
 

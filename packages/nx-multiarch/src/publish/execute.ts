@@ -13,7 +13,9 @@ import type { PushSummary } from '../outputs/push-record';
  * Every manifest and tag is asked for (HEAD) before it is written, and only
  * what differs is written: some registries (distribution 2.8) rewrite a
  * stored manifest in place on a PUT of the same bytes, and readers of the
- * live tag see errors meanwhile. A re-push of unchanged images is all reads.
+ * live tag see errors meanwhile. A re-push of unchanged images is all reads,
+ * and stops after the first when the tags already serve the planned index
+ * (alreadyPublished).
  */
 export interface PushOptions {
   /** Blob uploads running at once. */
@@ -53,6 +55,27 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
   let bytesUploaded = 0;
   const { repository } = plan;
 
+  if (await alreadyPublished(client, plan)) {
+    const tagCount = plan.index.tags.length + plan.manifests.reduce((n, m) => n + m.tags.length, 0);
+    options.log(`  ${plan.index.tags.join(', ')} already ${plan.index.tags.length === 1 ? 'serves' : 'serve'} index ${plan.index.digest}: nothing to send`);
+    const after = client.stats;
+    return {
+      registry: client.endpoint.host,
+      repository,
+      indexDigest: plan.index.digest,
+      tags: [...plan.index.tags],
+      // Implied by the index the registry accepted: its children, and their blobs, were there for it to be stored.
+      blobs: { uploaded: 0, mounted: 0, skipped: plan.blobs.length, bytesUploaded: 0 },
+      manifestsPushed: 0,
+      manifestsUnchanged: plan.manifests.length + tagCount,
+      requests: after.requests - before.requests,
+      bytesSent: after.bytesSent - before.bytesSent,
+      // Every tag was read back (GET, digest of the bytes) and matched the plan.
+      verified: options.verify,
+      durationMs: Date.now() - started,
+    };
+  }
+
   // Largest first, so the long uploads overlap with the many small ones.
   const blobs: PlannedBlob[] = [...plan.blobs].sort((a, b) => b.size - a.size || a.digest.localeCompare(b.digest));
   await forEachLimited(blobs, options.concurrency, async (blob) => {
@@ -78,6 +101,46 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
     verified: options.verify,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * True when the registry already serves this very push: every index tag is
+ * the planned index (read back with GET, so the digest is that of the bytes
+ * served, as verification reads it) and every `<tag>-<arch>` tag its planned
+ * manifest. Then nothing needs writing, and no blob or child needs asking
+ * for: an index is content-addressed, and a registry stores one only once
+ * every child manifest it names is stored (distribution refuses it with
+ * MANIFEST_BLOB_UNKNOWN otherwise), and a child only once its config and
+ * layers are (BLOB_UNKNOWN). BuildKit-style attestation manifests are
+ * children of the index, so its digest covers them too. cosign signatures and
+ * attestations live under their own tags, which the index does not imply:
+ * signing runs after the push and checks those tags itself either way.
+ *
+ * The first index tag decides at once: a push of changed images pays one
+ * request for this check. Any error (a registry that answers 404, 405 or
+ * something odd) means "not known to be published": the full push follows.
+ */
+async function alreadyPublished(client: RegistryClient, plan: PushPlan): Promise<boolean> {
+  const serves = async (reference: string, digest: string, mediaType: string): Promise<boolean> => {
+    try {
+      const got = await client.getManifest(plan.repository, reference);
+      return got.digest === digest && got.mediaType === mediaType;
+    } catch (error) {
+      // An outage or refused credentials stop the push here as they would at its first write.
+      if (error instanceof TransientRegistryError || (error instanceof RegistryError && (error.status === 401 || error.status === 403))) throw error;
+      return false;
+    }
+  };
+  if (plan.index.tags.length === 0) return false;
+  for (const tag of plan.index.tags) {
+    if (!(await serves(tag, plan.index.digest, plan.index.mediaType))) return false;
+  }
+  for (const manifest of plan.manifests) {
+    for (const tag of manifest.tags) {
+      if (!(await serves(tag, manifest.digest, manifest.mediaType))) return false;
+    }
+  }
+  return true;
 }
 
 /** Writes `body` under `reference` unless the registry already resolves it to `digest`. */

@@ -6,6 +6,7 @@ import { loadArchImages } from './load-images';
 import { ManifestPushOptions, ProjectInfo, ResolvedPushOptions, resolvePushOptions } from './options';
 import { planPush, PushPlan } from './plan';
 import { rm } from 'node:fs/promises';
+import { referrersMode } from '../supply-chain/referrers';
 import { prepareSigner, signPushed, verifyPushed, withAttestationManifests } from './supply-chain';
 import type { SignReport } from '../supply-chain/cosign-publish';
 import { lockForRead, OutputLock } from '../util/output-lock';
@@ -98,6 +99,8 @@ async function pushAndSign(
     ...request.client,
   });
   try {
+    // A registry that refuses the referrers API is found before the image goes up (nothing half-pushed).
+    if (signer) await referrersMode(client, plan.repository, plan.index.digest);
     const report = await executePush(client, plan, { concurrency: options.concurrency, mountFrom: options.mountFrom, verify: options.verify, log });
     log(formatReport(report));
     const signing = signer ? { signer: signer.id, ...(await signPushed(client, plan, options, request.project.workspaceRoot, request.project.name, signer, log)) } : undefined;

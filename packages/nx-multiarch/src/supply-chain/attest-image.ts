@@ -2,25 +2,37 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { MultiarchError } from '../errors';
 import { canonicalJson } from '../oci/canonical-json';
-import type { AttestationFiles } from '../outputs/image-summary';
+import type { AttestationFiles, SbomFile, SbomFormat } from '../outputs/image-summary';
 import { sha256Digest } from '../oci/digest';
 import { findCargoLock, parseCargoLock } from './cargo-lock';
 import { isDpkgStatusPath, parseDpkgStatus, type DpkgPackage } from './dpkg-status';
 import { readGoBinaries, rustcVersionOf } from './go-modules';
 import { readImageContents } from './image-contents';
 import { buildProvenance, DEFAULT_BUILDER_ID } from './provenance';
+import { cycloneDxFromSpdx } from './cyclonedx';
 import { buildSbom, sbomPackageCount } from './sbom';
 
 /**
- * Writes the SBOM and the provenance of a freshly built image into its
- * output folder, beside image.json, so both are part of the task's cached
- * output: a cache hit restores them with the image.
+ * Writes the SBOM (SPDX, CycloneDX or both) and the provenance of a freshly
+ * built image into its output folder, beside image.json, so they are part of
+ * the task's cached output: a cache hit restores them with the image.
  */
 export const SBOM_FILE = 'sbom.spdx.json';
+export const CYCLONEDX_FILE = 'sbom.cdx.json';
 export const PROVENANCE_FILE = 'provenance.intoto.json';
 
 export type { AttestationFiles };
+
+export const SBOM_FORMATS: readonly SbomFormat[] = ['spdx', 'cyclonedx', 'both'];
+
+/** The sbomFormat option, checked before anything is built. */
+export function parseSbomFormat(value: unknown): SbomFormat {
+  if (value === undefined) return 'spdx';
+  if (typeof value === 'string' && (SBOM_FORMATS as readonly string[]).includes(value)) return value as SbomFormat;
+  throw new MultiarchError(`sbomFormat ${JSON.stringify(value)} is not a format nx-multiarch writes.`, `Set sbomFormat to one of ${SBOM_FORMATS.map((f) => `"${f}"`).join(', ')} (default "spdx").`);
+}
 
 export interface AttestImageOptions {
   workspaceRoot: string;
@@ -37,6 +49,8 @@ export interface AttestImageOptions {
   source?: string;
   buildArgs: Record<string, string>;
   builderId?: string;
+  /** Which SBOM files to write (default spdx). */
+  sbomFormat?: SbomFormat;
   /** Workspace-relative roots of the projects whose outputs were staged in (their lockfiles are dependencies). */
   dependencyRoots: string[];
   env: NodeJS.ProcessEnv;
@@ -121,12 +135,23 @@ export async function attestImage(options: AttestImageOptions): Promise<Attestat
     buildArgs: options.buildArgs,
   });
 
-  const sbomBytes = `${canonicalJson(sbom)}\n`;
+  const format = options.sbomFormat ?? 'spdx';
+  const files: SbomFile[] = [];
+  if (format !== 'cyclonedx') {
+    const bytes = `${canonicalJson(sbom)}\n`;
+    await writeFile(join(options.layoutDir, SBOM_FILE), bytes);
+    files.push({ file: SBOM_FILE, digest: sha256Digest(bytes), packages: sbomPackageCount(sbom), format: 'spdx' });
+  }
+  if (format !== 'spdx') {
+    const cdx = cycloneDxFromSpdx(sbom, version);
+    await writeFile(join(options.layoutDir, CYCLONEDX_FILE), cdx.bytes);
+    files.push({ file: CYCLONEDX_FILE, digest: sha256Digest(cdx.bytes), packages: cdx.components, format: 'cyclonedx' });
+  }
   const provenanceBytes = `${canonicalJson(provenance)}\n`;
-  await writeFile(join(options.layoutDir, SBOM_FILE), sbomBytes);
   await writeFile(join(options.layoutDir, PROVENANCE_FILE), provenanceBytes);
   return {
-    sbom: { file: SBOM_FILE, digest: sha256Digest(sbomBytes), packages: sbomPackageCount(sbom) },
+    sbom: files[0],
+    ...(files[1] ? { cyclonedx: files[1] } : {}),
     provenance: { file: PROVENANCE_FILE, digest: sha256Digest(provenanceBytes), ...(options.revision ? { revision: options.revision } : {}), builderId },
   };
 }

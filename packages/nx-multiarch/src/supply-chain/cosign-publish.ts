@@ -18,6 +18,7 @@ import {
   type CosignLayer,
   type CosignSuffix,
 } from './cosign-objects';
+import { referrersMode } from './referrers';
 import type { Signer } from './signer';
 
 /**
@@ -166,6 +167,10 @@ export async function signAndAttest(
       pending.push({ tag: attTag, subject: target.descriptor, layers: [...atts.layers, ...newLayers.map((l) => l.descriptor)], newLayers, kind: 'att', label: target.label });
     }
   }
+  if (pending.length === 0) return report;
+  // Asked once, before the first upload: a registry that refuses the API stops here with nothing signed.
+  const mode = await referrersMode(client, repository, targets[0].descriptor.digest);
+  report.referrers = mode;
   // Attestations first, signatures last: a reader that sees a signature finds the attestations there too.
   const pushedBySubject = new Map<Digest, Descriptor[]>();
   for (const item of [...pending.filter((p) => p.kind === 'att'), ...pending.filter((p) => p.kind === 'sig')]) {
@@ -174,14 +179,9 @@ export async function signAndAttest(
     else report.signaturesPushed += 1;
     pushedBySubject.set(item.subject.digest, [...(pushedBySubject.get(item.subject.digest) ?? []), descriptor]);
   }
-  // The manifests carry `subject`; a registry with the referrers API lists them itself.
-  for (const [subject, pushed] of pushedBySubject) {
-    if (await client.getReferrers(repository, subject)) {
-      report.referrers = 'api';
-      continue;
-    }
-    await updateFallbackIndex(client, repository, subject, pushed);
-    report.referrers = 'tag-fallback';
+  // The manifests carry `subject`: a registry with the referrers API lists them itself; otherwise the fallback index does.
+  if (mode === 'tag-fallback') {
+    for (const [subject, pushed] of pushedBySubject) await updateFallbackIndex(client, repository, subject, pushed);
   }
   return report;
 }

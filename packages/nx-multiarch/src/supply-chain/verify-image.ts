@@ -6,6 +6,8 @@ import { SLSA_PROVENANCE_V1, SPDX_PREDICATE, type InTotoStatement, type SlsaProv
 import { provenanceRevision } from './provenance';
 import { verifySignature } from './signer';
 import type { SpdxDocument } from './spdx-types';
+import { CYCLONEDX_PREDICATE } from './cyclonedx';
+import type { CycloneDxBom } from './push-statements';
 
 /**
  * Checks an image as pushed, for the index and every per-arch manifest:
@@ -80,7 +82,7 @@ async function checkAttestations(client: RegistryClient, repository: string, dig
       row.problems.push(`attestation ${layer.digest.slice(7, 19)} is not JSON`);
       continue;
     }
-    const kind = statement.predicateType === SLSA_PROVENANCE_V1 ? 'provenance' : statement.predicateType === SPDX_PREDICATE ? 'sbom' : undefined;
+    const kind = statement.predicateType === SLSA_PROVENANCE_V1 ? 'provenance' : statement.predicateType === SPDX_PREDICATE || statement.predicateType === CYCLONEDX_PREDICATE ? 'sbom' : undefined;
     if (!kind) continue;
     const subjectOk = statement.subject?.some((s) => `sha256:${s.digest?.sha256}` === digest) ?? false;
     if (!signed) {
@@ -102,6 +104,10 @@ async function checkAttestations(client: RegistryClient, repository: string, dig
         continue;
       }
       if ((row.provenance as VerifyRow['provenance']) !== 'bad') row.provenance = 'ok';
+    } else if (statement.predicateType === CYCLONEDX_PREDICATE) {
+      // With both formats the SPDX count is the one shown; they list the same packages.
+      row.sbomPackages ??= (statement as InTotoStatement<CycloneDxBom>).predicate.components?.length ?? 0;
+      if ((row.sbom as VerifyRow['sbom']) !== 'bad') row.sbom = 'ok';
     } else {
       const doc = (statement as InTotoStatement<SpdxDocument>).predicate;
       row.sbomPackages = (doc.packages?.length ?? 1) - (doc.documentDescribes?.length ?? 1);

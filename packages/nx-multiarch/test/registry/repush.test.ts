@@ -14,6 +14,9 @@ import { writeTestImages } from '../support/test-images';
 import { loadArchImage } from '../../src/publish/load-images';
 import { lockForWrite } from '../../src/util/output-lock';
 import { outputDir } from '../../src/outputs/paths';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { goTool } from '../supply-chain/cosign-tools';
 
 /**
  * Re-pushes ask before they write, and a damaged local blob stops a push
@@ -49,15 +52,22 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
   const requestsDuring = async (action: () => Promise<unknown>): Promise<AccessLogEntry[]> => {
     const before = (await readAccessLog(registry)).length;
     await action();
-    // The registry writes its access log line after the response: give it a moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // The registry writes its access log line after the response: wait until the log stops growing
+    // (a loaded machine can take longer than a moment), at most 3 s.
+    let seen = -1;
+    for (let waited = 0; waited < 3000; waited += 300) {
+      await new Promise((r) => setTimeout(r, 300));
+      const now = (await readAccessLog(registry)).length;
+      if (now === seen) break;
+      seen = now;
+    }
     return (await readAccessLog(registry)).slice(before);
   };
 
   beforeAll(async () => {
     registry = await startRegistry({ accessLog: true });
     workspace = await mkdtemp(join(tmpdir(), 'nxm-repush-ws-'));
-    for (const project of ['api', 'worker', 'broken']) {
+    for (const project of ['api', 'worker', 'broken', 'signlater']) {
       await mkdir(join(workspace, 'packages', project), { recursive: true });
       await writeTestImages(workspace, project, ARCHES, { seed: project });
     }
@@ -77,11 +87,37 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
     let again: PublishResult | undefined;
     const log = await requestsDuring(async () => (again = await push('api', { tags: 'v1,latest', perArchTags: true })));
     expect(log.filter((e) => WRITES.has(e.method))).toEqual([]);
-    expect(log.length).toBeGreaterThan(0);
-    expect(log.every((e) => e.method === 'HEAD' || e.method === 'GET')).toBe(true);
-    expect(again?.report).toMatchObject({ manifestsPushed: 0, manifestsUnchanged: 11, bytesSent: 0, indexDigest: first.report?.indexDigest });
+    // Every tag read once (2 index tags, then 6 <tag>-<arch> tags), and no blob or child asked for:
+    // the index the registry serves implies them.
+    expect(log.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      'GET /v2/api/manifests/v1 200',
+      'GET /v2/api/manifests/latest 200',
+      ...ARCHES.flatMap((arch) => ['v1', 'latest'].map((tag) => `GET /v2/api/manifests/${tag}-${arch} 200`)),
+    ]);
+    expect(again?.report).toMatchObject({ manifestsPushed: 0, manifestsUnchanged: 11, bytesSent: 0, requests: 8, indexDigest: first.report?.indexDigest });
     expect(again?.report?.blobs).toMatchObject({ uploaded: 0, mounted: 0, skipped: first.plan.blobs.length });
     expect((await reader.getManifest('api', 'latest')).digest).toBe(first.report?.indexDigest);
+  });
+
+  it('a re-push of one tag that already serves the same index stops after one request', async () => {
+    const first = await push('api', { tags: 'solo' });
+    let again: PublishResult | undefined;
+    const log = await requestsDuring(async () => (again = await push('api', { tags: 'solo' })));
+    expect(log.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['GET /v2/api/manifests/solo 200']);
+    expect(again?.report).toMatchObject({ requests: 1, manifestsPushed: 0, bytesSent: 0, indexDigest: first.report?.indexDigest });
+  });
+
+  it('a tag that serves other images is pushed in full: one GET decides, then the usual asks and writes', async () => {
+    await push('worker', { tags: 'moving' });
+    const log = await requestsDuring(() => push('api', { tags: 'moving' }));
+    expect(log[0]).toEqual({ method: 'GET', path: '/v2/api/manifests/moving', status: 404 });
+    // worker's index is under worker/, so api:moving is new: every blob and child is asked for, then written.
+    expect(log.filter((e) => e.method === 'HEAD' && e.path.includes('/blobs/')).length).toBeGreaterThan(0);
+    expect(log.filter((e) => e.method === 'PUT').map((e) => e.path)).toContain('/v2/api/manifests/moving');
+    // The same repository and tag, moved from api's images to worker's: written, not taken as published.
+    const moved = await push('worker', { tags: 'moving', repository: 'api' });
+    expect(moved.report?.manifestsPushed).toBeGreaterThan(0);
+    expect((await reader.getManifest('api', 'moving')).digest).toBe(moved.report?.indexDigest);
   });
 
   it('a new tag on the same images PUTs that one index tag and nothing else', async () => {
@@ -91,6 +127,33 @@ describe('manifest-push writes only what differs, and only sound blobs', () => {
     const v1 = await reader.getManifest('worker', 'v1');
     expect((await reader.getManifest('worker', 'v2')).digest).toBe(v1.digest);
   });
+
+  it('signing added to a published image: the push stops after one request, the signatures still go up (the index does not imply them)', async () => {
+    const keyDir = await mkdtemp(join(tmpdir(), 'nxm-repush-key-'));
+    const env = { ...process.env, COSIGN_PASSWORD: 'repush' };
+    try {
+      await promisify(execFile)(goTool('cosign'), ['generate-key-pair', '--output-key-prefix', join(keyDir, 'cosign')], { env, timeout: 60_000 });
+      const signed = (): Promise<PublishResult> =>
+        publishProject({ options: { registry: registry.host, tags: 'v1', signingKey: join(keyDir, 'cosign.key') }, project: { workspaceRoot: workspace, name: 'signlater', root: 'packages/signlater' }, env, log: () => undefined });
+      const unsigned = await push('signlater', { tags: 'v1' });
+      expect(unsigned.signing).toBeUndefined();
+
+      const first = await signed();
+      expect(first.report).toMatchObject({ requests: 1, manifestsPushed: 0, indexDigest: unsigned.report?.indexDigest });
+      // The index and each of the 3 arch manifests: signed now, though the push itself sent nothing.
+      expect(first.signing).toMatchObject({ signaturesPushed: 4, alreadySigned: 0 });
+      const sigTag = `sha256-${unsigned.report?.indexDigest.slice(7)}.sig`;
+      expect((await reader.listTags('signlater')).filter((t) => t.endsWith('.sig'))).toContain(sigTag);
+
+      let again: PublishResult | undefined;
+      const log = await requestsDuring(async () => (again = await signed()));
+      expect(log.filter((e) => WRITES.has(e.method))).toEqual([]);
+      expect(again?.report?.requests).toBe(1);
+      expect(again?.signing).toMatchObject({ signaturesPushed: 0, alreadySigned: 4 });
+    } finally {
+      await rm(keyDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('a layer damaged in place (same size) stops the push before any request, naming the file and the rebuild', async () => {
     const arm64 = await loadArchImage(workspace, 'broken', 'arm64');

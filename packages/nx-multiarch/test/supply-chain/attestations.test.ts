@@ -8,14 +8,15 @@ import type { InTotoStatement, SlsaProvenanceV1 } from '../../src/supply-chain/i
 import type { SpdxDocument } from '../../src/supply-chain/spdx-types';
 import { writeBusyboxBase } from '../support/busybox-base';
 import { build, cleanUpTemp, copyWorkspace, tempDir, writeFiles } from '../images/helpers';
-import { validateSpdx } from './spdx-validator';
+import { cycloneDxErrors, spdxSchemaErrors, validateSpdx } from './spdx-validator';
 
 /**
  * docker-arch-build writes an SPDX 2.3 SBOM and SLSA v1 provenance beside
  * image.json: from the Go build info of the binary in the image (with a
  * replaced local module), the Cargo.lock of a staged Rust project, the
  * dpkg database in the image and the base by digest. Checked with the SPDX
- * project's validator, and byte for byte across two checkouts.
+ * 2.3 JSON schema and the SPDX project's validator, CycloneDX's validator
+ * for the CycloneDX form, and byte for byte across two checkouts.
  */
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 
@@ -114,6 +115,9 @@ test('the SBOM lists the Go modules, the crates, the Debian packages and the bas
   const { outputDir } = await buildDemo(workspace);
   const { summary, sbom, sbomText } = await readOutputs(outputDir);
   await validateSpdx(join(outputDir, 'sbom.spdx.json'));
+  expect(spdxSchemaErrors(sbom)).toEqual([]);
+  // The schema does reject what SPDX 2.3 does not allow.
+  expect(spdxSchemaErrors({ ...sbom, packages: [{ ...sbom.packages[0], filesAnalyzed: 'no' }] })).toEqual([expect.stringMatching(/^\/packages\/0\/filesAnalyzed must be boolean/)]);
 
   expect(summary.attestations?.sbom.digest).toBe(`sha256:${createHash('sha256').update(sbomText).digest('hex')}`);
   expect(sbom.spdxVersion).toBe('SPDX-2.3');
@@ -154,13 +158,56 @@ test('the provenance names the image, the revision, the lockfiles, the base, the
   expect(summary.attestations?.provenance.revision).toBe(REVISION);
 });
 
-test('two checkouts at different paths give byte-identical SBOM and provenance', async () => {
-  const first = await readOutputs((await buildDemo(workspace)).outputDir);
+test('two checkouts at different paths give byte-identical SBOMs (SPDX and CycloneDX) and provenance', async () => {
+  const read = async (dir: string) => ({ ...(await readOutputs(dir)), cdxText: await readFile(join(dir, 'sbom.cdx.json'), 'utf8') });
+  const first = await read((await buildDemo(workspace, { sbomFormat: 'both' })).outputDir);
   const other = await copyWorkspace(workspace, 'sc-copy');
-  const second = await readOutputs((await buildDemo(other)).outputDir);
+  const second = await read((await buildDemo(other, { sbomFormat: 'both' })).outputDir);
   expect(second.sbomText).toBe(first.sbomText);
+  expect(second.cdxText).toBe(first.cdxText);
   expect(second.provenanceText).toBe(first.provenanceText);
+  expect(second.summary.attestations).toEqual(first.summary.attestations);
   expect(second.sbomText).not.toContain(workspace);
+  expect(second.cdxText).not.toContain(workspace);
+});
+
+test('sbomFormat both: a CycloneDX 1.6 BOM that the CycloneDX validator accepts, listing what the SPDX document lists', async () => {
+  const { outputDir, summary } = await buildDemo(workspace, { sbomFormat: 'both' });
+  const { sbom } = await readOutputs(outputDir);
+  const cdxText = await readFile(join(outputDir, 'sbom.cdx.json'), 'utf8');
+  expect(await cycloneDxErrors(cdxText)).toBeUndefined();
+  const cdx = JSON.parse(cdxText) as {
+    bomFormat: string;
+    specVersion: string;
+    serialNumber: string;
+    metadata: { timestamp: string; component: { type: string; version: string } };
+    components: { purl?: string; hashes?: { alg: string; content: string }[]; name: string }[];
+    dependencies: { ref: string; dependsOn?: string[] }[];
+  };
+  expect(cdx).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6' });
+  expect(cdx.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  // No wall clock: the time is SOURCE_DATE_EPOCH's.
+  expect(cdx.metadata.timestamp).toBe('2023-11-14T22:13:20.000Z');
+  expect(cdx.metadata.component).toMatchObject({ type: 'container', version: summary.manifestDigest });
+  expect(cdx.components.map((c) => c.purl).sort()).toEqual(purls(sbom).filter((p) => !p.startsWith('pkg:oci/demo@')).sort());
+  expect(cdx.components.find((c) => c.name === 'itoa')?.hashes).toEqual([{ alg: 'SHA-256', content: '49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b' }]);
+  expect(cdx.dependencies.length).toBeGreaterThan(0);
+  expect(summary.attestations?.cyclonedx).toEqual({ file: 'sbom.cdx.json', format: 'cyclonedx', digest: `sha256:${createHash('sha256').update(cdxText).digest('hex')}`, packages: cdx.components.length });
+  expect(summary.attestations?.sbom.packages).toBe(cdx.components.length);
+  // CycloneDX's validator is no rubber stamp.
+  expect(await cycloneDxErrors(cdxText.replace('"type":"container"', '"type":"box"'))).toBeDefined();
+});
+
+test('sbomFormat cyclonedx writes only the CycloneDX BOM; an unknown format fails with the choices before anything is touched', async () => {
+  const { outputDir, summary } = await buildDemo(workspace, { sbomFormat: 'cyclonedx' });
+  expect(summary.attestations?.sbom).toMatchObject({ file: 'sbom.cdx.json', format: 'cyclonedx' });
+  expect(existsSync(join(outputDir, 'sbom.spdx.json'))).toBe(false);
+  const before = await readFile(join(outputDir, 'image.json'), 'utf8');
+  const error = (await buildDemo(workspace, { sbomFormat: 'swid' as never }).catch((e: unknown) => e)) as Error & { hint?: string };
+  expect(error.message).toMatch(/sbomFormat "swid" is not a format nx-multiarch writes/);
+  expect(error.hint).toMatch(/one of "spdx", "cyclonedx", "both"/);
+  // Refused while reading the options: the last good build is left as it was.
+  expect(await readFile(join(outputDir, 'image.json'), 'utf8')).toBe(before);
 });
 
 test('attestations: false leaves only the image', async () => {

@@ -28,6 +28,7 @@ export interface DockerArchBuildOptions {
   packageScriptsNotNeeded?: string[];
   builderId?: string;
   attestations?: boolean;
+  sbomFormat?: 'spdx' | 'cyclonedx' | 'both';
 }
 
 const CROSS_TARGETS = ['cargo-cross', 'go-cross'];

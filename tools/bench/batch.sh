@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# manifest-push as one process for many projects (Nx's batch mode, the
+# executor's batchImplementation) against one process per project, in one
+# hyperfine run: a re-push of N images x 3 arches that the registry already
+# holds (`nx run-many -t manifest-push --excludeTaskDependencies`), so each
+# side is Nx's start-up, the push tasks and their processes.
+#
+#   bash tools/bench/batch.sh [N] [RUNS]        (defaults: 10 projects, 5 runs)
+#
+# The workspace is tools/bench/scale.sh's (half Go, half Rust), built once
+# for the 3 arches; a loopback registry is started and stopped here. Uses
+# this checkout's compiled plugin (npm run build:plugin). NX_DAEMON=false.
+# Logs of the first push and of one batched re-push: tmp/batch/.
+set -euo pipefail
+LOG_TAG=bench-batch
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+n=${1:-10}
+runs=${2:-5}
+command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-batch.XXXXXX")
+export NX_MULTIARCH_STATE_DIR="$work/services"
+reg_port=$(free_port)
+cleanup() {
+  bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+logs="$REPO_ROOT/tmp/batch"
+mkdir -p "$logs"
+bash "$REPO_ROOT/tools/bench/scale.sh" --generate "$work/ws" "$n"
+bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
+export NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache"
+unset NX_SELF_HOSTED_REMOTE_CACHE_SERVER NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
+cd "$work/ws"
+nx="nice -n 10 node $REPO_ROOT/node_modules/nx/dist/bin/nx.js"
+push="$nx run-many -t manifest-push --registry=127.0.0.1:$reg_port/bench --outputStyle=static"
+log "building and pushing $n images x 3 arches once ($logs/first.log)"
+$push >"$logs/first.log" 2>&1 || { tail -30 "$logs/first.log"; die "the first build and push failed" "see the output above"; }
+# The batch must really push: each project's push record (dist/push/<project>.json) is written
+# again by the batched re-push, and says nothing was written to the registry.
+rm -rf dist/push
+$push --excludeTaskDependencies --batch >"$logs/batch.log" 2>&1 || { tail -30 "$logs/batch.log"; die "the batched re-push failed" "see the output above"; }
+records=$(jq -s '[.[] | select(.manifestsPushed == 0 and .blobs.uploaded == 0)] | length' dist/push/*.json 2>/dev/null || echo 0)
+[ "$records" = "$n" ] || die "the batched re-push left $records of $n push records saying nothing was written" "see $logs/batch.log"
+log "batched re-push: $n push records, each $(jq -s -r 'map(.requests) | unique | map(tostring) | join("/")' dist/push/*.json) request(s), nothing written"
+hyperfine --style basic --warmup 1 --runs "$runs" \
+  -n "re-push of $n images, one process per project" "$push --excludeTaskDependencies --batch=false" \
+  -n "re-push of $n images, one batch process" "$push --excludeTaskDependencies --batch"
