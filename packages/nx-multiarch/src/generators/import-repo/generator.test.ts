@@ -364,6 +364,9 @@ describe('import-repo generator', () => {
       // The controller's Dockerfile compiles it in a build stage: its own go-cross builds it, nothing is staged by hand.
       expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.options).toEqual({ dockerfile: 'packages/linkerd2/controller/Dockerfile', context: 'packages/linkerd2' });
       expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.dependsOn).toEqual([{ target: 'go-cross', params: 'forward' }]);
+      for (const image of ['linkerd2-web', 'linkerd2-debug']) {
+        expect(byName(image).targets?.['docker-arch-build']?.options).toEqual({ dockerfile: `${byName(image).root}/Dockerfile`, context: 'packages/linkerd2' });
+      }
       expect(byName('linkerd2-debug').targets?.['go-cross']?.options.outputName).toBe('linkerd-debug');
       expect(byName('linkerd2-proxy-image').root).toBe('packages/linkerd2/proxy');
       // Its fetch stage downloads the proxy release (served from the proxy crate's package) and copies proxy-init from the context.
