@@ -63,6 +63,9 @@ export interface ReadRunOptions {
 /** Commands that change nothing the image gets (they may change the stage, but no output this plugin models). */
 const HARMLESS = new Set(['true', ':', 'echo', 'printf', 'set', 'mkdir', 'ls', 'go version', 'go env', 'cargo --version', 'rustc --version', 'rustup show', 'test', '[']);
 
+/** Package managers: in a build stage they install tools for the build machine, which the plugin's cross targets replace. */
+const BUILD_TOOL_SETUP = new Set(['apt-get', 'apt', 'apk', 'dnf', 'yum', 'microdnf', 'dpkg']);
+
 /** Go flags that take a value as the next word. */
 const GO_VALUE_FLAGS = new Set(['-o', '-ldflags', '-gcflags', '-asmflags', '-tags', '-mod', '-modfile', '-p', '-pkgdir', '-buildmode', '-compiler', '-gccgoflags', '-installsuffix', '-overlay', '-pgo', '-toolexec', '-C', '-buildvcs', '-coverpkg', '-covermode']);
 
@@ -198,6 +201,9 @@ export function readRun(options: ReadRunOptions): RunReading {
     }
     if (head === 'cp' || head === 'mv') return copy(words, head);
     if (HARMLESS.has(head) || HARMLESS.has(pair)) return undefined;
+    // Build tools for the build machine (a cross gcc, a rustup target): the cross targets bring and check their own toolchain.
+    if (BUILD_TOOL_SETUP.has(head) || (head === 'rustup' && ['target', 'component', 'toolchain'].includes(words.values[1] ?? ''))) return undefined;
+    if (head === 'rm' && words.values.slice(1).every((w, i) => !words.dynamic[i + 1] && (w.startsWith('-') || /^\/(var|tmp|root)\//.test(w)))) return undefined;
     return `"${raws.join(' ')}" is not a step the plugin maps to a workspace target (it knows go build, cargo build, go mod download, cargo fetch, and cp/mv/mkdir/cd around them)`;
   };
 
@@ -238,7 +244,17 @@ export function readRun(options: ReadRunOptions): RunReading {
       return `go build names ${packages.join(' ')} by import path; write it relative to the module (./cmd/x), so the plugin can find the workspace project`;
     }
     if (packages.some((p) => p.includes('...'))) return 'go build with a ... pattern builds no single binary the plugin can name';
-    const dirs = packages.map((p) => posix.resolve(cwd, p));
+    // `go build ./cmd/x/main.go` (files, as some Dockerfiles write it) builds the package of that folder.
+    const goFiles = packages.filter((p) => p.endsWith('.go'));
+    if (goFiles.length > 0 && (goFiles.length !== packages.length || new Set(goFiles.map((f) => posix.dirname(f))).size !== 1)) {
+      return 'go build of .go files from several folders, or mixed with packages; build one package (./cmd/x)';
+    }
+    const dirs = goFiles.length > 0 ? [posix.resolve(cwd, posix.dirname(goFiles[0]))] : packages.map((p) => posix.resolve(cwd, p));
+    if (goFiles.length > 0 && output === undefined) {
+      // Go names the binary after the first file.
+      effects.push({ kind: 'go-build', packages: dirs, output: posix.join(cwd, posix.basename(goFiles[0], '.go')), outputIsDir: false });
+      return undefined;
+    }
     if (output === undefined) {
       // Go names the binary after the package's folder only when that is not `.`; for `.` it is the module path's last element, unknown here.
       if (dirs.length !== 1 || packages[0] === '.' || packages[0] === './') {
@@ -248,6 +264,9 @@ export function readRun(options: ReadRunOptions): RunReading {
       return undefined;
     }
     const outputIsDir = output.endsWith('/') || dirs.length > 1;
+    if (outputIsDir && packages.some((p) => p === '.' || p === './')) {
+      return 'the output name of go build cannot be determined (-o names a folder, and the binary of . is named after the module path); write -o <folder>/<name> for it';
+    }
     effects.push({ kind: 'go-build', packages: dirs, output: posix.resolve(cwd, output), outputIsDir });
     return undefined;
   };
@@ -295,7 +314,7 @@ export function readRun(options: ReadRunOptions): RunReading {
     return undefined;
   };
 
-  const failure = run(tokenizeShell(options.command));
+  const failure = run(tokenizeShell(options.command, { dropRedirections: true }));
   return failure ? { ok: false, reason: failure, fatal } : { ok: true, effects, cwd };
 }
 

@@ -12,7 +12,16 @@ export type ShellToken = { kind: 'word'; raw: string } | { kind: 'op'; op: strin
 const OPERATORS = ['&&', '||', ';;', ';', '|', '&', '(', ')', '\n'];
 
 /** Splits a RUN command into raw words (quotes kept) and operators; `#` at a word start comments to the end of the line. */
-export function tokenizeShell(text: string): ShellToken[] {
+export interface TokenizeOptions {
+  /**
+   * Drop redirections (`>&2`, `2>/dev/null`) with their targets: right for a
+   * build stage's compile steps, where they change no output the plugin
+   * models; wrong where a redirect would write a file of the image.
+   */
+  dropRedirections?: boolean;
+}
+
+export function tokenizeShell(text: string, options: TokenizeOptions = {}): ShellToken[] {
   const tokens: ShellToken[] = [];
   let i = 0;
   let word = '';
@@ -35,6 +44,20 @@ export function tokenizeShell(text: string): ShellToken[] {
     if (ch === ' ' || ch === '\t' || ch === '\r') {
       flush();
       i++;
+      continue;
+    }
+    if (options.dropRedirections && (ch === '>' || ch === '<')) {
+      // A redirection (`>&2`, `2>/dev/null`, `>> log`) and its target, dropped.
+      if (/^\d+$/.test(word)) {
+        word = '';
+        inWord = false;
+      } else {
+        flush();
+      }
+      i++;
+      if (text[i] === '>' || text[i] === '&' || text[i] === '|') i++;
+      while (text[i] === ' ' || text[i] === '\t') i++;
+      while (i < text.length && !/[\s;&|()]/.test(text[i])) i++;
       continue;
     }
     const op = OPERATORS.find((o) => text.startsWith(o, i));

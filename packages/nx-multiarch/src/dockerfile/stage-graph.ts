@@ -237,7 +237,7 @@ export function planStages(options: PlanStagesOptions): StagePlan {
             break;
           }
           if (outcome.kind !== 'build-steps') break; // idioms come only out of target-platform stages
-          for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, workdir, block);
+          for (const effect of outcome.effects) applyEffect(effect, instruction.line, model, block);
           break;
         }
         default:
@@ -255,7 +255,6 @@ export function planStages(options: PlanStagesOptions): StagePlan {
     effect: BuildEffect,
     line: number,
     model: StageFiles,
-    _workdir: string,
     block: (line: number, instruction: string, reason: string, needsTargetPlatform?: boolean, fatal?: boolean) => void,
   ): void => {
     switch (effect.kind) {

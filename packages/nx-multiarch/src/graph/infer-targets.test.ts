@@ -1,10 +1,12 @@
 import { inferTargets, resolveOptions } from './infer-targets';
-import type { ProjectFacts } from './project-facts';
+import { readProjectFacts, type ProjectFacts } from './project-facts';
+import { resolve } from 'node:path';
 import { cargoCrossInputs, CROSS_OUTPUTS, goCrossInputs } from '../project/target-templates';
 
 function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
   return {
     root: 'packages/app',
+    hasProjectJson: false,
     fallbackName: 'app',
     declaredTargets: {},
     cargoPackage: false,
@@ -17,6 +19,23 @@ function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
 }
 
 const options = resolveOptions({ arches: ['amd64', 'arm64', 'arm'] });
+
+describe('the build context an inferred image uses', () => {
+  const workspace = resolve(__dirname, '../../../..');
+
+  it('is the repository when the Dockerfile COPYs from the repository root (Linkerd\'s shape)', () => {
+    expect(readProjectFacts(workspace, 'packages/linkerd2/controller').dockerContext).toBe('repository');
+    const targets = inferTargets(facts({ dockerfile: true, dockerContext: 'repository' }), options);
+    expect(targets['docker-arch-build'].options).toEqual({ arch: expect.any(String), context: 'repository' });
+    expect(targets['docker-arch-build--arm'].options).toEqual({ arch: 'arm', context: 'repository' });
+  });
+
+  it('stays the Dockerfile\'s folder when its COPY sources are there', () => {
+    expect(readProjectFacts(workspace, 'packages/linkerd2-proxy-init').dockerContext).toBeUndefined();
+    expect(readProjectFacts(workspace, 'packages/nx-multiarch-cache-server').dockerContext).toBeUndefined();
+    expect(inferTargets(facts({ dockerfile: true }), options)['docker-arch-build'].options).toEqual({ arch: expect.any(String) });
+  });
+});
 
 describe('inferTargets', () => {
   it('infers nothing for a folder with nothing to build', () => {

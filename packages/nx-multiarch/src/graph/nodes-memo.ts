@@ -87,9 +87,10 @@ function inferenceCodeFingerprint(): string {
   return codeFingerprint;
 }
 
+/** What is kept per project: its result, the name its project.json or package.json gives (names are made unique across projects afterwards), and the existence checks it was inferred from. */
 export interface MemoEntry {
   result: CreateNodesResult;
-  /** The existence checks the result was inferred from. */
+  declaredName?: string;
   probes: ExistenceProbes;
 }
 

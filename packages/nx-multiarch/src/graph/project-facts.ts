@@ -18,6 +18,8 @@ import { probeExists, type ExistenceProbes } from './existence-probes';
 export interface ProjectFacts {
   /** Project root relative to the workspace root, POSIX separators ('' for the root). */
   root: string;
+  /** A project.json at the root (import-repo writes one for every project it configures). */
+  hasProjectJson: boolean;
   /** Name given by project.json or package.json; undefined when neither names it. */
   declaredName?: string;
   /** Name to give the project when nothing else names it. */
@@ -51,7 +53,7 @@ export interface ProjectFacts {
   dockerfileHasBase?: boolean;
   /** URLs written in the Dockerfile (variables as written): what a downloads mapping may serve from a workspace package. */
   dockerfileUrls?: string[];
-  /** Arch integration tests at `<root>/integration/`. */
+  /** Arch integration tests: a `*.arch.test.ts` file below `<root>/integration/` (an `integration/` folder alone is not one). */
   integrationTests: boolean;
 }
 
@@ -83,6 +85,20 @@ function cargoSrcFiles(absRoot: string): string[] {
     else if (e.isDirectory() && existsSync(join(absRoot, 'src', 'bin', e.name, 'main.rs'))) files.push(`bin/${e.name}/main.rs`);
   }
   return files;
+}
+
+/** The file name arch-integration runs (integration/find-tests.ts's DEFAULT_TEST_MATCH). */
+const ARCH_TEST = /\.arch\.test\.ts$/;
+
+/** Whether a folder holds a `*.arch.test.ts` at any depth: many repositories have an unrelated `integration/` folder. */
+function hasArchTests(dir: string): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => (e.isFile() && ARCH_TEST.test(e.name)) || (e.isDirectory() && e.name !== 'node_modules' && hasArchTests(join(dir, e.name))));
 }
 
 /** A Cargo package with at least one binary target, found as Cargo (and import-repo) finds them. */
@@ -145,6 +161,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
   }
   return {
     root,
+    hasProjectJson: projectJson !== undefined,
     declaredName: projectJson?.name ?? packageJson?.name,
     fallbackName: cargo?.name ?? (basename(absRoot) || 'workspace'),
     declaredTargets: projectJson?.targets ?? {},
@@ -157,7 +174,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     ...(neededContext(workspaceRoot, absRoot, probes) === 'repository' ? { dockerContext: 'repository' as const } : {}),
     dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
     dockerfileUrls: readDockerfileUrls(absRoot),
-    integrationTests: existsSync(join(absRoot, 'integration')),
+    integrationTests: hasArchTests(join(absRoot, 'integration')),
   };
 }
 

@@ -92,6 +92,20 @@ describe('applyLayer', () => {
     expect(await readFile(join(root, 'planted2'), 'utf8')).toBe('y');
   });
 
+  it('never lets a whiteout or opaque marker remove what its own layer wrote (a stream cannot look ahead)', async () => {
+    await applyLayer(root, await readLayer(await createTar([{ path: 'opt/old', type: 'file', content: Buffer.from('old') }], { mtime: 0 })));
+    // Archive order: the content comes before the markers that would otherwise hide it.
+    await applyLayer(root, await readLayer(await rawTar([
+      { name: 'opt/-new', type: 'file', content: 'new' },
+      { name: 'opt/.wh..wh..opq', type: 'file' },
+      { name: 'etc/app', type: 'file', content: 'app' },
+      { name: 'etc/.wh.app', type: 'file' },
+    ])));
+    expect(await readFile(join(root, 'opt/-new'), 'utf8')).toBe('new');
+    await expect(stat(join(root, 'opt/old'))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(root, 'etc/app'), 'utf8')).toBe('app');
+  });
+
   it('refuses entries that climb out of the root', async () => {
     await expect(readLayer(await rawTar([{ name: '../evil', type: 'file', content: 'x' }]))).rejects.toThrow(/points outside the archive root/);
   });

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { MultiarchError } from '../errors';
 import { DigestMismatchError, digestHex, verifyDigest } from './digest';
-import { blobPath } from './layout';
+import { asWriteError, blobPath } from './layout';
 import type { Digest } from './types';
 
 /**
@@ -41,7 +41,7 @@ export async function copyVerifiedBlob(source: string, digest: Digest, layoutDir
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new MultiarchError(`${what}: blob ${digest} is missing (${source}).`, 'The base image is incomplete; rebuild or fetch it again.');
     }
-    throw error;
+    throw asWriteError(error, join(layoutDir, 'blobs', 'sha256'));
   }
   const actual = `sha256:${hash.digest('hex')}`;
   if (actual !== digest) {
@@ -83,13 +83,6 @@ export class BlobCache {
     return join(this.dir, 'sha256', digestHex(digest));
   }
 
-  /** The blob's file in the cache, fetched first when missing. */
-  async ensure(digest: Digest, fetch: () => Promise<Buffer>, what: string): Promise<string> {
-    const path = this.pathOf(digest);
-    if (await stat(path).then(() => true, () => false)) return path;
-    return storeVerified(this.dir, digest, await fetch(), what);
-  }
-
   /** The blob's bytes, from the cache when it holds a good copy, else fetched and stored. */
   async read(digest: Digest, fetch: () => Promise<Buffer>, what: string): Promise<Buffer> {
     const path = this.pathOf(digest);
@@ -107,15 +100,40 @@ export class BlobCache {
     return data;
   }
 
-  /** Copies a blob into a layout, from the cache; a cache entry that fails its digest is fetched again once. */
-  async copyToLayout(digest: Digest, fetch: () => Promise<Buffer>, layoutDir: string, what: string): Promise<void> {
-    const path = await this.ensure(digest, fetch, what);
+  /**
+   * The blob's file in the cache, downloaded first when missing: `download`
+   * streams it into the new file it is given (checking the digest itself, as
+   * RegistryClient.downloadBlob does), which is renamed into place only then.
+   * A layer never passes through memory whole.
+   */
+  async ensureFile(digest: Digest, download: (path: string) => Promise<unknown>): Promise<string> {
+    const path = this.pathOf(digest);
+    if (await stat(path).then(() => true, () => false)) return path;
+    await mkdir(join(this.dir, 'sha256'), { recursive: true });
+    const tmp = tempName(path);
+    try {
+      await download(tmp);
+      await rename(tmp, path);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw asWriteError(error, join(this.dir, 'sha256'));
+    }
+    return path;
+  }
+
+  /**
+   * Copies a blob into a layout from the cache, streaming (downloaded into
+   * the cache first when missing); a cache entry that fails its digest is
+   * downloaded again once.
+   */
+  async copyToLayout(digest: Digest, download: (path: string) => Promise<unknown>, layoutDir: string, what: string): Promise<void> {
+    const path = await this.ensureFile(digest, download);
     try {
       await copyVerifiedBlob(path, digest, layoutDir, what);
     } catch (error) {
       if (!(error instanceof DigestMismatchError)) throw error;
       await rm(path, { force: true });
-      await copyVerifiedBlob(await this.ensure(digest, fetch, what), digest, layoutDir, what);
+      await copyVerifiedBlob(await this.ensureFile(digest, download), digest, layoutDir, what);
     }
   }
 }

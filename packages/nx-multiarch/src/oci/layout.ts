@@ -1,8 +1,12 @@
-import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { MultiarchError } from '../errors';
 import { canonicalJson } from './canonical-json';
-import { digestHex, sha256Digest, verifyDigest } from './digest';
+import { DigestMismatchError, digestHex, sha256Digest, verifyDigest } from './digest';
 import { Descriptor, Digest, ImageIndex, MediaTypes, OciLayoutFile } from './types';
 
 /**
@@ -23,16 +27,43 @@ export class OciLayoutWriter {
     await writeFile(join(this.dir, 'oci-layout'), canonicalJson(layout));
   }
 
-  /** Stores bytes under their digest (once) and returns their descriptor. */
+  /** Stores bytes under their digest (once) and returns their descriptor; written like a stream, so never half a blob under its name. */
   async writeBlob(data: Buffer, mediaType: string): Promise<Descriptor> {
     const digest = sha256Digest(data);
-    const path = blobPath(this.dir, digest);
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await writeFile(path, data);
-    return { mediaType, digest, size: data.length };
+    if (await stat(blobPath(this.dir, digest)).then(() => true, () => false)) return { mediaType, digest, size: data.length };
+    return this.writeBlobStream(Readable.from([data]), mediaType);
+  }
+
+  /**
+   * Stores a stream of bytes (a layer) without holding it: written to a
+   * temporary name in blobs/sha256, hashed on the way, renamed to its digest
+   * only once complete. A failure (a full disk, a source that fails) removes
+   * the temporary file, so no blob is ever half-written under a digest's name.
+   */
+  async writeBlobStream(source: Readable | AsyncIterable<Buffer>, mediaType: string): Promise<Descriptor> {
+    const dir = join(this.dir, 'blobs', 'sha256');
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, count, createWriteStream(tmp, { flags: 'wx' }));
+      const digest: Digest = `sha256:${hash.digest('hex')}`;
+      const path = blobPath(this.dir, digest);
+      if (await stat(path).then(() => true, () => false)) await rm(tmp, { force: true });
+      else await rename(tmp, path);
+      return { mediaType, digest, size };
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw asWriteError(error, dir);
+    }
   }
 
   /** Stores a JSON document in canonical form, so its digest is stable. */
@@ -81,7 +112,58 @@ export class OciLayoutReader {
     return data;
   }
 
+  /**
+   * A blob (a layer) as a stream that hashes what it hands out and fails at
+   * its end, before the last bytes count, when they do not match the digest
+   * (or the descriptor's size): a reader never finishes on wrong content.
+   */
+  async openBlob(digest: Digest, expectedSize?: number): Promise<{ stream: Readable; size: number }> {
+    const path = blobPath(this.dir, digest);
+    const size = await stat(path).then(
+      (info) => info.size,
+      () => undefined,
+    );
+    if (size === undefined) {
+      throw new MultiarchError(`Blob ${digest} is missing from the OCI layout at ${this.dir}.`, 'Rebuild the image; the layout is incomplete.');
+    }
+    const what = `Blob ${digest} in ${this.dir}`;
+    if (expectedSize !== undefined && expectedSize !== size) {
+      throw new DigestMismatchError(what, digest, undefined, undefined, `${what} has ${size} bytes, its descriptor says ${expectedSize}.`);
+    }
+    const read = createReadStream(path);
+    const verify = verifyingStream(digest, what);
+    read.on('error', (error) => verify.destroy(error));
+    return { stream: read.pipe(verify), size };
+  }
+
   async readJson<T>(digest: Digest): Promise<T> {
     return JSON.parse((await this.readBlob(digest)).toString('utf8')) as T;
   }
+}
+
+/** A pass-through that hashes and, at the end, fails with DigestMismatchError unless the bytes match `digest`. */
+export function verifyingStream(digest: Digest, what: string): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      const actual: Digest = `sha256:${hash.digest('hex')}`;
+      callback(actual === digest ? null : new DigestMismatchError(`${what}: content`, digest, actual));
+    },
+  });
+}
+
+/** A full disk or quota names the folder that filled, so the fix (free space there, or move the output) is obvious. */
+export function asWriteError(error: unknown, dir: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MultiarchError(
+      `No space left in ${dir} while writing a blob (${code}); nothing was stored under a blob name.`,
+      'Free space on the disk that holds this folder (or point the output elsewhere), then build again.',
+    );
+  }
+  return error;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { MultiarchError } from '../errors';
-import { isDigest, sha256Digest, verifyDigest } from '../oci/digest';
+import { DigestMismatchError, isDigest, sha256Digest, verifyDigest } from '../oci/digest';
 import { Digest, ImageIndex, MANIFEST_MEDIA_TYPES } from '../oci/types';
 import { Authenticator } from './auth';
 import { ExplicitAuth, resolveCredentials } from './credentials';
@@ -448,8 +448,11 @@ export class RegistryClient {
     if (opened.status === 201 && mountFrom) return { outcome: 'mounted', bytes: 0 };
     if (opened.status !== 202) throw this.failure(opened, `starting an upload of ${digest} to ${repository}`);
     const location = this.uploadLocation(opened);
-    if (size > this.monolithicMaxBytes) return this.uploadChunked(repository, location, source, digest, size, scopes);
+    // A file is sent in PATCHes and hashed on the way; the committing PUT follows only when the hash matches.
+    if (!Buffer.isBuffer(source) || size > this.monolithicMaxBytes) return this.uploadChunked(repository, location, source, digest, size, scopes);
 
+    // Bytes in memory are hashed before they go: the one PUT both sends and commits them.
+    verifyDigest(source, digest, `Blob ${digest} for ${repository}`);
     const res = await this.request(
       { method: 'PUT', url: withDigest(location, digest), headers: { 'Content-Type': 'application/octet-stream' }, body: bodyOf(source, 0, size) },
       scopes,
@@ -469,6 +472,13 @@ export class RegistryClient {
     throw this.failure(res, `uploading blob ${digest} to ${repository}`);
   }
 
+  /**
+   * PATCHes of at most chunkBytes (one for most blobs), each streamed from
+   * the file, every byte sent hashed; then the closing PUT with ?digest=,
+   * which is what makes the registry commit the blob, only when the bytes
+   * sent hash to `digest`. On a mismatch (a blob changed or corrupted on
+   * disk) the upload session is cancelled and nothing is stored.
+   */
   private async uploadChunked(
     repository: string,
     location: URL,
@@ -477,15 +487,23 @@ export class RegistryClient {
     size: number,
     scopes: string[],
   ): Promise<BlobPushResult> {
+    const hash = createHash('sha256');
+    let sent = 0;
+    const onChunk = (chunk: Buffer) => {
+      hash.update(chunk);
+      sent += chunk.length;
+    };
     let next = location;
     for (let offset = 0; offset < size; ) {
       const length = Math.min(this.chunkBytes, size - offset);
+      const body = Buffer.isBuffer(source) ? source.subarray(offset, offset + length) : { path: source.path, start: offset, length, onChunk };
+      if (Buffer.isBuffer(body)) onChunk(body);
       const res = await this.request(
         {
           method: 'PATCH',
           url: next,
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + length - 1}` },
-          body: bodyOf(source, offset, length),
+          body,
         },
         scopes,
         false,
@@ -494,10 +512,27 @@ export class RegistryClient {
       next = this.uploadLocation(res);
       offset += length;
     }
+    const actual: Digest = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest || sent !== size) {
+      await this.cancelUpload(next, scopes);
+      const where = Buffer.isBuffer(source) ? 'in memory' : source.path;
+      throw new DigestMismatchError(
+        `Blob ${digest} (${where})`,
+        digest,
+        actual,
+        'The local blob changed or is corrupted: rebuild the image, then push again. Nothing was committed to the registry.',
+        sent !== size ? `Blob ${digest} (${where}) sent ${sent} bytes instead of ${size}; the upload was cancelled before the registry stored it.` : undefined,
+      );
+    }
     const done = await this.request({ method: 'PUT', url: withDigest(next, digest) }, scopes, false);
     if (done.status !== 201) throw this.failure(done, `completing the upload of blob ${digest} to ${repository}`);
     this.checkStoredBlob(done, digest, repository);
     return { outcome: 'uploaded', bytes: size };
+  }
+
+  /** Best effort: the registry drops an abandoned session by itself in time anyway. */
+  private async cancelUpload(location: URL, scopes: string[]): Promise<void> {
+    await this.request({ method: 'DELETE', url: location }, scopes, false).catch(() => undefined);
   }
 
   private uploadLocation(res: HttpResponse): URL {

@@ -28,6 +28,8 @@ export class RegistryImageSource implements ImageSource {
   }
 
   copyLayerTo(descriptor: Descriptor, layoutDir: string): Promise<void> {
-    return this.cache.copyToLayout(descriptor.digest, () => this.client.getBlob(this.repository, descriptor.digest), layoutDir, this.description);
+    // Streamed registry -> cache file -> layout, the digest checked on each leg.
+    const download = (path: string) => this.client.downloadBlob(this.repository, descriptor.digest, path, { size: descriptor.size });
+    return this.cache.copyToLayout(descriptor.digest, download, layoutDir, this.description);
   }
 }

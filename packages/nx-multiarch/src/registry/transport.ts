@@ -22,6 +22,8 @@ export interface FileBody {
   start?: number;
   /** Number of bytes to send from `start`. */
   length: number;
+  /** Sees each chunk as it is sent, in order (the push hashes what it sends). */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface HttpRequest {
@@ -249,6 +251,7 @@ export class Transport {
     const stream = createReadStream(body.path, { start, end: start + body.length - 1 });
     stream.on('data', (chunk) => {
       this.stats.bytesSent += chunk.length;
+      body.onChunk?.(chunk as Buffer);
     });
     stream.on('error', (error) => {
       req.destroy(error);

@@ -3,11 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/oci/canonical-json';
-import { sha256Digest } from '../../src/oci/digest';
+import { DigestMismatchError, sha256Digest } from '../../src/oci/digest';
 import { ImageIndex, ImageManifest, MediaTypes } from '../../src/oci/types';
 import { RegistryClient } from '../../src/registry/client';
 import { RegistryError } from '../../src/registry/errors';
 import { RegistryServer, startRegistry } from '../support/registry-server';
+import { startRecordingProxy } from '../support/recording-proxy';
 
 /** The client against a real distribution 2.8 registry on loopback, anonymous over http. */
 describe('RegistryClient against docker-registry', () => {
@@ -54,8 +55,35 @@ describe('RegistryClient against docker-registry', () => {
     // HEAD, POST, 5 PATCHes of at most 250 000 bytes, closing PUT.
     expect(chunked.stats.requests - requestsBefore).toBe(8);
     expect((await chunked.getBlob('t/chunked', digest)).equals(data)).toBe(true);
-    expect(await client().pushBlob('t/file', { path }, digest)).toEqual({ outcome: 'uploaded', bytes: data.length });
+    const whole = client();
+    const before = whole.stats.requests;
+    expect(await whole.pushBlob('t/file', { path }, digest)).toEqual({ outcome: 'uploaded', bytes: data.length });
+    // A file under the chunk size: HEAD, POST, one PATCH with the whole file, then the committing PUT.
+    expect(whole.stats.requests - before).toBe(4);
     expect((await client().getBlob('t/file', digest)).equals(data)).toBe(true);
+  });
+
+  it('hashes a file while sending it, and cancels the upload before the commit when it does not match', async () => {
+    const data = randomBytes(700_000);
+    const digest = sha256Digest(data);
+    const path = join(work, 'changed.bin');
+    // The blob on disk no longer holds the bytes its digest was taken of (same size, one byte off).
+    data[350_000] ^= 0xff;
+    await writeFile(path, data);
+    const proxy = await startRecordingProxy(Number(registry.host.split(':')[1]));
+    try {
+      const c = client({ registry: proxy.host });
+      await expect(c.pushBlob('t/mismatch', { path }, digest)).rejects.toThrow(DigestMismatchError);
+      await expect(c.pushBlob('t/mismatch', { path }, digest)).rejects.toThrow(`Blob ${digest} (${path}) does not match its digest`);
+      const sent = proxy.requests.map((r) => `${r.method} ${r.path.split('?')[0].replace(/uploads\/[^/]+$/, 'uploads/<id>')}${r.path.includes('digest=') ? ' +digest' : ''}`);
+      // Every byte went up in a PATCH, but no request ever asked the registry to commit (no ?digest=), and the session was dropped.
+      expect(sent.filter((line) => line.endsWith('+digest'))).toEqual([]);
+      expect(sent).toContain('PATCH /v2/t/mismatch/blobs/uploads/<id>');
+      expect(sent).toContain('DELETE /v2/t/mismatch/blobs/uploads/<id>');
+      expect(await c.hasBlob('t/mismatch', digest)).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('mounts a blob from another repository instead of uploading it', async () => {

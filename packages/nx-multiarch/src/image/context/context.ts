@@ -1,4 +1,5 @@
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { fileSource, type FileSource } from '../../oci/file-source';
 import { join, posix, relative, sep } from 'node:path';
 import { MultiarchError } from '../../errors';
 import { IgnoreMatcher } from './dockerignore';
@@ -22,7 +23,9 @@ export interface ContextEntry {
   path: string;
   type: ContextEntryType;
   mode: number;
-  content?: Buffer;
+  /** A file's bytes stay on disk (streamed into the layer); `head` holds the first few KB for sniffing (ELF, archives). */
+  source?: FileSource;
+  head?: Buffer;
   linkTarget?: string;
 }
 
@@ -181,7 +184,7 @@ export class BuildContext {
     if (!match.isDirectory) {
       const info = await stat(match.realPath);
       if (!info.isFile()) throw new MultiarchError(`${where}: source "${match.path}" is not a regular file or folder.`, 'COPY only regular files, folders and symlinks.');
-      return [{ path: '', type: 'file', mode: normalizedMode(info.mode), content: await readFile(match.realPath) }];
+      return [{ path: '', type: 'file', mode: normalizedMode(info.mode), ...(await fileSource(match.realPath)) }];
     }
     const entries: ContextEntry[] = [{ path: '', type: 'directory', mode: DIR_MODE }];
     const walk = async (realDir: string, rel: string): Promise<void> => {
@@ -200,7 +203,7 @@ export class BuildContext {
           entries.push({ path: entryRel, type: 'directory', mode: DIR_MODE });
           await walk(full, entryRel);
         } else if (info.isFile()) {
-          entries.push({ path: entryRel, type: 'file', mode: normalizedMode(info.mode), content: await readFile(full) });
+          entries.push({ path: entryRel, type: 'file', mode: normalizedMode(info.mode), ...(await fileSource(full)) });
         } else {
           throw new MultiarchError(`${where}: "${contextPath}" is a socket, fifo or device.`, 'Remove it from the context or add it to .dockerignore.');
         }

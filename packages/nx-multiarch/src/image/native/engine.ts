@@ -10,7 +10,7 @@ import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../.
 import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
 import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
-import { buildLayer } from '../../oci/layer';
+import { writeLayer } from '../../oci/layer';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
 import { join } from 'node:path';
@@ -88,8 +88,8 @@ export class NativeEngine implements BuildEngine {
     const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
     const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
     if (entries.length > 0) {
-      const layer = await buildLayer(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch });
-      layers.push(await writer.writeBlob(layer.blob, MediaTypes.ociLayerGzip));
+      const layer = await writeLayer(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
+      layers.push(layer.descriptor);
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
       history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });

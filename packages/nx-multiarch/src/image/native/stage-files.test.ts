@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,7 +44,9 @@ const copy = (over: Partial<CopyOperation>): CopyOperation => ({ op: 'copy', lin
 
 async function entries(ops: FileOperation[]) {
   const list = await collectStageFiles(ops, context, PLATFORMS.arm);
-  return Object.fromEntries(list.map((e) => [e.path, [e.type, (e.mode ?? 0).toString(8), e.uid ?? 0, e.content?.toString() ?? e.linkTarget ?? '']]));
+  // Copied files stay on disk until the layer streams them: read what the entry points at.
+  const bytes = (e: (typeof list)[number]) => e.content ?? (e.source ? readFileSync(e.source.path) : undefined);
+  return Object.fromEntries(list.map((e) => [e.path, [e.type, (e.mode ?? 0).toString(8), e.uid ?? 0, bytes(e)?.toString() ?? e.linkTarget ?? '']]));
 }
 
 describe('collectStageFiles', () => {

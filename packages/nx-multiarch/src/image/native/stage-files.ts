@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { readTar } from '../../oci/tar';
 import { gunzip } from '../../oci/gzip';
@@ -32,6 +33,12 @@ type ArchiveKind = 'tar' | 'tar.gz' | 'unsupported' | undefined;
 
 function isTar(data: Buffer): boolean {
   return data.length >= 262 && data.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+/** Whether a file's first bytes may start an archive ADD extracts (or refuses): only then is the whole file read. */
+function mayBeArchive(head: Buffer): boolean {
+  if (isTar(head) || (head.length > 2 && head[0] === 0x1f && head[1] === 0x8b)) return true;
+  return head.subarray(0, 3).toString('latin1') === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
 }
 
 /** Docker decides by content, not by name, whether ADD extracts a file. */
@@ -126,9 +133,9 @@ export class StageFiles implements StageState {
         continue;
       }
       const file = tree[0];
-      const content = file.content as Buffer;
-      if (op.keyword === 'ADD') {
-        const archive = archiveKind(content);
+      if (op.keyword === 'ADD' && file.source && mayBeArchive(file.head ?? Buffer.alloc(0))) {
+        // An archive ADD extracts is read whole, as before; any other file stays on disk until the layer streams it.
+        const archive = archiveKind(await readFile(file.source.path));
         if (archive.kind === 'unsupported') {
           throw new MultiarchError(
             `${where}: ${match.path} is a bzip2 or xz archive, which the native engine does not extract.`,
@@ -148,9 +155,9 @@ export class StageFiles implements StageState {
   private putCopied(entry: ContextEntry, imagePath: string, op: CopyOperation, contextPath: string): void {
     const where = `${contextPath.replace(/\/$/, '')} (${op.keyword} on line ${op.line})`;
     if (entry.type === 'file') {
-      this.checkElf(entry.content as Buffer, where);
+      this.checkElf(entry.head ?? Buffer.alloc(0), where);
       const mode = op.chmod ?? entry.mode;
-      this.put(withOwner({ path: imagePath, type: 'file', mode, content: entry.content }, op.owner));
+      this.put(withOwner({ path: imagePath, type: 'file', mode, ...(entry.source ? { source: entry.source } : {}) }, op.owner));
     } else if (entry.type === 'directory') {
       this.put(withOwner({ path: imagePath, type: 'directory', mode: DIR_MODE }, op.owner));
     } else {

@@ -1,0 +1,87 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { MultiarchError } from '../errors';
+
+/**
+ * A regular file whose bytes go into an archive or a layer straight from
+ * disk, never whole in memory. What was seen when the file was listed (size,
+ * modification time) travels with it, so a file that changes between the
+ * listing and the end of its streaming is refused instead of giving a tar
+ * header whose size lies or a layer whose digest matches no moment of the file.
+ */
+export interface FileSource {
+  /** Absolute path to read. */
+  path: string;
+  /** Size in bytes when the file was listed: the size written in the tar header. */
+  size: number;
+  /** Modification time in nanoseconds when the file was listed (bigint stat, so same-size edits show). */
+  mtimeNs: bigint;
+}
+
+/** Bytes kept in memory to sniff a file (ELF header, tar magic at 257, gzip magic). */
+export const HEAD_BYTES = 4096;
+
+/** Lists a file as a source: its size and mtime now, and its first bytes for sniffing. */
+export async function fileSource(path: string): Promise<{ source: FileSource; head: Buffer }> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat({ bigint: true });
+    const head = Buffer.alloc(Number(info.size < BigInt(HEAD_BYTES) ? info.size : BigInt(HEAD_BYTES)));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return { source: { path, size: Number(info.size), mtimeNs: info.mtimeNs }, head: head.subarray(0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A source for a file named by path, without a head (stat only). */
+export async function statFileSource(path: string): Promise<FileSource> {
+  const info = await stat(path, { bigint: true });
+  return { path, size: Number(info.size), mtimeNs: info.mtimeNs };
+}
+
+export class FileChangedError extends MultiarchError {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(
+      `${path} changed while it was being written into the layer (${detail}).`,
+      'Something modified the file during the build (a compiler or a sync still writing it?). Let it finish, then run the build again.',
+    );
+    this.name = 'FileChangedError';
+  }
+}
+
+function changed(source: FileSource, size: bigint, mtimeNs: bigint): string | undefined {
+  if (size !== BigInt(source.size)) return `size ${source.size} bytes when listed, ${size} now`;
+  if (mtimeNs !== source.mtimeNs) return 'modified after it was listed';
+  return undefined;
+}
+
+/**
+ * The file's bytes as they were listed, chunk by chunk: exactly `source.size`
+ * bytes, and a FileChangedError (never a short or long stream) when the file's
+ * size or mtime differ from the listing before or after the read.
+ */
+export async function* readFileSource(source: FileSource, chunkBytes = 1024 * 1024): AsyncGenerator<Buffer> {
+  const handle = await open(source.path, 'r');
+  try {
+    const before = await handle.stat({ bigint: true });
+    const early = changed(source, before.size, before.mtimeNs);
+    if (early) throw new FileChangedError(source.path, early);
+    let read = 0;
+    if (source.size > 0) {
+      const stream = createReadStream('', { fd: handle.fd, autoClose: false, start: 0, end: source.size - 1, highWaterMark: chunkBytes });
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        yield chunk;
+      }
+    }
+    const after = await handle.stat({ bigint: true });
+    const late = changed(source, after.size, after.mtimeNs) ?? (read !== source.size ? `${read} of ${source.size} bytes could be read` : undefined);
+    if (late) throw new FileChangedError(source.path, late);
+  } finally {
+    await handle.close();
+  }
+}
