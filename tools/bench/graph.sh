@@ -18,6 +18,8 @@ set -euo pipefail
 LOG_TAG=bench-graph
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 runs=5
 graph_only=false
@@ -42,7 +44,7 @@ for entry in "$REPO_ROOT"/node_modules/* "$REPO_ROOT"/node_modules/.bin; do
   ln -s "$entry" "$work/ws/node_modules/$name"
 done
 ln -s ../packages/nx-multiarch "$work/ws/node_modules/nx-multiarch"
-[ -d "$REPO_ROOT/packages/nx-multiarch/node_modules" ] && ln -s "$REPO_ROOT/packages/nx-multiarch/node_modules" "$work/ws/packages/nx-multiarch/node_modules"
+link_package_modules "$work/ws"
 
 # The plugin entry Nx loads for the graph is the compiled one, as `npm ci` (prepare) leaves it.
 node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$work/ws/packages/nx-multiarch/tsconfig.lib.json"

@@ -17,6 +17,8 @@ set -euo pipefail
 LOG_TAG=bench-images
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 arches=amd64,arm64,arm
 runs=5
@@ -42,8 +44,7 @@ clone="$work/workspace"
 log "building the plugin"
 (cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
 log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
-git clone --quiet --no-hardlinks "$REPO_ROOT" "$clone"
-ln -s "$REPO_ROOT/node_modules" "$clone/node_modules"
+clone_workspace "$clone"
 
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 nx_env=(env $(env | awk -F= '/^NX_/ { print "-u " $1 }') -u SOURCE_DATE_EPOCH

@@ -31,6 +31,8 @@ set -euo pipefail
 LOG_TAG=bench-integration
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 arches=amd64,arm64,arm
 runs=3
@@ -61,8 +63,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-bench-integration.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 clone="$work/workspace"
 log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
-git clone --quiet --no-hardlinks "$REPO_ROOT" "$clone"
-ln -s "$REPO_ROOT/node_modules" "$clone/node_modules"
+clone_workspace "$clone"
 
 # Only these NX_* settings: a developer's daemon or remote cache must not leak in.
 mapfile -t unset_nx < <(env | awk -F= '/^NX_/ { print "-u"; print $1 }')

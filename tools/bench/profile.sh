@@ -26,6 +26,8 @@ set -euo pipefail
 LOG_TAG=bench-profile
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 out="$REPO_ROOT/tmp/profile"
 only=cold,noop
@@ -70,10 +72,7 @@ cache_pid=$!
 for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$cache_port/health" 2>/dev/null && break; sleep 0.2; done
 
 ws="$work/workspace"
-git clone --quiet --no-hardlinks "$REPO_ROOT" "$ws"
-ln -s "$REPO_ROOT/node_modules" "$ws/node_modules"
-# The plugin's own dependencies that npm could not hoist (execa 9 beside Nx's execa 5).
-ln -s "$REPO_ROOT/packages/nx-multiarch/node_modules" "$ws/packages/nx-multiarch/node_modules"
+clone_workspace "$ws"
 
 # run NAME: the main job with every Node process profiled into DIR/NAME/.
 run() {

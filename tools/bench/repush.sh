@@ -13,6 +13,8 @@ set -euo pipefail
 LOG_TAG=bench-repush
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 ref=${1:-main}
 runs=${2:-10}
@@ -29,8 +31,7 @@ trap cleanup EXIT
 log "building the plugin of $ref and of this checkout"
 git clone --quiet "$REPO_ROOT" "$work/ref"
 git -C "$work/ref" checkout --quiet "$ref"
-ln -s "$REPO_ROOT/node_modules" "$work/ref/node_modules"
-ln -s "$REPO_ROOT/packages/nx-multiarch/node_modules" "$work/ref/packages/nx-multiarch/node_modules"
+link_workspace_modules "$work/ref"
 node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$work/ref/packages/nx-multiarch/tsconfig.lib.json"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
 

@@ -27,6 +27,8 @@ set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 only=noop,proxy,controller,repush,fresh
 out="$REPO_ROOT/tmp/bench"
@@ -81,12 +83,8 @@ measure() {
   printf '%s\t%s\t%s\n' "$name" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" >>"$times"
 }
 
-clone() { # DIR [SOURCE]
-  git clone --quiet --no-hardlinks "${2:-$REPO_ROOT}" "$1"
-  ln -s "$REPO_ROOT/node_modules" "$1/node_modules"
-}
 
-log "compiling the plugin (executors run from its dist/)"
+log "compiling the plugin (Nx loads its createNodes from dist/; executors run from src/ through swc)"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
 log "services: registry, dockerd, cache server (all on loopback, in $work)"
 bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
@@ -103,7 +101,7 @@ for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$cache_port/heal
 
 A="$work/a/workspace"
 B="$work/b/workspace"
-clone "$A"
+clone_workspace "$A"
 
 # The plugin: one command builds and pushes the matrix. Every Nx run gets only these NX_* settings.
 plugin() { # CLONE CACHE_NAME NX_ARGS...
@@ -150,7 +148,7 @@ if selected repush; then
 fi
 if selected fresh; then
   # From clone A, so B holds the very commit A's cold run cached (this checkout may have moved on since).
-  clone "$B" "$A"
+  clone_workspace "$B" "$A"
   measure plugin-fresh plugin_push "$B" b
   save_run b fresh
 fi

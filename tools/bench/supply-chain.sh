@@ -30,6 +30,8 @@ set -euo pipefail
 LOG_TAG=bench-supply-chain
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/workspace-clone.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 arches=amd64
 runs=3
@@ -68,12 +70,7 @@ clone="$work/workspace"
 log "building the plugin"
 (cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
 log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
-git clone --quiet --no-hardlinks "$REPO_ROOT" "$clone"
-ln -s "$REPO_ROOT/node_modules" "$clone/node_modules"
-# npm leaves some of a workspace package's dependencies in its own node_modules (versions that clash at the root).
-for modules in "$REPO_ROOT"/packages/*/node_modules; do
-  [ -d "$modules" ] && ln -s "$modules" "$clone/packages/$(basename "$(dirname "$modules")")/node_modules"
-done
+clone_workspace "$clone"
 
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 nx_env=(env $(env | awk -F= '/^NX_/ && $1 != "NX_MULTIARCH_STATE_DIR" { print "-u " $1 }') -u SOURCE_DATE_EPOCH

@@ -22,6 +22,7 @@ export { default as goCrossExecutor } from './executors/go-cross/executor';
 export { default as cargoCrossExecutor } from './executors/cargo-cross/executor';
 export { default as dockerArchBuildExecutor } from './executors/docker-arch-build/executor';
 export { createNodesV2, PROJECT_FILES_GLOB } from './graph/create-nodes';
+export { default as importRepoGenerator } from './generators/import-repo/generator';
 export { RegistryClient } from './registry/client';
 export { OciLayoutReader } from './oci/layout';
 export { unpackRootfs } from './integration/rootfs';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
 import { platformString, type PlatformSpec } from '../platform/platforms';
@@ -14,7 +14,7 @@ import { checkBinaryArch } from './binary-check';
 import { chooseCargoLinker, requireCargoLinker } from './cargo-linker';
 import { fetchCrates, requireCargoLock, requireTargetCCompiler } from './cargo-fetch';
 import { CargoPackageInfo, readCargoPackage } from './cargo-metadata';
-import { CargoCrossOptions, listOption, planCargoBuild, rustTriple } from './cargo-plan';
+import { CargoCrossOptions, listOption, packageVersion, planCargoBuild, rustTriple } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
 import { createReleasePackage, prewarmCompressor } from './package-tarball';
 import { sourceDateEpoch } from '../util/source-date-epoch';
@@ -74,6 +74,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const packaging = options.package ?? true;
   // Found before compiling, so a missing LICENSE does not cost a build.
   const license = packaging ? licenseFile(pkg, ctx.workspaceRoot) : undefined;
+  const { version, from: versionFrom } = packageVersion(options, env, pkg.version);
   const targetDir = options.targetDir ? resolve(ctx.workspaceRoot, options.targetDir) : defaultTargetDir(ctx.workspaceRoot, ctx.project);
   const epoch = sourceDateEpoch(env);
   const plan = planCargoBuild({
@@ -95,7 +96,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   });
 
   ctx.log(
-    `cargo-cross: ${pkg.name} ${pkg.version} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}"` +
+    `cargo-cross: ${pkg.name} ${version}${versionFrom === 'Cargo.toml' ? '' : ` (from ${versionFrom})`} for ${platformString(platform.oci)} (${triple}), toolchain "${toolchain.name}"` +
       `${pin ? ` (meets "${pin.channel}" of ${pin.file})` : ''}, linker ${linker}` +
       `${chosenLinker.source.kind === 'env' ? ` (from ${chosenLinker.source.name})` : ''}`,
   );
@@ -129,7 +130,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
     if (license !== undefined) {
       const release = await createReleasePackage({
         name: pkg.name,
-        version: pkg.version,
+        version,
         arch: platform.arch,
         license: await readFile(license),
         binaries,
@@ -187,11 +188,19 @@ export function chooseBins(pkg: CargoPackageInfo, wanted: string[]): string[] {
   return wanted;
 }
 
-/** LICENSE for the package: Cargo.toml's license-file, else LICENSE beside it, else at the workspace root. */
+/**
+ * LICENSE for the package: Cargo.toml's license-file, else a LICENSE beside it
+ * or in any folder above it up to the workspace root (an imported repository
+ * keeps its LICENSE at its own root, crates several folders below).
+ */
 export function licenseFile(pkg: CargoPackageInfo, workspaceRoot: string): string {
-  const candidates = [pkg.licenseFile, join(pkg.manifestDir, 'LICENSE'), join(workspaceRoot, 'LICENSE')].filter(
-    (p): p is string => p !== undefined,
-  );
+  const folders: string[] = [];
+  const root = resolve(workspaceRoot);
+  for (let dir = resolve(pkg.manifestDir); ; dir = dirname(dir)) {
+    folders.push(dir);
+    if (dir === root || dirname(dir) === dir || !dir.startsWith(`${root}${sep}`)) break;
+  }
+  const candidates = [pkg.licenseFile, ...folders.map((d) => join(d, 'LICENSE'))].filter((p): p is string => p !== undefined);
   const found = candidates.find((p) => existsSync(p));
   if (found) return found;
   throw new MultiarchError(

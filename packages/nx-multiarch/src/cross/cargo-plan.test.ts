@@ -1,5 +1,5 @@
 import { PLATFORMS } from '../platform/platforms';
-import { cargoTargetEnvKey, listOption, planCargoBuild, profileDir, remapFlags, rustTriple } from './cargo-plan';
+import { cargoTargetEnvKey, listOption, packageVersion, planCargoBuild, profileDir, remapFlags, rustTriple } from './cargo-plan';
 
 const base = {
   platform: PLATFORMS.arm64,
@@ -101,5 +101,18 @@ describe('helpers', () => {
     expect(listOption(undefined)).toEqual([]);
     expect(listOption(['-C opt-level=2'], /\s+/)).toEqual(['-C', 'opt-level=2']);
     expect(listOption('-C  opt-level=2 ', /\s+/)).toEqual(['-C', 'opt-level=2']);
+  });
+});
+
+describe('packageVersion', () => {
+  it('takes the option, else the environment variable, else Cargo.toml', () => {
+    expect(packageVersion({}, {}, '0.1.0')).toEqual({ version: '0.1.0', from: 'Cargo.toml' });
+    expect(packageVersion({}, { NX_MULTIARCH_VERSION: 'v2.14.0' }, '0.1.0')).toEqual({ version: 'v2.14.0', from: 'NX_MULTIARCH_VERSION' });
+    expect(packageVersion({ versionEnv: 'LINKERD2_PROXY_VERSION' }, { NX_MULTIARCH_VERSION: 'x', LINKERD2_PROXY_VERSION: 'v2.15.0' }, '0.1.0').version).toBe('v2.15.0');
+    expect(packageVersion({ version: '3.0.0' }, { NX_MULTIARCH_VERSION: 'v2.14.0' }, '0.1.0')).toEqual({ version: '3.0.0', from: 'the "version" option' });
+  });
+
+  it('refuses a version that cannot be part of a file name, naming where it came from', () => {
+    expect(() => packageVersion({}, { NX_MULTIARCH_VERSION: '../v1' }, '0.1.0')).toThrow(/"\.\.\/v1" \(from NX_MULTIARCH_VERSION\) cannot be part of a file name/);
   });
 });

@@ -23,6 +23,36 @@ export interface CargoCrossOptions {
   cwd?: string;
   manifestPath?: string;
   targetDir?: string;
+  /** The package version; default: the environment variable `versionEnv` names, else Cargo.toml's. */
+  version?: string;
+  /** The environment variable release pipelines set the version in (a cache input of the target). Default NX_MULTIARCH_VERSION. */
+  versionEnv?: string;
+}
+
+/** Where cargo-cross reads a release version set by the pipeline, unless "versionEnv" names another variable. */
+export const CARGO_VERSION_ENV = 'NX_MULTIARCH_VERSION';
+
+/**
+ * The version in the package's file names: the "version" option, else the
+ * environment variable (release pipelines set it, as Linkerd's does), else
+ * Cargo.toml's. It becomes part of a file name, so it must be one word.
+ */
+export function packageVersion(options: Pick<CargoCrossOptions, 'version' | 'versionEnv'>, env: NodeJS.ProcessEnv, cargoVersion: string): { version: string; from: string } {
+  const variable = options.versionEnv ?? CARGO_VERSION_ENV;
+  const fromEnv = env[variable];
+  const [version, from] =
+    options.version !== undefined && options.version !== ''
+      ? [options.version, 'the "version" option']
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [fromEnv, variable]
+        : [cargoVersion, 'Cargo.toml'];
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) {
+    throw new MultiarchError(
+      `The package version "${version}" (from ${from}) cannot be part of a file name.`,
+      `Set the cargo-cross option "version" or ${variable} to a plain version such as 2.14.0 or v2.14.0.`,
+    );
+  }
+  return { version, from };
 }
 
 /** The Rust target triple for an arch and libc, or a clear error where the table has none. */

@@ -28,10 +28,15 @@ export interface CrossTarget {
  * removes the task's stale output, so a build that fails later leaves nothing
  * in dist that Nx or a later step could mistake for a result.
  */
-export async function prepareCrossTarget(ctx: CrossBuildContext, arch: string | undefined, target: string): Promise<CrossTarget> {
+export async function prepareCrossTarget(
+  ctx: CrossBuildContext,
+  arch: string | undefined,
+  target: string,
+  folderName: (arch: string, platform: PlatformSpec) => string = (a) => a,
+): Promise<CrossTarget> {
   const platform = parseSingleArch(arch, target);
   // parseSingleArch accepted the value, so it is one of the known spellings: safe as a path part.
-  const outDir = outputDir(ctx.workspaceRoot, 'cross', ctx.project, arch as string);
+  const outDir = outputDir(ctx.workspaceRoot, 'cross', ctx.project, folderName(arch as string, platform));
   await removeOutput(outDir);
   return { platform, outDir };
 }

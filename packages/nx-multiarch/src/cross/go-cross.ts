@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
@@ -10,6 +11,8 @@ import { requireCCompiler, requireGo } from './toolchain-preflight';
 import { writeDirAtomically } from '../util/atomic';
 import { run, RunOptions } from '../util/exec';
 import { checkBinaryArch } from './binary-check';
+import { checkForeignBinary } from './binary-format';
+import { executableName, outputFolderName, parseGoOs, releaseAssetName, type GoOs } from './go-os';
 import { listOption } from './cargo-plan';
 import { CrossBuildContext, prepareCrossTarget, workspacePath } from './cross-context';
 import { binaryNames, CgoSetting, cgoCompiler, goEnv, GoCrossOptions, goLdflags, planGoBuild, resolveVersion } from './go-plan';
@@ -25,10 +28,43 @@ export interface GoCrossResult {
   outDir: string;
   binaries: string[];
   version: string;
+  os: GoOs;
+  /** Release assets written beside the binary (the "releaseName" option): the asset and its .sha256. */
+  assets: string[];
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The binary under its download name, and `<asset>.sha256` holding the hex
+ * digest alone (what Linkerd's install script compares against).
+ */
+async function writeReleaseAsset(dir: string, binary: string, asset: string): Promise<string[]> {
+  await copyFile(join(dir, binary), join(dir, asset));
+  const digest = createHash('sha256').update(await readFile(join(dir, asset))).digest('hex');
+  await writeFile(join(dir, `${asset}.sha256`), `${digest}\n`);
+  return [asset, `${asset}.sha256`];
 }
 
 export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptions): Promise<GoCrossResult> {
-  const { platform, outDir } = await prepareCrossTarget(ctx, options.arch, 'go-cross');
+  // The os is checked against the arch before the stale output is removed (an unknown pair touches nothing).
+  let os: GoOs = 'linux';
+  const { platform, outDir } = await prepareCrossTarget(ctx, options.arch, 'go-cross', (arch, p) => {
+    os = parseGoOs(options.os, p);
+    return outputFolderName(os, arch);
+  });
+  if (os !== 'linux' && options.cgo === true) {
+    throw new MultiarchError(`go-cross builds ${os} binaries without cgo (there is no ${os} C cross compiler in the platform table).`, 'Drop "cgo" for this target, or build it on that system.');
+  }
   const go = requireGo(ctx.env);
   const cwd = workspacePath(ctx, options.cwd);
   if (!existsSync(join(cwd, 'go.mod'))) {
@@ -44,11 +80,11 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
     `go-cross: ${prepared.version}${prepared.toolchain ? ` (GOTOOLCHAIN=${prepared.toolchain}, installed ${prepared.installed})` : ''}; ` +
       (prepared.vendored ? 'modules from vendor/' : prepared.fetchMs > 0 ? `fetched in ${(prepared.fetchMs / 1000).toFixed(1)} s` : 'modules from the module cache'),
   );
-  const env = goEnv(platform, prepared.env, cgo);
+  const env = goEnv(platform, prepared.env, cgo, os);
   const runGo = goRunner(go, cwd, prepared);
 
   const importPaths = await listMainPackages(runGo, mains, tags, env);
-  const names = binaryNames(importPaths, options.outputName);
+  const names = binaryNames(importPaths, options.outputName).map((n) => executableName(n, os));
   const ldflags = goLdflags(version, options.versionVariable ?? 'main.version', listOption(options.ldflags, /\n/).join(' '));
 
   ctx.log(`go-cross: ${names.join(', ')} ${version} for ${platformString(platform.oci)} (${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')})`);
@@ -56,9 +92,9 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
     await chmod(tmp, 0o755); // mkdtemp makes it 0700; the output folder is an ordinary shared folder
     // One go build for every main: Go compiles them in parallel and shares the work.
     const output = names.length === 1 ? join(tmp, names[0]) : `${tmp}/`;
-    const plan = planGoBuild({ platform, mains, output, ldflags, tags, baseEnv: prepared.env, cgo });
+    const plan = planGoBuild({ platform, mains, output, ldflags, tags, baseEnv: prepared.env, cgo, os });
     const cgoLine = cgo.enabled ? `CGO_ENABLED=1 CC=${cgo.cc}` : 'CGO_ENABLED=0';
-    ctx.log(`  ${cgoLine} GOOS=linux ${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')} GOPROXY=off ${go} ${plan.args.join(' ')}`);
+    ctx.log(`  ${cgoLine} GOOS=${os} ${Object.entries(platform.goEnv).map(([k, v]) => `${k}=${v}`).join(' ')} GOPROXY=off ${go} ${plan.args.join(' ')}`);
     await runGo(plan.args, {
       env: plan.env,
       echo: ctx.echo,
@@ -70,10 +106,19 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
     for (const name of names) {
       const path = join(tmp, name);
       if (!existsSync(path)) throw new MultiarchError(`go build finished but wrote no ${name}.`, 'Check the "main" and "outputName" options.');
-      await checkBinaryArch(path, platform, name);
+      if (os === 'linux') await checkBinaryArch(path, platform, name);
+      else checkForeignBinary(await readHead(path, 4096), os, platform.arch, name);
       ctx.log(`  ${name} ${await sha256FileDigest(path)}`);
     }
-    return { outDir, binaries: names, version };
+    const assets: string[] = [];
+    if (options.releaseName !== undefined) {
+      if (names.length !== 1) {
+        throw new MultiarchError(`"releaseName" names one release asset, but this target builds ${names.length} binaries.`, 'Give each main its own go-cross target with "releaseName".');
+      }
+      assets.push(...(await writeReleaseAsset(tmp, names[0], releaseAssetName(options.releaseName, version, os, platform.arch))));
+      for (const asset of assets) ctx.log(`  ${asset}`);
+    }
+    return { outDir, binaries: names, version, os, assets };
   });
 }
 

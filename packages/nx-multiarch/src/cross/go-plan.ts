@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import type { PlatformSpec } from '../platform/platforms';
+import type { GoOs } from './go-os';
 
 /**
  * The pure half of go-cross: environment and `go build` arguments for one
@@ -16,11 +17,17 @@ export interface GoCrossOptions {
   tags?: string[] | string;
   cwd?: string;
   version?: string;
+  /** The environment variable the version is read from when "version" is not set. Default NX_MULTIARCH_VERSION. */
+  versionEnv?: string;
   versionVariable?: string;
   /** Build with cgo (CGO_ENABLED=1) and the cross C compiler of the arch. */
   cgo?: boolean;
   /** The C compiler for cgo; default $CC, else `<gcc prefix>-gcc` from the platform table. */
   cc?: string;
+  /** The system: linux (default), darwin or windows (CLI release binaries; not for images). */
+  os?: string;
+  /** Also write release assets `<releaseName>-<version>-<os>-<arch>[.exe]` and `.sha256` files (Linkerd's CLI downloads). */
+  releaseName?: string;
 }
 
 /** Environment variable read for the version when the option is not set (a declared cache input). */
@@ -50,19 +57,19 @@ export function cgoCompiler(platform: PlatformSpec, option: string | undefined, 
   return { cc: `${platform.gccPrefix}-gcc`, overridden: false };
 }
 
-export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: CgoSetting = { enabled: false }): NodeJS.ProcessEnv {
+export function goEnv(platform: PlatformSpec, baseEnv: NodeJS.ProcessEnv, cgo: CgoSetting = { enabled: false }, os: GoOs = 'linux'): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...baseEnv };
   for (const name of VARIANT_ENV) delete env[name];
   const cgoEnv = cgo.enabled ? { CGO_ENABLED: '1', CC: cgo.cc } : { CGO_ENABLED: '0' };
-  return { ...env, ...cgoEnv, GOOS: 'linux', ...platform.goEnv };
+  return { ...env, ...cgoEnv, GOOS: os, ...platform.goEnv };
 }
 
-export function resolveVersion(options: Pick<GoCrossOptions, 'version'>, env: NodeJS.ProcessEnv): string {
-  const version = options.version ?? env[VERSION_ENV] ?? 'dev';
+export function resolveVersion(options: Pick<GoCrossOptions, 'version' | 'versionEnv'>, env: NodeJS.ProcessEnv): string {
+  const version = options.version ?? env[options.versionEnv ?? VERSION_ENV] ?? 'dev';
   if (version === '' || /[\s'"`\\]/.test(version)) {
     throw new MultiarchError(
       `The version "${version}" cannot be passed to -ldflags -X: it is empty or has spaces, quotes or backslashes.`,
-      `Set the go-cross option "version" (or ${VERSION_ENV}) to a plain string such as v1.2.3.`,
+      `Set the go-cross option "version" (or ${options.versionEnv ?? VERSION_ENV}) to a plain string such as v1.2.3.`,
     );
   }
   return version;
@@ -94,6 +101,7 @@ export interface GoPlanInput {
   tags: readonly string[];
   baseEnv: NodeJS.ProcessEnv;
   cgo?: CgoSetting;
+  os?: GoOs;
 }
 
 export interface GoPlan {
@@ -103,7 +111,7 @@ export interface GoPlan {
 
 export function planGoBuild(input: GoPlanInput): GoPlan {
   return {
-    env: goEnv(input.platform, input.baseEnv, input.cgo),
+    env: goEnv(input.platform, input.baseEnv, input.cgo, input.os),
     args: [
       'build',
       // No checkout paths in the binary, and no git state: two clones at different paths give the same bytes.

@@ -6,6 +6,7 @@ import { cargoCrossInputs, CROSS_OUTPUTS, goCrossInputs } from '../project/targe
 function facts(overrides: Partial<ProjectFacts>): ProjectFacts {
   return {
     root: 'packages/app',
+    hasProjectJson: false,
     fallbackName: 'app',
     declaredTargets: {},
     cargoPackage: false,

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join, posix } from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
 import { ancestorsOf, findGoModuleRoot } from '../project/go-module';
+import { probesHold, type ExistenceProbes } from './existence-probes';
 import { factFileHashes, type FileData } from './fact-files';
 
 /**
@@ -11,7 +12,9 @@ import { factFileHashes, type FileData } from './fact-files';
  * read from, the plugin options and the inference code itself, and kept in
  * Nx's workspace data folder. Nx hashes the files (it already knows their
  * content hashes), so a graph computation with nothing changed reads no file
- * of the projects at all.
+ * of the projects at all. What inference learns from a file's existence
+ * alone (a Dockerfile's COPY sources) is kept with the result and checked
+ * again before it is reused (existence-probes.ts).
  */
 
 /** The parts of Nx's internal devkit used here; read at run time (they are not in the public API). */
@@ -84,14 +87,22 @@ function inferenceCodeFingerprint(): string {
   return codeFingerprint;
 }
 
-type Memo = Record<string, CreateNodesResult>;
+/** What is kept per project: its result, the name its project.json or package.json gives (names are made unique across projects afterwards), and the existence checks it was inferred from. */
+export interface MemoEntry {
+  result: CreateNodesResult;
+  declaredName?: string;
+  probes: ExistenceProbes;
+}
+
+type Memo = Record<string, MemoEntry>;
 
 export interface NodesMemo {
   /** The key of each root, in the order given. */
   keys: string[];
-  lookup(key: string): CreateNodesResult | undefined;
-  /** Keeps these results (and only these: entries of removed or changed projects are dropped). */
-  save(results: Memo): void;
+  /** The kept entry, unless it is absent or one of its existence probes now finds otherwise. */
+  lookup(key: string): MemoEntry | undefined;
+  /** Keeps these entries (and only these: entries of removed or changed projects are dropped). */
+  save(entries: Memo): void;
 }
 
 /**
@@ -117,11 +128,19 @@ export async function openNodesMemo(workspaceRoot: string, roots: readonly strin
   } catch {
     // No memo yet, or one a crash left unreadable: start empty.
   }
+  // An entry whose probes no longer hold is inferred again under the same key: the file must then be written.
+  let staleProbes = false;
   return {
     keys,
-    lookup: (key) => memo[key],
+    lookup(key) {
+      const entry = memo[key];
+      if (entry === undefined) return undefined;
+      if (probesHold(workspaceRoot, entry.probes)) return entry;
+      staleProbes = true;
+      return undefined;
+    },
     save(results) {
-      const unchanged = Object.keys(results).length === Object.keys(memo).length && Object.keys(results).every((key) => key in memo);
+      const unchanged = !staleProbes && Object.keys(results).length === Object.keys(memo).length && Object.keys(results).every((key) => key in memo);
       if (unchanged) return;
       try {
         mkdirSync(nx.workspaceDataDirectory, { recursive: true });

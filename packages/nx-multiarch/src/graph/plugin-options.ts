@@ -36,6 +36,15 @@ export interface NxMultiarchPluginOptions {
   tagScheme?: 'version' | 'git-sha' | 'version-and-git-sha';
   /** Names of the inferred targets, for teams whose names differ. */
   targetNames?: Partial<Record<InferredTarget, string>>;
+  /**
+   * Workspace folders of repositories `import-repo` configured. Inside them
+   * only folders with a project.json get targets, and only the kinds of
+   * target it declares (with their per-arch variants and manifest-push for an
+   * image): the import decided what ships, and what it left out (fuzz
+   * crates, devcontainers, test images, a CLI's bundle Dockerfile) is not
+   * inferred back in.
+   */
+  importedRepositories?: string[];
   /** Inputs added to every inferred target (for example the plugin's own sources, where it lives in the workspace). */
   inputs?: NonNullable<TargetConfiguration['inputs']>;
 }

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import { parseDockerfile } from '../dockerfile/parse';
 import { repositoryRoot } from '../image/context-option';
 import type { TargetConfiguration } from '@nx/devkit';
@@ -8,6 +8,7 @@ import { findCargoRoot } from '../project/cargo-workspace';
 import { findGoModuleRoot } from '../project/go-module';
 import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
 import { dockerfileUrls } from '../dockerfile/download-map';
+import { probeExists, type ExistenceProbes } from './existence-probes';
 
 /**
  * What target inference needs to know about one project folder. Reading the
@@ -17,6 +18,8 @@ import { dockerfileUrls } from '../dockerfile/download-map';
 export interface ProjectFacts {
   /** Project root relative to the workspace root, POSIX separators ('' for the root). */
   root: string;
+  /** A project.json at the root (import-repo writes one for every project it configures). */
+  hasProjectJson: boolean;
   /** Name given by project.json or package.json; undefined when neither names it. */
   declaredName?: string;
   /** Name to give the project when nothing else names it. */
@@ -50,7 +53,7 @@ export interface ProjectFacts {
   dockerfileHasBase?: boolean;
   /** URLs written in the Dockerfile (variables as written): what a downloads mapping may serve from a workspace package. */
   dockerfileUrls?: string[];
-  /** Arch integration tests at `<root>/integration/`. */
+  /** Arch integration tests: a `*.arch.test.ts` file below `<root>/integration/` (an `integration/` folder alone is not one). */
   integrationTests: boolean;
 }
 
@@ -82,6 +85,20 @@ function cargoSrcFiles(absRoot: string): string[] {
     else if (e.isDirectory() && existsSync(join(absRoot, 'src', 'bin', e.name, 'main.rs'))) files.push(`bin/${e.name}/main.rs`);
   }
   return files;
+}
+
+/** The file name arch-integration runs (integration/find-tests.ts's DEFAULT_TEST_MATCH). */
+const ARCH_TEST = /\.arch\.test\.ts$/;
+
+/** Whether a folder holds a `*.arch.test.ts` at any depth: many repositories have an unrelated `integration/` folder. */
+function hasArchTests(dir: string): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => (e.isFile() && ARCH_TEST.test(e.name)) || (e.isDirectory() && e.name !== 'node_modules' && hasArchTests(join(dir, e.name))));
 }
 
 /** A Cargo package with at least one binary target, found as Cargo (and import-repo) finds them. */
@@ -125,7 +142,12 @@ export function newFactsCache(): FactsCache {
   return { embedsByModule: new Map() };
 }
 
-export function readProjectFacts(workspaceRoot: string, root: string, cache: FactsCache = newFactsCache()): ProjectFacts {
+/**
+ * `probes`, when given, records the existence checks whose answers are no
+ * file content (where a Dockerfile's COPY sources are): the createNodes memo
+ * re-checks them before reusing a result (existence-probes.ts).
+ */
+export function readProjectFacts(workspaceRoot: string, root: string, cache: FactsCache = newFactsCache(), probes?: ExistenceProbes): ProjectFacts {
   const absRoot = join(workspaceRoot, root);
   const projectJson = readJson<ProjectJsonFile>(join(absRoot, 'project.json'));
   const packageJson = readJson<{ name?: string }>(join(absRoot, 'package.json'));
@@ -139,6 +161,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
   }
   return {
     root,
+    hasProjectJson: projectJson !== undefined,
     declaredName: projectJson?.name ?? packageJson?.name,
     fallbackName: cargo?.name ?? (basename(absRoot) || 'workspace'),
     declaredTargets: projectJson?.targets ?? {},
@@ -148,10 +171,10 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goModuleRoot,
     goEmbeds,
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
-    ...(neededContext(workspaceRoot, absRoot) === 'repository' ? { dockerContext: 'repository' as const } : {}),
+    ...(neededContext(workspaceRoot, absRoot, probes) === 'repository' ? { dockerContext: 'repository' as const } : {}),
     dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
     dockerfileUrls: readDockerfileUrls(absRoot),
-    integrationTests: existsSync(join(absRoot, 'integration')),
+    integrationTests: hasArchTests(join(absRoot, 'integration')),
   };
 }
 
@@ -170,7 +193,22 @@ function contextSources(text: string): string[] {
   return sources;
 }
 
-function neededContext(workspaceRoot: string, absRoot: string): 'repository' | undefined {
+/**
+ * Records what repositoryRoot (context-option.ts) checks on its walk up: a
+ * `.git` (where it stops) and a `project.json` in each folder from the
+ * project's up to, not including, the workspace root. Creating either moves
+ * the repository root, which no file the memo hashes shows.
+ */
+function probeRepositoryRoot(workspaceRoot: string, absRoot: string, probes: ExistenceProbes): void {
+  for (let dir = absRoot; ; dir = dirname(dir)) {
+    const rel = relative(workspaceRoot, dir);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) return;
+    if (probeExists(workspaceRoot, join(dir, '.git'), probes)) return;
+    probeExists(workspaceRoot, join(dir, 'project.json'), probes);
+  }
+}
+
+function neededContext(workspaceRoot: string, absRoot: string, probes: ExistenceProbes | undefined): 'repository' | undefined {
   let text: string;
   try {
     text = readFileSync(join(absRoot, 'Dockerfile'), 'utf8');
@@ -183,9 +221,10 @@ function neededContext(workspaceRoot: string, absRoot: string): 'repository' | u
   } catch {
     return undefined;
   }
-  if (sources.length === 0 || sources.every((s) => existsSync(join(absRoot, s)))) return undefined;
+  if (sources.length === 0 || sources.every((s) => probeExists(workspaceRoot, join(absRoot, s), probes))) return undefined;
   const repository = repositoryRoot(workspaceRoot, absRoot);
-  return repository !== absRoot && sources.every((s) => existsSync(join(repository, s))) ? 'repository' : undefined;
+  if (probes) probeRepositoryRoot(workspaceRoot, absRoot, probes);
+  return repository !== absRoot && sources.every((s) => probeExists(workspaceRoot, join(repository, s), probes)) ? 'repository' : undefined;
 }
 
 /** Project roots of the matched files: each folder once, in a stable order. */

@@ -83,5 +83,7 @@ export function cargoCrossInputs(cargoRoot: string): Input[] {
     { runtime: '/usr/bin/rustc -vV' },
     { env: 'RUSTFLAGS' },
     { env: 'SOURCE_DATE_EPOCH' },
+    // The package version a release pipeline sets (cargo-cross's default "versionEnv").
+    { env: 'NX_MULTIARCH_VERSION' },
   ];
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzip } from '../../src/oci/gzip';
 import { readTar } from '../../src/oci/tar';
@@ -95,6 +95,23 @@ describe('cargo-cross on a fixture crate', () => {
     const binary = readFileSync(join(outputDir(b.root, 'cross', PROJECT, 'arm'), 'rust-hello'));
     expect(binary.includes(Buffer.from(b.root))).toBe(false);
     expect(binary.includes(Buffer.from('somewhere/much/deeper'))).toBe(false);
+  });
+});
+
+describe('cargo-cross release version and LICENSE', () => {
+  it('names the package after the version the pipeline sets and takes the LICENSE from a folder above the crate', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    // An imported repository: the crate has no LICENSE of its own, the repository (packages/) has one.
+    rmSync(join(root, projectRoot, 'LICENSE'));
+    writeFileSync(join(root, 'packages', 'LICENSE'), 'Apache License 2.0 (repository root)\n');
+    const ctx = crossContextFor(root, PROJECT, projectRoot, { ...process.env, LINKERD2_PROXY_VERSION: 'v2.14.0-rc1' });
+    const result = await buildCargoCross(ctx, { arch: 'amd64', bins: 'rust-hello', versionEnv: 'LINKERD2_PROXY_VERSION' });
+    const stem = 'rust-hello-v2.14.0-rc1-linux-amd64';
+    expect(result.packageFile).toBe(`${stem}.tar.gz`);
+    const out = outputDir(root, 'cross', PROJECT, 'amd64');
+    const entries = await readTar(gunzip(readFileSync(join(out, `${stem}.tar.gz`))));
+    expect(entries.find((e) => e.path === `${stem}/LICENSE`)?.content?.toString()).toBe('Apache License 2.0 (repository root)\n');
+    expect(ctx.lines.join('\n')).toMatch(/rust-hello v2\.14\.0-rc1 \(from LINKERD2_PROXY_VERSION\)/);
   });
 });
 

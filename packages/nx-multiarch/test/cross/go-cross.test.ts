@@ -79,6 +79,30 @@ describe('go-cross on a fixture module', () => {
   });
 });
 
+describe('go-cross for CLI release assets (darwin, windows)', () => {
+  // One real foreign build (Go compiles its std for the new system: the costly part); the Mach-O check is unit-tested.
+  it('builds a windows/amd64 binary with a Linkerd-named asset and its checksum beside it', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    const ctx = crossContextFor(root, PROJECT, projectRoot);
+    const result = await buildGoCross(ctx, { arch: 'amd64', os: 'windows', outputName: 'linkerd', version: 'v2.14.0', releaseName: 'linkerd2-cli' });
+    expect(result.binaries).toEqual(['linkerd.exe']);
+    const out = outputDir(root, 'cross', PROJECT, 'windows-amd64');
+    expect(listDir(out)).toEqual(['linkerd.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe', 'linkerd2-cli-v2.14.0-windows-amd64.exe.sha256']);
+    expect(readFileSync(join(out, 'linkerd2-cli-v2.14.0-windows-amd64.exe.sha256'), 'utf8')).toBe(`${sha256File(join(out, 'linkerd.exe'))}\n`);
+    const exe = readFileSync(join(out, 'linkerd.exe'));
+    // PE, machine x86-64.
+    expect(exe.toString('latin1', 0, 2)).toBe('MZ');
+    expect(exe.readUInt16LE(exe.readUInt32LE(0x3c) + 4)).toBe(0x8664);
+  });
+
+  it('refuses cgo for darwin before building, leaving nothing in dist', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);
+    const error = await expectError(buildGoCross(crossContextFor(root, PROJECT, projectRoot), { arch: 'arm64', os: 'darwin', cgo: true }));
+    expect(error.message).toMatch(/builds darwin binaries without cgo/);
+    expect(existsSync(outputDir(root, 'cross', PROJECT, 'darwin-arm64'))).toBe(false);
+  });
+});
+
 describe('go-cross errors leave nothing in dist', () => {
   it('refuses an unknown arch and lists the supported ones', async () => {
     const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT);

@@ -21,15 +21,31 @@ export interface ManifestAt {
   manifest: CargoManifest;
 }
 
-function readManifest(repo: RepoFiles, file: string): ManifestAt {
+/** A manifest, or the parser's complaint about it (file, line, column). */
+function readManifest(repo: RepoFiles, file: string): ManifestAt | { problem: string } {
   try {
     return { dir: dirOf(file), manifest: parseCargoManifest(repo.read(file), file) };
   } catch (error) {
-    if (error instanceof MultiarchError) {
-      throw generatorError(`Cannot read ${error.message}`, `${error.hint ?? 'Fix the manifest.'} Or leave that folder out with --exclude.`);
-    }
+    if (error instanceof MultiarchError) return { problem: error.message };
     throw error;
   }
+}
+
+/**
+ * Every manifest is read before any is judged, so a repository with several
+ * broken ones hears of all of them in one run, each with the parser's line.
+ */
+function readAllManifests(repo: RepoFiles): ManifestAt[] {
+  const read = repo.files.filter((f) => posix.basename(f) === 'Cargo.toml').map((f) => ({ file: f, at: readManifest(repo, f) }));
+  const broken = read.flatMap((r) => ('problem' in r.at ? [{ file: r.file, problem: r.at.problem }] : []));
+  if (broken.length > 0) {
+    const folders = broken.map((b) => posix.relative(repo.root, dirOf(b.file))).filter((f) => f !== '');
+    throw generatorError(
+      `Cannot read ${broken.length} Cargo.toml file(s); no TOML parser accepts them:\n${broken.map((b) => `  ${b.problem}`).join('\n')}`,
+      `Fix each at the line named (\`cargo metadata --manifest-path <file>\` reports the same problem)${folders.length > 0 ? `, or leave them out with --exclude=${folders.join(',')}` : ''}.`,
+    );
+  }
+  return read.map((r) => r.at as ManifestAt);
 }
 
 /** The package's binaries, from its manifest and the files below its src/ folder. */
@@ -39,7 +55,7 @@ export function binariesOf(at: ManifestAt, repo: RepoFiles): string[] {
 }
 
 export function findCargoBinaryPackages(repo: RepoFiles): CargoBinaryPackage[] {
-  const manifests = repo.files.filter((f) => posix.basename(f) === 'Cargo.toml').map((f) => readManifest(repo, f));
+  const manifests = readAllManifests(repo);
 
   // Each [workspace] claims its members (globs allowed) minus its exclude list.
   const cargoRootOf = new Map<string, string>();

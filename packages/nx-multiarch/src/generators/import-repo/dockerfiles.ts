@@ -1,30 +1,37 @@
 import { posix } from 'node:path';
 import { MultiarchError } from '../../errors';
-import { nativeBlockers, parseDockerfile, type NativeBlocker, type ParsedDockerfile } from '../../dockerfile/parse';
-import { planStages, type ContextProbe } from '../../dockerfile/stage-graph';
-import { PLATFORMS } from '../../platform/platforms';
-import { dirOf, joinPath, type RepoFiles } from './repo-files';
+import { dockerfileUrls } from '../../dockerfile/download-map';
+import { parseDockerfile, type ParsedDockerfile } from '../../dockerfile/parse';
+import { dirOf, type RepoFiles } from './repo-files';
 
 /** A Dockerfile of the repository and what import-repo needs to know about it. */
 export interface DockerfileInfo {
   /** Workspace-relative path. */
   path: string;
-  /** Its folder, as `docker build -f <path> <dir>` would use. */
+  /** Its folder. */
   dir: string;
   /**
-   * The build context: its folder, or the repository root when the
-   * Dockerfile's COPY sources (every stage) are there and not in its folder
-   * (repositories that build with `docker buildx build <root> -f <file>`).
+   * The build context: the Dockerfile's folder, or the folder above it (up to the
+   * repository root) where its COPY sources exist; set by planning.
    */
-  context: string;
+  context?: string;
   /** `controller` for Dockerfile.controller, Dockerfile-controller or controller.Dockerfile; undefined for a plain Dockerfile. */
   suffix?: string;
   /** COPY/ADD sources of the final stage (not --from), relative to the context, without variables or globs. */
   copySources: string[];
-  /** Lines the native engine cannot build (RUN, COPY --from...), as "line N: reason". */
-  nativeBlockers: string[];
-  /** Go binaries its build stages compile (`go build -o <out> <pkg>`): the package's workspace-relative folder and the file name. */
-  goOutputs: Array<{ dir: string; name: string }>;
+  /** COPY/ADD sources of every stage (not --from): where they exist tells the context. */
+  allCopySources: string[];
+  /**
+   * The final stage is a bundle of binaries for other systems (FROM scratch, no
+   * ENTRYPOINT or CMD, darwin/windows files): an export stage, not an image.
+   */
+  bundle: boolean;
+  /** The first comment lines, which may mark the file as for development only. */
+  headerComments: string;
+  /** URLs the Dockerfile's text may download (variables as written): what a downloads entry may map. */
+  urls: string[];
+  /** Every stage, parsed (undefined when the file could not be parsed): planning reads the build stages. */
+  parsed?: ParsedDockerfile;
   /** Set when the file could not be parsed; the image is still configured, without artifacts. */
   problem?: string;
 }
@@ -44,44 +51,39 @@ function plainSource(raw: string): string | undefined {
   return clean === '.' || clean.startsWith('..') ? undefined : clean;
 }
 
-function probe(repo: RepoFiles, context: string): ContextProbe {
-  return (path) => {
-    const full = joinPath(context, path);
-    if (repo.has(full)) return 'file';
-    return full === '' || repo.files.some((f) => f.startsWith(`${full}/`)) ? 'dir' : undefined;
-  };
-}
+const OTHER_SYSTEMS = /darwin|windows|\.exe\b|macos/i;
 
-/** Context sources of every stage (not --from), as written. */
-function allContextSources(parsed: ParsedDockerfile): string[] {
-  return parsed.stages.flatMap((stage) =>
-    stage.instructions.flatMap((i) => ((i.kind === 'COPY' || i.kind === 'ADD') && i.flags.from === undefined ? i.rawSources.map(plainSource) : [])).filter((s): s is string => s !== undefined),
-  );
-}
-
-function contextOf(repo: RepoFiles, parsed: ParsedDockerfile, dir: string): string {
-  if (parsed.stageCount < 2 || dir === repo.root) return dir;
-  const sources = allContextSources(parsed);
-  const inDir = probe(repo, dir);
-  const inRoot = probe(repo, repo.root);
-  return sources.length > 0 && !sources.every((s) => inDir(s)) && sources.every((s) => inRoot(s)) ? repo.root : dir;
-}
-
-/** What the native engine cannot build: for a multi-stage file, after its build stages are read (amd64 stands for every arch here). */
-function readStages(repo: RepoFiles, parsed: ParsedDockerfile, context: string): { blockers: NativeBlocker[]; goOutputs: DockerfileInfo['goOutputs'] } {
-  if (parsed.stageCount < 2) return { blockers: nativeBlockers(parsed), goOutputs: [] };
-  const plan = planStages({ parsed, buildArgs: {}, target: PLATFORMS.amd64, probe: probe(repo, context) });
-  const goOutputs = plan.items.flatMap((item) => (item.origin.kind === 'go' ? [{ dir: joinPath(context, item.origin.packageDir), name: posix.basename(item.stagePath) }] : []));
-  const blockers = [...plan.blockers, ...nativeBlockers({ ...parsed, instructions: plan.instructions }).filter((b) => !plan.blockers.some((p) => p.line === b.line))];
-  return { blockers, goOutputs };
+/** Sources of every stage's COPY/ADD without --from, and whether the final stage is a bundle for other systems. */
+function scanStages(parsed: ParsedDockerfile): { allCopySources: string[]; bundle: boolean } {
+  const all: string[] = [];
+  for (const stage of parsed.stages) {
+    for (const instruction of stage.instructions) {
+      if ((instruction.kind !== 'COPY' && instruction.kind !== 'ADD') || instruction.flags.from !== undefined) continue;
+      for (const raw of instruction.rawSources) {
+        const source = plainSource(raw);
+        if (source !== undefined && !all.includes(source)) all.push(source);
+      }
+    }
+  }
+  const final = parsed.stages[parsed.stages.length - 1];
+  const runs = final.instructions.some((i) => i.kind === 'ENTRYPOINT' || i.kind === 'CMD');
+  const copied = final.instructions.flatMap((i) => (i.kind === 'COPY' || i.kind === 'ADD' ? [...i.rawSources, i.rawDest] : []));
+  return { allCopySources: all, bundle: final.rawImage.toLowerCase() === 'scratch' && !runs && copied.some((w) => OTHER_SYSTEMS.test(w)) };
 }
 
 export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
   const suffix = dockerfileSuffix(posix.basename(path));
-  const info: DockerfileInfo = { path, dir: dirOf(path), context: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], nativeBlockers: [], goOutputs: [] };
+  const text = repo.read(path);
+  const headerComments = text
+    .split('\n')
+    .slice(0, 10)
+    .filter((l) => l.trimStart().startsWith('#'))
+    .join('\n');
+  const info: DockerfileInfo = { path, dir: dirOf(path), ...(suffix ? { suffix } : {}), copySources: [], allCopySources: [], bundle: false, headerComments, urls: dockerfileUrls(text) };
   try {
-    const parsed = parseDockerfile(repo.read(path), path);
-    info.context = contextOf(repo, parsed, info.dir);
+    const parsed = parseDockerfile(text, path);
+    info.parsed = parsed;
+    Object.assign(info, scanStages(parsed));
     for (const instruction of parsed.instructions) {
       if (instruction.kind !== 'COPY' && instruction.kind !== 'ADD') continue;
       // COPY --from reads another stage, not the context.
@@ -91,9 +93,6 @@ export function readDockerfile(repo: RepoFiles, path: string): DockerfileInfo {
         if (source !== undefined && !info.copySources.includes(source)) info.copySources.push(source);
       }
     }
-    const { blockers, goOutputs } = readStages(repo, parsed, info.context);
-    info.nativeBlockers = blockers.map((b) => `line ${b.line}: ${b.reason}`);
-    info.goOutputs = goOutputs;
   } catch (error) {
     info.problem = error instanceof MultiarchError ? error.message : String(error);
   }

@@ -155,7 +155,7 @@ describe('import-repo generator', () => {
     });
 
     it('registers the plugin when the workspace does not have it yet', () => {
-      expect(readNxJson(tree)?.plugins).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'] } }]);
+      expect(readNxJson(tree)?.plugins).toEqual([{ plugin: 'nx-multiarch', options: { arches: ['amd64', 'arm64', 'arm'], importedRepositories: ['packages/linkerd2'] } }]);
     });
   });
 
@@ -165,12 +165,16 @@ describe('import-repo generator', () => {
       await importRepoGenerator(tree, { source: 'packages/linkerd2-proxy', skipFormat: true });
     });
 
-    it('makes one project per member crate with a binary, honouring exclude', () => {
+    it('makes one project per member crate with a binary; a fuzz crate is not a release artifact', () => {
       const crate = projectJson(tree, 'packages/linkerd2-proxy/linkerd2-proxy');
       expect(crate.name).toBe('linkerd2-proxy');
       expect(crate.tags).toEqual(['lang:rust', 'repo:linkerd2-proxy']);
       expect(tree.exists('packages/linkerd2-proxy/linkerd/app/project.json')).toBe(false);
-      // fuzz is excluded from the workspace: a crate of its own, still a binary project.
+      expect(tree.exists('packages/linkerd2-proxy/linkerd/fuzz/project.json')).toBe(false);
+    });
+
+    it('imports the fuzz crate when --include turns the rule off, as a crate of its own', async () => {
+      await importRepoGenerator(tree, { source: 'packages/linkerd2-proxy', include: 'fuzz', overwrite: true, skipFormat: true });
       expect(projectJson(tree, 'packages/linkerd2-proxy/linkerd/fuzz').targets['cargo-cross'].inputs[0]).toBe('{workspaceRoot}/packages/linkerd2-proxy/linkerd/fuzz/**/*');
     });
 
@@ -247,7 +251,6 @@ describe('import-repo generator', () => {
     }
     const text = warnings.join('\n');
     expect(text).toMatch(/repos\/app\/Dockerfile: the native engine cannot build it \(line 2: stage build: RUN in a stage without FROM --platform=\$BUILDPLATFORM/);
-    expect(text).toMatch(/engine "auto" refuses it unless the target sets allowEmulation: true/);
     expect(text).toMatch(/COPY bin\/helper: the file is not in the repository and no project builds "helper"/);
     // Still configured: the Go binary and the image on one project named after the repository.
     expect(Object.keys(projectJson(tree, 'repos/app').targets)).toEqual(['go-cross', 'docker-arch-build']);
@@ -358,14 +361,18 @@ describe('import-repo generator', () => {
       }
       await importRepoGenerator(tree, { source: copy, skipFormat: true });
       const byName = (name: string) => readProjectConfiguration(tree, name);
-      // The images compile in $BUILDPLATFORM stages and COPY go.mod from the repository root: that root is the
-      // context, and nothing is staged (the compile is the project's go-cross), as the workspace configures them.
-      for (const image of ['linkerd2-controller', 'linkerd2-web', 'linkerd2-debug']) {
+      // The controller's Dockerfile compiles it in a build stage: its own go-cross builds it, nothing is staged by hand.
+      expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.options).toEqual({ dockerfile: 'packages/linkerd2/controller/Dockerfile', context: 'packages/linkerd2' });
+      expect(byName('linkerd2-controller').targets?.['docker-arch-build']?.dependsOn).toEqual([{ target: 'go-cross', params: 'forward' }]);
+      for (const image of ['linkerd2-web', 'linkerd2-debug']) {
         expect(byName(image).targets?.['docker-arch-build']?.options).toEqual({ dockerfile: `${byName(image).root}/Dockerfile`, context: 'packages/linkerd2' });
       }
       expect(byName('linkerd2-debug').targets?.['go-cross']?.options.outputName).toBe('linkerd-debug');
       expect(byName('linkerd2-proxy-image').root).toBe('packages/linkerd2/proxy');
-      // Which workspace package the proxy image's fetch stage stands for is declared in the workspace (artifacts option).
+      // Its fetch stage downloads the proxy release (served from the proxy crate's package) and copies proxy-init from the context.
+      expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.downloads).toEqual({ 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' });
+      expect(byName('linkerd2-proxy-image').targets?.['docker-arch-build']?.options.artifacts).toEqual([{ from: 'dist/cross/linkerd2-proxy-init/{arch}', to: 'target/proxy-init' }]);
+      expect(byName('linkerd2-proxy-image').implicitDependencies).toEqual(['linkerd2-proxy', 'linkerd2-proxy-init']);
     });
   });
 
@@ -378,7 +385,7 @@ describe('import-repo generator', () => {
       [{ source: 'packages/empty' }, /Found no Go main package, Cargo package with a binary, or Dockerfile in packages\/empty[\s\S]*hint:/],
       [{ source: 'packages/linkerd2', name: '-bad name' }, /"-bad name" cannot prefix project names[\s\S]*hint:/],
       [{ source: 'packages/linkerd2', directory: 'elsewhere' }, /imported where it is; --directory=elsewhere would move it[\s\S]*hint:/],
-      [{ source: 'packages/broken' }, /Cannot read packages\/broken\/Cargo.toml: line 2, column \d+: [\s\S]*not valid TOML[\s\S]*hint: Fix the manifest[\s\S]*--exclude/],
+      [{ source: 'packages/broken' }, /Cannot read 1 Cargo.toml file\(s\)[\s\S]*packages\/broken\/Cargo.toml: line 2, column \d+: [\s\S]*not valid TOML[\s\S]*hint: Fix each at the line named/],
     ])('%j', async (options, message) => {
       write(tree, 'packages/linkerd2', LINKERD2);
       write(tree, 'packages/empty', { 'README.md': '# nothing to build\n' });

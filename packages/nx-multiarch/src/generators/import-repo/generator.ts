@@ -9,13 +9,15 @@ import { findCargoBinaryPackages } from './cargo-packages';
 import { findDockerfiles } from './dockerfiles';
 import { findGoMains } from './go-packages';
 import { planImport, type ImportPlan, type PlannedProject } from './plan';
+import { CLI_FOREIGN_BUILDS, cliTargetName } from './targets';
+import { NON_RELEASE_RULES, parseInclude, RULE_NAMES, type NonReleaseRule } from '../../project/release-rules';
 import { listRepoFiles, repoFilesFrom } from './repo-files';
 import type { ImportRepoGeneratorSchema } from './schema';
 import { copyIntoTree, listSourceFiles, readSourceFile, resolveSource } from './source';
 import { workspaceBinaries, workspaceProjects } from './workspace-binaries';
 
 /** Targets import-repo owns in a project.json; any other target there is left alone. */
-const OWN_TARGETS = ['go-cross', 'cargo-cross', 'docker-arch-build'];
+const OWN_TARGETS = ['go-cross', 'cargo-cross', 'docker-arch-build', 'cli-assets', ...CLI_FOREIGN_BUILDS.map(({ os, arch }) => cliTargetName(os, arch))];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -28,14 +30,51 @@ function repoNameOf(tree: Tree, schema: ImportRepoGeneratorSchema): string {
   if (!schema.source || schema.source.trim() === '') {
     throw generatorError('import-repo needs the repository folder.', 'Pass --source=<folder>: a folder inside the workspace (imported in place) or outside it (copied in).');
   }
-  const name = schema.name ?? basename(resolve(tree.root, schema.source));
+  if (schema.prefix !== undefined && schema.name !== undefined && schema.prefix !== schema.name) {
+    throw generatorError(`--prefix=${schema.prefix} and --name=${schema.name} disagree.`, 'Pass only --prefix (--name is its older spelling).');
+  }
+  const name = schema.prefix ?? schema.name ?? basename(resolve(tree.root, schema.source));
   if (!NAME.test(name)) {
     throw generatorError(
       `"${name}" cannot prefix project names.`,
-      'Pass --name=<letters, digits, ".", "_" or "-", starting with a letter or digit>.',
+      'Pass --prefix=<letters, digits, ".", "_" or "-", starting with a letter or digit>.',
     );
   }
   return name;
+}
+
+/**
+ * One prefix per repository: a prefix another imported repository's projects
+ * carry (their `repo:<prefix>` tag) would make names that clash.
+ */
+function checkPrefixFree(tree: Tree, projects: Map<string, ProjectConfiguration>, prefix: string, inRepo: (root: string) => boolean): void {
+  const other = [...projects.values()].find((p) => !inRepo(p.root) && (p.tags ?? []).includes(`repo:${prefix}`));
+  if (other) {
+    const repos = readPluginOptions(tree)?.importedRepositories ?? [];
+    const repoRoot = repos.find((r) => other.root === r || other.root.startsWith(`${r}/`)) ?? other.root;
+    throw generatorError(
+      `The prefix "${prefix}" is already the prefix of the repository imported at ${repoRoot} (project ${other.name}): the project names would clash.`,
+      'Pass --prefix=<a name no other imported repository uses>, e.g. the repository folder name with its owner.',
+    );
+  }
+}
+
+/** Records the repository in the plugin options, so inference leaves alone what the import did not configure. */
+function recordImportedRepository(tree: Tree, repoRoot: string): void {
+  const current = readPluginOptions(tree) ?? {};
+  const repos = current.importedRepositories ?? [];
+  if (repos.includes(repoRoot)) return;
+  registerPlugin(tree, DEFAULT_PLUGIN_OPTIONS, { importedRepositories: [...repos, repoRoot].sort() });
+}
+
+function leftOutSummary(plan: ImportPlan, repoRoot: string): string[] {
+  if (plan.leftOut.length === 0 && plan.bundles.length === 0) return [];
+  const byRule = new Map<string, string[]>();
+  for (const l of plan.leftOut) byRule.set(l.rule, [...(byRule.get(l.rule) ?? []), posix.relative(repoRoot, l.path) || '.']);
+  return [
+    ...[...byRule].map(([rule, paths]) => `Not imported, ${NON_RELEASE_RULES[rule as NonReleaseRule]}: ${paths.join(', ')}. Import them with --include=${rule} or --include=<glob>.`),
+    ...plan.bundles.map((b) => `${posix.relative(repoRoot, b)}: its last stage bundles binaries for other systems, not an image: no docker-arch-build or manifest-push for it.`),
+  ];
 }
 
 interface ProjectJson extends Omit<ProjectConfiguration, 'root'> {
@@ -83,10 +122,14 @@ function summary(plan: ImportPlan, repoRoot: string): string {
 export async function importRepoGenerator(tree: Tree, schema: ImportRepoGeneratorSchema): Promise<void> {
   await withReadableErrors(async () => {
     const repoName = repoNameOf(tree, schema);
+    if (schema.versionEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema.versionEnv)) {
+      throw generatorError(`--versionEnv=${schema.versionEnv} is not an environment variable name.`, 'Pass a name such as LINKERD2_PROXY_VERSION (letters, digits and _).');
+    }
     const appsDir = readNxJson(tree)?.workspaceLayout?.appsDir ?? 'packages';
     const source = resolveSource(tree, schema.source, schema.directory, posix.join(appsDir, repoName));
     const projects = workspaceProjects(tree);
     const inRepo = (root: string) => root === source.repoRoot || root.startsWith(`${source.repoRoot}/`);
+    checkPrefixFree(tree, projects, repoName, inRepo);
 
     // An outside repository is scanned where it is and copied only once the plan holds.
     const outside = source.copyFrom ? listSourceFiles(source.copyFrom) : undefined;
@@ -106,6 +149,7 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       cargoPackages: findCargoBinaryPackages(repo),
       dockerfiles: findDockerfiles(repo),
       pathExists: (path: string) => repo.has(path) || folders.has(path),
+      pathKind: (path: string) => (repo.has(path) ? ('file' as const) : folders.has(path) ? ('dir' as const) : undefined),
       takenNames: new Set([...projects].filter(([, p]) => !inRepo(p.root)).map(([name]) => name)),
       existingNames: new Map([...projects].filter(([, p]) => inRepo(p.root)).map(([name, p]) => [p.root, name])),
       existingGoOutputNames: new Map(
@@ -114,6 +158,9 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
           .map((p) => [p.root, p.targets?.['go-cross']?.options?.outputName as string]),
       ),
       workspaceBinaries: workspaceBinaries(tree, projects, source.repoRoot),
+      overrides: parseInclude(schema.include),
+      arches: readPluginOptions(tree)?.arches ?? DEFAULT_PLUGIN_OPTIONS.arches,
+      ...(schema.versionEnv ? { versionEnv: schema.versionEnv } : {}),
     };
     if (layout.goMains.length + layout.cargoPackages.length + layout.dockerfiles.length === 0) {
       throw generatorError(
@@ -123,6 +170,19 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
     }
 
     const plan = planImport(layout);
+    if (plan.projects.length === 0) {
+      throw generatorError(
+        `Nothing in ${source.repoRoot} ships: ${[...plan.leftOut].sort((a, b) => a.path.localeCompare(b.path)).map((l) => `${posix.relative(source.repoRoot, l.path)} (${l.rule})`).join(', ')}${plan.bundles.length > 0 ? `, bundle stages ${plan.bundles.join(', ')}` : ''}.`,
+        `Pass --include=<rule or glob> to import what the rules leave out (rules: ${RULE_NAMES.join(', ')}).`,
+      );
+    }
+    const clashes = plan.projects.filter((p) => projects.has(p.name) && !inRepo(projects.get(p.name)?.root ?? ''));
+    if (clashes.length > 0) {
+      throw generatorError(
+        `These names are taken by projects outside ${source.repoRoot}: ${clashes.map((p) => `${p.name} (${projects.get(p.name)?.root})`).join(', ')}.`,
+        'Pass --prefix=<a prefix no other repository uses>.',
+      );
+    }
     const conflicts = plan.projects.map((p) => posix.join(p.root, 'project.json')).filter((f) => tree.exists(f) || outsideByPath.has(f));
     if (conflicts.length > 0 && !schema.overwrite) {
       throw generatorError(
@@ -144,10 +204,12 @@ export async function importRepoGenerator(tree: Tree, schema: ImportRepoGenerato
       addGitignoreEntries(tree);
       logger.info(`Registered ${PLUGIN_NAME} in nx.json (as \`nx g ${PLUGIN_NAME}:init\` does).`);
     }
+    recordImportedRepository(tree, source.repoRoot);
     for (const project of plan.projects) {
       writeJson(tree, posix.join(project.root, 'project.json'), projectJsonFor(tree, project, schema.overwrite === true));
     }
     logger.info(summary(plan, source.repoRoot));
+    for (const line of leftOutSummary(plan, source.repoRoot)) logger.info(line);
     for (const warning of plan.warnings) logger.warn(`warning: ${warning}`);
     if (!schema.skipFormat) await formatFiles(tree);
   });

@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# Set-up of a scratch clone of this workspace for the bench and fault scripts:
+# "installed" without the network, by linking this checkout's node_modules.
+# Source after common.sh (it uses REPO_ROOT).
+#
+# The root node_modules alone is not enough: npm leaves a workspace package's
+# dependencies whose versions clash at the root (execa 9 beside Nx's execa 5,
+# @types/tar-stream) in that package's own node_modules. Nx runs the clone's
+# plugin from its sources, so they must resolve from the clone's package too.
+
+# link_package_modules DIR: links each packages/<name>/node_modules of this
+# checkout into the clone at DIR, where the clone has that package.
+link_package_modules() {
+  local dir=$1 modules name
+  for modules in "$REPO_ROOT"/packages/*/node_modules; do
+    [ -d "$modules" ] || continue
+    name=$(basename "$(dirname "$modules")")
+    [ -d "$dir/packages/$name" ] && [ ! -e "$dir/packages/$name/node_modules" ] && ln -s "$modules" "$dir/packages/$name/node_modules"
+  done
+  return 0
+}
+
+# link_workspace_modules DIR: this checkout's root node_modules and every
+# package's own node_modules, linked into the clone at DIR.
+link_workspace_modules() {
+  ln -s "$REPO_ROOT/node_modules" "$1/node_modules"
+  link_package_modules "$1"
+}
+
+# clone_workspace DIR [SOURCE]: a fresh git clone of SOURCE (default: this
+# checkout) at DIR, with node_modules linked as above.
+clone_workspace() {
+  git clone --quiet --no-hardlinks "${2:-$REPO_ROOT}" "$1"
+  link_workspace_modules "$1"
+}
+
+# install_compiled_plugin DIR TARBALL: the plugin in the clone at DIR as users
+# install it: TARBALL (`npm pack` of packages/nx-multiarch: compiled JS and
+# the package's "files" only) unpacked into DIR/node_modules/nx-multiarch,
+# every other package linked from this checkout. Nx resolves a plugin or
+# executor from a workspace package's sources (through its TypeScript
+# transpiler) whenever a workspace project carries the package's name, so the
+# clone's own copy is renamed: it stays the project `nx-multiarch` (targets
+# that depend on it still work) but is no longer the package Nx loads.
+install_compiled_plugin() {
+  local dir=$1 tarball=$2 entry name
+  mkdir "$dir/node_modules"
+  for entry in "$REPO_ROOT"/node_modules/* "$REPO_ROOT"/node_modules/.bin; do
+    name=$(basename "$entry")
+    [ "$name" = nx-multiarch ] || ln -s "$entry" "$dir/node_modules/$name"
+  done
+  mkdir "$dir/node_modules/nx-multiarch"
+  tar -xzf "$tarball" -C "$dir/node_modules/nx-multiarch" --strip-components=1
+  # The plugin's dependencies npm keeps beside it (execa 9 next to Nx's execa 5), as an install would nest them.
+  [ -d "$REPO_ROOT/packages/nx-multiarch/node_modules" ] &&
+    ln -s "$REPO_ROOT/packages/nx-multiarch/node_modules" "$dir/node_modules/nx-multiarch/node_modules"
+  link_package_modules "$dir"
+  node -e '
+    const fs = require("fs");
+    const file = process.argv[1];
+    const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+    pkg.name = "nx-multiarch-workspace-source";
+    fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+  ' "$dir/packages/nx-multiarch/package.json"
+}
