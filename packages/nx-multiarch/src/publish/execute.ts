@@ -55,26 +55,33 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
   const counts: Record<BlobPushOutcome, number> = { uploaded: 0, mounted: 0, skipped: 0 };
   let bytesUploaded = 0;
   const { repository } = plan;
-
-  if (await alreadyPublished(client, plan)) {
-    const tagCount = plan.index.tags.length + plan.manifests.reduce((n, m) => n + m.tags.length, 0);
-    options.log(`  ${plan.index.tags.join(', ')} already ${plan.index.tags.length === 1 ? 'serves' : 'serve'} index ${plan.index.digest}: nothing to send`);
+  // Both ways out (already published, or pushed) report alike; only the blob and manifest counts differ.
+  const report = (blobs: PushReport['blobs'], manifests: { written: number; unchanged: number }): PushReport => {
     const after = client.stats;
     return {
       registry: client.endpoint.host,
       repository,
       indexDigest: plan.index.digest,
       tags: [...plan.index.tags],
-      // Implied by the index the registry accepted: its children, and their blobs, were there for it to be stored.
-      blobs: { uploaded: 0, mounted: 0, skipped: plan.blobs.length, bytesUploaded: 0 },
-      manifestsPushed: 0,
-      manifestsUnchanged: plan.manifests.length + tagCount,
+      blobs,
+      manifestsPushed: manifests.written,
+      manifestsUnchanged: manifests.unchanged,
       requests: after.requests - before.requests,
       bytesSent: after.bytesSent - before.bytesSent,
-      // Every tag was read back (GET, digest of the bytes) and matched the plan.
       verified: options.verify,
       durationMs: Date.now() - started,
     };
+  };
+
+  if (await alreadyPublished(client, plan)) {
+    const tagCount = plan.index.tags.length + plan.manifests.reduce((n, m) => n + m.tags.length, 0);
+    options.log(`  ${plan.index.tags.join(', ')} already ${plan.index.tags.length === 1 ? 'serves' : 'serve'} index ${plan.index.digest}: nothing to send`);
+    // The blobs are implied by the index the registry accepted: its children, and their blobs, were there for it
+    // to be stored. `verified` holds too: every tag was read back (GET, digest of the bytes) and matched the plan.
+    return report(
+      { uploaded: 0, mounted: 0, skipped: plan.blobs.length, bytesUploaded: 0 },
+      { written: 0, unchanged: plan.manifests.length + tagCount },
+    );
   }
 
   // Largest first, so the long uploads overlap with the many small ones.
@@ -88,20 +95,7 @@ export async function executePush(client: RegistryClient, plan: PushPlan, option
 
   const manifests = await pushManifests(client, plan, options);
   if (options.verify) await verifyPush(client, plan);
-  const after = client.stats;
-  return {
-    registry: client.endpoint.host,
-    repository,
-    indexDigest: plan.index.digest,
-    tags: [...plan.index.tags],
-    blobs: { ...counts, bytesUploaded },
-    manifestsPushed: manifests.written,
-    manifestsUnchanged: manifests.unchanged,
-    requests: after.requests - before.requests,
-    bytesSent: after.bytesSent - before.bytesSent,
-    verified: options.verify,
-    durationMs: Date.now() - started,
-  };
+  return report({ ...counts, bytesUploaded }, manifests);
 }
 
 /**
