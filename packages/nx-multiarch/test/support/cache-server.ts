@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/util/exec';
+import { stopChild } from './stop-child';
 
 /**
  * Starts and stops `nx-multiarch cache-server` as a user runs it: the bin of
@@ -105,19 +106,6 @@ function firstLine(child: ChildProcess, timeoutMs: number, readLog: () => string
       reject(new Error(`cache-server exited with ${code} before listening:\n${readLog()}`));
     });
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-  clearTimeout(timer);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 let built: Promise<void> | undefined;

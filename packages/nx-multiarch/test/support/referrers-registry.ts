@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { goTool } from '../supply-chain/cosign-tools';
+import { stopChild } from './stop-child';
 
 /**
  * Registries for the OCI 1.1 referrers tests, beside Debian's
@@ -42,16 +43,7 @@ export async function startReferrersRegistry(): Promise<SimpleRegistry> {
     });
   });
   child.stdout?.resume();
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-    clearTimeout(timer);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  return { host, stop };
+  return { host, stop: () => stopChild(child) };
 }
 
 /** A proxy to `upstream` (host:port) whose referrers endpoint answers `status` with an OCI error body. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { stopChild } from './stop-child';
 
 /**
  * Starts Debian's docker-registry (CNCF distribution 2.8) on a free loopback
@@ -139,14 +140,7 @@ export async function startRegistry(options: RegistryServerOptions = {}, caForRe
       continue;
     }
     const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
-        clearTimeout(timer);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
+      await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     };
     return { host, port, url, dir, logFile, stop };
