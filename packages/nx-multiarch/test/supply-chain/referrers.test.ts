@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Digest, ImageIndex } from '../../src/oci/types';
@@ -7,10 +7,9 @@ import { outputDir } from '../../src/outputs/paths';
 import type { ManifestPushOptions } from '../../src/publish/options';
 import { publishProject, type PublishResult } from '../../src/publish/publish-project';
 import { RegistryClient } from '../../src/registry/client';
-import { attestImage } from '../../src/supply-chain/attest-image';
 import { startReferrersRegistry, refuseReferrers, type SimpleRegistry } from '../support/referrers-registry';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
-import { writeTestImages } from '../support/test-images';
+import { writeAttestedTestImages } from '../support/attested-test-images';
 import { goTool } from './cosign-tools';
 import { cycloneDxErrors, spdxSchemaErrors } from './spdx-validator';
 
@@ -55,26 +54,8 @@ async function push(host: string, project: string, options: ManifestPushOptions 
 }
 
 async function makeProject(project: string, sbomFormat: 'spdx' | 'both' = 'spdx'): Promise<void> {
-  await mkdir(join(workspace, 'packages', project), { recursive: true });
-  await writeTestImages(workspace, project, ARCHES, { seed: project });
+  await writeAttestedTestImages(workspace, project, ARCHES, { revision: REVISION, sbomFormat });
   for (const arch of ARCHES) {
-    await attestImage({
-      workspaceRoot: workspace,
-      layoutDir: outputDir(workspace, 'images', project, arch),
-      project,
-      projectRoot: `packages/${project}`,
-      target: 'docker-arch-build',
-      arch,
-      platform: `linux/${arch}`,
-      dockerfile: `packages/${project}/Dockerfile`,
-      context: `packages/${project}`,
-      sourceDateEpoch: 0,
-      revision: REVISION,
-      buildArgs: {},
-      dependencyRoots: [],
-      sbomFormat,
-      env: {},
-    });
     // Every SBOM pushed here passes its format's own schema validator first.
     const dir = outputDir(workspace, 'images', project, arch);
     expect(spdxSchemaErrors(JSON.parse(await readFile(join(dir, 'sbom.spdx.json'), 'utf8')))).toEqual([]);

@@ -1,21 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/oci/canonical-json';
 import { sha256Digest } from '../../src/oci/digest';
 import type { ImageManifest } from '../../src/oci/types';
-import { outputDir } from '../../src/outputs/paths';
 import type { ManifestPushOptions } from '../../src/publish/options';
 import { publishProject, type PublishResult } from '../../src/publish/publish-project';
 import { RegistryClient } from '../../src/registry/client';
-import { attestImage } from '../../src/supply-chain/attest-image';
 import { cosignManifest, cosignTag, parseDsseEnvelope, OCI_MANIFEST } from '../../src/supply-chain/cosign-objects';
 import { loadPublicKey } from '../../src/supply-chain/cosign-key';
 import { verifyImage } from '../../src/supply-chain/verify-image';
 import { runVerifyCommand } from '../../src/supply-chain/cli';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
-import { writeTestImages } from '../support/test-images';
+import { writeAttestedTestImages } from '../support/attested-test-images';
 import { goTool } from './cosign-tools';
 
 /**
@@ -57,26 +55,7 @@ async function push(project: string, options: ManifestPushOptions, env: NodeJS.P
 }
 
 async function makeProject(project: string): Promise<void> {
-  await mkdir(join(workspace, 'packages', project), { recursive: true });
-  await writeTestImages(workspace, project, ARCHES, { seed: project });
-  for (const arch of ARCHES) {
-    await attestImage({
-      workspaceRoot: workspace,
-      layoutDir: outputDir(workspace, 'images', project, arch),
-      project,
-      projectRoot: `packages/${project}`,
-      target: 'docker-arch-build',
-      arch,
-      platform: `linux/${arch}`,
-      dockerfile: `packages/${project}/Dockerfile`,
-      context: `packages/${project}`,
-      sourceDateEpoch: 0,
-      revision: REVISION,
-      buildArgs: {},
-      dependencyRoots: [],
-      env: {},
-    });
-  }
+  await writeAttestedTestImages(workspace, project, ARCHES, { revision: REVISION });
 }
 
 beforeAll(async () => {
