@@ -7,6 +7,7 @@ import { PLATFORMS, type Arch } from '../platform/platforms';
 import { loadDockerfile } from '../dockerfile/parse';
 import { evaluateFrom } from '../dockerfile/evaluate-stage';
 import { RegistryClient } from '../registry';
+import { cliOptions } from '../util/cli-options';
 import { parseBaseReference } from './native/base-image';
 import { baseCandidates, validateBaseSourceOptions, type BaseSourceOptions } from './native/base-resolve';
 
@@ -176,15 +177,8 @@ export function parseResolveBasesArgs(argv: readonly string[], workspaceRoot: st
   let projectRoot: string | undefined;
   let target = 'docker-arch-build';
   let arches: Arch[] = ['amd64'];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [name, inline] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new MultiarchError(`${name} needs a value.`, 'Run nx-multiarch resolve-bases --help for the options.');
-      return v;
-    };
+  const missingValue = (name: string) => new MultiarchError(`${name} needs a value.`, 'Run nx-multiarch resolve-bases --help for the options.');
+  for (const { name, arg, value } of cliOptions(argv, missingValue)) {
     if (name === '-h' || name === '--help') return 'help';
     else if (name === '--project-root') projectRoot = value();
     else if (name === '--target') target = value();

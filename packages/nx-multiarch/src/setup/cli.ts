@@ -4,6 +4,7 @@ import { parseArch } from '../platform/parse-arch';
 import { hostArch, type Arch } from '../platform/platforms';
 import { archRequirements } from '../cross/arch-requirements';
 import { setupScript } from './script';
+import { cliOptions } from '../util/cli-options';
 
 export const SETUP_HELP = `Usage: nx-multiarch setup --arch <arch> [options]
 
@@ -41,15 +42,9 @@ function usageError(message: string): MultiarchError {
 
 export function parseSetupArgs(argv: readonly string[]): SetupCliOptions {
   const options: SetupCliOptions = { integration: true, print: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const [name, inline] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '' || v.startsWith('--')) throw usageError(`${name} needs a value.`);
-      return v;
-    };
+  // A next argument that is itself an option is not taken as a value (`--arch --print`).
+  const isValue = (v: string) => v !== '' && !v.startsWith('--');
+  for (const { name, arg, value } of cliOptions(argv, (name) => usageError(`${name} needs a value.`), isValue)) {
     if (name === '-h' || name === '--help') options.help = true;
     else if (name === '--arch') options.arch = parseArch(value());
     else if (name === '--host-arch') options.hostArch = parseArch(value());
