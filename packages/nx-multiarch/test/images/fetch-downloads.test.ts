@@ -5,7 +5,7 @@ import { createReleasePackage } from '../../src/cross/package-tarball';
 import type { MultiarchError } from '../../src/errors';
 import { busyboxBinary } from '../support/busybox';
 import { validateLayout } from '../support/oci-schemas';
-import { build, cleanUpTemp, imageFiles, tempDir, writeFiles } from './helpers';
+import { build, cleanUpTemp, imageFiles, PROXY_DOWNLOAD_DOCKERFILE, tempDir, writeFiles } from './helpers';
 
 /**
  * A Dockerfile that downloads a release the workspace builds, the way
@@ -19,19 +19,6 @@ import { build, cleanUpTemp, imageFiles, tempDir, writeFiles } from './helpers';
  * busybox standing in for the proxy binary, so no Rust build runs.)
  */
 const ARCH = 'arm64';
-const DOCKERFILE = `FROM scratch
-ARG TARGETARCH
-ARG PROXY_VERSION=v2.1.0
-ARG PROXY_URL=https://github.invalid/linkerd/linkerd2-proxy/releases/download
-WORKDIR /build
-RUN curl -fsSLo "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" \\
- && curl -fsSLo proxy.txt "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.txt" \\
- && sha256sum -c proxy.txt \\
- && mkdir -p /usr/lib/linkerd \\
- && tar -xzf "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" -C /usr/lib/linkerd --strip-components=1 \\
- && rm -f "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" proxy.txt
-ENTRYPOINT ["/usr/lib/linkerd/linkerd2-proxy"]
-`;
 const DOWNLOADS = { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' };
 
 let workspace: string;
@@ -47,7 +34,7 @@ async function writePackage(arch: string, binary: Buffer): Promise<string> {
 
 beforeAll(async () => {
   workspace = join(await tempDir('fetch'), 'ws');
-  await writeFiles(workspace, { 'packages/demo/Dockerfile': DOCKERFILE });
+  await writeFiles(workspace, { 'packages/demo/Dockerfile': PROXY_DOWNLOAD_DOCKERFILE });
   proxyBinary = await busyboxBinary('arm64');
   await writePackage(ARCH, proxyBinary);
 }, 300_000);

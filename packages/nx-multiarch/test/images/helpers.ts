@@ -37,6 +37,25 @@ export async function copyWorkspace(from: string, prefix: string): Promise<strin
   return to;
 }
 
+/**
+ * A Dockerfile that fetches a linkerd2-proxy release the way Linkerd's proxy
+ * image does (curl the tarball and its .txt, sha256sum -c, tar -x
+ * --strip-components=1); the RUN is on line 6, which the tests' messages name.
+ */
+export const PROXY_DOWNLOAD_DOCKERFILE = `FROM scratch
+ARG TARGETARCH
+ARG PROXY_VERSION=v2.1.0
+ARG PROXY_URL=https://github.invalid/linkerd/linkerd2-proxy/releases/download
+WORKDIR /build
+RUN curl -fsSLo "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" \\
+ && curl -fsSLo proxy.txt "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.txt" \\
+ && sha256sum -c proxy.txt \\
+ && mkdir -p /usr/lib/linkerd \\
+ && tar -xzf "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" -C /usr/lib/linkerd --strip-components=1 \\
+ && rm -f "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" proxy.txt
+ENTRYPOINT ["/usr/lib/linkerd/linkerd2-proxy"]
+`;
+
 export const EPOCH = 1700000000;
 
 /** buildImage for a test workspace with the project `demo` at packages/demo. */

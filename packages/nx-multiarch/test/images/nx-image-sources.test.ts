@@ -8,7 +8,7 @@ import { freePort, startRegistry, type RegistryServer } from '../support/registr
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { createReleasePackage } from '../../src/cross/package-tarball';
 import { busyboxBinary } from '../support/busybox';
-import { imageFiles } from './helpers';
+import { imageFiles, PROXY_DOWNLOAD_DOCKERFILE } from './helpers';
 
 /**
  * Real `nx run` in a fresh clone: an image FROM a tag of a loopback
@@ -95,21 +95,8 @@ it('fails with the mirror and the fix named, a non-zero exit and nothing in dist
   expect(existsSync(join(clone.dir, 'dist', 'images', 'mirror-probe'))).toBe(false);
 });
 
-const FETCH_DOCKERFILE = `FROM scratch
-ARG TARGETARCH
-ARG PROXY_VERSION=v2.1.0
-ARG PROXY_URL=https://github.invalid/linkerd/linkerd2-proxy/releases/download
-WORKDIR /build
-RUN curl -fsSLo "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" \\
- && curl -fsSLo proxy.txt "\${PROXY_URL}/release/\${PROXY_VERSION}/linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.txt" \\
- && sha256sum -c proxy.txt && mkdir -p /usr/lib/linkerd \\
- && tar -xzf "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" -C /usr/lib/linkerd --strip-components=1 \\
- && rm -f "linkerd2-proxy-\${PROXY_VERSION}-\${TARGETARCH}.tar.gz" proxy.txt
-ENTRYPOINT ["/usr/lib/linkerd/linkerd2-proxy"]
-`;
-
 it('links an image that downloads the proxy release to the proxy build, and builds it from the workspace package', async () => {
-  await write('packages/fetch-probe/Dockerfile', FETCH_DOCKERFILE);
+  await write('packages/fetch-probe/Dockerfile', PROXY_DOWNLOAD_DOCKERFILE);
   await write(
     'packages/fetch-probe/project.json',
     JSON.stringify({ name: 'fetch-probe', targets: { 'docker-arch-build': { options: { downloads: { 'linkerd2-proxy-*.tar.gz': 'linkerd2-proxy:cargo-cross' } } } } }),
