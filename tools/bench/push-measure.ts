@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fail, loadPlugin, type Plugin } from './plugin';
+import { bytesFrom, writeSyntheticImage } from './synthetic-image';
 
 /**
  * The measuring half of tools/bench/push.sh: manifest-push (publishProject)
@@ -12,7 +12,7 @@ import { fail, loadPlugin, type Plugin } from './plugin';
  * the environment push.sh sets (BENCH_*); figures go to stdout and BENCH_OUT.
  */
 const plugin: Plugin = loadPlugin();
-const { publishProject, parseArchList, PLATFORMS, OciLayoutWriter, MediaTypes, toPlatform, createTar, gzipDeterministic, runChecked, freePort } = plugin;
+const { publishProject, parseArchList, createTar, gzipDeterministic, runChecked, freePort } = plugin;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -104,12 +104,6 @@ interface Layouts {
   kind: string;
 }
 
-function bytesFrom(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0, off = 0; off < size; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-}
-
 async function layer(seed: string, size: number): Promise<Buffer> {
   return gzipDeterministic(await createTar([{ path: `${seed}.bin`, type: 'file', content: bytesFrom(seed, size) }], { mtime: 0 }));
 }
@@ -121,18 +115,7 @@ async function syntheticWorkspace(): Promise<Layouts> {
   const projects = ['proxy-init', 'controller', 'web', 'proxy', 'debug'];
   for (const project of projects) {
     for (const arch of arches) {
-      const dir = join(root, 'dist', 'images', project, arch);
-      mkdirSync(dir, { recursive: true });
-      const w = new OciLayoutWriter(dir);
-      await w.init();
-      const layers = [await w.writeBlob(base, MediaTypes.ociLayerGzip), await w.writeBlob(await layer(`${project}-${arch}`, 6 * 1024 * 1024), MediaTypes.ociLayerGzip)];
-      const oci = PLATFORMS[arch].oci;
-      const config = await w.writeJsonBlob(
-        { architecture: oci.architecture, os: oci.os, ...(oci.variant ? { variant: oci.variant } : {}), rootfs: { type: 'layers', diff_ids: [] } },
-        MediaTypes.ociConfig,
-      );
-      const manifest = await w.writeJsonBlob({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config, layers }, MediaTypes.ociManifest);
-      await w.writeIndex([{ ...manifest, platform: toPlatform(oci) }]);
+      await writeSyntheticImage(plugin, join(root, 'dist', 'images', project, arch), arch, [base, await layer(`${project}-${arch}`, 6 * 1024 * 1024)]);
     }
   }
   return { root, projects, kind: 'synthetic (2 MiB shared base + 6 MiB own layer per image)' };

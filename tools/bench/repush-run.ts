@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, loadPlugin } from './plugin';
+import { bytesFrom, writeSyntheticImage } from './synthetic-image';
 
 /**
  * One side of tools/bench/repush.sh.
@@ -14,29 +14,12 @@ import { fail, loadPlugin } from './plugin';
 const ARCHES = ['amd64', 'arm64', 'arm'] as const;
 const PROJECTS = ['proxy-init', 'controller', 'web', 'proxy', 'debug'];
 
-function bytesFrom(seed: string, size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0, off = 0; off < size; i++, off += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
-  return out;
-}
-
 async function write(root: string): Promise<void> {
-  const { OciLayoutWriter, MediaTypes, PLATFORMS, toPlatform, createTar, gzipDeterministic } = loadPlugin();
+  const plugin = loadPlugin();
   for (const project of PROJECTS) {
     for (const arch of ARCHES) {
-      const dir = join(root, 'dist', 'images', project, arch);
-      mkdirSync(dir, { recursive: true });
-      const w = new OciLayoutWriter(dir);
-      await w.init();
-      const tar = await createTar([{ path: `${project}.bin`, type: 'file', content: bytesFrom(`${project}-${arch}`, 1024 * 1024) }], { mtime: 0 });
-      const layers = [await w.writeBlob(gzipDeterministic(tar), MediaTypes.ociLayerGzip)];
-      const oci = PLATFORMS[arch].oci;
-      const config = await w.writeJsonBlob(
-        { architecture: oci.architecture, os: oci.os, ...(oci.variant ? { variant: oci.variant } : {}), rootfs: { type: 'layers', diff_ids: [] } },
-        MediaTypes.ociConfig,
-      );
-      const manifest = await w.writeJsonBlob({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config, layers }, MediaTypes.ociManifest);
-      await w.writeIndex([{ ...manifest, platform: toPlatform(oci) }]);
+      const tar = await plugin.createTar([{ path: `${project}.bin`, type: 'file', content: bytesFrom(`${project}-${arch}`, 1024 * 1024) }], { mtime: 0 });
+      await writeSyntheticImage(plugin, join(root, 'dist', 'images', project, arch), arch, [plugin.gzipDeterministic(tar)]);
     }
   }
 }
