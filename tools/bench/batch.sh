@@ -15,18 +15,13 @@ set -euo pipefail
 LOG_TAG=bench-batch
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-registry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
 
 n=${1:-10}
 runs=${2:-5}
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-batch.XXXXXX")
-export NX_MULTIARCH_STATE_DIR="$work/services"
-reg_port=$(free_port)
-cleanup() {
-  bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_with_registry nxm-batch
 
 logs="$REPO_ROOT/tmp/batch"
 mkdir -p "$logs"

@@ -34,6 +34,8 @@ set -euo pipefail
 LOG_TAG=bench-push
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-registry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
 
 synthetic=0
 layouts_root=$REPO_ROOT
@@ -80,9 +82,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   # Registries the measuring program left running (it stops its own; this covers a crash).
-  for dir in "$NX_MULTIARCH_STATE_DIR"/registry-*; do
-    if [ -d "$dir" ]; then bash "$REPO_ROOT/tools/services.sh" stop registry "${dir##*-}" >/dev/null 2>&1 || true; fi
-  done
+  stop_state_registries
   [ "$dockerd_started" = 0 ] || bash "$REPO_ROOT/tools/services.sh" stop dockerd >/dev/null 2>&1 || true
   rm -rf "$work"
   exit "$status"

@@ -13,20 +13,15 @@ set -euo pipefail
 LOG_TAG=bench-repush
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-registry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
 # shellcheck source=../lib/workspace-clone.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 ref=${1:-main}
 runs=${2:-10}
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-repush.XXXXXX")
-export NX_MULTIARCH_STATE_DIR="$work/services"
-reg_port=$(free_port)
-cleanup() {
-  bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_with_registry nxm-repush
 
 log "building the plugin of $ref and of this checkout"
 git clone --quiet "$REPO_ROOT" "$work/ref"

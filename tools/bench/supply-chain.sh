@@ -30,6 +30,8 @@ set -euo pipefail
 LOG_TAG=bench-supply-chain
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-registry.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
 # shellcheck source=../lib/workspace-clone.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
@@ -56,9 +58,7 @@ export NX_MULTIARCH_STATE_DIR="$work/services"
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  for dir in "$NX_MULTIARCH_STATE_DIR"/registry-*; do
-    if [ -d "$dir" ]; then bash "$REPO_ROOT/tools/services.sh" stop registry "${dir##*-}" >/dev/null 2>&1 || true; fi
-  done
+  stop_state_registries
   rm -rf "$work"
   exit "$status"
 }
