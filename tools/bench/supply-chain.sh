@@ -67,10 +67,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 clone="$work/workspace"
 
-log "building the plugin"
-(cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
-log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
-clone_workspace "$clone"
+build_plugin_and_clone_head "$clone"
 
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 nx_env=(env $(env | awk -F= '/^NX_/ && $1 != "NX_MULTIARCH_STATE_DIR" { print "-u " $1 }') -u SOURCE_DATE_EPOCH

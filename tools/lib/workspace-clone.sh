@@ -34,6 +34,15 @@ clone_workspace() {
   link_workspace_modules "$1"
 }
 
+# build_plugin_and_clone_head DIR: this checkout's plugin compiled (npm run
+# build:plugin), then HEAD cloned into DIR (a temp folder) by clone_workspace.
+build_plugin_and_clone_head() {
+  log "building the plugin"
+  (cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
+  log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) into a temp folder"
+  clone_workspace "$1"
+}
+
 # install_compiled_plugin DIR TARBALL: the plugin in the clone at DIR as users
 # install it: TARBALL (`npm pack` of packages/nx-multiarch: compiled JS and
 # the package's "files" only) unpacked into DIR/node_modules/nx-multiarch,
