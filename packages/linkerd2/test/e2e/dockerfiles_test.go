@@ -8,62 +8,114 @@ import (
 	"testing"
 )
 
-// The images are assembled without running anything for the target arch:
-// each Dockerfile's only stage is FROM scratch and copies binaries that were
-// cross-built and staged at bin/<name> in the build context.
+// The images are written the way Linkerd writes its Dockerfiles: every
+// stage but the last runs on the build machine (FROM --platform=$BUILDPLATFORM,
+// or FROM such a stage), and the last stage is FROM scratch, copying only
+// out of those stages and running nothing, so no target-arch code ever runs
+// while an image is assembled.
 var images = map[string]struct {
-	copies     map[string]string // context path -> image path
+	copies     map[string]string // "<stage>:<path in the stage>" -> image path
 	entrypoint string
 }{
-	"controller/Dockerfile": {map[string]string{"bin/controller": "/controller"}, "/controller"},
-	"web/Dockerfile":        {map[string]string{"bin/web": "/web"}, "/web"},
-	"debug/Dockerfile":      {map[string]string{"bin/linkerd-debug": "/usr/local/bin/linkerd-debug"}, "/usr/local/bin/linkerd-debug"},
+	"controller/Dockerfile": {map[string]string{"golang:/out/controller": "/controller"}, "/controller"},
+	"web/Dockerfile":        {map[string]string{"golang:/out/web": "/web"}, "/web"},
+	"debug/Dockerfile":      {map[string]string{"golang:/out/linkerd-debug": "/usr/local/bin/linkerd-debug"}, "/usr/local/bin/linkerd-debug"},
 	"proxy/Dockerfile": {map[string]string{
-		"bin/linkerd2-proxy":      "/usr/lib/linkerd/linkerd2-proxy",
-		"bin/LICENSE":             "/usr/lib/linkerd/LICENSE",
-		"bin/linkerd2-proxy-init": "/usr/lib/linkerd/linkerd2-proxy-init",
+		"fetch:/build/proxy/linkerd2-proxy":           "/usr/lib/linkerd/linkerd2-proxy",
+		"fetch:/build/proxy/LICENSE":                  "/usr/lib/linkerd/LICENSE",
+		"fetch:/build/proxy-init/linkerd2-proxy-init": "/usr/lib/linkerd/linkerd2-proxy-init",
 	}, "/usr/lib/linkerd/linkerd2-proxy"},
 }
 
-func TestDockerfilesOnlyCopyCrossBuiltBinariesIntoScratch(t *testing.T) {
+type stage struct {
+	from  []string // the FROM line's words after FROM
+	name  string
+	lines [][]string
+}
+
+// dockerfileStages splits a Dockerfile into its stages, with `\` continuations joined.
+func dockerfileStages(data string) []stage {
+	var stages []stage
+	var logical []string
+	pending := ""
+	for _, line := range strings.Split(data, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if pending == "" && (trimmed == "" || strings.HasPrefix(trimmed, "#")) {
+			continue
+		}
+		if strings.HasSuffix(trimmed, "\\") {
+			pending += strings.TrimSuffix(trimmed, "\\") + " "
+			continue
+		}
+		logical = append(logical, pending+trimmed)
+		pending = ""
+	}
+	for _, line := range logical {
+		fields := strings.Fields(line)
+		if strings.ToUpper(fields[0]) == "FROM" {
+			s := stage{from: fields[1:]}
+			if n := len(fields); n >= 4 && strings.ToUpper(fields[n-2]) == "AS" {
+				s.name = fields[n-1]
+				s.from = fields[1 : n-2]
+			}
+			stages = append(stages, s)
+			continue
+		}
+		if len(stages) > 0 {
+			stages[len(stages)-1].lines = append(stages[len(stages)-1].lines, fields)
+		}
+	}
+	return stages
+}
+
+func TestImagesCompileOnTheBuildMachineAndAssembleFromScratch(t *testing.T) {
 	root := moduleRoot(t)
 	for path, want := range images {
 		data, err := os.ReadFile(filepath.Join(root, path))
 		if err != nil {
 			t.Fatal(err)
 		}
-		copies := map[string]string{}
-		var froms []string
-		var entrypoint []string
-		for _, line := range strings.Split(string(data), "\n") {
-			fields := strings.Fields(line)
-			if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-				continue
+		stages := dockerfileStages(string(data))
+		if len(stages) < 2 {
+			t.Errorf("%s: %d stages, want build stages and a runtime stage", path, len(stages))
+			continue
+		}
+		buildStages := map[string]bool{}
+		for _, s := range stages[:len(stages)-1] {
+			onBuildMachine := len(s.from) == 2 && s.from[0] == "--platform=$BUILDPLATFORM"
+			fromBuildStage := len(s.from) == 1 && buildStages[s.from[0]]
+			if !onBuildMachine && !fromBuildStage {
+				t.Errorf("%s: stage %q is FROM %q, want FROM --platform=$BUILDPLATFORM <image> or an earlier build stage", path, s.name, strings.Join(s.from, " "))
 			}
+			buildStages[s.name] = true
+		}
+		final := stages[len(stages)-1]
+		if strings.Join(final.from, " ") != "scratch" {
+			t.Errorf("%s: the runtime stage is FROM %q, want scratch", path, strings.Join(final.from, " "))
+		}
+		copies := map[string]string{}
+		var entrypoint []string
+		for _, fields := range final.lines {
 			switch strings.ToUpper(fields[0]) {
-			case "FROM":
-				froms = append(froms, strings.Join(fields[1:], " "))
 			case "RUN":
-				t.Errorf("%s: RUN would execute target-arch code under emulation: %s", path, line)
+				t.Errorf("%s: RUN in the runtime stage would execute target-arch code: %s", path, strings.Join(fields, " "))
 			case "COPY", "ADD":
-				if len(fields) != 3 || strings.HasPrefix(fields[1], "--") {
-					t.Errorf("%s: want COPY <context path> <image path>, got %s", path, line)
+				from := strings.TrimPrefix(fields[1], "--from=")
+				if len(fields) != 4 || from == fields[1] || !buildStages[from] {
+					t.Errorf("%s: want COPY --from=<build stage> <path> <image path>, got %s", path, strings.Join(fields, " "))
 					continue
 				}
-				copies[fields[1]] = fields[2]
+				copies[from+":"+fields[2]] = fields[3]
 			case "ENTRYPOINT":
-				raw := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), fields[0]))
+				raw := strings.Join(fields[1:], " ")
 				if err := json.Unmarshal([]byte(raw), &entrypoint); err != nil {
-					t.Errorf("%s: ENTRYPOINT must be exec form (a JSON array): %s", path, line)
+					t.Errorf("%s: ENTRYPOINT must be exec form (a JSON array): %s", path, raw)
 				}
 			}
-		}
-		if len(froms) != 1 || froms[0] != "scratch" {
-			t.Errorf("%s: stages %q, want exactly one FROM scratch", path, froms)
 		}
 		for src, dst := range want.copies {
 			if copies[src] != dst {
-				t.Errorf("%s: COPY %s -> %q, want %s", path, src, copies[src], dst)
+				t.Errorf("%s: COPY --from=%s -> %q, want %s", path, src, copies[src], dst)
 			}
 		}
 		if len(copies) != len(want.copies) {
