@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/util/exec';
-import { stopChild } from './stop-child';
+import { stopChild } from './server-process';
 
 /**
  * Starts and stops `nx-multiarch cache-server` as a user runs it: the bin of

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { goTool } from '../supply-chain/cosign-tools';
-import { stopChild } from './stop-child';
+import { stopChild } from './server-process';
 
 /**
  * Registries for the OCI 1.1 referrers tests, beside Debian's

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { stopChild } from './stop-child';
+import { stopChild } from './server-process';
 
 /**
  * Starts Debian's docker-registry (CNCF distribution 2.8) on a free loopback
