@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/util/exec';
-import { stopChild } from './server-process';
+import { stopChild, waitForStdout } from './server-process';
 
 /**
  * Starts and stops `nx-multiarch cache-server` as a user runs it: the bin of
@@ -87,25 +87,19 @@ export async function startCacheServer(options: StartCacheServerOptions): Promis
 }
 
 function firstLine(child: ChildProcess, timeoutMs: number, readLog: () => string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    let text = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`cache-server printed no URL within ${timeoutMs} ms:\n${readLog()}`));
-    }, timeoutMs);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
+  return waitForStdout(
+    child,
+    (text) => {
       const newline = text.indexOf('\n');
-      if (newline >= 0) {
-        clearTimeout(timer);
-        resolvePromise(text.slice(0, newline).trim());
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`cache-server exited with ${code} before listening:\n${readLog()}`));
-    });
-  });
+      return newline >= 0 ? text.slice(0, newline).trim() : undefined;
+    },
+    timeoutMs,
+    (reason) => {
+      if (reason !== 'timeout') return new Error(`cache-server exited with ${reason} before listening:\n${readLog()}`);
+      child.kill('SIGKILL');
+      return new Error(`cache-server printed no URL within ${timeoutMs} ms:\n${readLog()}`);
+    },
+  );
 }
 
 let built: Promise<void> | undefined;

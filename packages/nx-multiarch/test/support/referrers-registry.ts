@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { goTool } from '../supply-chain/cosign-tools';
-import { stopChild } from './server-process';
+import { stopChild, waitForStdout } from './server-process';
 
 /**
  * Registries for the OCI 1.1 referrers tests, beside Debian's
@@ -26,22 +26,12 @@ export async function startReferrersRegistry(): Promise<SimpleRegistry> {
   const child = spawn(goTool('referrers-registry'), ['--address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const host = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`referrers-registry did not start within 15 s: ${stderr}`)), 15_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const match = /listening on (127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`referrers-registry exited with ${code}: ${stderr}`));
-    });
-  });
+  const host = await waitForStdout(
+    child,
+    (out) => /listening on (127\.0\.0\.1:\d+)/.exec(out)?.[1],
+    15_000,
+    (reason) => new Error(reason === 'timeout' ? `referrers-registry did not start within 15 s: ${stderr}` : `referrers-registry exited with ${reason}: ${stderr}`),
+  );
   child.stdout?.resume();
   return { host, stop: () => stopChild(child) };
 }
