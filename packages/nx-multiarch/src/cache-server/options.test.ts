@@ -5,8 +5,8 @@ import { parseStorageLocation } from './storage-url';
 
 describe('parseStorageLocation', () => {
   it('reads file:// paths, absolute or relative to the working folder', () => {
-    expect(parseStorageLocation('file:///srv/nx-cache', '/work')).toEqual({ kind: 'file', dir: '/srv/nx-cache' });
-    expect(parseStorageLocation('file://./cache', '/work')).toEqual({ kind: 'file', dir: '/work/cache' });
+    expect(parseStorageLocation('file:///srv/nx-cache', '/srv/workspace')).toEqual({ kind: 'file', dir: '/srv/nx-cache' });
+    expect(parseStorageLocation('file://./cache', '/srv/workspace')).toEqual({ kind: 'file', dir: '/srv/workspace/cache' });
   });
 
   it('reads oci://host:port/repository', () => {
