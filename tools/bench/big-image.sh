@@ -32,6 +32,10 @@ esac
 LIMIT_MB=300
 # Address space per process: Node reserves far more than it touches, so the cap is on RSS (measured) and this is the hard stop.
 VMEM_KB=${NX_MULTIARCH_BIG_VMEM_KB:-1500000}
+# glibc reserves a 64 MiB malloc arena per thread (up to 8 per core); reserved, never touched, but
+# counted by ulimit -v, so a capped Node with its worker threads can fail to start a thread at random.
+# Two arenas keep the cap about memory in use, which is what it is there to bound.
+export MALLOC_ARENA_MAX=2
 HEAP_MB=128
 BIG_MIB=${NX_MULTIARCH_BIG_MIB:-3072}
 BASE_MIB=${NX_MULTIARCH_BIG_BASE_MIB:-1024}

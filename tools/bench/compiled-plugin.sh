@@ -52,8 +52,7 @@ log "building and packing the plugin"
 tarball=$(ls "$work"/nx-multiarch-*.tgz)
 log "cloning HEAD ($(git -C "$REPO_ROOT" rev-parse --short HEAD)) twice"
 clone_workspace "$work/source"
-git clone --quiet --no-hardlinks "$REPO_ROOT" "$work/installed"
-install_compiled_plugin "$work/installed" "$tarball"
+clone_with_compiled_plugin "$work/installed" "$tarball"
 
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 mapfile -t unset_nx < <(env | awk -F= '/^NX_/ { print "-u"; print $1 }')

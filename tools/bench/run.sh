@@ -84,8 +84,10 @@ measure() {
 }
 
 
-log "compiling the plugin (Nx loads its createNodes from dist/; executors run from src/ through swc)"
+log "compiling and packing the plugin: the clones install it as users do (compiled JavaScript, no swc)"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
+(cd "$REPO_ROOT/packages/nx-multiarch" && npm pack --silent --pack-destination "$work" >/dev/null)
+tarball=$(ls "$work"/nx-multiarch-*.tgz)
 log "services: registry, dockerd, cache server (all on loopback, in $work)"
 bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
 export DOCKER_HOST
@@ -101,7 +103,7 @@ for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$cache_port/heal
 
 A="$work/a/workspace"
 B="$work/b/workspace"
-clone_workspace "$A"
+clone_with_compiled_plugin "$A" "$tarball"
 
 # The plugin: one command builds and pushes the matrix. Every Nx run gets only these NX_* settings.
 plugin() { # CLONE CACHE_NAME NX_ARGS...
@@ -148,7 +150,7 @@ if selected repush; then
 fi
 if selected fresh; then
   # From clone A, so B holds the very commit A's cold run cached (this checkout may have moved on since).
-  clone_workspace "$B" "$A"
+  clone_with_compiled_plugin "$B" "$tarball" "$A"
   measure plugin-fresh plugin_push "$B" b
   save_run b fresh
 fi

@@ -72,3 +72,11 @@ install_compiled_plugin() {
     fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
   ' "$dir/packages/nx-multiarch/package.json"
 }
+
+# clone_with_compiled_plugin DIR TARBALL [SOURCE]: a fresh git clone of SOURCE
+# (default: this checkout) at DIR, with the plugin installed from TARBALL as
+# install_compiled_plugin does: what the benchmarks measure, as users run it.
+clone_with_compiled_plugin() {
+  git clone --quiet --no-hardlinks "${3:-$REPO_ROOT}" "$1"
+  install_compiled_plugin "$1" "$2"
+}

@@ -52,9 +52,9 @@ export async function createReleasePackage(input: PackageInput): Promise<Release
 }
 
 /**
- * Compresses a throw-away buffer so the JavaScript engine has compiled the
- * deflate code before the real package is made: the first call of pako is
- * about twice as slow as later ones. Called while the compiler runs in its own
+ * Compresses a throw-away buffer before the real package is made: the first
+ * call decides the compressor (oci/gzip's probe, about 25 ms) and the first
+ * call of pako is about twice as slow as later ones. Called while the compiler runs in its own
  * process, so the warm-up costs no wall time. Output is discarded; the
  * package bytes do not depend on it.
  */
