@@ -74,6 +74,32 @@ describe('inferTargets', () => {
     expect(inferred.outputs).toEqual(CROSS_OUTPUTS);
   });
 
+  it('hashes only the packages a main of a bigger module compiles, when its imports say which', () => {
+    const inferred = inferTargets(
+      facts({
+        root: 'packages/linkerd2/web',
+        goMain: true,
+        goModuleRoot: 'packages/linkerd2',
+        goEmbeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl', 'packages/linkerd2/cli/templates/install.yaml'],
+        goPackages: { packageDirs: ['packages/linkerd2/pkg/k8s', 'packages/linkerd2/web'], embeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] },
+      }),
+      options,
+    )['go-cross'];
+    expect(inferred.inputs).toEqual(
+      expect.arrayContaining([
+        '{workspaceRoot}/packages/linkerd2/web/*.go',
+        '!{workspaceRoot}/packages/linkerd2/web/*_test.go',
+        '{workspaceRoot}/packages/linkerd2/pkg/k8s/*.go',
+        '{workspaceRoot}/packages/linkerd2/pkg/k8s/*.s',
+        '{workspaceRoot}/packages/linkerd2/go.sum',
+        '{workspaceRoot}/packages/linkerd2/web/srv/dashboard.html.tmpl',
+      ]),
+    );
+    // Neither the rest of the module nor the embeds of packages the main does not import.
+    expect(inferred.inputs).not.toContain('{workspaceRoot}/packages/linkerd2/**/*.go');
+    expect(inferred.inputs).not.toContain('{workspaceRoot}/packages/linkerd2/cli/templates/install.yaml');
+  });
+
   it('hashes the whole Cargo workspace of a member crate, as import-repo does', () => {
     const inferred = inferTargets(facts({ root: 'rust/crates/app', cargoPackage: true, cargoRoot: 'rust' }), options)['cargo-cross'];
     expect(inferred.inputs).toEqual(['production', '^production', ...cargoCrossInputs('rust')]);

@@ -192,7 +192,7 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('go-cross'),
           cache: true,
-          inputs: ['production', '^production', ...goCrossInputs(moduleRoot, facts.goEmbeds), ...extra],
+          inputs: ['production', '^production', ...goCrossInputs(moduleRoot, facts.goPackages?.embeds ?? facts.goEmbeds, facts.goPackages?.packageDirs), ...extra],
           outputs: [...CROSS_OUTPUTS],
           options: goOptions,
           metadata: { technologies: ['go'], description: 'Cross-compile the Go main packages for one arch' },

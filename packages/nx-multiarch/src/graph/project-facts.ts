@@ -6,7 +6,7 @@ import type { TargetConfiguration } from '@nx/devkit';
 import { cargoBinaries, readCargoManifest } from '../project/cargo-manifest';
 import { findCargoRoot } from '../project/cargo-workspace';
 import { findGoModuleRoot } from '../project/go-module';
-import { isMainPackageDir, moduleEmbeds } from '../project/go-module-files';
+import { isMainPackageDir, mainPackageClosure, moduleEmbeds, type MainPackageClosure } from '../project/go-module-files';
 import { dockerfileUrls } from '../dockerfile/download-map';
 import { probeExists, type ExistenceProbes } from './existence-probes';
 
@@ -36,6 +36,8 @@ export interface ProjectFacts {
   goModuleRoot?: string;
   /** `//go:embed` patterns of the module's packages, workspace-relative. */
   goEmbeds: string[];
+  /** For a main package below its module's root: the module's packages it compiles (its go-cross inputs). */
+  goPackages?: MainPackageClosure;
   /** `Dockerfile` at the root. */
   dockerfile: boolean;
   /**
@@ -159,6 +161,8 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goEmbeds = cache.embedsByModule.get(goModuleRoot) ?? moduleEmbeds(workspaceRoot, goModuleRoot);
     cache.embedsByModule.set(goModuleRoot, goEmbeds);
   }
+  // A main at its module's root keeps the whole module as input: it often builds every main of it.
+  const goPackages = goMain && goModuleRoot !== undefined && goModuleRoot !== root ? mainPackageClosure(workspaceRoot, goModuleRoot, root) : undefined;
   return {
     root,
     hasProjectJson: projectJson !== undefined,
@@ -170,6 +174,7 @@ export function readProjectFacts(workspaceRoot: string, root: string, cache: Fac
     goMain,
     goModuleRoot,
     goEmbeds,
+    ...(goPackages ? { goPackages } : {}),
     dockerfile: existsSync(join(absRoot, 'Dockerfile')),
     ...(neededContext(workspaceRoot, absRoot, probes) === 'repository' ? { dockerContext: 'repository' as const } : {}),
     dockerfileHasBase: dockerfileHasBase(absRoot, projectJson),
@@ -193,21 +198,6 @@ function contextSources(text: string): string[] {
   return sources;
 }
 
-/**
- * Records what repositoryRoot (context-option.ts) checks on its walk up: a
- * `.git` (where it stops) and a `project.json` in each folder from the
- * project's up to, not including, the workspace root. Creating either moves
- * the repository root, which no file the memo hashes shows.
- */
-function probeRepositoryRoot(workspaceRoot: string, absRoot: string, probes: ExistenceProbes): void {
-  for (let dir = absRoot; ; dir = dirname(dir)) {
-    const rel = relative(workspaceRoot, dir);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) return;
-    if (probeExists(workspaceRoot, join(dir, '.git'), probes)) return;
-    probeExists(workspaceRoot, join(dir, 'project.json'), probes);
-  }
-}
-
 function neededContext(workspaceRoot: string, absRoot: string, probes: ExistenceProbes | undefined): 'repository' | undefined {
   let text: string;
   try {
@@ -222,8 +212,8 @@ function neededContext(workspaceRoot: string, absRoot: string, probes: Existence
     return undefined;
   }
   if (sources.length === 0 || sources.every((s) => probeExists(workspaceRoot, join(absRoot, s), probes))) return undefined;
-  const repository = repositoryRoot(workspaceRoot, absRoot);
-  if (probes) probeRepositoryRoot(workspaceRoot, absRoot, probes);
+  // Every check of the walk is recorded: a new .git or project.json moves the root.
+  const repository = repositoryRoot(workspaceRoot, absRoot, (path) => probeExists(workspaceRoot, path, probes));
   return repository !== absRoot && sources.every((s) => probeExists(workspaceRoot, join(repository, s), probes)) ? 'repository' : undefined;
 }
 

@@ -22,13 +22,18 @@ function inside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 }
 
-/** The repository root of a folder, by the rule above (absolute paths in and out). */
-export function repositoryRoot(workspaceRoot: string, folder: string): string {
+/**
+ * The repository root of a folder, by the rule above (absolute paths in and
+ * out). `exists` is the one file check of the walk: the graph passes one that
+ * also records each check, since creating a `.git` or `project.json` moves
+ * the root without changing any file the graph's memo hashes.
+ */
+export function repositoryRoot(workspaceRoot: string, folder: string, exists: (path: string) => boolean = existsSync): string {
   const ws = resolve(workspaceRoot);
   let outermostProject: string | undefined;
   for (let dir = resolve(folder); inside(ws, dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) return dir;
-    if (existsSync(join(dir, 'project.json'))) outermostProject = dir;
+    if (exists(join(dir, '.git'))) return dir;
+    if (exists(join(dir, 'project.json'))) outermostProject = dir;
   }
   return outermostProject ?? ws;
 }

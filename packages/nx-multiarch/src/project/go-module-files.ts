@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { joinPath } from '../util/posix-path';
-import { embedPatterns, goPackageName, ignoredByGo, isGoBuildFile, isMainPackage } from './go-source';
+import { readGoMod } from './go-module';
+import { embedPatterns, goImports, goPackageName, ignoredByGo, isGoBuildFile, isMainPackage } from './go-source';
 
 /**
  * Go facts read from a workspace's file system, for graph inference (import-repo
@@ -57,4 +58,56 @@ export function moduleEmbeds(workspaceRoot: string, moduleRoot: string): string[
   };
   walk(moduleRoot);
   return [...embeds].sort();
+}
+
+/** The packages of one module a main package compiles, and what they embed. */
+export interface MainPackageClosure {
+  /** Workspace-relative folders: the main's own and each package of the module it imports, directly or not; sorted. */
+  packageDirs: string[];
+  /** The `//go:embed` patterns of those packages, workspace-relative, sorted. */
+  embeds: string[];
+}
+
+/**
+ * The folders of the module at `moduleRoot` whose files the main package at
+ * `mainDir` compiles: followed through the imports that start with the
+ * module's path. Every build file of a folder is read, whatever its build
+ * constraints, so a file one arch compiles is never missed (a file the arch
+ * skips costs a rebuild, not a wrong cache hit).
+ *
+ * Undefined, so the caller keeps the whole module as input, where the module
+ * is not what the imports alone say: no module path in go.mod, a vendor
+ * folder (the dependencies' sources are in the module), or an import of the
+ * module's path that names no folder of it (a nested module, or a replace).
+ */
+export function mainPackageClosure(workspaceRoot: string, moduleRoot: string, mainDir: string): MainPackageClosure | undefined {
+  const modulePath = readGoMod(join(workspaceRoot, moduleRoot))?.modulePath;
+  if (modulePath === undefined || existsSync(join(workspaceRoot, moduleRoot, 'vendor'))) return undefined;
+  const seen = new Set<string>([mainDir]);
+  const embeds = new Set<string>();
+  const queue = [mainDir];
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    let names: string[];
+    try {
+      names = readdirSync(join(workspaceRoot, dir));
+    } catch {
+      return undefined;
+    }
+    if (dir !== moduleRoot && names.includes('go.mod')) return undefined;
+    for (const name of names.filter(isGoBuildFile)) {
+      const source = readText(join(workspaceRoot, dir, name));
+      if (goPackageName(source) === undefined) continue;
+      for (const pattern of embedPatterns(source)) embeds.add(joinPath(dir, pattern));
+      for (const path of goImports(source)) {
+        if (path !== modulePath && !path.startsWith(`${modulePath}/`)) continue;
+        const imported = joinPath(moduleRoot, path.slice(modulePath.length + 1));
+        if (!seen.has(imported)) {
+          seen.add(imported);
+          queue.push(imported);
+        }
+      }
+    }
+  }
+  return { packageDirs: [...seen].sort(), embeds: [...embeds].sort() };
 }

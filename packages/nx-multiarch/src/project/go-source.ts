@@ -43,6 +43,29 @@ export function embedPatterns(source: string): string[] {
   return patterns;
 }
 
+/** Comments blanked out; string literals kept whole (a `//` inside one is no comment). */
+function withoutComments(source: string): string {
+  return source.replace(/"(?:[^"\\\n]|\\.)*"|`[^`]*`|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (token) => (token.startsWith('/') ? ' ' : token));
+}
+
+/**
+ * The import paths of a Go file: its `import "p"` lines and `import ( … )`
+ * blocks, aliases and `_`/`.` imports included. Comments go first, so a `)`
+ * in one cannot end a block early (an import path never holds a `)`).
+ */
+export function goImports(source: string): string[] {
+  const code = withoutComments(source);
+  const imports: string[] = [];
+  const quoted = /"((?:[^"\\\n]|\\.)*)"|`([^`]*)`/g;
+  for (const block of code.matchAll(/^import\s*\(([^)]*)\)/gm)) {
+    for (const match of block[1].matchAll(quoted)) imports.push(match[1] ?? match[2]);
+  }
+  for (const line of code.matchAll(/^import\s+(?:[A-Za-z_.]\w*\s+)?("(?:[^"\\\n]|\\.)*"|`[^`]*`)/gm)) {
+    imports.push(line[1].slice(1, -1));
+  }
+  return imports;
+}
+
 /** `v2`, `v3`…: a major-version path element (v0 and v1 never are). */
 function isVersionElement(s: string): boolean {
   return /^v\d+$/.test(s) && s !== 'v0' && s !== 'v1' && !s.startsWith('v0');

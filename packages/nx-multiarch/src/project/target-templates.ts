@@ -19,20 +19,27 @@ export function workspaceGlob(path: string): string {
 }
 
 /**
- * go-cross inputs: a main package may import any package of its module, and
- * only .go files, go.mod/go.sum, vendor/modules.txt, `//go:embed` files
- * (workspace-relative patterns) and, with cgo on, C sources reach the binary.
+ * go-cross inputs: only .go files, go.mod/go.sum, vendor/modules.txt,
+ * `//go:embed` files (workspace-relative patterns) and, with cgo on, C
+ * sources (and assembly) reach the binary. Of the module's packages, those
+ * in `packageDirs` when given (the main's own and those it imports:
+ * go-module-files.ts mainPackageClosure), so a change in one main of a
+ * module leaves the other mains' cache entries valid; else every package of
+ * the module, since a main may import any of them.
  */
-export function goCrossInputs(moduleRoot: string, embeds: readonly string[]): Input[] {
+export function goCrossInputs(moduleRoot: string, embeds: readonly string[], packageDirs?: readonly string[]): Input[] {
   const module = workspaceGlob(moduleRoot);
+  const sources = packageDirs
+    ? packageDirs.flatMap((dir) => {
+        const folder = workspaceGlob(dir);
+        return [`${folder}/*.go`, `!${folder}/*_test.go`, `${folder}/*.c`, `${folder}/*.h`, `${folder}/*.s`];
+      })
+    : [`${module}/**/*.go`, `!${module}/**/*_test.go`, `${module}/**/*.c`, `${module}/**/*.h`, `${module}/**/*.s`];
   return [
     `${module}/go.mod`,
     `${module}/go.sum`,
     `${module}/vendor/modules.txt`,
-    `${module}/**/*.go`,
-    `!${module}/**/*_test.go`,
-    `${module}/**/*.c`,
-    `${module}/**/*.h`,
+    ...sources,
     // A pattern names a file or a folder (embedded whole): hash both readings.
     ...embeds.flatMap((e) => [workspaceGlob(e), `${workspaceGlob(e)}/**/*`]),
     // The version alone: `go version` also names the host's arch, and Go's cross builds do

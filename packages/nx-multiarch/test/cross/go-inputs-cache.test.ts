@@ -80,6 +80,23 @@ it('stays a cache hit when only a file the binary cannot see changes', async () 
   expect(isCacheHit(await goCross())).toBe(true);
 });
 
+it('stays a cache hit when another main of the module changes, and follows the packages the main imports', async () => {
+  await write(`${MODULE}/cmd/other/main.go`, 'package main\n\nfunc main() {}\n');
+  expect(isCacheHit(await goCross())).toBe(true);
+  await write(`${MODULE}/cmd/other/main.go`, 'package main\n\nfunc main() { println("changed") }\n');
+  expect(isCacheHit(await goCross())).toBe(true);
+  // The main starts importing a second package of the module: from then on its files are inputs too.
+  await write(`${MODULE}/util/util.go`, 'package util\n\nconst Prefix = ""\n');
+  await write(
+    `${MODULE}/cmd/${PROJECT}/main.go`,
+    'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/embedprobe/assets"\n\t"example.com/embedprobe/util"\n)\n\nfunc main() { fmt.Print(util.Prefix + assets.Message) }\n',
+  );
+  expect(isCacheHit(await goCross())).toBe(false);
+  await write(`${MODULE}/util/util.go`, 'package util\n\nconst Prefix = "> "\n');
+  expect(isCacheHit(await goCross())).toBe(false);
+  expect(await binaryOutput()).toBe('> second message');
+});
+
 it('re-reads a project whose module gains a //go:embed line (the createNodes memo is keyed by the files it read)', async () => {
   const show = async () => {
     const result = await runNx(clone, ['show', 'project', PROJECT, '--json']);
