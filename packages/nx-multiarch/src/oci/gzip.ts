@@ -1,7 +1,6 @@
-import * as pako from 'pako';
-import { Transform, type TransformCallback } from 'node:stream';
-import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
-import { MultiarchError } from '../errors';
+import type { Transform } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { createBlockGzip, gzipBlocksSync, type BlockLayout } from './gzip-blocks';
 
 /**
  * Deterministic gzip. The bytes are defined by one pinned pure-JavaScript
@@ -16,13 +15,11 @@ import { MultiarchError } from '../errors';
  * on a probe that takes deflate's main paths (see zlibMatchesPako); otherwise
  * pako does the work. Either way the output is pako's bytes.
  *
+ * Inputs over 64 MiB are compressed in blocks on every core (gzip-blocks.ts);
+ * up to that size the bytes are those of one plain gzip stream.
+ *
  * NX_MULTIARCH_GZIP=pako forces pako (to compare, or to rule the fast path out).
  */
-const LEVEL = 6;
-
-/** Output pieces handed over at a time: large enough that the per-chunk cost vanishes, small enough to stay a stream. */
-const OUTPUT_CHUNK = 256 * 1024;
-
 export type GzipImplementation = 'zlib' | 'pako';
 
 let chosen: GzipImplementation | undefined;
@@ -64,19 +61,22 @@ export function deflateProbe(): Buffer {
   return out;
 }
 
-/** True when `gzip` gives pako's exact bytes on the probe. */
-export function matchesPako(gzip: (data: Buffer) => Buffer): boolean {
+/** Blocks small enough that the probe crosses several, so the primed, sync-flushed blocks are checked too. */
+const PROBE_BLOCKS: BlockLayout = { first: 64 * 1024, block: 48 * 1024 };
+
+/** True when `gzip` gives pako's exact bytes on the probe, as one stream and in blocks. */
+export function matchesPako(gzip: (data: Buffer, layout?: BlockLayout) => Buffer): boolean {
   const probe = deflateProbe();
-  return gzip(probe).equals(gzipWith('pako', probe));
+  return gzip(probe).equals(gzipWith('pako', probe)) && gzip(probe, PROBE_BLOCKS).equals(gzipWith('pako', probe, PROBE_BLOCKS));
 }
 
 /** Node's zlib, checked on the probe (about 25 ms, once per process). */
 export function zlibMatchesPako(): boolean {
-  return matchesPako((data) => gzipWith('zlib', data));
+  return matchesPako((data, layout) => gzipWith('zlib', data, layout));
 }
 
-export function gzipWith(implementation: GzipImplementation, data: Buffer): Buffer {
-  return implementation === 'zlib' ? gzipSync(data, { level: LEVEL }) : Buffer.from(pako.gzip(data, { level: LEVEL }));
+export function gzipWith(implementation: GzipImplementation, data: Buffer, layout?: BlockLayout): Buffer {
+  return gzipBlocksSync(implementation, data, layout);
 }
 
 export function gzipDeterministic(data: Buffer): Buffer {
@@ -85,38 +85,17 @@ export function gzipDeterministic(data: Buffer): Buffer {
 
 /**
  * The same compressor as a stream: the same bytes as gzipDeterministic for
- * the same input, however the input is cut into chunks. That holds because
- * deflate without flushes (Z_NO_FLUSH) waits for enough lookahead before it
- * decides anything, so chunk boundaries never reach the output; the test
- * checks it against the one-shot form over many cuts.
+ * the same input, however the input is cut into chunks. Deflate without
+ * flushes (Z_NO_FLUSH) waits for enough lookahead before it decides
+ * anything, so chunk boundaries never reach the output, and the block cuts
+ * of big inputs are at fixed offsets; the tests check it over many cuts.
  */
 export function createDeterministicGzip(): Transform {
   return createGzipStream(gzipImplementation());
 }
 
-export function createGzipStream(implementation: GzipImplementation): Transform {
-  if (implementation === 'zlib') return createGzip({ level: LEVEL, chunkSize: OUTPUT_CHUNK, flush: constants.Z_NO_FLUSH });
-  return createPakoGzip();
-}
-
-function createPakoGzip(): Transform {
-  const deflate = new pako.Deflate({ level: LEVEL, gzip: true, chunkSize: OUTPUT_CHUNK });
-  let out: Transform | undefined;
-  const fail = (when: string): Error => new MultiarchError(`gzip failed while ${when} (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
-  deflate.onData = (chunk: Uint8Array) => {
-    // pako reuses nothing it hands over, so a view without a copy is safe.
-    out?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  };
-  deflate.onEnd = () => undefined;
-  out = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      callback(deflate.push(chunk, false) ? null : fail('compressing'));
-    },
-    flush(callback: TransformCallback) {
-      callback(deflate.push(new Uint8Array(0), true) ? null : fail('finishing'));
-    },
-  });
-  return out;
+export function createGzipStream(implementation: GzipImplementation, layout?: BlockLayout): Transform {
+  return createBlockGzip(implementation, layout);
 }
 
 /** Decompression has one right answer, so Node's zlib (native, fastest) does it. */

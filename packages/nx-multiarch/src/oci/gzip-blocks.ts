@@ -1,0 +1,233 @@
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import { constants, crc32, createGzip, deflateRaw, deflateRawSync, gzipSync, type ZlibOptions } from 'node:zlib';
+import * as pako from 'pako';
+import { MultiarchError } from '../errors';
+
+/**
+ * Deterministic gzip that compresses big inputs on every core, as pigz does,
+ * with bytes that depend only on the input:
+ *
+ * - The first `first` bytes (64 MiB) are one deflate stream, exactly today's
+ *   single-stream gzip. An input no longer than that gives the very bytes of
+ *   a plain `gzip -6` of zlib's algorithm, so no existing image's digest
+ *   moves.
+ * - Past that, the input is cut into `block`-sized pieces (1 MiB). Each is
+ *   deflated on its own, primed with the 32 KiB before it as the dictionary
+ *   (so matches reach back across the cut, as in one stream) and ended with a
+ *   sync flush (byte-aligned, not final); the last ends with a finish. The
+ *   pieces concatenate into one valid deflate stream inside one gzip member
+ *   (header from the first stream, CRC-32 and length written here), which
+ *   every gunzip reads.
+ *
+ * The cut points are fixed numbers, never "what arrived": the bytes do not
+ * depend on how the input is chunked, on how many blocks are compressed at
+ * once, or on the machine's core count.
+ */
+export interface BlockLayout {
+  /** Bytes of the leading single stream. */
+  first: number;
+  /** Bytes of each later block (the last may be shorter). */
+  block: number;
+}
+
+export const LAYER_BLOCKS: BlockLayout = { first: 64 * 1024 * 1024, block: 1024 * 1024 };
+
+/** deflate's window: the dictionary of a block is the input's last 32 KiB before it. */
+const WINDOW = 32 * 1024;
+const LEVEL = 6;
+/** Output pieces handed over at a time by the streaming compressors. */
+const OUTPUT_CHUNK = 256 * 1024;
+
+export type Compressor = 'zlib' | 'pako';
+
+function checkLayout(layout: BlockLayout): void {
+  if (layout.first < WINDOW || layout.block < WINDOW) throw new MultiarchError(`gzip blocks must be at least ${WINDOW} bytes.`);
+}
+
+/** gzip's 8-byte trailer: CRC-32 and length mod 2^32 of the whole input, little-endian. */
+function trailer(crc: number, length: number): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt32LE(crc >>> 0, 0);
+  out.writeUInt32LE(length % 2 ** 32, 4);
+  return out;
+}
+
+function pakoRun(deflate: pako.Deflate, data: Uint8Array, flush: pako.Z_FlushMode | boolean): Buffer {
+  const parts: Uint8Array[] = [];
+  deflate.onData = (chunk: Uint8Array) => parts.push(chunk);
+  if (!deflate.push(data, flush)) throw new MultiarchError(`gzip failed (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
+  return Buffer.concat(parts);
+}
+
+/** The leading stream, whole: gzip header plus deflate, sync-flushed (more follows) or finished (with zlib's own trailer). */
+function headSync(compressor: Compressor, data: Buffer, last: boolean): Buffer {
+  if (compressor === 'zlib') return gzipSync(data, { level: LEVEL, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH });
+  return pakoRun(new pako.Deflate({ level: LEVEL, gzip: true }), data, last ? true : pako.Z_SYNC_FLUSH);
+}
+
+function blockOptions(dictionary: Buffer, last: boolean): ZlibOptions {
+  return { level: LEVEL, dictionary, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH };
+}
+
+/** One later block: raw deflate primed with `dictionary`. */
+function blockSync(compressor: Compressor, data: Buffer, dictionary: Buffer, last: boolean): Buffer {
+  if (compressor === 'zlib') return deflateRawSync(data, blockOptions(dictionary, last));
+  return pakoRun(new pako.Deflate({ level: LEVEL, raw: true, dictionary }), data, last ? true : pako.Z_SYNC_FLUSH);
+}
+
+/** The same block on libuv's thread pool (zlib), so several run at once; pako runs it here. */
+function blockAsync(compressor: Compressor, data: Buffer, dictionary: Buffer, last: boolean): Promise<Buffer> {
+  if (compressor === 'pako') return Promise.resolve(blockSync(compressor, data, dictionary, last));
+  return new Promise((resolve, reject) => deflateRaw(data, blockOptions(dictionary, last), (error, out) => (error ? reject(error) : resolve(out))));
+}
+
+/** The whole algorithm on a buffer: the reference the stream must match byte for byte. */
+export function gzipBlocksSync(compressor: Compressor, data: Buffer, layout: BlockLayout = LAYER_BLOCKS): Buffer {
+  checkLayout(layout);
+  if (data.length <= layout.first) return headSync(compressor, data, true);
+  const parts = [headSync(compressor, data.subarray(0, layout.first), false)];
+  for (let at = layout.first; at < data.length; at += layout.block) {
+    const end = Math.min(data.length, at + layout.block);
+    parts.push(blockSync(compressor, data.subarray(at, end), data.subarray(at - WINDOW, at), end === data.length));
+  }
+  parts.push(trailer(crc32(data), data.length));
+  return Buffer.concat(parts);
+}
+
+/** The leading stream as it arrives: one compressor fed piece by piece, its output passed straight on. */
+interface HeadStream {
+  write(piece: Buffer): Promise<void>;
+  /** Ends the leading stream with a sync flush (more blocks follow); resolves once all its output is passed on. */
+  cut(): Promise<void>;
+  /** Ends it with a finish and its own trailer: the whole input was the leading stream. */
+  finish(): Promise<void>;
+}
+
+function zlibHead(emit: (chunk: Buffer) => void): HeadStream {
+  const gzip = createGzip({ level: LEVEL, chunkSize: OUTPUT_CHUNK });
+  let failure: Error | undefined;
+  gzip.on('data', emit);
+  gzip.on('error', (error: Error) => (failure = error));
+  const check = () => {
+    if (failure) throw failure;
+  };
+  return {
+    async write(piece) {
+      check();
+      if (!gzip.write(piece)) await once(gzip, 'drain');
+      check();
+    },
+    async cut() {
+      check();
+      // The flush's callback runs after the output of everything written before it was pushed.
+      await new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+      check();
+      gzip.removeListener('data', emit);
+      gzip.destroy();
+    },
+    async finish() {
+      check();
+      const ended = once(gzip, 'end');
+      gzip.end();
+      await ended;
+    },
+  };
+}
+
+function pakoHead(emit: (chunk: Buffer) => void): HeadStream {
+  const deflate = new pako.Deflate({ level: LEVEL, gzip: true, chunkSize: OUTPUT_CHUNK });
+  // pako reuses nothing it hands over, so a view without a copy is safe.
+  deflate.onData = (chunk: Uint8Array) => emit(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  deflate.onEnd = () => undefined;
+  const push = (data: Uint8Array, flush: pako.Z_FlushMode | boolean) => {
+    if (!deflate.push(data, flush)) throw new MultiarchError(`gzip failed (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
+  };
+  return {
+    write: async (piece) => push(piece, false),
+    cut: async () => push(new Uint8Array(0), pako.Z_SYNC_FLUSH),
+    finish: async () => push(new Uint8Array(0), true),
+  };
+}
+
+/** Blocks compressed at once: one per core, at most three (each holds about 2 MiB; libuv's pool has four threads, and file I/O needs one). */
+function defaultInFlight(): number {
+  return Math.max(1, Math.min(3, availableParallelism()));
+}
+
+/** gzipBlocksSync as a stream: the same bytes, however the input is cut and however many blocks run at once. */
+export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LAYER_BLOCKS, inFlight = defaultInFlight()): Transform {
+  checkLayout(layout);
+  let total = 0;
+  let crc = 0;
+  let head: HeadStream | undefined;
+  let window = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  const queue: Promise<Buffer>[] = [];
+  let out: Transform | undefined;
+  const emit = (chunk: Buffer) => void out?.push(chunk);
+  head = compressor === 'zlib' ? zlibHead(emit) : pakoHead(emit);
+
+  /** The last WINDOW bytes of all input so far: the next block's dictionary. */
+  const remember = (piece: Buffer) => {
+    window = piece.length >= WINDOW ? Buffer.from(piece.subarray(piece.length - WINDOW)) : Buffer.concat([window, piece]).subarray(-WINDOW);
+  };
+  const emitOldest = async () => emit(await (queue.shift() as Promise<Buffer>));
+  const dispatch = async (last: boolean) => {
+    const data = Buffer.concat(pending, pendingLength);
+    pending = [];
+    pendingLength = 0;
+    queue.push(blockAsync(compressor, data, window, last));
+    remember(data);
+    while (queue.length >= inFlight || (last && queue.length > 0)) await emitOldest();
+  };
+
+  const consume = async (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (head) {
+        const room = layout.first - total;
+        if (room === 0) {
+          // A byte past the leading stream: it ends here with a sync flush.
+          await head.cut();
+          head = undefined;
+          continue;
+        }
+        const piece = chunk.subarray(offset, offset + room);
+        await head.write(piece);
+        remember(piece);
+        offset += piece.length;
+        total += piece.length;
+        continue;
+      }
+      const room = layout.block - pendingLength;
+      if (room === 0) {
+        await dispatch(false);
+        continue;
+      }
+      const piece = chunk.subarray(offset, offset + room);
+      pending.push(piece);
+      pendingLength += piece.length;
+      offset += piece.length;
+      total += piece.length;
+    }
+    crc = crc32(chunk, crc);
+  };
+
+  out = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      consume(chunk).then(() => callback(), callback);
+    },
+    flush(callback: TransformCallback) {
+      const end = async () => {
+        if (head) return head.finish();
+        await dispatch(true);
+        emit(trailer(crc, total));
+      };
+      end().then(() => callback(), callback);
+    },
+  });
+  return out;
+}
