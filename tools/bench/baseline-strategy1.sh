@@ -63,6 +63,8 @@ IMAGES=(
   "linkerd2-proxy-image packages/linkerd2/proxy linkerd2-proxy,LICENSE,linkerd2-proxy-init"
 )
 
+rustc_host() { /usr/bin/rustc -vV | awk '/^host:/ { print $2 }'; }
+
 compile() {
   local arch out
   for arch in "${ARCH_LIST[@]}"; do
@@ -74,14 +76,20 @@ compile() {
       (cd "$workspace/$dir" && env CGO_ENABLED=0 GOOS=linux $(goenv_of "$arch") \
         go build -trimpath -ldflags '-s -w' -o "$out/$name" "$main")
     done
-    local triple key cckey
+    local triple key cckey cross_env=()
     triple=$(triple_of "$arch")
     key=$(echo "$triple" | tr 'a-z-' 'A-Z_')
     cckey=${triple//-/_}
     # The proxy's crates (ring has C and assembly) need the cross gcc and ar
     # for cc-rs too, and are fetched once (cargo fetch) before the offline build.
+    # Not for the build machine's own triple: its linker setting also applies to
+    # build scripts and proc-macros, so setting it for one arch and not the next
+    # would rebuild every host artifact (and all that depends on them) at each switch.
+    if [ "$triple" != "$(rustc_host)" ]; then
+      cross_env=("CARGO_TARGET_${key}_LINKER=$(gcc_of "$arch")" "CC_$cckey=$(gcc_of "$arch")" "AR_$cckey=$(gcc_of "$arch" | sed 's/-gcc$/-ar/')")
+    fi
     env RUSTC=/usr/bin/rustc /usr/bin/cargo fetch --quiet --locked --manifest-path "$workspace/packages/linkerd2-proxy/Cargo.toml"
-    env RUSTC=/usr/bin/rustc "CARGO_TARGET_${key}_LINKER=$(gcc_of "$arch")" "CC_$cckey=$(gcc_of "$arch")" "AR_$cckey=$(gcc_of "$arch" | sed 's/-gcc$/-ar/')" \
+    env RUSTC=/usr/bin/rustc "${cross_env[@]}" \
       RUSTFLAGS='-C target-feature=+crt-static' \
       /usr/bin/cargo build --quiet --release --locked --offline --manifest-path "$workspace/packages/linkerd2-proxy/Cargo.toml" \
       --target "$triple" --target-dir "$work/cargo-target" --bin linkerd2-proxy
