@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { platformString, type PlatformSpec } from '../platform/platforms';
+import { PLATFORMS, hostArch, platformString, type PlatformSpec } from '../platform/platforms';
 import { requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from './toolchain-preflight';
 import { findRustPin, type RustPin } from './rust-pin';
 import { chooseForPin, chooseForPinOrNothing, debianCandidate, rustCandidates } from './rust-select';
@@ -80,6 +80,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   const plan = planCargoBuild({
     platform,
     triple,
+    hostTriple: rustTriple(PLATFORMS[hostArch()], 'gnu'),
     workspaceRoot: ctx.workspaceRoot,
     manifestPath,
     targetDir,

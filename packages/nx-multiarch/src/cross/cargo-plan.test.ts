@@ -4,6 +4,7 @@ import { cargoTargetEnvKey, listOption, packageVersion, planCargoBuild, profileD
 const base = {
   platform: PLATFORMS.arm64,
   triple: 'aarch64-unknown-linux-gnu',
+  hostTriple: 'x86_64-unknown-linux-gnu',
   workspaceRoot: '/src/ws',
   manifestPath: '/src/ws/packages/p/Cargo.toml',
   targetDir: '/src/ws/.nx-multiarch/cargo-target/p',
@@ -30,6 +31,23 @@ describe('rustTriple', () => {
 });
 
 describe('planCargoBuild', () => {
+  it('gives build scripts and proc-macros the same settings in every arch\'s build, so switching arch rebuilds no host artifact', () => {
+    const arm64 = planCargoBuild(base);
+    const amd64 = planCargoBuild({ ...base, platform: PLATFORMS.amd64, triple: 'x86_64-unknown-linux-gnu', linker: 'x86_64-linux-gnu-gcc' });
+    // The native triple keeps the default linker and C compiler (cc: the same gcc) ...
+    expect(amd64.env.CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER).toBeUndefined();
+    expect(amd64.env.CC_x86_64_unknown_linux_gnu).toBeUndefined();
+    expect(amd64.env.AR_x86_64_unknown_linux_gnu).toBeUndefined();
+    // ... and the host's C flags (path maps) are set alike whichever arch is built.
+    expect(arm64.env.CFLAGS_x86_64_unknown_linux_gnu).toContain('-ffile-prefix-map=/src/ws=');
+    expect(amd64.env.CFLAGS_x86_64_unknown_linux_gnu).toBe(arm64.env.CFLAGS_x86_64_unknown_linux_gnu);
+    const hostVariables = (env: NodeJS.ProcessEnv) => Object.keys(env).filter((k) => /X86_64_UNKNOWN_LINUX_GNU|x86_64_unknown_linux_gnu/.test(k)).sort();
+    expect(hostVariables(amd64.env)).toEqual(hostVariables(arm64.env));
+    // A linker the user set for the host triple is theirs to keep.
+    const chosen = planCargoBuild({ ...base, baseEnv: { CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER: 'clang' } });
+    expect(chosen.env.CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER).toBe('clang');
+  });
+
   it('builds for the triple with the table linker, a fixed target dir and the chosen bins', () => {
     const plan = planCargoBuild({ ...base, bins: ['a', 'b'], features: ['x', 'y'] });
     expect(plan.args).toEqual([

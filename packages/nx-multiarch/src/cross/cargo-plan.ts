@@ -89,6 +89,8 @@ export function listOption(value: string[] | string | undefined, separator: RegE
 export interface CargoPlanInput {
   platform: PlatformSpec;
   triple: string;
+  /** The build machine's own triple: where build scripts and proc-macros run. */
+  hostTriple: string;
   workspaceRoot: string;
   /** Absolute path of Cargo.toml. */
   manifestPath: string;
@@ -140,6 +142,11 @@ function isInside(path: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/** A triple as cc-rs spells it in variable names: `CC_aarch64_unknown_linux_gnu`. */
+function ccEnvKey(triple: string): string {
+  return triple.replace(/[-.]/g, '_');
+}
+
 export function planCargoBuild(input: CargoPlanInput): CargoPlan {
   const rustflags = [
     ...(input.staticCrt ? ['-C', 'target-feature=+crt-static'] : []),
@@ -147,20 +154,36 @@ export function planCargoBuild(input: CargoPlanInput): CargoPlan {
     ...input.extraRustflags,
   ];
   const key = cargoTargetEnvKey(input.triple);
-  const ccKey = input.triple.replace(/[-.]/g, '_');
+  const ccKey = ccEnvKey(input.triple);
+  const hostCcKey = ccEnvKey(input.hostTriple);
   // C compiled by build scripts (cc-rs) must not embed checkout paths either.
   // cc-rs takes the first of CFLAGS_<triple>, TARGET_CFLAGS, CFLAGS, so the
   // user's flags from whichever they set come first and the maps are added.
-  const userCflags = input.baseEnv[`CFLAGS_${ccKey}`] ?? input.baseEnv[`CFLAGS_${input.triple}`] ?? input.baseEnv.TARGET_CFLAGS ?? input.baseEnv.CFLAGS;
-  const cflags = [...(userCflags ? [userCflags] : []), ...prefixMapFlags(input.workspaceRoot, input.targetDir, input.cargoHome)].join(' ');
+  const cflagsFor = (triple: string): string => {
+    const user = input.baseEnv[`CFLAGS_${ccEnvKey(triple)}`] ?? input.baseEnv[`CFLAGS_${triple}`] ?? input.baseEnv.TARGET_CFLAGS ?? input.baseEnv.CFLAGS;
+    return [...(user ? [user] : []), ...prefixMapFlags(input.workspaceRoot, input.targetDir, input.cargoHome)].join(' ');
+  };
+  // For the build machine's own triple, cargo applies the linker setting to
+  // build scripts and proc-macros too, and cc-rs reads CC/AR/CFLAGS for host
+  // C. Set in one arch's build and not the next, they would rebuild every
+  // host artifact, and all that depends on them, at each switch of arch in
+  // the shared target folder: a one-line change would recompile every crate
+  // three times. So the host's linker, CC and AR stay the native defaults (cc:
+  // the same gcc), and its CFLAGS are the same in every arch's build.
+  const native = input.triple === input.hostTriple;
   const env: NodeJS.ProcessEnv = {
     ...input.baseEnv,
     RUSTC: input.rustc,
-    [`CARGO_TARGET_${key}_LINKER`]: input.linker,
-    // Crates with C parts (cc-rs) compile with the same cross gcc, unless the user chose another.
-    [`CC_${ccKey}`]: input.baseEnv[`CC_${ccKey}`] ?? `${input.platform.gccPrefix}-gcc`,
-    [`AR_${ccKey}`]: input.baseEnv[`AR_${ccKey}`] ?? `${input.platform.gccPrefix}-ar`,
-    [`CFLAGS_${ccKey}`]: cflags,
+    ...(native
+      ? {}
+      : {
+          [`CARGO_TARGET_${key}_LINKER`]: input.linker,
+          // Crates with C parts (cc-rs) compile with the same cross gcc, unless the user chose another.
+          [`CC_${ccKey}`]: input.baseEnv[`CC_${ccKey}`] ?? `${input.platform.gccPrefix}-gcc`,
+          [`AR_${ccKey}`]: input.baseEnv[`AR_${ccKey}`] ?? `${input.platform.gccPrefix}-ar`,
+        }),
+    [`CFLAGS_${hostCcKey}`]: cflagsFor(input.hostTriple),
+    [`CFLAGS_${ccKey}`]: cflagsFor(input.triple),
     // The 0x1f-separated form keeps paths with spaces intact; it takes precedence over RUSTFLAGS.
     CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f'),
     // Incremental artifacts make output depend on build history.
