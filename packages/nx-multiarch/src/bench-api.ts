@@ -16,6 +16,7 @@ export { MediaTypes, toPlatform } from './oci/types';
 export type { Descriptor, Digest, ImageIndex, ImageManifest } from './oci/types';
 export { createTar } from './oci/tar';
 export { gzipDeterministic } from './oci/gzip';
+export { createBlockGzip, LAYER_BLOCKS } from './oci/gzip-blocks';
 export { useTestContext, startImage, freePort, stopAll } from './integration';
 export { run, runChecked } from './util/exec';
 export { default as goCrossExecutor } from './executors/go-cross/executor';

@@ -151,9 +151,14 @@ function pakoHead(emit: (chunk: Buffer) => void): HeadStream {
   };
 }
 
-/** Blocks compressed at once: one per core, at most three (each holds about 2 MiB; libuv's pool has four threads, and file I/O needs one). */
+/**
+ * Blocks compressed at once: one more than the cores (the JavaScript thread
+ * is busy with tar and hashing part of the time), at most three (each holds
+ * about 2 MiB; libuv's pool has four threads, and file I/O needs one).
+ * tools/bench/gzip-blocks.sh measures the choice.
+ */
 function defaultInFlight(): number {
-  return Math.max(1, Math.min(3, availableParallelism()));
+  return Math.min(3, availableParallelism() + 1);
 }
 
 /** gzipBlocksSync as a stream: the same bytes, however the input is cut and however many blocks run at once. */
