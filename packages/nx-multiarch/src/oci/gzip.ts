@@ -1,6 +1,6 @@
 import type { Transform } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { createBlockGzip, gzipBlocksSync, type BlockLayout } from './gzip-blocks';
+import { createBlockGzip, gzipBlocksSync, type BlockLayout, type Compressor } from './gzip-blocks';
 
 /**
  * Deterministic gzip. The bytes are defined by one pinned pure-JavaScript
@@ -20,7 +20,8 @@ import { createBlockGzip, gzipBlocksSync, type BlockLayout } from './gzip-blocks
  *
  * NX_MULTIARCH_GZIP=pako forces pako (to compare, or to rule the fast path out).
  */
-export type GzipImplementation = 'zlib' | 'pako';
+/** Which deflate makes the bytes (they are the same bytes either way). */
+export type GzipImplementation = Compressor;
 
 let chosen: GzipImplementation | undefined;
 
