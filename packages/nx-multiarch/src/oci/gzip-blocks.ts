@@ -67,8 +67,16 @@ function headSync(compressor: Compressor, data: Buffer, last: boolean): Buffer {
   return pakoRun(new pako.Deflate({ level: LEVEL, gzip: true }), data, last ? true : pako.Z_SYNC_FLUSH);
 }
 
+/**
+ * One output buffer holds a whole block's deflate (at most its input plus a
+ * few bytes per 16 KiB): with zlib's default 16 KiB, an incompressible block
+ * came back in dozens of trips between the pool and the JavaScript thread.
+ * The size of the pieces never changes the bytes.
+ */
+const BLOCK_OUTPUT_CHUNK = 1024 * 1024 + 64 * 1024;
+
 function blockOptions(dictionary: Buffer, last: boolean): ZlibOptions {
-  return { level: LEVEL, dictionary, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH };
+  return { level: LEVEL, dictionary, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: BLOCK_OUTPUT_CHUNK };
 }
 
 /** One later block: raw deflate primed with `dictionary`. */
@@ -103,6 +111,8 @@ interface HeadStream {
   cut(): Promise<void>;
   /** Ends it with a finish and its own trailer: the whole input was the leading stream. */
   finish(): Promise<void>;
+  /** Lets go of the compressor at once, output or not: the layer write was abandoned. */
+  abort(): void;
 }
 
 function zlibHead(emit: (chunk: Buffer) => void): HeadStream {
@@ -133,6 +143,7 @@ function zlibHead(emit: (chunk: Buffer) => void): HeadStream {
       gzip.end();
       await ended;
     },
+    abort: () => gzip.destroy(),
   };
 }
 
@@ -148,6 +159,7 @@ function pakoHead(emit: (chunk: Buffer) => void): HeadStream {
     write: async (piece) => push(piece, false),
     cut: async () => push(new Uint8Array(0), pako.Z_SYNC_FLUSH),
     finish: async () => push(new Uint8Array(0), true),
+    abort: () => undefined,
   };
 }
 
@@ -232,6 +244,11 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
         emit(trailer(crc, total));
       };
       end().then(() => callback(), callback);
+    },
+    destroy(error: Error | null, callback: (error: Error | null) => void) {
+      // A failed or abandoned write (full disk, changed file): free zlib's native state now, not at GC.
+      head?.abort();
+      callback(error);
     },
   });
   return out;

@@ -87,6 +87,20 @@ describe('gzip in blocks (inputs over the leading stream)', () => {
     expect(gunzip(gzipBlocksSync('zlib', over, layout)).equals(over)).toBe(true);
   });
 
+  it('lets go of its compressor when the write is abandoned midway, with no error of its own', async () => {
+    for (const compressor of ['zlib', 'pako'] as const) {
+      const stream = createBlockGzip(compressor, layout, 2);
+      const errors: Error[] = [];
+      stream.on('error', (error) => errors.push(error));
+      stream.resume();
+      stream.write(input.subarray(0, 200 * 1024));
+      const closed = new Promise((resolve) => stream.on('close', resolve));
+      stream.destroy();
+      await closed;
+      expect(errors).toEqual([]);
+    }
+  });
+
   it('streams 68 MiB past the production layout\'s 64 MiB leading stream to the one-shot bytes, which read back', async () => {
     // Runs of one byte up to the cut, then 5 MiB of machine code across it and into the 1 MiB blocks.
     const big = Buffer.concat([Buffer.alloc(63 * 1024 * 1024, 1), readFileSync(process.execPath).subarray(0, 5 * 1024 * 1024)]);
