@@ -54,17 +54,26 @@ function trailer(crc: number, length: number): Buffer {
   return out;
 }
 
-function pakoRun(deflate: pako.Deflate, data: Uint8Array, flush: pako.Z_FlushMode | boolean): Buffer {
+/** How a piece ends: a sync flush when more follows, a finish when it is the last. */
+const zlibFlush = (last: boolean) => (last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH);
+const pakoFlush = (last: boolean) => (last ? pako.Z_FINISH : pako.Z_SYNC_FLUSH);
+
+/** pako's push, with its failure as an error (pako reports it by return value). */
+function pakoPush(deflate: pako.Deflate, data: Uint8Array, flush: pako.Z_FlushMode | boolean): void {
+  if (!deflate.push(data, flush)) throw new MultiarchError(`gzip failed (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
+}
+
+function pakoRun(deflate: pako.Deflate, data: Uint8Array, last: boolean): Buffer {
   const parts: Uint8Array[] = [];
   deflate.onData = (chunk: Uint8Array) => parts.push(chunk);
-  if (!deflate.push(data, flush)) throw new MultiarchError(`gzip failed (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
+  pakoPush(deflate, data, pakoFlush(last));
   return Buffer.concat(parts);
 }
 
 /** The leading stream, whole: gzip header plus deflate, sync-flushed (more follows) or finished (with zlib's own trailer). */
 function headSync(compressor: Compressor, data: Buffer, last: boolean): Buffer {
-  if (compressor === 'zlib') return gzipSync(data, { level: LEVEL, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH });
-  return pakoRun(new pako.Deflate({ level: LEVEL, gzip: true }), data, last ? true : pako.Z_SYNC_FLUSH);
+  if (compressor === 'zlib') return gzipSync(data, { level: LEVEL, finishFlush: zlibFlush(last) });
+  return pakoRun(new pako.Deflate({ level: LEVEL, gzip: true }), data, last);
 }
 
 /**
@@ -76,13 +85,13 @@ function headSync(compressor: Compressor, data: Buffer, last: boolean): Buffer {
 const BLOCK_OUTPUT_CHUNK = 1024 * 1024 + 64 * 1024;
 
 function blockOptions(dictionary: Buffer, last: boolean): ZlibOptions {
-  return { level: LEVEL, dictionary, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH, chunkSize: BLOCK_OUTPUT_CHUNK };
+  return { level: LEVEL, dictionary, finishFlush: zlibFlush(last), chunkSize: BLOCK_OUTPUT_CHUNK };
 }
 
 /** One later block: raw deflate primed with `dictionary`. */
 function blockSync(compressor: Compressor, data: Buffer, dictionary: Buffer, last: boolean): Buffer {
   if (compressor === 'zlib') return deflateRawSync(data, blockOptions(dictionary, last));
-  return pakoRun(new pako.Deflate({ level: LEVEL, raw: true, dictionary }), data, last ? true : pako.Z_SYNC_FLUSH);
+  return pakoRun(new pako.Deflate({ level: LEVEL, raw: true, dictionary }), data, last);
 }
 
 /** The same block on libuv's thread pool (zlib), so several run at once; pako runs it here. */
@@ -152,13 +161,10 @@ function pakoHead(emit: (chunk: Buffer) => void): HeadStream {
   // pako reuses nothing it hands over, so a view without a copy is safe.
   deflate.onData = (chunk: Uint8Array) => emit(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   deflate.onEnd = () => undefined;
-  const push = (data: Uint8Array, flush: pako.Z_FlushMode | boolean) => {
-    if (!deflate.push(data, flush)) throw new MultiarchError(`gzip failed (pako status ${deflate.err}: ${deflate.msg || 'no message'}).`);
-  };
   return {
-    write: async (piece) => push(piece, false),
-    cut: async () => push(new Uint8Array(0), pako.Z_SYNC_FLUSH),
-    finish: async () => push(new Uint8Array(0), true),
+    write: async (piece) => pakoPush(deflate, piece, false),
+    cut: async () => pakoPush(deflate, new Uint8Array(0), pakoFlush(false)),
+    finish: async () => pakoPush(deflate, new Uint8Array(0), pakoFlush(true)),
     abort: () => undefined,
   };
 }

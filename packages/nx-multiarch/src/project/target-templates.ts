@@ -29,12 +29,9 @@ export function workspaceGlob(path: string): string {
  */
 export function goCrossInputs(moduleRoot: string, embeds: readonly string[], packageDirs?: readonly string[]): Input[] {
   const module = workspaceGlob(moduleRoot);
-  const sources = packageDirs
-    ? packageDirs.flatMap((dir) => {
-        const folder = workspaceGlob(dir);
-        return [`${folder}/*.go`, `!${folder}/*_test.go`, `${folder}/*.c`, `${folder}/*.h`, `${folder}/*.s`];
-      })
-    : [`${module}/**/*.go`, `!${module}/**/*_test.go`, `${module}/**/*.c`, `${module}/**/*.h`, `${module}/**/*.s`];
+  // The files a package compiles, under a folder prefix: one package's (`<dir>/`) or every package's (`<module>/**/`).
+  const compiled = (prefix: string) => [`${prefix}*.go`, `!${prefix}*_test.go`, `${prefix}*.c`, `${prefix}*.h`, `${prefix}*.s`];
+  const sources = packageDirs ? packageDirs.flatMap((dir) => compiled(`${workspaceGlob(dir)}/`)) : compiled(`${module}/**/`);
   return [
     `${module}/go.mod`,
     `${module}/go.sum`,
