@@ -40,6 +40,7 @@ const RANKS: Readonly<Record<string, number>> = {
   generators: 8,
   index: 8,
   'bench-api': 9,
+  'bench-api-image': 9,
 };
 
 /** The module a src-relative path belongs to: its top folder, image/ split into its parts, root files by name. */

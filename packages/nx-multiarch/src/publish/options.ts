@@ -60,6 +60,9 @@ export interface ResolvedPushOptions {
 /** The registry (and optional prefix) when --registry is not given. */
 export const ENV_REGISTRY = 'NX_MULTIARCH_REGISTRY';
 
+/** Blob uploads at once when the options name none (the schema's default says the same). */
+export const DEFAULT_PUSH_CONCURRENCY = 4;
+
 export interface ProjectInfo {
   workspaceRoot: string;
   name: string;
@@ -109,9 +112,9 @@ export async function resolvePushOptions(options: ManifestPushOptions, project: 
       throw new MultiarchError(`Annotation "${key}" must be a string.`, 'Annotations map names to string values, e.g. {"org.opencontainers.image.source": "https://…"}.');
     }
   }
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? DEFAULT_PUSH_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-    throw new MultiarchError(`concurrency must be a whole number from 1 to 32, not ${concurrency}.`, 'Leave it at the default of 4.');
+    throw new MultiarchError(`concurrency must be a whole number from 1 to 32, not ${concurrency}.`, `Leave it at the default of ${DEFAULT_PUSH_CONCURRENCY}.`);
   }
   return {
     target,
