@@ -197,12 +197,18 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
   const remember = (piece: Buffer) => {
     window = piece.length >= WINDOW ? Buffer.from(piece.subarray(piece.length - WINDOW)) : Buffer.concat([window, piece]).subarray(-WINDOW);
   };
+  // Block inputs are reused once deflated: a fresh 1 MiB per block would be garbage outside V8's heap,
+  // and each 64 MiB of it costs a full collection when the heap is capped.
+  const spare: Buffer[] = [];
   const emitOldest = async () => emit(await (queue.shift() as Promise<Buffer>));
   const dispatch = async (last: boolean) => {
-    const data = Buffer.concat(pending, pendingLength);
+    const input = spare.pop() ?? Buffer.allocUnsafeSlow(layout.block);
+    let filled = 0;
+    for (const piece of pending) filled += piece.copy(input, filled);
+    const data = input.subarray(0, filled);
     pending = [];
     pendingLength = 0;
-    queue.push(blockAsync(compressor, data, window, last));
+    queue.push(blockAsync(compressor, data, window, last).finally(() => spare.push(input)));
     remember(data);
     while (queue.length >= inFlight || (last && queue.length > 0)) await emitOldest();
   };

@@ -84,6 +84,19 @@ describe('streaming layers', () => {
     }
   });
 
+  it('writes a layer past 64 MiB (tar hashed on a worker, gzip in blocks) with the in-memory build digests', async () => {
+    const path = join(dir, 'data');
+    const data = Buffer.concat([sample(11, 8 * 1024 * 1024), Buffer.alloc(57 * 1024 * 1024, 7), sample(12, 3 * 1024 * 1024 + 9)]);
+    await writeFile(path, data);
+    const expected = await buildLayer([{ path: 'data', type: 'file', content: data }], { mtime: 0, includeParents: true });
+    const layout = join(dir, 'layout');
+    const writer = new OciLayoutWriter(layout);
+    await writer.init();
+    const written = await writeLayer([{ path: 'data', type: 'file', source: await statFileSource(path) }], { mtime: 0, includeParents: true }, writer);
+    expect(written.diffId).toBe(expected.diffId);
+    expect(written.descriptor.digest).toBe(expected.digest);
+  });
+
   it('refuses a file that changed after it was listed, and stores nothing', async () => {
     const path = join(dir, 'app');
     await writeFile(path, sample(1, 100000));
