@@ -19,25 +19,31 @@ const sum = (...names) => {
 };
 const baselineCold = sum('baseline-cold-compile', 'baseline-cold-images', 'baseline-cold-push');
 
+// id, description, plugin step, strategy 1's time, buildx's step (run.sh --buildx; none for a push alone).
 const SCENARIOS = [
-  ['cold', 'Cold full matrix: 5 images x 3 arches, build and push, empty caches', 'plugin-cold', baselineCold],
-  ['noop', 'No-op rerun: nothing changed', 'plugin-noop', times.get('baseline-noop')],
-  ['proxy', 'One-line change in linkerd2-proxy, build and push', 'plugin-proxy', times.get('baseline-proxy')],
-  ['controller', 'One-line change in the controller, build and push', 'plugin-controller', times.get('baseline-controller')],
-  ['repush', 'Re-push of unchanged images', 'plugin-repush', times.get('baseline-repush')],
-  ['fresh', 'Fresh clone, empty local cache, warm remote cache (baseline: its cold run; it has no shared cache)', 'plugin-fresh', baselineCold],
+  ['cold', 'Cold full matrix: 5 images x 3 arches, build and push, empty caches', 'plugin-cold', baselineCold, 'buildx-cold'],
+  ['noop', 'No-op rerun: nothing changed', 'plugin-noop', times.get('baseline-noop'), 'buildx-noop'],
+  ['proxy', 'One-line change in linkerd2-proxy, build and push', 'plugin-proxy', times.get('baseline-proxy'), 'buildx-proxy-change'],
+  ['controller', 'One-line change in the controller, build and push', 'plugin-controller', times.get('baseline-controller'), 'buildx-controller-change'],
+  ['repush', 'Re-push of unchanged images', 'plugin-repush', times.get('baseline-repush'), undefined],
+  ['fresh', 'Fresh clone, empty local cache, warm remote cache (strategy 1: its cold run, it has no shared cache; buildx: a new builder with its registry cache)', 'plugin-fresh', baselineCold, 'buildx-warm-cache'],
 ];
+const withBuildx = [...times.keys()].some((name) => name.startsWith('buildx-'));
 
 const round = (n) => (n === undefined ? null : Math.round(n * 100) / 100);
 const ratio = (a, b) => (a === undefined || b === undefined || !Number.isFinite(a / b) || b === 0 ? null : Math.round((a / b) * 1000) / 1000);
-const scenarios = SCENARIOS.filter(([, , plugin]) => times.has(plugin)).map(([id, description, plugin, baseline]) => {
+const scenarios = SCENARIOS.filter(([, , plugin]) => times.has(plugin)).map(([id, description, plugin, baseline, buildxStep]) => {
   const p = times.get(plugin);
+  const buildx = buildxStep && times.get(buildxStep);
   return {
     id,
     description,
     plugin: { wallSeconds: round(p.wall), cpuSeconds: round(p.cpu) },
     baseline: baseline ? { wallSeconds: round(baseline.wall), cpuSeconds: round(baseline.cpu) } : null,
     wallRatio: ratio(p.wall, baseline && baseline.wall),
+    ...(withBuildx
+      ? { buildx: buildx ? { wallSeconds: round(buildx.wall), cpuSeconds: round(buildx.cpu) } : null, buildxWallRatio: ratio(p.wall, buildx && buildx.wall) }
+      : {}),
   };
 });
 const floor = times.get('baseline-cold-compile');
@@ -45,7 +51,7 @@ const pluginCold = times.get('plugin-cold');
 const result = {
   machine,
   date: new Date().toISOString(),
-  command: 'bash tools/bench/run.sh',
+  command: withBuildx ? 'bash tools/bench/run.sh --buildx' : 'bash tools/bench/run.sh',
   scenarios,
   compilerFloor: floor
     ? {
@@ -62,14 +68,18 @@ writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\
 
 // NaN: the step failed (see logs/); null/undefined: not measured.
 const f = (n) => (n === null || n === undefined ? '–' : Number.isNaN(n) ? 'failed' : n.toFixed(1));
+const r = (n) => (n === null || n === undefined ? '–' : n.toFixed(2));
 const lines = [
-  `Measured ${result.date.slice(0, 10)} on ${machine} with \`bash tools/bench/run.sh\`. Seconds of wall time; CPU = user+sys of the command's processes (dockerd's own work is not included).`,
+  `Measured ${result.date.slice(0, 10)} on ${machine} with \`${result.command}\`. Seconds of wall time; CPU = user+sys of the command's processes (dockerd's own work is not included${withBuildx ? "; buildx's is the client's plus buildkitd's and all it ran" : ''}).`,
   '',
-  '| scenario | plugin (s) | baseline: RFC strategy 1 (s) | plugin / baseline | plugin CPU (s) | baseline CPU (s) |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...scenarios.map(
-    (s) =>
-      `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${s.wallRatio === null ? '–' : s.wallRatio.toFixed(2)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} |`,
+  withBuildx
+    ? '| scenario | plugin (s) | strategy 1 (s) | plugin / strategy 1 | buildx (s) | plugin / buildx | plugin CPU (s) | strategy 1 CPU (s) | buildx CPU (s) |'
+    : '| scenario | plugin (s) | baseline: RFC strategy 1 (s) | plugin / baseline | plugin CPU (s) | baseline CPU (s) |',
+  withBuildx ? '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...scenarios.map((s) =>
+    withBuildx
+      ? `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${r(s.wallRatio)} | ${f(s.buildx && s.buildx.wallSeconds)} | ${r(s.buildxWallRatio)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} | ${f(s.buildx && s.buildx.cpuSeconds)} |`
+      : `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${r(s.wallRatio)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} |`,
   ),
 ];
 if (result.compilerFloor) {

@@ -3,7 +3,7 @@
 # (tools/bench/baseline-strategy1.sh), same machine, same run, same sources,
 # same loopback registry. One command:
 #
-#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR]
+#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx]
 #
 # Scenarios (plugin: `nx run-many -t manifest-push --exclude=nx-multiarch-cache-server --registry=…`,
 # the 5 Linkerd images x 3 arches):
@@ -17,6 +17,13 @@
 #               (nx-multiarch cache-server, file storage, filled by the cold run)
 # plus the compiler floor: CPU seconds of the raw compiles alone (the baseline's
 # compile phase of the cold run).
+#
+# --buildx adds the second baseline in the same run, after the first:
+# tools/bench/baseline-buildx.sh (`docker buildx build --platform` over the
+# multi-stage Dockerfiles, BuildKit built from the Go module proxy, its registry
+# cache), with its cold, noop, proxy, controller and fresh (a new builder with
+# the registry cache) scenarios as a third column. Needs root; its tools are
+# built once into tmp/buildx-bench (a few minutes the first time).
 #
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs
@@ -33,14 +40,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
 only=noop,proxy,controller,repush,fresh
 out="$REPO_ROOT/tmp/bench"
+with_buildx=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:?--only needs a list}; shift ;;
     --only=*) only=${1#--only=} ;;
     --out) out=${2:?--out needs a folder}; shift ;;
     --out=*) out=${1#--out=} ;;
+    --buildx) with_buildx=true ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx]" ;;
   esac
   shift
 done
@@ -156,6 +165,18 @@ if selected fresh; then
   clone_with_compiled_plugin "$B" "$tarball" "$A"
   measure plugin-fresh plugin_push "$B" b
   save_run b fresh
+fi
+
+if $with_buildx; then
+  # Its own registry, builder and clone of this checkout's HEAD (the commit clone A holds); every image
+  # and scenario, whatever --only says, since its builder's state carries from one scenario to the next.
+  if bash "$REPO_ROOT/tools/bench/baseline-buildx.sh" --out "$out/buildx" >"$out/logs/baseline-buildx.log" 2>&1; then
+    # Its per-scenario totals as this suite's steps: wall, and CPU of the client plus buildkitd and all it ran.
+    awk -F'\t' '$2 == "all" { printf "buildx-%s\t%s\t%.2f\n", $1, $4, $5 + $6 }' "$out/buildx/results.tsv" >>"$times"
+  else
+    log "baseline-buildx FAILED: see $out/logs/baseline-buildx.log"
+    printf 'buildx-cold\tfailed\tfailed\n' >>"$times"
+  fi
 fi
 
 log "the plugin's build report of clone A (images as they end; timings of the runs that built them)"
