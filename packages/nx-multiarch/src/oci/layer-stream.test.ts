@@ -84,7 +84,7 @@ describe('streaming layers', () => {
     }
   });
 
-  it('writes a layer past 64 MiB (tar hashed on a worker, gzip in blocks) with the in-memory build digests', async () => {
+  it('writes a layer past 64 MiB (gzip in blocks, block inputs reused) with the in-memory build digests', async () => {
     const path = join(dir, 'data');
     const data = Buffer.concat([sample(11, 8 * 1024 * 1024), Buffer.alloc(57 * 1024 * 1024, 7), sample(12, 3 * 1024 * 1024 + 9)]);
     await writeFile(path, data);

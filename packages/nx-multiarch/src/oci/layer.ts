@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { createTar, packTar, type ArchiveEntry } from './tar';
 import { createDeterministicGzip, gzipDeterministic } from './gzip';
 import { sha256Digest } from './digest';
-import { createStreamHash } from './hash-off-thread';
 import type { OciLayoutWriter } from './layout';
 import { MediaTypes, type Descriptor, type Digest } from './types';
 
@@ -62,12 +62,11 @@ export interface WrittenLayer {
  * are exactly buildLayer's.
  */
 export async function writeLayer(entries: readonly LayerEntry[], options: LayerOptions, writer: OciLayoutWriter): Promise<WrittenLayer> {
-  const tarHash = createStreamHash(contentBytes(entries));
+  const tarHash = createHash('sha256');
   const hashTar = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      const taken = tarHash.update(chunk);
-      if (!taken) callback(null, chunk);
-      else taken.then(() => callback(null, chunk), callback);
+      tarHash.update(chunk);
+      callback(null, chunk);
     },
   });
   const tar = packTar(entries, { mtime: options.mtime, includeParents: options.includeParents });
@@ -75,18 +74,8 @@ export async function writeLayer(entries: readonly LayerEntry[], options: LayerO
   // Errors of the first stages reach the writer's pipeline through the last one.
   tar.on('error', (error) => hashTar.destroy(error));
   hashTar.on('error', (error) => gzip.destroy(error));
-  try {
-    const descriptor = await writer.writeBlobStream(tar.pipe(hashTar).pipe(gzip), MediaTypes.ociLayerGzip);
-    return { descriptor, diffId: await tarHash.digest(), entryCount: entries.length };
-  } catch (error) {
-    tarHash.abort();
-    throw error;
-  }
-}
-
-/** The bytes of file content in the entries: what decides where the tar's hash runs. */
-function contentBytes(entries: readonly LayerEntry[]): number {
-  return entries.reduce((sum, entry) => sum + (entry.source?.size ?? entry.content?.length ?? 0), 0);
+  const descriptor = await writer.writeBlobStream(tar.pipe(hashTar).pipe(gzip), MediaTypes.ociLayerGzip);
+  return { descriptor, diffId: `sha256:${tarHash.digest('hex')}`, entryCount: entries.length };
 }
 
 /** An image path (absolute, as COPY writes it) to a layer entry path. */
