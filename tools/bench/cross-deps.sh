@@ -46,6 +46,7 @@ export CARGO_HOME="$WORK/cargo-home"
 mkdir -p "$CARGO_HOME"
 MANIFEST="$REPO_ROOT/packages/linkerd2-proxy/Cargo.toml"
 RAW_TARGET="$WORK/raw-target"
+# The executor's target folders (one per arch below it): emptied before each cold run.
 EXEC_TARGET="$REPO_ROOT/.nx-multiarch/cargo-target/linkerd2-proxy"
 
 cd "$REPO_ROOT"

@@ -75,7 +75,7 @@ stats_of() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 # --------------------------------------------------------------- cargo-cross --
-TARGET_DIR="$REPO_ROOT/.nx-multiarch/cargo-target/linkerd2-proxy"
+TARGET_DIR="$REPO_ROOT/.nx-multiarch/cargo-target/linkerd2-proxy/$ARCH"
 MANIFEST="$REPO_ROOT/packages/linkerd2-proxy/Cargo.toml"
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
 # The executor's flags (src/cross/cargo-plan.ts): crt-static, path remapping, 0x1f-separated.

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
-import { PLATFORMS, hostArch, platformString, type PlatformSpec } from '../platform/platforms';
+import { PLATFORMS, hostArch, platformString, type Arch, type PlatformSpec } from '../platform/platforms';
 import { requireRustStd, requireStrip, resolveRustToolchain, type RustToolchain } from './toolchain-preflight';
 import { findRustPin, type RustPin } from './rust-pin';
 import { chooseForPin, chooseForPinOrNothing, debianCandidate, rustCandidates } from './rust-select';
@@ -32,9 +32,17 @@ export interface CargoCrossResult {
   packageSha256?: string;
 }
 
-/** Where cargo-cross compiles unless told otherwise: ignored by git, apart from the developer's own target/. */
-export function defaultTargetDir(workspaceRoot: string, project: string): string {
-  return join(workspaceRoot, '.nx-multiarch', 'cargo-target', project);
+/**
+ * Where cargo-cross compiles unless told otherwise: ignored by git, apart
+ * from the developer's own target/, and one folder per arch. Cargo locks a
+ * target folder for a whole build, so in one folder the arches' builds ran
+ * one after another: a one-line change took three single-crate rebuilds in
+ * a row. Apart, they run side by side, as BuildKit's per-arch cache mounts
+ * do; the price is the build scripts and proc-macros compiled once per arch
+ * (about 6 CPU s for the Linkerd-shaped proxy).
+ */
+export function defaultTargetDir(workspaceRoot: string, project: string, arch: Arch): string {
+  return join(workspaceRoot, '.nx-multiarch', 'cargo-target', project, arch);
 }
 
 export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCrossOptions): Promise<CargoCrossResult> {
@@ -75,7 +83,7 @@ export async function buildCargoCross(ctx: CrossBuildContext, options: CargoCros
   // Found before compiling, so a missing LICENSE does not cost a build.
   const license = packaging ? licenseFile(pkg, ctx.workspaceRoot) : undefined;
   const { version, from: versionFrom } = packageVersion(options, env, pkg.version);
-  const targetDir = options.targetDir ? resolve(ctx.workspaceRoot, options.targetDir) : defaultTargetDir(ctx.workspaceRoot, ctx.project);
+  const targetDir = options.targetDir ? resolve(ctx.workspaceRoot, options.targetDir) : defaultTargetDir(ctx.workspaceRoot, ctx.project, platform.arch);
   const epoch = sourceDateEpoch(env);
   const plan = planCargoBuild({
     platform,

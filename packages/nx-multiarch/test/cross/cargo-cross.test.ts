@@ -63,7 +63,7 @@ describe('cargo-cross on a fixture crate', () => {
 
     expect(await runUnderQemu(PLATFORMS.arm64, join(out, 'rust-hello'), ['--version'])).toBe('rust-hello 0.3.1 linux/arm64');
     // Stripped: smaller than what cargo left (the fixture's release profile keeps symbols).
-    const unstripped = join(root, '.nx-multiarch/cargo-target', PROJECT, 'aarch64-unknown-linux-gnu/release/rust-hello');
+    const unstripped = join(root, '.nx-multiarch/cargo-target', PROJECT, 'arm64', 'aarch64-unknown-linux-gnu/release/rust-hello');
     expect(readFileSync(join(out, 'rust-hello')).length).toBeLessThan(readFileSync(unstripped).length);
   });
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
   checkout = await checkoutRepository();
   const clone = await checkout.clone('nx-cache');
   WORKSPACE_ROOT = clone.dir;
-  CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
+  CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'arm64', 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
   // Nx loads this local plugin from its TypeScript sources (@swc-node/register), so no build step is needed.
   env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: clone.cacheDir, NX_TUI: 'false', NX_NO_CLOUD: 'true' };
   // A remote cache would answer for the local one and hide what this test checks.
