@@ -2,7 +2,7 @@
 # The RFC's strategy 1, as a plain script, for comparison only: per arch, build
 # each binary with go build / cargo build for the target, `docker build
 # --platform` each image's final stage with the binaries staged at bin/ in a
-# temp context (strategy1_dockerfile), `docker push` <repo>:<tag>-<arch>, then `docker manifest
+# temp context (final_stage_dockerfile, tools/lib/final-stage.sh), `docker push` <repo>:<tag>-<arch>, then `docker manifest
 # create --insecure` and `docker manifest push --insecure` per image.
 #
 #   bash tools/bench/baseline-strategy1.sh --workspace DIR --registry HOST:PORT/PREFIX
@@ -16,6 +16,8 @@ set -euo pipefail
 LOG_TAG=baseline
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/final-stage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/final-stage.sh"
 
 workspace='' registry='' work='' tag=bench arches=amd64,arm64,arm phase=all
 while [ $# -gt 0 ]; do
@@ -98,32 +100,13 @@ compile() {
   done
 }
 
-# The image's Dockerfile as strategy 1 writes it: the final stage alone, each
-# `COPY --from=<stage> <path> <dest>` taking the binary of that name from bin/.
-# The workspace's Dockerfiles compile in $BUILDPLATFORM stages on golang
-# images that no registry here serves, and strategy 1 compiles outside docker
-# anyway. RUN lines of the final stage are dropped: it is FROM scratch, with no
-# shell to run them (proxy-init's iptables install and setcap), so the
-# baseline does less work than the plugin there, never more.
-strategy1_dockerfile() {
-  local last
-  last=$(grep -n '^FROM' "$1" | tail -n 1 | cut -d: -f1)
-  awk -v last="$last" '
-    NR < last { next }
-    skipping { skipping = /\\$/; next }
-    /^RUN / { skipping = /\\$/; next }
-    /^COPY --from=/ { n = split($3, parts, "/"); print "COPY bin/" parts[n] " " $4; next }
-    { print }
-  ' "$1"
-}
-
 images() {
   local arch spec repo dir files context
   for arch in "${ARCH_LIST[@]}"; do
     for spec in "${IMAGES[@]}"; do
       read -r repo dir files <<<"$spec"
       context=$(mktemp -d "$work/context.XXXXXX")
-      strategy1_dockerfile "$workspace/$dir/Dockerfile" >"$context/Dockerfile"
+      final_stage_dockerfile "$workspace/$dir/Dockerfile" >"$context/Dockerfile"
       mkdir -p "$context/bin"
       IFS=, read -r -a needed <<<"$files"
       for f in "${needed[@]}"; do cp "$work/bin/$arch/$f" "$context/bin/$f"; done

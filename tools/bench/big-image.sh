@@ -20,6 +20,8 @@ set -euo pipefail
 LOG_TAG=big-image
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-step.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-step.sh"
 
 COMPARE=false
 case "${1:-}" in
@@ -52,20 +54,9 @@ trap cleanup EXIT
 cd "$REPO_ROOT"
 npm run --silent build:plugin || die "the plugin build failed" "run npm run build:plugin to see the TypeScript errors"
 REGISTRY=$(bash tools/services.sh start registry "$PORT")
-# The step compiled once (TypeScript's transpileModule, the compiler the plugin builds with) into
-# tmp/big-image-step/, two folders down like tools/bench/, so plugin.ts finds the compiled plugin from
-# there: each step then starts as a compiled executor does, not through a transpiler's load.
+# The step compiled once (tools/lib/bench-step.sh), so each starts as a compiled executor does.
 STEP_DIR="$REPO_ROOT/tmp/big-image-step"
-mkdir -p "$STEP_DIR"
-node -e '
-  const ts = require("typescript"), fs = require("fs"), path = require("path");
-  const [from, to] = process.argv.slice(1);
-  for (const name of ["big-image-step.ts", "plugin.ts"]) {
-    const source = fs.readFileSync(path.join(from, name), "utf8");
-    const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
-    fs.writeFileSync(path.join(to, name.replace(/\.ts$/, ".js")), out.outputText);
-  }
-' "$REPO_ROOT/tools/bench" "$STEP_DIR"
+compile_bench_steps "$STEP_DIR" big-image-step
 UNCAPPED_STEP=(node "$STEP_DIR/big-image-step.js")
 STEP=(node --max-old-space-size=$HEAP_MB "$STEP_DIR/big-image-step.js")
 

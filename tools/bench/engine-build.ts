@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fail, loadPlugin } from './plugin';
+import { fail, loadImagePlugin } from './plugin';
 
 /**
  * Builds CONTEXT/Dockerfile for ARCH into LAYOUT with one of the plugin's
@@ -9,7 +9,7 @@ import { fail, loadPlugin } from './plugin';
  */
 async function main(): Promise<void> {
   const [engineName, context, arch, layout, blobCache] = process.argv.slice(2);
-  const { PLATFORMS, NativeEngine, DockerEngine, parseArchList } = loadPlugin();
+  const { PLATFORMS, NativeEngine, DockerEngine, parseArchList } = loadImagePlugin();
   const [parsed] = parseArchList([arch]);
   const engine = engineName === 'docker' ? new DockerEngine() : new NativeEngine();
   const result = await engine.build({

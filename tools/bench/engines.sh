@@ -6,9 +6,11 @@
 #        (defaults: arm64 5 linkerd2-controller)
 #
 # 1. engines: the plugin's compiled engines called directly (no Nx start-up)
-#    on one staged context: PROJECT's Dockerfile plus its cross binaries from
-#    dist/cross/PROJECT/ARCH copied into bin/. The layout folder is emptied
-#    before every run.
+#    on one staged context: the final stage of PROJECT's Dockerfile as
+#    strategy 1 writes it (tools/lib/final-stage.sh: COPY --from becomes
+#    COPY bin/<name>, since docker cannot run the golang build stage here),
+#    plus its cross binaries from dist/cross/PROJECT/ARCH copied into bin/.
+#    The layout folder is emptied before every run.
 # 2. nx: `npx nx run PROJECT:docker-arch-build --arch=ARCH --engine=native|docker
 #    --skip-nx-cache --excludeTaskDependencies` (the cross binaries are built
 #    once beforehand). Skipped, with the reason, when that target cannot build
@@ -23,6 +25,10 @@ set -euo pipefail
 LOG_TAG=bench-engines
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/final-stage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/final-stage.sh"
+# shellcheck source=../lib/bench-step.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-step.sh"
 
 ARCH=${1:-arm64}
 RUNS=${2:-5}
@@ -70,12 +76,13 @@ npx nx run "$PROJECT:$CROSS_TARGET" --arch="$ARCH" >"$WORK/cross.log" 2>&1 ||
 # ------------------------------------------------------------------ engines --
 CONTEXT="$WORK/context"
 mkdir -p "$CONTEXT/bin"
-cp "$DOCKERFILE" "$CONTEXT/Dockerfile"
+final_stage_dockerfile "$DOCKERFILE" >"$CONTEXT/Dockerfile"
 cp -R "dist/cross/$PROJECT/$ARCH/." "$CONTEXT/bin/"
 
 
-# tools/bench/engine-build.ts calls one engine directly (no Nx).
-engine_cmd() { echo "node -r $REPO_ROOT/node_modules/@swc-node/register $REPO_ROOT/tools/bench/engine-build.ts $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
+# tools/bench/engine-build.ts calls one engine directly (no Nx), compiled, from the plugin's narrow bench entry.
+compile_bench_steps "$REPO_ROOT/tmp/engine-build" engine-build
+engine_cmd() { echo "node $REPO_ROOT/tmp/engine-build/engine-build.js $1 $CONTEXT $ARCH $WORK/layout-$1 $WORK/blobs"; }
 for engine in native docker; do
   bash -c "$(engine_cmd "$engine")" >&2 || die "the $engine engine cannot build $PROJECT_ROOT/Dockerfile" "see its error above"
 done
