@@ -61,6 +61,8 @@ set -euo pipefail
 LOG_TAG=baseline-buildx
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-edits.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-edits.sh"
 # shellcheck source=../lib/proc.sh
 source "$REPO_ROOT/tools/lib/proc.sh"
 
@@ -439,14 +441,10 @@ scenario cold
 check_pushed
 scenario noop
 if $with_proxy; then
-  sed -i 's#"{} {} linux/{}"#"{} {} linux/{} (bench edit)"#' "$clone/packages/linkerd2-proxy/src/version.rs"
-  grep -q 'bench edit' "$clone/packages/linkerd2-proxy/src/version.rs" ||
-    die "the proxy edit did not apply" "update the sed in tools/bench/baseline-buildx.sh to a line of src/version.rs"
+  edit_proxy_line "$clone"
   scenario proxy-change
 fi
-sed -i 's#^const name = "linkerd2-controller"$#const name = "linkerd2-controller-bench"#' "$clone/packages/linkerd2/controller/main.go"
-grep -q 'linkerd2-controller-bench' "$clone/packages/linkerd2/controller/main.go" ||
-  die "the controller edit did not apply" "update the sed in tools/bench/baseline-buildx.sh to a line of controller/main.go"
+edit_controller_line "$clone"
 scenario controller-change
 check_pushed
 log "buildkitd (cold) CPU over its whole life: $(cpu_of "$bk_pid") s"

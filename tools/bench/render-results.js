@@ -69,18 +69,24 @@ writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\
 // NaN: the step failed (see logs/); null/undefined: not measured.
 const f = (n) => (n === null || n === undefined ? '–' : Number.isNaN(n) ? 'failed' : n.toFixed(1));
 const r = (n) => (n === null || n === undefined ? '–' : n.toFixed(2));
+// The table's columns: header and cell of a scenario; buildx's only when the run had it.
+const columns = [
+  ['scenario', (s) => s.description],
+  ['plugin (s)', (s) => f(s.plugin.wallSeconds)],
+  [withBuildx ? 'strategy 1 (s)' : 'baseline: RFC strategy 1 (s)', (s) => f(s.baseline && s.baseline.wallSeconds)],
+  [withBuildx ? 'plugin / strategy 1' : 'plugin / baseline', (s) => r(s.wallRatio)],
+  ...(withBuildx ? [['buildx (s)', (s) => f(s.buildx && s.buildx.wallSeconds)], ['plugin / buildx', (s) => r(s.buildxWallRatio)]] : []),
+  ['plugin CPU (s)', (s) => f(s.plugin.cpuSeconds)],
+  [withBuildx ? 'strategy 1 CPU (s)' : 'baseline CPU (s)', (s) => f(s.baseline && s.baseline.cpuSeconds)],
+  ...(withBuildx ? [['buildx CPU (s)', (s) => f(s.buildx && s.buildx.cpuSeconds)]] : []),
+];
+const row = (cells) => `| ${cells.join(' | ')} |`;
 const lines = [
   `Measured ${result.date.slice(0, 10)} on ${machine} with \`${result.command}\`. Seconds of wall time; CPU = user+sys of the command's processes (dockerd's own work is not included${withBuildx ? "; buildx's is the client's plus buildkitd's and all it ran" : ''}).`,
   '',
-  withBuildx
-    ? '| scenario | plugin (s) | strategy 1 (s) | plugin / strategy 1 | buildx (s) | plugin / buildx | plugin CPU (s) | strategy 1 CPU (s) | buildx CPU (s) |'
-    : '| scenario | plugin (s) | baseline: RFC strategy 1 (s) | plugin / baseline | plugin CPU (s) | baseline CPU (s) |',
-  withBuildx ? '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |' : '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...scenarios.map((s) =>
-    withBuildx
-      ? `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${r(s.wallRatio)} | ${f(s.buildx && s.buildx.wallSeconds)} | ${r(s.buildxWallRatio)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} | ${f(s.buildx && s.buildx.cpuSeconds)} |`
-      : `| ${s.description} | ${f(s.plugin.wallSeconds)} | ${f(s.baseline && s.baseline.wallSeconds)} | ${r(s.wallRatio)} | ${f(s.plugin.cpuSeconds)} | ${f(s.baseline && s.baseline.cpuSeconds)} |`,
-  ),
+  row(columns.map(([header]) => header)),
+  row(columns.map((_, i) => (i === 0 ? '---' : '---:'))),
+  ...scenarios.map((s) => row(columns.map(([, cell]) => cell(s)))),
 ];
 if (result.compilerFloor) {
   const c = result.compilerFloor;

@@ -35,6 +35,8 @@ set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/bench-edits.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-edits.sh"
 # shellcheck source=../lib/workspace-clone.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 
@@ -143,15 +145,13 @@ if selected noop; then
   measure baseline-noop baseline --phase all
 fi
 if selected proxy; then
-  sed -i 's#"{} {} linux/{}"#"{} {} linux/{} (bench edit)"#' "$A/packages/linkerd2-proxy/src/version.rs"
-  grep -q 'bench edit' "$A/packages/linkerd2-proxy/src/version.rs" || die "the proxy edit did not apply" "update the sed in tools/bench/run.sh to a line of src/version.rs"
+  edit_proxy_line "$A"
   measure plugin-proxy plugin_push "$A" a
   save_run a proxy
   measure baseline-proxy baseline --phase all
 fi
 if selected controller; then
-  sed -i 's#^const name = "linkerd2-controller"$#const name = "linkerd2-controller-bench"#' "$A/packages/linkerd2/controller/main.go"
-  grep -q 'linkerd2-controller-bench' "$A/packages/linkerd2/controller/main.go" || die "the controller edit did not apply" "update the sed in tools/bench/run.sh to a line of controller/main.go"
+  edit_controller_line "$A"
   measure plugin-controller plugin_push "$A" a
   save_run a controller
   measure baseline-controller baseline --phase all
