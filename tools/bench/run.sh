@@ -3,7 +3,7 @@
 # (tools/bench/baseline-strategy1.sh), same machine, same run, same sources,
 # same loopback registry. One command:
 #
-#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx]
+#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch]
 #
 # Scenarios (plugin: `nx run-many -t manifest-push --exclude=nx-multiarch-cache-server --registry=…`,
 # the 5 Linkerd images x 3 arches):
@@ -25,6 +25,10 @@
 # the registry cache) scenarios as a third column. Needs root; its tools are
 # built once into tmp/buildx-bench (a few minutes the first time).
 #
+# --batch runs every plugin command with Nx's --batch (the image and push
+# tasks of a run as batches in one process each, instead of one process per
+# task; see README "Batched image builds and pushes").
+#
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs
 # that built each image). DIR defaults to tmp/bench. Everything
@@ -43,6 +47,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 only=noop,proxy,controller,repush,fresh
 out="$REPO_ROOT/tmp/bench"
 with_buildx=false
+plugin_batch=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:?--only needs a list}; shift ;;
@@ -50,8 +55,9 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a folder}; shift ;;
     --out=*) out=${1#--out=} ;;
     --buildx) with_buildx=true ;;
+    --batch) plugin_batch=(--batch) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch]" ;;
   esac
   shift
 done
@@ -129,7 +135,7 @@ plugin() { # CLONE CACHE_NAME NX_ARGS...
 }
 # The five Linkerd images the baseline builds: the workspace's sixth (the cache server's own
 # image, with the plugin's TypeScript build before it) has no counterpart in strategy 1.
-plugin_push() { plugin "$1" "$2" run-many -t manifest-push --exclude=nx-multiarch-cache-server "--registry=$REG/plugin" "${@:3}"; }
+plugin_push() { plugin "$1" "$2" run-many -t manifest-push --exclude=nx-multiarch-cache-server "--registry=$REG/plugin" ${plugin_batch[@]+"${plugin_batch[@]}"} "${@:3}"; }
 baseline() { bash "$REPO_ROOT/tools/bench/baseline-strategy1.sh" --workspace "$A" --registry "$REG/baseline" --work "$work/baseline" --tag bench "$@"; }
 save_run() { cp "$work/nx-cache-$1/run.json" "$work/run-$2.json"; }
 
@@ -187,7 +193,7 @@ node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" report --workspace "
 cp "$work"/run-*.json "$out/logs/" 2>/dev/null || true
 
 node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
-  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
+  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')${plugin_batch[0]:+, plugin with --batch}"
 log "wrote $out/results.md and $out/results.json"
 cat "$out/results.md"
 for run in cold fresh; do

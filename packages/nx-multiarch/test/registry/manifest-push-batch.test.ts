@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { manifestPushBatch } from '../../src/executors/manifest-push/executor';
+import type { ManifestPushOptions } from '../../src/publish/options';
 import { readJsonFile } from '../../src/outputs/json-file';
 import { pushRecordPath, type PushRecord } from '../../src/outputs/push-record';
 import { RegistryClient } from '../../src/registry/client';
@@ -47,11 +48,18 @@ function batchOf(projects: string[]): { taskGraph: TaskGraph; context: ExecutorC
   return { taskGraph, context };
 }
 
+/** Runs a batch as Nx does: takes each task's result as the batch yields it. */
+async function pushBatch(projects: string[], inputs: Record<string, ManifestPushOptions>): Promise<Record<string, { success: boolean; terminalOutput: string }>> {
+  const { taskGraph, context } = batchOf(projects);
+  const results: Record<string, { success: boolean; terminalOutput: string }> = {};
+  for await (const { task, result } of manifestPushBatch(taskGraph, inputs, {}, context)) results[task] = result;
+  return results;
+}
+
 test('one call pushes every project; each task has its own result and record, a failing one fails alone', async () => {
   const projects = ['api', 'nothing', 'worker'];
-  const { taskGraph, context } = batchOf(projects);
-  const inputs = Object.fromEntries(projects.map((p) => [`${p}:manifest-push`, { registry: registry.host, tags: 'v1', arches: [...ARCHES] }]));
-  const results = await manifestPushBatch(taskGraph, inputs, {}, context);
+  const inputs: Record<string, ManifestPushOptions> = Object.fromEntries(projects.map((p) => [`${p}:manifest-push`, { registry: registry.host, tags: 'v1', arches: [...ARCHES] }]));
+  const results = await pushBatch(projects, inputs);
 
   expect(Object.keys(results).sort()).toEqual(projects.map((p) => `${p}:manifest-push`));
   expect(results['api:manifest-push'].success).toBe(true);
@@ -73,7 +81,7 @@ test('one call pushes every project; each task has its own result and record, a 
   }
 
   // The same batch again: every push is a one-request re-push.
-  const again = await manifestPushBatch(taskGraph, inputs, {}, batchOf(projects).context);
+  const again = await pushBatch(projects, inputs);
   expect(again['api:manifest-push'].success).toBe(true);
   expect((await readJsonFile<PushRecord>(pushRecordPath(workspace, 'api')))?.requests).toBe(1);
 });

@@ -1,11 +1,13 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/docker-daemon/cli';
 import { MediaTypes, type ImageIndex } from '../../src/oci/types';
+import { readJsonFile } from '../../src/outputs/json-file';
+import { pushRecordPath, type PushRecord } from '../../src/outputs/push-record';
 import { run } from '../../src/util/exec';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { startTestDockerd, type TestDockerDaemon } from '../support/dockerd';
-import { runNx, type Clone } from '../support/nx-clone';
+import { runNx, taskOutput, type Clone } from '../support/nx-clone';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
 
@@ -83,6 +85,22 @@ describe('the workspace images pushed by manifest-push, as skopeo and docker see
     projects = (await readdir(join(clone.dir, 'dist', 'images'))).sort();
     expect(projects).toEqual(expect.arrayContaining(['linkerd2-controller', 'linkerd2-proxy-init', 'linkerd2-proxy-image', 'linkerd2-web', 'linkerd2-debug']));
     for (const project of projects) expect(result.output).toMatch(new RegExp(`${project}:\\s+tag latest -> index sha256:[a-f0-9]{64}`));
+  }, 600_000);
+
+  it('a re-push as Nx batches (--batch) prints each push under its own task, and writes nothing', async () => {
+    expect(projects?.length).toBeGreaterThan(0);
+    await rm(join(clone.dir, 'dist', 'push'), { recursive: true, force: true });
+    const result = await runNx(clone, ['run-many', '-t', 'manifest-push', `--registry=${registry.host}`, `--exclude=${CACHE_SERVER_IMAGE}`, '--excludeTaskDependencies', '--batch']);
+    if (result.exitCode !== 0) throw new Error(`the batched re-push failed:\n${result.output.slice(-6000)}`);
+    expect(result.output).toMatch(/Running \d+ tasks with nx-multiarch:manifest-push/);
+    for (const project of projects) {
+      const pushed = taskOutput(result.output, `${project}:manifest-push`);
+      expect(pushed).toMatch(new RegExp(`^Pushed ${registry.host.replace(/\./g, '\\.')}/${project}@sha256:[a-f0-9]{64} as latest$`, 'm'));
+      // Another task's summary never lands in this one's block.
+      expect(pushed.match(/^Pushed /gm)).toHaveLength(1);
+      const record = await readJsonFile<PushRecord>(pushRecordPath(clone.dir, project));
+      expect(record).toMatchObject({ project, requests: 1, manifestsPushed: 0 });
+    }
   }, 600_000);
 
   it('skopeo inspect --raw shows, for every image, an OCI index of amd64, arm64 and arm/v7 whose configs agree', async () => {

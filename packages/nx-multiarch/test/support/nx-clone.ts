@@ -68,6 +68,23 @@ export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, 
   return { exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
 }
 
+/**
+ * What Nx printed for one task (`<project>:<target>`): the lines under its
+ * last `> nx run <task>` header, up to the next header or Nx's summary. The
+ * plugin's image and push executors run as batches, and Nx prints a batch
+ * task's output as one block under its header, unprefixed.
+ */
+export function taskOutput(output: string, task: string): string {
+  // eslint-disable-next-line no-control-regex
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const isHeader = (line: string): boolean => line.startsWith('> nx run ');
+  const isTaskHeader = (line: string): boolean => line === `> nx run ${task}` || line.startsWith(`> nx run ${task} `);
+  const start = lines.map(isTaskHeader).lastIndexOf(true);
+  if (start < 0) return '';
+  const end = lines.findIndex((line, i) => i > start && (isHeader(line) || line.startsWith(' NX ')));
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
+
 export interface ProbeProject {
   name: string;
   /** Projects whose build must run first. */
