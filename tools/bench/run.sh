@@ -25,9 +25,9 @@
 # the registry cache) scenarios as a third column. Needs root; its tools are
 # built once into tmp/buildx-bench (a few minutes the first time).
 #
-# --batch runs every plugin command with Nx's --batch (the image and push
-# tasks of a run as batches in one process each, instead of one process per
-# task; see README "Batched image builds and pushes").
+# --batch runs every plugin command with Nx's --batch (the push tasks of a
+# run as batches in one process each, instead of one process per task; see
+# README "Batched pushes").
 #
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs

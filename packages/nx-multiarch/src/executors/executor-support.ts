@@ -18,16 +18,19 @@ export interface ExecutorResult {
  */
 export async function runExecutor(body: () => Promise<unknown>, context?: ExecutorContext): Promise<ExecutorResult> {
   try {
-    if (context) {
-      const removed = await sweepWorkspaceTemps(context.root);
-      if (removed.length > 0) console.log(`Removed ${removed.length} temporary folder${removed.length === 1 ? '' : 's'} left by killed runs: ${removed.join(', ')}`);
-    }
+    if (context) await sweepTemps(context.root);
     await body();
     return { success: true };
   } catch (error) {
     console.error(formatError(error));
     return { success: false };
   }
+}
+
+/** Removes the temporary folders killed runs left in the workspace, and says which. */
+export async function sweepTemps(workspaceRoot: string): Promise<void> {
+  const removed = await sweepWorkspaceTemps(workspaceRoot);
+  if (removed.length > 0) console.log(`Removed ${removed.length} temporary folder${removed.length === 1 ? '' : 's'} left by killed runs: ${removed.join(', ')}`);
 }
 
 /** The project this task runs for, and its root relative to the workspace. */

@@ -1,6 +1,6 @@
 import type { ExecutorContext, TaskGraph, TaskGraphExecutor } from '@nx/devkit';
 import { formatError, MultiarchError } from '../errors';
-import { sweepWorkspaceTemps } from '../util/sweep-workspace';
+import { sweepTemps } from './executor-support';
 
 /**
  * Many tasks of one executor in one process (Nx's batch mode, an executor's
@@ -37,9 +37,8 @@ export async function* runBatch<O>(
   concurrency: number,
   runTask: (task: BatchTask<O>) => Promise<void>,
 ): AsyncGenerator<BatchTaskResult> {
-  const removed = await sweepWorkspaceTemps(context.root);
-  // Not a task's own output: the worker's log, which Nx keeps when something fails.
-  if (removed.length > 0) console.log(`Removed ${removed.length} temporary folder${removed.length === 1 ? '' : 's'} left by killed runs: ${removed.join(', ')}`);
+  // Said on the worker's log, not in a task's output: Nx keeps that log when something fails.
+  await sweepTemps(context.root);
 
   const waiting = Object.keys(inputs);
   const done = new Map<string, boolean>();

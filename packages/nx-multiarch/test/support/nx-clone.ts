@@ -70,8 +70,8 @@ export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, 
 
 /**
  * What Nx printed for one task (`<project>:<target>`): the lines under its
- * last `> nx run <task>` header, up to the next header or Nx's summary. The
- * plugin's image and push executors run as batches, and Nx prints a batch
+ * last `> nx run <task>` header, up to the next header or Nx's summary. For
+ * a task run in a batch (`manifest-push --batch`), where Nx prints the
  * task's output as one block under its header, unprefixed.
  */
 export function taskOutput(output: string, task: string): string {
