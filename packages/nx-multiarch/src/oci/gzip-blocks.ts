@@ -1,9 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { once } from 'node:events';
-import { constants, crc32, createGzip, deflateRaw, deflateRawSync, gzipSync, type ZlibOptions } from 'node:zlib';
+import { constants, crc32, createGzip, deflateRawSync, gzipSync, type ZlibOptions } from 'node:zlib';
 import * as pako from 'pako';
 import { MultiarchError } from '../errors';
+import { crc32Combine } from './crc32-combine';
+import { blockWorkerCount, deflateBlockOnWorker } from './gzip-block-pool';
 
 /**
  * Deterministic gzip that compresses big inputs on every core, as pigz does,
@@ -19,7 +20,8 @@ import { MultiarchError } from '../errors';
  *   sync flush (byte-aligned, not final); the last ends with a finish. The
  *   pieces concatenate into one valid deflate stream inside one gzip member
  *   (header from the first stream, CRC-32 and length written here), which
- *   every gunzip reads.
+ *   every gunzip reads. With zlib the blocks run on worker threads
+ *   (gzip-block-pool.ts), each bringing its own CRC-32, joined here in order.
  *
  * The cut points are fixed numbers, never "what arrived": the bytes do not
  * depend on how the input is chunked, on how many blocks are compressed at
@@ -78,9 +80,8 @@ function headSync(compressor: Compressor, data: Buffer, last: boolean): Buffer {
 
 /**
  * One output buffer holds a whole block's deflate (at most its input plus a
- * few bytes per 16 KiB): with zlib's default 16 KiB, an incompressible block
- * came back in dozens of trips between the pool and the JavaScript thread.
- * The size of the pieces never changes the bytes.
+ * few bytes per 16 KiB), so zlib fills it in one call. The size of the pieces
+ * never changes the bytes.
  */
 const BLOCK_OUTPUT_CHUNK = 1024 * 1024 + 64 * 1024;
 
@@ -94,10 +95,29 @@ function blockSync(compressor: Compressor, data: Buffer, dictionary: Buffer, las
   return pakoRun(new pako.Deflate({ level: LEVEL, raw: true, dictionary }), data, last);
 }
 
-/** The same block on libuv's thread pool (zlib), so several run at once; pako runs it here. */
-function blockAsync(compressor: Compressor, data: Buffer, dictionary: Buffer, last: boolean): Promise<Buffer> {
-  if (compressor === 'pako') return Promise.resolve(blockSync(compressor, data, dictionary, last));
-  return new Promise((resolve, reject) => deflateRaw(data, blockOptions(dictionary, last), (error, out) => (error ? reject(error) : resolve(out))));
+/** A compressed block, with what the gzip trailer needs of its input. */
+interface DoneBlock {
+  output: Buffer;
+  crc: number;
+  length: number;
+}
+
+/**
+ * One block of `input` (its first `length` bytes; `input` starts its own
+ * ArrayBuffer) compressed on a worker thread (zlib), so several run at once;
+ * pako runs it here. `reuse` gets the input buffer back once it is spent.
+ */
+function blockAsync(compressor: Compressor, input: Buffer, length: number, dictionary: Buffer, last: boolean, reuse: (input: Buffer) => void): Promise<DoneBlock> {
+  if (compressor === 'pako') {
+    const data = input.subarray(0, length);
+    const done = { output: blockSync(compressor, data, dictionary, last), crc: crc32(data), length };
+    reuse(input);
+    return Promise.resolve(done);
+  }
+  return deflateBlockOnWorker({ input, length, dictionary, level: LEVEL, finishFlush: zlibFlush(last), chunkSize: BLOCK_OUTPUT_CHUNK }).then((result) => {
+    reuse(result.input);
+    return { output: result.output, crc: result.crc, length };
+  });
 }
 
 /** The whole algorithm on a buffer: the reference the stream must match byte for byte. */
@@ -170,13 +190,12 @@ function pakoHead(emit: (chunk: Buffer) => void): HeadStream {
 }
 
 /**
- * Blocks compressed at once: one more than the cores (the JavaScript thread
- * is busy with tar and hashing part of the time), at most three (each holds
- * about 2 MiB; libuv's pool has four threads, and file I/O needs one).
- * tools/bench/gzip-blocks.sh measures the choice.
+ * Blocks compressed at once: one more than the workers, so each worker finds
+ * its next block waiting when it finishes one (each in flight holds about
+ * 2 MiB). tools/bench/gzip-blocks.sh measures the choice.
  */
 function defaultInFlight(): number {
-  return Math.min(3, availableParallelism() + 1);
+  return blockWorkerCount() + 1;
 }
 
 /** gzipBlocksSync as a stream: the same bytes, however the input is cut and however many blocks run at once. */
@@ -188,7 +207,7 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
   let window = Buffer.alloc(0);
   let pending: Buffer[] = [];
   let pendingLength = 0;
-  const queue: Promise<Buffer>[] = [];
+  const queue: Promise<DoneBlock>[] = [];
   let out: Transform | undefined;
   const emit = (chunk: Buffer) => void out?.push(chunk);
   head = compressor === 'zlib' ? zlibHead(emit) : pakoHead(emit);
@@ -198,18 +217,28 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
     window = piece.length >= WINDOW ? Buffer.from(piece.subarray(piece.length - WINDOW)) : Buffer.concat([window, piece]).subarray(-WINDOW);
   };
   // Block inputs are reused once deflated: a fresh 1 MiB per block would be garbage outside V8's heap,
-  // and each 64 MiB of it costs a full collection when the heap is capped.
+  // and each 64 MiB of it costs a full collection.
   const spare: Buffer[] = [];
-  const emitOldest = async () => emit(await (queue.shift() as Promise<Buffer>));
+  // Blocks leave in input order, each one's CRC-32 joined to the whole input's.
+  const emitOldest = async () => {
+    const block = await (queue.shift() as Promise<DoneBlock>);
+    emit(block.output);
+    crc = crc32Combine(crc, block.crc, block.length);
+  };
   const dispatch = async (last: boolean) => {
-    const input = spare.pop() ?? Buffer.allocUnsafeSlow(layout.block);
+    // Its own ArrayBuffer, so it can move to a worker thread without a copy.
+    const input = spare.pop() ?? Buffer.from(new ArrayBuffer(layout.block));
     let filled = 0;
     for (const piece of pending) filled += piece.copy(input, filled);
-    const data = input.subarray(0, filled);
     pending = [];
     pendingLength = 0;
-    queue.push(blockAsync(compressor, data, window, last).finally(() => spare.push(input)));
-    remember(data);
+    const dictionary = window;
+    // Remembered before the block leaves: once it is on a worker, this thread cannot read it.
+    remember(input.subarray(0, filled));
+    const block = blockAsync(compressor, input, filled, dictionary, last, (back) => spare.push(back));
+    // Awaited in order later; a failure of a block behind the one awaited must not count as unhandled meanwhile.
+    block.catch(() => undefined);
+    queue.push(block);
     while (queue.length >= inFlight || (last && queue.length > 0)) await emitOldest();
   };
 
@@ -227,6 +256,7 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
         const piece = chunk.subarray(offset, offset + room);
         await head.write(piece);
         remember(piece);
+        crc = crc32(piece, crc);
         offset += piece.length;
         total += piece.length;
         continue;
@@ -242,7 +272,6 @@ export function createBlockGzip(compressor: Compressor, layout: BlockLayout = LA
       offset += piece.length;
       total += piece.length;
     }
-    crc = crc32(chunk, crc);
   };
 
   out = new Transform({

@@ -10,7 +10,7 @@ import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../.
 import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
 import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
-import { writeLayer } from '../../oci/layer';
+import { writeLayerBySize } from '../../oci/layer-thread';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
 import { join } from 'node:path';
@@ -88,7 +88,7 @@ export class NativeEngine implements BuildEngine {
     const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
     const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
     if (entries.length > 0) {
-      const layer = await writeLayer(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
+      const layer = await writeLayerBySize(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
       layers.push(layer.descriptor);
       diffIds.push(layer.diffId);
       const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
