@@ -10,7 +10,10 @@
 #
 # --compare also runs real tools on the same 3 GiB layer in the same run:
 # `tar | gzip -6` and `umoci insert` (layer write), and `skopeo copy` of the
-# plugin's layout to the same registry (push), with their throughput and memory.
+# plugin's layout to the same registry (push, beside a second push by the
+# plugin), with their throughput and memory; and the build as a user runs it,
+# `nx run` of the docker-arch-build executor, twice (the first time Nx hashes
+# the new 3 GiB file itself), checking that its layer is the step's.
 #
 # Content: each MiB is 64 KiB of random bytes then zeros, written to a real
 # file, so every byte goes through the path a real file takes (read, tar,
@@ -174,6 +177,9 @@ JSON
   umoci init --layout "$WORK/umoci" && umoci new --image "$WORK/umoci:big"
   measure "umoci insert (the ${BIG_MIB} MiB file)" "$BIG_BYTES" no umoci insert --rootless --image "$WORK/umoci:big" "$WORK/app-ctx/big.bin" /data/big.bin
   rm -rf "$WORK/umoci"
+  # Pushed again right beside skopeo, to a repository of its own, so both meet the same disk and registry:
+  # the first push runs while the 4 GiB just written are still being flushed.
+  measure "push app again, beside skopeo" "$APP_BLOBS" yes "${STEP[@]}" push "$WORK/app-layout" "$REGISTRY" big/app-again
   measure "skopeo copy of the plugin's layout (push)" "$APP_BLOBS" no skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/app-layout:big" "docker://$REGISTRY/big/skopeo:big"
 fi
 
