@@ -7,8 +7,8 @@ import { canonicalJson } from '../oci/canonical-json';
 import type { AttestationFiles, SbomFile, SbomFormat } from '../outputs/image-summary';
 import { sha256Digest } from '../oci/digest';
 import { findCargoLock, parseCargoLock } from './cargo-lock';
-import { isDpkgStatusPath, parseDpkgStatus, type DpkgPackage } from './dpkg-status';
-import { readGoBinaries, rustcVersionOf } from './go-modules';
+import { parseDpkgStatus, type DpkgPackage } from './dpkg-status';
+import { readGoBinaries, type GoBinaryInfo } from './go-modules';
 import { readImageContents } from './image-contents';
 import { buildProvenance, DEFAULT_BUILDER_ID } from './provenance';
 import { cycloneDxFromSpdx } from './cyclonedx';
@@ -75,18 +75,21 @@ async function findGoSum(workspaceRoot: string, projectRoot: string): Promise<{ 
 
 export async function attestImage(options: AttestImageOptions): Promise<AttestationFiles> {
   const contents = await readImageContents(options.layoutDir);
-  const fileBytes = new Map<string, Buffer>();
+  const goCopies = new Map<string, string>();
   const dpkg: DpkgPackage[] = [];
   const rustc: string[] = [];
-  for (const [path, entry] of contents.files) {
-    if (entry.type !== 'file' || !entry.content) continue;
-    fileBytes.set(path, entry.content);
-    if (isDpkgStatusPath(path)) dpkg.push(...parseDpkgStatus(entry.content.toString('utf8')));
-    const rust = rustcVersionOf(entry.content);
-    if (rust) rustc.push(rust);
+  let goBinaries: GoBinaryInfo[];
+  try {
+    for (const [path, file] of contents.files) {
+      if (file.dpkgStatus !== undefined) dpkg.push(...parseDpkgStatus(file.dpkgStatus));
+      if (file.rustcVersion) rustc.push(file.rustcVersion);
+      if (file.goBinary) goCopies.set(path, file.goBinary);
+    }
+    goBinaries = await readGoBinaries(goCopies, options.env);
+  } finally {
+    await contents.dispose();
   }
   dpkg.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : 1));
-  const goBinaries = await readGoBinaries(fileBytes, options.env);
 
   const roots = [...new Set([options.projectRoot, ...options.dependencyRoots])].sort();
   const cargoLocks = new Map<string, string>();

@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { requireGo } from '../cross/toolchain-preflight';
 import { run } from '../util/exec';
@@ -28,9 +25,11 @@ export interface GoBinaryInfo {
   deps: GoModule[];
 }
 
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 // Every Go binary since 1.13 has this marker in its .go.buildinfo section.
-const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+export const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+/** rustc writes "rustc version 1.x.y (hash date)" into the binaries it builds (.comment). */
+export const RUSTC_VERSION_MARKER = Buffer.from('rustc version ', 'latin1');
 
 export function isGoBinary(content: Buffer): boolean {
   return content.subarray(0, 4).equals(ELF_MAGIC) && content.includes(GO_BUILDINFO_MAGIC);
@@ -59,9 +58,9 @@ export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
   return info;
 }
 
-/** Runs `go version -m` on every Go binary among `files` (path -> content). */
-export async function readGoBinaries(files: ReadonlyMap<string, Buffer>, env: NodeJS.ProcessEnv): Promise<GoBinaryInfo[]> {
-  const binaries = [...files].filter(([, content]) => isGoBinary(content)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** Runs `go version -m` on every Go binary of the image: its path in the image -> a copy of it on disk. */
+export async function readGoBinaries(files: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): Promise<GoBinaryInfo[]> {
+  const binaries = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (binaries.length === 0) return [];
   let go: string;
   try {
@@ -72,29 +71,26 @@ export async function readGoBinaries(files: ReadonlyMap<string, Buffer>, env: No
       'Install Go (or put its bin folder on PATH), or set "attestations": false on the docker-arch-build target.',
     );
   }
-  const dir = await mkdtemp(join(tmpdir(), 'nx-multiarch-gobin-'));
-  try {
-    const out: GoBinaryInfo[] = [];
-    for (const [i, [path, content]] of binaries.entries()) {
-      const tmp = join(dir, String(i));
-      await writeFile(tmp, content);
-      const result = await run(go, ['version', '-m', tmp], { env });
-      if (result.exitCode !== 0) {
-        throw new MultiarchError(`go version -m could not read the build info of /${path}: ${result.stderr.trim()}`, 'Build Go binaries with module mode on (the default).');
-      }
-      out.push(parseGoVersionM(result.stdout, path));
+  const out: GoBinaryInfo[] = [];
+  for (const [path, copy] of binaries) {
+    const result = await run(go, ['version', '-m', copy], { env });
+    if (result.exitCode !== 0) {
+      throw new MultiarchError(`go version -m could not read the build info of /${path}: ${result.stderr.trim()}`, 'Build Go binaries with module mode on (the default).');
     }
-    return out;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    out.push(parseGoVersionM(result.stdout, path));
   }
+  return out;
 }
 
 /** `rustc version 1.63.0 (…)` as rustc writes it into an ELF's .comment section. */
 export function rustcVersionOf(content: Buffer): string | undefined {
   if (!content.subarray(0, 4).equals(ELF_MAGIC)) return undefined;
-  const at = content.indexOf('rustc version ');
-  if (at < 0) return undefined;
-  const end = content.indexOf(0, at);
-  return content.subarray(at + 'rustc version '.length, end < 0 ? at + 80 : end).toString('latin1').trim();
+  const at = content.indexOf(RUSTC_VERSION_MARKER);
+  return at < 0 ? undefined : rustcVersionAt(content, at);
+}
+
+/** The version after the marker at `at` in `bytes`: up to the NUL that ends it, else 80 bytes. */
+export function rustcVersionAt(bytes: Buffer, at: number): string {
+  const end = bytes.indexOf(0, at);
+  return bytes.subarray(at + RUSTC_VERSION_MARKER.length, end < 0 ? at + 80 : end).toString('latin1').trim();
 }
