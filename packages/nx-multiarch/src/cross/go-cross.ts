@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, open, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { readFileHead } from '../oci/file-source';
 import { join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { sha256FileDigest } from '../oci/digest';
@@ -31,17 +32,6 @@ export interface GoCrossResult {
   os: GoOs;
   /** Release assets written beside the binary (the "releaseName" option): the asset and its .sha256. */
   assets: string[];
-}
-
-async function readHead(path: string, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -107,7 +97,7 @@ export async function buildGoCross(ctx: CrossBuildContext, options: GoCrossOptio
       const path = join(tmp, name);
       if (!existsSync(path)) throw new MultiarchError(`go build finished but wrote no ${name}.`, 'Check the "main" and "outputName" options.');
       if (os === 'linux') await checkBinaryArch(path, platform, name);
-      else checkForeignBinary(await readHead(path, 4096), os, platform.arch, name);
+      else checkForeignBinary(await readFileHead(path, 4096), os, platform.arch, name);
       ctx.log(`  ${name} ${await sha256FileDigest(path)}`);
     }
     const assets: string[] = [];

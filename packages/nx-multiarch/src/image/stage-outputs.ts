@@ -1,4 +1,5 @@
-import { chmod, copyFile, lstat, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import { STAGED_ROOT, type ResolvedItem } from '../dockerfile/stage-graph';
@@ -39,7 +40,9 @@ async function writeFetched(entries: readonly ArchiveEntry[], stagePath: string,
       await symlink(entry.linkTarget ?? '', target);
     } else {
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, entry.content ?? Buffer.alloc(0));
+      // A package or an extracted file is on disk already; a checksum file is in memory.
+      if (entry.source) await copyFile(entry.source.path, target);
+      else await writeFile(target, entry.content ?? Buffer.alloc(0));
       await chmod(target, (entry.mode ?? 0o644) & 0o777);
     }
     written++;
@@ -72,6 +75,16 @@ async function copyTree(src: string, dest: string): Promise<void> {
 }
 
 export async function stageOutputs(options: StageOutputsOptions): Promise<StagedStageOutput[]> {
+  // What download steps extract waits here until it is copied into the stage's folder.
+  const extractDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-extract-'));
+  try {
+    return await stageItems(options, extractDir);
+  } finally {
+    await rm(extractDir, { recursive: true, force: true });
+  }
+}
+
+async function stageItems(options: StageOutputsOptions, extractDir: string): Promise<StagedStageOutput[]> {
   const staged: StagedStageOutput[] = [];
   // One run per download line, whatever number of its files the final stage copies.
   const fetched = new Map<number, ArchiveEntry[]>();
@@ -81,7 +94,7 @@ export async function stageOutputs(options: StageOutputsOptions): Promise<Staged
       const origin = item.origin;
       const entries =
         fetched.get(origin.line) ??
-        (await runFetchSteps(origin.steps, origin.line, { workspaceRoot: options.workspaceRoot, arch: options.arch, downloads: options.downloads ?? {}, dockerfileName: options.dockerfileLabel }));
+        (await runFetchSteps(origin.steps, origin.line, { workspaceRoot: options.workspaceRoot, arch: options.arch, downloads: options.downloads ?? {}, dockerfileName: options.dockerfileLabel, extractDir }));
       fetched.set(origin.line, entries);
       if ((await writeFetched(entries, item.stagePath, dest)) === 0) {
         throw new MultiarchError(

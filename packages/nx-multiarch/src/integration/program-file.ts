@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readFileHead } from '../oci/file-source';
 import { posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import { archOfElf, readElfHeader } from '../platform/elf';
@@ -26,17 +27,6 @@ export interface ProgramFile {
 }
 
 const HEADER_BYTES = 64 * 1024;
-
-async function readHead(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEADER_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function isExecutableFile(path: string): Promise<boolean> {
   const info = await stat(path).catch(() => undefined);
@@ -74,13 +64,13 @@ export function shebang(head: Buffer): string[] | undefined {
 export async function inspectProgram(root: string, spec: ProcessSpec, platform: PlatformSpec): Promise<ProgramFile> {
   let argv = [...spec.argv];
   let program = await findProgram(root, argv[0], spec);
-  let head = await readHead(program.onHost);
+  let head = await readFileHead(program.onHost, HEADER_BYTES);
   const interpreter = shebang(head);
   if (interpreter) {
     // qemu-user runs ELF files only: run a script's interpreter with the script, as the kernel would.
     argv = [...interpreter, program.inImage, ...argv.slice(1)];
     program = await findProgram(root, interpreter[0], spec);
-    head = await readHead(program.onHost);
+    head = await readFileHead(program.onHost, HEADER_BYTES);
   }
   const elf = readElfHeader(head);
   if (!elf) {

@@ -4,7 +4,7 @@ import { chmod, copyFile, link, lstat, mkdir, readdir, rm, symlink } from 'node:
 import { posix } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzipStream } from '../oci/gzip';
 import { MultiarchError } from '../errors';
 import { OciLayoutReader } from '../oci/layout';
 import { readTarStream, type ArchiveEntry } from '../oci/tar';
@@ -133,11 +133,8 @@ export function layerTarStream(descriptor: Descriptor, blob: Readable): Readable
     blob.destroy();
     throw new MultiarchError(`Layer ${descriptor.digest} is zstd-compressed (${type}), which the qemu runner cannot unpack.`, 'Build the image with gzip layers (the docker-arch-build default) or use --runner=docker.');
   }
-  if (!isGzipMediaType(type)) return blob;
   // Decompression output does not depend on the zlib version (only compression does), so Node's zlib is fine here.
-  const gunzip = createGunzip();
-  blob.on('error', (error) => gunzip.destroy(error));
-  return blob.pipe(gunzip);
+  return isGzipMediaType(type) ? gunzipStream(blob) : blob;
 }
 
 /**

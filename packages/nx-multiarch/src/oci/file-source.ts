@@ -1,5 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { MultiarchError } from '../errors';
 
 /**
@@ -84,4 +87,50 @@ export async function* readFileSource(source: FileSource, chunkBytes = 1024 * 10
   } finally {
     await handle.close();
   }
+}
+
+/** `length` bytes of a file from `offset` (fewer where it ends first). */
+export async function readFileRange(path: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(out, 0, length, offset);
+    return out.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first `length` bytes of a file (fewer if it is shorter). */
+export function readFileHead(path: string, length = HEAD_BYTES): Promise<Buffer> {
+  return readFileRange(path, 0, length);
+}
+
+/**
+ * Writes a stream (a file coming out of an archive) to a new file at `path`
+ * and lists it as a source, with its first bytes for sniffing: how extracted
+ * files reach a layer from disk instead of memory.
+ */
+export async function writeFileSource(content: Readable, path: string): Promise<{ source: FileSource; head: Buffer }> {
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  const keepHead = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      if (headBytes < HEAD_BYTES) {
+        const piece = Buffer.from(chunk.subarray(0, HEAD_BYTES - headBytes));
+        head.push(piece);
+        headBytes += piece.length;
+      }
+      callback(null, chunk);
+    },
+  });
+  await pipeline(content, keepHead, createWriteStream(path, { flags: 'wx' }));
+  return { source: await statFileSource(path), head: Buffer.concat(head) };
+}
+
+/** sha256 (hex) of a source's bytes as listed, streamed. */
+export async function sha256OfFileSource(source: FileSource): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of readFileSource(source)) hash.update(chunk);
+  return hash.digest('hex');
 }

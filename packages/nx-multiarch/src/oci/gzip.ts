@@ -1,5 +1,5 @@
-import type { Transform } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import type { Readable, Transform } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { createBlockGzip, gzipBlocksSync, type BlockLayout, type Compressor } from './gzip-blocks';
 
 /**
@@ -102,4 +102,14 @@ export function createGzipStream(implementation: GzipImplementation, layout?: Bl
 /** Decompression has one right answer, so Node's zlib (native, fastest) does it. */
 export function gunzip(data: Buffer): Buffer {
   return gunzipSync(data);
+}
+
+/**
+ * A gzip stream decompressed as it is read (an image layer, an archive). A
+ * failure of the source fails the output too, so a reader never waits on it.
+ */
+export function gunzipStream(source: Readable): Readable {
+  const gunzip = createGunzip();
+  source.on('error', (error) => gunzip.destroy(error));
+  return source.pipe(gunzip);
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { readFileRange } from '../oci/file-source';
+import { gunzipStream } from '../oci/gzip';
 import { readTarStream, type ArchiveEntry } from '../oci/tar';
 import { OciLayoutReader } from '../oci/layout';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types';
@@ -93,18 +94,6 @@ async function offsetInFile(path: string, needle: Buffer): Promise<number> {
   }
 }
 
-/** The bytes of the file at `path` from `offset`, at most `length`. */
-async function readAt(path: string, offset: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(out, 0, length, offset);
-    return out.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Reads the first bytes of a stream (at least `count`, unless it ends first). */
 async function head(content: AsyncIterable<Buffer>, count: number): Promise<{ chunks: Buffer[]; bytes: Buffer; rest: AsyncIterable<Buffer> }> {
   const iterator = content[Symbol.asyncIterator]();
@@ -149,7 +138,7 @@ async function scanFile(path: string, content: Readable, dir: string): Promise<S
     return rustcVersion || goBinary ? { ...(rustcVersion ? { rustcVersion } : {}), ...(goBinary ? { goBinary } : {}) } : undefined;
   }
   const marker = await offsetInFile(collected.path, RUSTC_VERSION_MARKER);
-  const rustcVersion = marker < 0 ? undefined : rustcVersionAt(await readAt(collected.path, marker, 4096), 0);
+  const rustcVersion = marker < 0 ? undefined : rustcVersionAt(await readFileRange(collected.path, marker, 4096), 0);
   const go = (await offsetInFile(collected.path, GO_BUILDINFO_MAGIC)) >= 0;
   if (!go) await rm(collected.path, { force: true });
   return rustcVersion || go ? { ...(rustcVersion ? { rustcVersion } : {}), ...(go ? { goBinary: collected.path } : {}) } : undefined;
@@ -203,11 +192,7 @@ function openLayer(layer: Descriptor, blob: Readable): Readable {
     blob.destroy();
     throw new MultiarchError(`Layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM reader cannot open.`, 'Use gzip or uncompressed layers.');
   }
-  if (tar) return blob;
-  // Decompression output does not depend on the zlib version, so Node's zlib is right here.
-  const gunzip = createGunzip();
-  blob.on('error', (error) => gunzip.destroy(error));
-  return blob.pipe(gunzip);
+  return tar ? blob : gunzipStream(blob);
 }
 
 function isWhiteout(path: string): boolean {

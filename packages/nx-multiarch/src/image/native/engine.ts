@@ -13,6 +13,8 @@ import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { writeLayerBySize } from '../../oci/layer-thread';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFetchSteps } from './fetch-files';
 import type { FetchOperation } from '../../dockerfile/evaluate-stage';
@@ -74,25 +76,29 @@ export class NativeEngine implements BuildEngine {
       ...(request.log ? { log: request.log } : {}),
       installed: [],
     };
-        const downloads = request.downloads ?? {};
-    const fetcher = (op: FetchOperation) =>
-      runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name });
-    const entries = await collectStageFiles(stage.fileOperations, context, request.platform, { environment, scratch: base.scratch, fetcher });
-
+    const downloads = request.downloads ?? {};
     const writer = new OciLayoutWriter(request.layoutDir);
-    await writer.init();
-    await base.copyLayersTo(request.layoutDir);
-
     const created = epochToRfc3339(request.sourceDateEpoch);
     const layers: Descriptor[] = [...base.layers];
     const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
     const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
-    if (entries.length > 0) {
-      const layer = await writeLayerBySize(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
-      layers.push(layer.descriptor);
-      diffIds.push(layer.diffId);
-      const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
-      history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+    // ADD and download steps extract archives into this folder; the layer reads their files from there, then it goes.
+    const extractDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-extract-'));
+    try {
+      const fetcher = (op: FetchOperation) =>
+        runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name, extractDir });
+      const entries = await collectStageFiles(stage.fileOperations, context, request.platform, { environment, scratch: base.scratch, fetcher, extractDir });
+      await writer.init();
+      await base.copyLayersTo(request.layoutDir);
+      if (entries.length > 0) {
+        const layer = await writeLayerBySize(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
+        layers.push(layer.descriptor);
+        diffIds.push(layer.diffId);
+        const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
+        history.push({ created, created_by: `files of COPY/ADD/WORKDIR/RUN on lines ${lines}`, comment: 'nx-multiarch native: one layer for all files the stage adds' });
+      }
+    } finally {
+      await rm(extractDir, { recursive: true, force: true });
     }
 
     const labels = { ...(stage.config.Labels ?? {}), ...request.labels };

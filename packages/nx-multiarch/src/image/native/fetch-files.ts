@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipStream } from '../../oci/gzip';
 import { MultiarchError } from '../../errors';
-import { gunzip } from '../../oci/gzip';
-import { readTar, type ArchiveEntry } from '../../oci/tar';
+import { readFileHead, readFileSource, sha256OfFileSource, statFileSource, writeFileSource, type FileSource } from '../../oci/file-source';
+import { readTarStream, type ArchiveEntry } from '../../oci/tar';
 import { matchDownload, type DownloadMap, type DownloadMatch } from '../../dockerfile/download-map';
 import { unmappedDownloadError, type FetchStep } from '../../dockerfile/fetch-steps';
 
@@ -11,8 +13,10 @@ import { unmappedDownloadError, type FetchStep } from '../../dockerfile/fetch-st
  * Runs the download steps of a stage (dockerfile/fetch-steps.ts) without a
  * network or a container: each download is served from the workspace
  * package it is mapped to (`dist/cross/<project>/<arch>/<name>.tar.gz` and
- * its `.txt`), and sha256sum -c, tar -x, mkdir, mv, rm and chmod act on an
- * in-memory file tree. What is left in the tree at the end is what the RUN
+ * its `.txt`), and sha256sum -c, tar -x, mkdir, mv, rm and chmod act on a
+ * file tree kept as a list: a package stays where it is on disk, files `tar
+ * -x` takes out go to the extract folder as they stream, and only checksum
+ * files are held in memory. What is left in the tree at the end is what the RUN
  * line adds to the image, as it would be in Docker.
  *
  * A checksum file is served as a release would publish it: `<sha256>  <the
@@ -25,17 +29,24 @@ export interface FetchContext {
   arch: string;
   downloads: DownloadMap;
   dockerfileName: string;
+  /** Where `tar -x` writes what it extracts; the files must stay there until the layer is written. */
+  extractDir?: string;
 }
 
 interface Node {
   type: 'file' | 'directory' | 'symlink';
   mode: number;
+  /** A small file's bytes (a checksum file). */
   content?: Buffer;
+  /** A file on disk: a package, or what tar -x extracted. */
+  source?: FileSource;
+  /** Its sha256 when already known (a package, checked against its .txt). */
+  sha256?: string;
   linkTarget?: string;
 }
 
 interface WorkspacePackage {
-  tarball: Buffer;
+  tarball: FileSource;
   sha256: string;
   folder: string;
 }
@@ -52,7 +63,7 @@ async function readPackage(ctx: FetchContext, line: number, url: string, match: 
   if (tarballs.length !== 1) {
     throw fail(ctx, line, `${url} maps to ${match.project}:${match.target}, but ${folder} holds ${tarballs.length === 0 ? 'no package (*.tar.gz)' : `${tarballs.length} packages (${tarballs.join(', ')})`}.`, build);
   }
-  const tarball = await readFile(join(ctx.workspaceRoot, folder, tarballs[0]));
+  const tarball = await statFileSource(join(ctx.workspaceRoot, folder, tarballs[0]));
   const stem = tarballs[0].slice(0, -'.tar.gz'.length);
   let text: string | undefined;
   for (const name of [`${stem}.txt`, `${tarballs[0]}.txt`]) {
@@ -61,7 +72,7 @@ async function readPackage(ctx: FetchContext, line: number, url: string, match: 
   }
   if (text === undefined) throw fail(ctx, line, `the package ${folder}/${tarballs[0]} has no checksum file (${stem}.txt).`, build);
   const sha256 = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
-  const actual = createHash('sha256').update(tarball).digest('hex');
+  const actual = await sha256OfFileSource(tarball);
   if (sha256 !== actual) {
     throw fail(ctx, line, `the package ${folder}/${tarballs[0]} does not match its checksum file (it says ${sha256 || 'nothing'}, the file hashes to ${actual}).`, `The package is damaged or stale; rebuild it. ${build}`);
   }
@@ -121,6 +132,7 @@ class FileTree {
       type: node.type,
       mode: node.mode,
       ...(node.content ? { content: node.content } : {}),
+      ...(node.source ? { source: node.source } : {}),
       ...(node.linkTarget !== undefined ? { linkTarget: node.linkTarget } : {}),
     }));
   }
@@ -155,22 +167,23 @@ export async function runFetchSteps(steps: readonly FetchStep[], line: number, c
         const match = matchDownload(step.url, ctx.downloads);
         if (!match) throw unmappedDownloadError(line, step.url, ctx.dockerfileName);
         const pkg = await packageOf(step.url, match);
-        const content = match.role === 'package' ? pkg.tarball : Buffer.from(`${pkg.sha256}  ${packageNameOf(step.url)}\n`);
-        tree.set(step.to, { type: 'file', mode: 0o644, content });
+        if (match.role === 'package') tree.set(step.to, { type: 'file', mode: 0o644, source: pkg.tarball, sha256: pkg.sha256 });
+        else tree.set(step.to, { type: 'file', mode: 0o644, content: Buffer.from(`${pkg.sha256}  ${packageNameOf(step.url)}\n`) });
         break;
       }
       case 'sha256-check': {
         const list = tree.file(step.listFile);
         if (!list) throw fail(ctx, line, `sha256sum -c reads ${step.listFile}, which no step before it wrote.`, 'Download the checksum file first (curl -o <file> <url of the .txt>).');
-        for (const row of (list.content as Buffer).toString('utf8').split('\n').filter((r) => r.trim() !== '')) {
+        const text = (list.content ?? (await readFile((list.source as FileSource).path))).toString('utf8');
+        for (const row of text.split('\n').filter((r) => r.trim() !== '')) {
           const m = /^([0-9a-fA-F]{64})\s+\*?(.+)$/.exec(row.trim());
           if (!m) throw fail(ctx, line, `sha256sum -c: ${step.listFile} has a line that is not "<sha256>  <file>": ${row.trim()}`, 'Check against a checksum file in sha256sum format.');
-          checkHash(ctx, line, tree, m[1].toLowerCase(), posix.resolve(step.cwd, m[2]));
+          await checkHash(ctx, line, tree, m[1].toLowerCase(), posix.resolve(step.cwd, m[2]));
         }
         break;
       }
       case 'sha256-inline':
-        checkHash(ctx, line, tree, step.sha256, step.file);
+        await checkHash(ctx, line, tree, step.sha256, step.file);
         break;
       case 'extract':
         await extract(ctx, line, tree, step);
@@ -200,10 +213,17 @@ export async function runFetchSteps(steps: readonly FetchStep[], line: number, c
   return tree.entries();
 }
 
-function checkHash(ctx: FetchContext, line: number, tree: FileTree, sha256: string, path: string): void {
+/** A file node's sha256: known for a package, else hashed (streamed from disk for a file there). */
+async function sha256Of(node: Node): Promise<string> {
+  if (node.sha256) return node.sha256;
+  if (node.source) return sha256OfFileSource(node.source);
+  return createHash('sha256').update(node.content ?? Buffer.alloc(0)).digest('hex');
+}
+
+async function checkHash(ctx: FetchContext, line: number, tree: FileTree, sha256: string, path: string): Promise<void> {
   const file = tree.file(path);
   if (!file) throw fail(ctx, line, `sha256sum -c checks ${path}, which no step before it downloaded.`, 'Name the downloaded file in the checksum line (a release checksum names the release file: download it under that name, e.g. curl -O).');
-  const actual = createHash('sha256').update(file.content as Buffer).digest('hex');
+  const actual = await sha256Of(file);
   if (actual !== sha256) {
     throw fail(
       ctx,
@@ -214,27 +234,53 @@ function checkHash(ctx: FetchContext, line: number, tree: FileTree, sha256: stri
   }
 }
 
+/** A file node's bytes as a stream, and its first two (gzip's magic). */
+async function openNode(node: Node): Promise<{ stream: Readable; magic: Buffer }> {
+  if (node.source) return { stream: Readable.from(readFileSource(node.source)), magic: await readFileHead(node.source.path, 2) };
+  const content = node.content ?? Buffer.alloc(0);
+  return { stream: Readable.from([content]), magic: content.subarray(0, 2) };
+}
+
+/**
+ * tar -x, streaming: the archive read from disk (gunzipped when it is gzip),
+ * each file it holds written to the extract folder as it comes.
+ */
 async function extract(ctx: FetchContext, line: number, tree: FileTree, step: Extract<FetchStep, { op: 'extract' }>): Promise<void> {
   const archive = tree.file(step.archive);
   if (!archive) throw fail(ctx, line, `tar -x reads ${step.archive}, which no step before it downloaded.`, 'Extract the file the line downloaded.');
-  const data = archive.content as Buffer;
-  let tar: Buffer;
-  try {
-    tar = data[0] === 0x1f && data[1] === 0x8b ? gunzip(data) : data;
-  } catch {
-    throw fail(ctx, line, `${step.archive} is not a gzip archive.`, 'Map the download to a .tar.gz package.');
+  const extractDir = ctx.extractDir;
+  if (!extractDir) throw fail(ctx, line, `tar -x has no folder to extract ${step.archive} into.`, 'Build the image with docker-arch-build (the native engine gives download steps a folder for what they extract).');
+  const { stream, magic } = await openNode(archive);
+  let tar: Readable = stream;
+  let gunzipFailed = false;
+  if (magic[0] === 0x1f && magic[1] === 0x8b) {
+    tar = gunzipStream(stream);
+    tar.on('error', () => (gunzipFailed = true));
   }
-  for (const entry of await readTar(tar)) {
-    const parts = posix.normalize(entry.path).split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.includes('..')) throw fail(ctx, line, `${step.archive} has an entry ${entry.path} that points outside the folder.`, 'Rebuild the package.');
-    const inner = parts.slice(step.strip);
-    if (inner.length === 0) continue;
-    const relative = inner.join('/');
-    if (step.members.length > 0 && !step.members.some((m) => parts.join('/') === m.replace(/\/$/, '') || parts.join('/').startsWith(`${m.replace(/\/$/, '')}/`))) continue;
-    const path = posix.join(step.dir, relative);
-    if (entry.type === 'directory') tree.set(path, { type: 'directory', mode: (entry.mode ?? 0o755) & 0o7777 });
-    else if (entry.type === 'symlink') tree.set(path, { type: 'symlink', mode: 0o777, linkTarget: entry.linkTarget ?? '' });
-    else if (entry.type === 'file') tree.set(path, { type: 'file', mode: (entry.mode ?? 0o644) & 0o7777, content: entry.content ?? Buffer.alloc(0) });
-    else throw fail(ctx, line, `${step.archive} has a hard link (${entry.path}), which this engine does not extract.`, 'Package without hard links.');
+  try {
+    await readTarStream(tar, async (entry, content) => {
+      const parts = posix.normalize(entry.path).split('/').filter((p) => p !== '' && p !== '.');
+      if (parts.includes('..')) throw fail(ctx, line, `${step.archive} has an entry ${entry.path} that points outside the folder.`, 'Rebuild the package.');
+      const inner = parts.slice(step.strip);
+      const wanted = step.members.length === 0 || step.members.some((m) => parts.join('/') === m.replace(/\/$/, '') || parts.join('/').startsWith(`${m.replace(/\/$/, '')}/`));
+      if (inner.length === 0 || !wanted) {
+        // Skipped entries are still read through, so the archive moves on to the next one.
+        if (content) for await (const _ of content) void _;
+        return;
+      }
+      const path = posix.join(step.dir, inner.join('/'));
+      if (entry.type === 'directory') tree.set(path, { type: 'directory', mode: (entry.mode ?? 0o755) & 0o7777 });
+      else if (entry.type === 'symlink') tree.set(path, { type: 'symlink', mode: 0o777, linkTarget: entry.linkTarget ?? '' });
+      else if (entry.type === 'file') {
+        const { source } = await writeFileSource(content ?? Readable.from([]), join(extractDir, `fetch-${extracted++}`));
+        tree.set(path, { type: 'file', mode: (entry.mode ?? 0o644) & 0o7777, source });
+      }
+    });
+  } catch (error) {
+    if (gunzipFailed) throw fail(ctx, line, `${step.archive} is not a gzip archive.`, 'Map the download to a .tar.gz package.');
+    throw error;
   }
 }
+
+/** Files extracted by download steps in this process (their names in the extract folder). */
+let extracted = 0;

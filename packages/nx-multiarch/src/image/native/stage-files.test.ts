@@ -36,14 +36,33 @@ beforeAll(async () => {
   }
   const tar = await createTar([{ path: 'pkg/tool', type: 'file', mode: 0o700, content: Buffer.from('tool') }, { path: 'pkg/link', type: 'symlink', linkTarget: 'tool' }], { mtime: 0 });
   await writeFile(join(dir, 'bundle.tar.gz'), gzipDeterministic(tar));
+  await writeFile(join(dir, 'bundle.tar'), tar);
+  await writeFile(join(dir, 'notes.txt.gz'), gzipDeterministic(Buffer.from('not a tar, only gzip\n'.repeat(40))));
+  await writeFile(join(dir, 'climb.tar'), await createTarWithRawName('../escape', 'x'));
+  await writeFile(join(dir, 'wrong-arch.tar.gz'), gzipDeterministic(await createTar([{ path: 'bin/tool', type: 'file', content: elf(62, 2) }], { mtime: 0 })));
   context = await BuildContext.open(dir);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const copy = (over: Partial<CopyOperation>): CopyOperation => ({ op: 'copy', line: 3, keyword: 'COPY', sources: [], dest: '/', destIsDir: true, ...over });
 
+/** A tar with one file under a raw name (createTar refuses names that climb, as it should). */
+async function createTarWithRawName(name: string, content: string): Promise<Buffer> {
+  const tar = await createTar([{ path: 'placeholder-name', type: 'file', content: Buffer.from(content) }], { mtime: 0 });
+  // Rewrite the header's name field and its checksum.
+  const header = Buffer.from(tar.subarray(0, 512));
+  header.fill(0, 0, 100);
+  header.write(name, 0, 'latin1');
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return Buffer.concat([header, tar.subarray(512)]);
+}
+
 async function entries(ops: FileOperation[]) {
-  const list = await collectStageFiles(ops, context, PLATFORMS.arm);
+  const extractDir = await mkdtemp(join(dir, '.extract-'));
+  const list = await collectStageFiles(ops, context, PLATFORMS.arm, { extractDir });
   // Copied files stay on disk until the layer streams them: read what the entry points at.
   const bytes = (e: (typeof list)[number]) => e.content ?? (e.source ? readFileSync(e.source.path) : undefined);
   return Object.fromEntries(list.map((e) => [e.path, [e.type, (e.mode ?? 0).toString(8), e.uid ?? 0, bytes(e)?.toString() ?? e.linkTarget ?? '']]));
@@ -83,6 +102,26 @@ describe('collectStageFiles', () => {
       'opt/pkg/link': ['symlink', '777', 0, 'tool'],
     });
     expect(Object.keys(await entries([copy({ sources: ['bundle.tar.gz'], dest: '/opt/', destIsDir: true })]))).toEqual(['opt/bundle.tar.gz']);
+  });
+
+  it('extracts a plain tar too, streaming each file to disk, and copies a gzip that holds no tar as it is', async () => {
+    const extractDir = await mkdtemp(join(dir, '.extract-'));
+    const list = await collectStageFiles([copy({ keyword: 'ADD', sources: ['bundle.tar'], dest: '/opt/', destIsDir: true })], context, PLATFORMS.arm, { extractDir });
+    const tool = list.find((e) => e.path === 'opt/pkg/tool');
+    // The extracted file enters the layer from disk, like a copied one, not held in memory.
+    expect(tool?.content).toBeUndefined();
+    expect(tool?.source?.path.startsWith(extractDir)).toBe(true);
+    expect(readFileSync(tool?.source?.path as string, 'utf8')).toBe('tool');
+    expect(await entries([copy({ keyword: 'ADD', sources: ['notes.txt.gz'], dest: '/srv/', destIsDir: true })])).toEqual({
+      'srv/notes.txt.gz': ['file', '644', 0, readFileSync(join(dir, 'notes.txt.gz')).toString()],
+    });
+  });
+
+  it('refuses an archive entry that climbs out of the destination, and an ELF inside an archive built for another arch', async () => {
+    await expect(entries([copy({ keyword: 'ADD', sources: ['climb.tar'], dest: '/opt/', destIsDir: true })])).rejects.toThrow('Archive entry "../escape" points outside the archive root.');
+    await expect(entries([copy({ keyword: 'ADD', sources: ['wrong-arch.tar.gz'], dest: '/opt/', destIsDir: true })])).rejects.toThrow(
+      'bin/tool in wrong-arch.tar.gz (ADD on line 3) is an ELF binary for amd64, not arm.',
+    );
   });
 
   it('lets a later operation replace an earlier one at the same path', async () => {

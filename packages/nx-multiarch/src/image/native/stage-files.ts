@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { readTar } from '../../oci/tar';
-import { gunzip } from '../../oci/gzip';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { constants, gunzipSync } from 'node:zlib';
+import { gunzipStream } from '../../oci/gzip';
+import { readTarStream } from '../../oci/tar';
+import { readFileHead, readFileSource, writeFileSource, type FileSource } from '../../oci/file-source';
 import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
@@ -18,7 +20,8 @@ import { applyRun, type RunEnvironment, type StageState } from './run-steps';
  * - a folder source copies what it holds into the destination;
  * - a file goes to `<dest>/<name>` when the destination ends with `/`, else to `<dest>`;
  * - several sources (or a glob matching several) need a destination ending with `/`;
- * - ADD extracts a local tar or tar.gz archive into the destination;
+ * - ADD extracts a local tar or tar.gz archive into the destination (streamed:
+ *   each file goes to the extract folder and reaches the layer from disk);
  * - `--chmod` sets the mode of the files copied (folders keep 0755, so they stay usable);
  * - `--chown` sets the numeric owner of everything copied, the destination folder included.
  * Later operations win over earlier ones for the same path, as later layers would.
@@ -35,26 +38,34 @@ function isTar(data: Buffer): boolean {
   return data.length >= 262 && data.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-/** Whether a file's first bytes may start an archive ADD extracts (or refuses): only then is the whole file read. */
-function mayBeArchive(head: Buffer): boolean {
-  if (isTar(head) || (head.length > 2 && head[0] === 0x1f && head[1] === 0x8b)) return true;
-  return head.subarray(0, 3).toString('latin1') === 'BZh' || head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-}
+/** Compressed bytes read to see whether a gzip file holds a tar: its first header comes out of far fewer. */
+const GZIP_PEEK_BYTES = 64 * 1024;
 
-/** Docker decides by content, not by name, whether ADD extracts a file. */
-function archiveKind(data: Buffer): { kind: ArchiveKind; tar?: Buffer } {
-  if (isTar(data)) return { kind: 'tar', tar: data };
-  if (data.length > 2 && data[0] === 0x1f && data[1] === 0x8b) {
+/**
+ * Docker decides by content, not by name, whether ADD extracts a file: a tar,
+ * or a gzip whose content starts with a tar header. Only the file's first
+ * bytes are read to decide; the extraction streams.
+ */
+async function archiveKind(source: FileSource, head: Buffer): Promise<ArchiveKind> {
+  if (isTar(head)) return 'tar';
+  if (head.length > 2 && head[0] === 0x1f && head[1] === 0x8b) {
     try {
-      const tar = gunzip(data);
-      return isTar(tar) ? { kind: 'tar.gz', tar } : { kind: undefined };
+      // A sync flush gives what the bytes read so far decompress to, without asking for the rest.
+      const start = gunzipSync(await readFileHead(source.path, GZIP_PEEK_BYTES), { finishFlush: constants.Z_SYNC_FLUSH });
+      return isTar(start) ? 'tar.gz' : undefined;
     } catch {
-      return { kind: undefined };
+      return undefined;
     }
   }
-  const bzip2 = data.subarray(0, 3).toString('latin1') === 'BZh';
-  const xz = data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-  return { kind: bzip2 || xz ? 'unsupported' : undefined };
+  const bzip2 = head.subarray(0, 3).toString('latin1') === 'BZh';
+  const xz = head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  return bzip2 || xz ? 'unsupported' : undefined;
+}
+
+/** The archive's tar as a stream, read from disk as it was listed (a file that changes meanwhile fails). */
+function archiveTar(source: FileSource, kind: 'tar' | 'tar.gz'): Readable {
+  const raw = Readable.from(readFileSource(source));
+  return kind === 'tar' ? raw : gunzipStream(raw);
 }
 
 /** Runs a RUN/ADD download step against workspace packages (fetch-files.ts); absent, such steps are refused. */
@@ -62,6 +73,8 @@ export type Fetcher = (operation: FetchOperation) => Promise<ArchiveEntry[]>;
 
 export class StageFiles implements StageState {
   private readonly entries = new Map<string, LayerEntry>();
+  /** Files extracted from ADD archives so far (their names in the extract folder). */
+  private extractedFiles = 0;
 
   constructor(
     private readonly context: BuildContext,
@@ -70,6 +83,8 @@ export class StageFiles implements StageState {
     private readonly runEnvironment?: RunEnvironment,
     readonly scratch: boolean = false,
     private readonly fetcher?: Fetcher,
+    /** Where ADD extracts archives to; the files must stay there until the layer is written. */
+    private readonly extractDir?: string,
   ) {}
 
   get(path: string): LayerEntry | undefined {
@@ -106,7 +121,10 @@ export class StageFiles implements StageState {
     if (operation.op === 'fetch') {
       if (!this.fetcher) throw new MultiarchError(`${operation.keyword} on line ${operation.line} downloads at build time.`, 'Map the download to a workspace target with the downloads option, or use engine "docker".');
       for (const entry of await this.fetcher(operation)) {
-        if (entry.type === 'file') this.checkElf(entry.content ?? Buffer.alloc(0), `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+        if (entry.type === 'file') {
+          const head = entry.source ? await readFileHead(entry.source.path) : (entry.content ?? Buffer.alloc(0));
+          this.checkElf(head, `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+        }
         this.put(entry);
       }
       return;
@@ -133,19 +151,16 @@ export class StageFiles implements StageState {
         continue;
       }
       const file = tree[0];
-      if (op.keyword === 'ADD' && file.source && mayBeArchive(file.head ?? Buffer.alloc(0))) {
-        // An archive ADD extracts is read whole, as before; any other file stays on disk until the layer streams it.
-        const archive = archiveKind(await readFile(file.source.path));
-        if (archive.kind === 'unsupported') {
-          throw new MultiarchError(
-            `${where}: ${match.path} is a bzip2 or xz archive, which the native engine does not extract.`,
-            'Use a .tar or .tar.gz, COPY it without extracting, or use engine "docker".',
-          );
-        }
-        if (archive.tar) {
-          await this.extract(archive.tar, op, `${match.path} (${where})`);
-          continue;
-        }
+      const kind = op.keyword === 'ADD' && file.source ? await archiveKind(file.source, file.head ?? Buffer.alloc(0)) : undefined;
+      if (kind === 'unsupported') {
+        throw new MultiarchError(
+          `${where}: ${match.path} is a bzip2 or xz archive, which the native engine does not extract.`,
+          'Use a .tar or .tar.gz, COPY it without extracting, or use engine "docker".',
+        );
+      }
+      if (kind && file.source) {
+        await this.extract(archiveTar(file.source, kind), op, `${match.path} (${where})`);
+        continue;
       }
       const dest = op.destIsDir ? posix.join(op.dest, posix.basename(match.path)) : op.dest;
       this.putCopied(file, dest, op, match.path);
@@ -165,17 +180,32 @@ export class StageFiles implements StageState {
     }
   }
 
-  private async extract(tar: Buffer, op: CopyOperation, what: string): Promise<void> {
-    for (const entry of await readTar(tar)) {
+  /**
+   * Extracts an archive ADD names into the destination, streaming: each file
+   * is written to the extract folder and enters the layer as a file on disk,
+   * like a copied one, so an archive of any size passes through a few MB.
+   */
+  private async extract(tar: Readable, op: CopyOperation, what: string): Promise<void> {
+    const extractDir = this.extractDir;
+    if (!extractDir) {
+      tar.destroy();
+      throw new MultiarchError(`${what}: no folder to extract the archive into.`, 'Build the image with docker-arch-build (the native engine gives ADD a folder for its archives).');
+    }
+    await readTarStream(tar, async (entry, content) => {
       const path = posix.normalize(entry.path);
       if (path === '..' || path.startsWith('../') || posix.isAbsolute(path)) {
         throw new MultiarchError(`${what}: archive entry ${entry.path} points outside the destination.`, 'Fix the archive.');
       }
       const imagePath = posix.join(op.dest, path);
-      if (entry.type === 'file') this.checkElf(entry.content ?? Buffer.alloc(0), `${entry.path} in ${what}`);
       const mode = entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'directory' ? DIR_MODE : 0o644)) & 0o7777;
-      this.put(withOwner({ ...entry, path: imagePath, mode }, op.owner));
-    }
+      if (entry.type !== 'file') {
+        this.put(withOwner({ ...entry, path: imagePath, mode }, op.owner));
+        return;
+      }
+      const { source, head } = await writeFileSource(content ?? Readable.from([]), join(extractDir, String(this.extractedFiles++)));
+      this.checkElf(head, `${entry.path} in ${what}`);
+      this.put(withOwner({ ...entry, path: imagePath, mode, source }, op.owner));
+    });
   }
 
   /** The collected entries (paths relative to the image root). */
@@ -189,9 +219,9 @@ export async function collectStageFiles(
   operations: readonly FileOperation[],
   context: BuildContext,
   target: PlatformSpec,
-  run?: { environment?: RunEnvironment; scratch?: boolean; fetcher?: Fetcher },
+  run?: { environment?: RunEnvironment; scratch?: boolean; fetcher?: Fetcher; extractDir?: string },
 ): Promise<LayerEntry[]> {
-  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false, run?.fetcher);
+  const files = new StageFiles(context, target, run?.environment, run?.scratch ?? false, run?.fetcher, run?.extractDir);
   for (const operation of operations) await files.apply(operation);
   return files.list();
 }
