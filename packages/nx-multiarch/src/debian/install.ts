@@ -18,7 +18,7 @@ import { chosenAlternatives, classifyScript, KNOWN_UNNEEDED, type Alternative } 
 export type InstalledPackage = ResolvedPackage;
 
 export interface PackageInstall {
-  /** Files to add, image paths relative to the root. */
+  /** Files to add, image paths relative to the root; a package file's bytes stay on disk in the extract folder. */
   entries: ArchiveEntry[];
   /** What was installed, sorted by name. */
   packages: InstalledPackage[];
@@ -32,6 +32,8 @@ export interface InstallOptions {
   installRecommends: boolean;
   /** Packages whose maintainer scripts the user has checked are not needed in the image. */
   scriptsNotNeeded?: readonly string[];
+  /** Where the packages' files are unpacked to; the entries read them from there, so it must outlive the layer. */
+  extractDir: string;
   log?: (line: string) => void;
 }
 
@@ -78,7 +80,7 @@ export async function installDebianPackages(options: InstallOptions): Promise<Pa
   const alternatives: Alternative[] = [];
   const sorted = [...resolved].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const p of sorted) {
-    const deb = await readDeb(paths.get(p.name) as string);
+    const deb = await readDeb(paths.get(p.name) as string, options.extractDir);
     for (const [script, text] of [['preinst', deb.preinst], ['postinst', deb.postinst]] as const) {
       if (text === undefined) continue;
       const verdict = classifyScript(text);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MultiarchError } from '../errors';
@@ -124,8 +125,23 @@ export async function writeFileSource(content: Readable, path: string): Promise<
       callback(null, chunk);
     },
   });
-  await pipeline(content, keepHead, createWriteStream(path, { flags: 'wx' }));
+  try {
+    await pipeline(content, keepHead, createWriteStream(path, { flags: 'wx' }));
+  } catch (error) {
+    await rm(path, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new MultiarchError(`No space left in ${dirname(path)} while extracting a file there (${code}).`, 'Free space on the disk that holds TMPDIR (or point TMPDIR at a larger one), then build again.');
+    }
+    throw error;
+  }
   return { source: await statFileSource(path), head: Buffer.concat(head) };
+}
+
+/** The first bytes of an entry's file, for sniffing (an ELF header): from memory, or read from disk. */
+export async function headOf(file: { content?: Buffer; source?: FileSource }): Promise<Buffer> {
+  if (file.source) return readFileHead(file.source.path);
+  return (file.content ?? Buffer.alloc(0)).subarray(0, HEAD_BYTES);
 }
 
 /** sha256 (hex) of a source's bytes as listed, streamed. */

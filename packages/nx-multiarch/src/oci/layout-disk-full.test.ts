@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { writeLayer } from './layer';
 import { OciLayoutWriter } from './layout';
-import { statFileSource } from './file-source';
+import { statFileSource, writeFileSource } from './file-source';
 
 /**
  * A disk that fills while a layer is written: a real full file system (a
@@ -44,5 +45,14 @@ describeMounted('a layout on a disk that fills', () => {
     expect(await readdir(blobs)).toEqual([]);
     // The space is given back: a small blob fits again.
     await expect(writer.writeBlob(Buffer.from('{}'), 'application/json')).resolves.toMatchObject({ size: 2 });
+  });
+
+  it('an extract folder (ADD, tar -x, a package install) that fills names the folder and keeps no partial file', async () => {
+    const extractDir = join(mount, 'extract');
+    await mkdir(extractDir);
+    const attempt = writeFileSource(Readable.from([randomBytes(1024 * 1024)]), join(extractDir, '0'));
+    await expect(attempt).rejects.toThrow(`No space left in ${extractDir} while extracting a file there (ENOSPC).`);
+    await expect(attempt).rejects.toMatchObject({ hint: expect.stringMatching(/TMPDIR/) });
+    expect(await readdir(extractDir)).toEqual([]);
   });
 });

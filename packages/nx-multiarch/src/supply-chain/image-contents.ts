@@ -112,10 +112,8 @@ async function drain(content: AsyncIterable<Buffer>): Promise<void> {
   for await (const _ of content) void _;
 }
 
-let spilled = 0;
-
-/** What the SBOM needs of one regular file, its bytes consumed to the end. */
-async function scanFile(path: string, content: Readable, dir: string): Promise<ScannedFile | undefined> {
+/** What the SBOM needs of one regular file, its bytes consumed to the end; an ELF file kept on disk goes to `dir`/`name`. */
+async function scanFile(path: string, content: Readable, dir: string, name: string): Promise<ScannedFile | undefined> {
   if (isDpkgStatusPath(path)) {
     const chunks: Buffer[] = [];
     for await (const chunk of content as AsyncIterable<Buffer>) chunks.push(chunk);
@@ -126,7 +124,6 @@ async function scanFile(path: string, content: Readable, dir: string): Promise<S
     await drain(start.rest);
     return undefined;
   }
-  const name = `elf-${spilled++}`;
   const collected = await collect(start.rest, start.chunks, dir, name);
   if ('bytes' in collected) {
     const rustcVersion = rustcVersionOf(collected.bytes);
@@ -155,6 +152,7 @@ export async function readImageContents(layoutDir: string): Promise<ImageContent
   const dir = await mkdtemp(join(tmpdir(), 'nx-multiarch-sbom-'));
   const dispose = () => rm(dir, { recursive: true, force: true });
   const files = new Map<string, ScannedFile>();
+  let fileCount = 0;
   try {
     for (const layer of manifest.layers) {
       const { stream } = await reader.openBlob(layer.digest, layer.size);
@@ -164,7 +162,7 @@ export async function readImageContents(layoutDir: string): Promise<ImageContent
         if (entry.type === 'directory' || isWhiteout(entry.path)) return;
         // A later layer's version of a path replaces the earlier one, whatever it is (set keeps the path's
         // place in the map, so the SBOM lists things in the same order as when whole layers were read).
-        const scanned = entry.type === 'file' && content ? await scanFile(entry.path, content, dir) : undefined;
+        const scanned = entry.type === 'file' && content ? await scanFile(entry.path, content, dir, `elf-${fileCount++}`) : undefined;
         if (scanned) files.set(entry.path, scanned);
         else files.delete(entry.path);
       });

@@ -69,21 +69,22 @@ export class NativeEngine implements BuildEngine {
     const stage = evaluateStage({ parsed, buildArgs: request.buildArgs, target: request.platform, baseConfig: base.config, sourceDateEpoch: request.sourceDateEpoch, downloads: request.downloads });
     // What docker-arch-build staged out of earlier stages is the plugin's, not subject to the user's .dockerignore.
     const context = await BuildContext.open(request.contextDir, request.dockerfile, [STAGED_ROOT]);
-    const environment: RunEnvironment = {
-      target: request.platform,
-      packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
-      ...(request.packageScriptsNotNeeded ? { packageScriptsNotNeeded: request.packageScriptsNotNeeded } : {}),
-      ...(request.log ? { log: request.log } : {}),
-      installed: [],
-    };
     const downloads = request.downloads ?? {};
     const writer = new OciLayoutWriter(request.layoutDir);
     const created = epochToRfc3339(request.sourceDateEpoch);
     const layers: Descriptor[] = [...base.layers];
     const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
     const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
-    // ADD and download steps extract archives into this folder; the layer reads their files from there, then it goes.
+    // ADD, download steps and package installs extract archives into this folder; the layer reads their files from there, then it goes.
     const extractDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-extract-'));
+    const environment: RunEnvironment = {
+      target: request.platform,
+      packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
+      ...(request.packageScriptsNotNeeded ? { packageScriptsNotNeeded: request.packageScriptsNotNeeded } : {}),
+      ...(request.log ? { log: request.log } : {}),
+      extractDir,
+      installed: [],
+    };
     try {
       const fetcher = (op: FetchOperation) =>
         runFetchSteps(op.steps, op.line, { workspaceRoot: request.workspaceRoot ?? request.contextDir, arch: request.arch ?? request.platform.arch, downloads, dockerfileName: parsed.name, extractDir });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipStream } from '../../oci/gzip';
@@ -250,6 +250,8 @@ async function extract(ctx: FetchContext, line: number, tree: FileTree, step: Ex
   if (!archive) throw fail(ctx, line, `tar -x reads ${step.archive}, which no step before it downloaded.`, 'Extract the file the line downloaded.');
   const extractDir = ctx.extractDir;
   if (!extractDir) throw fail(ctx, line, `tar -x has no folder to extract ${step.archive} into.`, 'Build the image with docker-arch-build (the native engine gives download steps a folder for what they extract).');
+  const folder = await mkdtemp(join(extractDir, 'fetch-'));
+  let extracted = 0;
   const { stream, magic } = await openNode(archive);
   let tar: Readable = stream;
   let gunzipFailed = false;
@@ -259,8 +261,8 @@ async function extract(ctx: FetchContext, line: number, tree: FileTree, step: Ex
   }
   try {
     await readTarStream(tar, async (entry, content) => {
-      const parts = posix.normalize(entry.path).split('/').filter((p) => p !== '' && p !== '.');
-      if (parts.includes('..')) throw fail(ctx, line, `${step.archive} has an entry ${entry.path} that points outside the folder.`, 'Rebuild the package.');
+      // readTarStream has refused an entry that climbs (../): what comes here is inside the archive's root.
+      const parts = entry.path.split('/');
       const inner = parts.slice(step.strip);
       const wanted = step.members.length === 0 || step.members.some((m) => parts.join('/') === m.replace(/\/$/, '') || parts.join('/').startsWith(`${m.replace(/\/$/, '')}/`));
       if (inner.length === 0 || !wanted) {
@@ -272,7 +274,7 @@ async function extract(ctx: FetchContext, line: number, tree: FileTree, step: Ex
       if (entry.type === 'directory') tree.set(path, { type: 'directory', mode: (entry.mode ?? 0o755) & 0o7777 });
       else if (entry.type === 'symlink') tree.set(path, { type: 'symlink', mode: 0o777, linkTarget: entry.linkTarget ?? '' });
       else if (entry.type === 'file') {
-        const { source } = await writeFileSource(content ?? Readable.from([]), join(extractDir, `fetch-${extracted++}`));
+        const { source } = await writeFileSource(content ?? Readable.from([]), join(folder, String(extracted++)));
         tree.set(path, { type: 'file', mode: (entry.mode ?? 0o644) & 0o7777, source });
       }
     });
@@ -281,6 +283,3 @@ async function extract(ctx: FetchContext, line: number, tree: FileTree, step: Ex
     throw error;
   }
 }
-
-/** Files extracted by download steps in this process (their names in the extract folder). */
-let extracted = 0;

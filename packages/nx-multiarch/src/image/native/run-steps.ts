@@ -5,6 +5,7 @@ import type { PlatformSpec } from '../../platform/platforms';
 import type { RunOperation } from '../../dockerfile/evaluate-stage';
 import { APT_NEEDS_SCRATCH, type RunStep } from '../../dockerfile/run-idioms';
 import { installDebianPackages, type InstalledPackage } from '../../debian/install';
+import { headOf } from '../../oci/file-source';
 import { layerPath, type LayerEntry } from '../../oci/layer';
 import { CAPABILITY_XATTR, vfsCapData } from './file-capabilities';
 
@@ -34,6 +35,8 @@ export interface RunEnvironment {
   /** Packages the user has checked work without their maintainer scripts. */
   packageScriptsNotNeeded?: readonly string[];
   log?: (line: string) => void;
+  /** Where package files are unpacked to; they must stay there until the layer is written. */
+  extractDir: string;
   /** Every package installed so far, for the build's record. */
   installed: InstalledPackage[];
 }
@@ -127,10 +130,11 @@ async function applyStep(step: RunStep, state: StageState, env: RunEnvironment, 
         packages: step.packages,
         installRecommends: step.installRecommends,
         scriptsNotNeeded: env.packageScriptsNotNeeded,
+        extractDir: env.extractDir,
         log: env.log,
       });
       for (const entry of result.entries) {
-        if (entry.type === 'file') checkElfArch(entry.content ?? Buffer.alloc(0), env.target, `/${entry.path} (apt-get install on line ${line})`);
+        if (entry.type === 'file') checkElfArch(await headOf(entry), env.target, `/${entry.path} (apt-get install on line ${line})`);
         state.put(entry);
       }
       env.installed.push(...result.packages);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { constants, gunzipSync } from 'node:zlib';
 import { gunzipStream } from '../../oci/gzip';
 import { readTarStream } from '../../oci/tar';
-import { readFileHead, readFileSource, writeFileSource, type FileSource } from '../../oci/file-source';
+import { headOf, readFileHead, readFileSource, writeFileSource, type FileSource } from '../../oci/file-source';
 import { MultiarchError } from '../../errors';
 import { checkElfArch } from '../../platform/elf';
 import type { PlatformSpec } from '../../platform/platforms';
@@ -122,8 +122,7 @@ export class StageFiles implements StageState {
       if (!this.fetcher) throw new MultiarchError(`${operation.keyword} on line ${operation.line} downloads at build time.`, 'Map the download to a workspace target with the downloads option, or use engine "docker".');
       for (const entry of await this.fetcher(operation)) {
         if (entry.type === 'file') {
-          const head = entry.source ? await readFileHead(entry.source.path) : (entry.content ?? Buffer.alloc(0));
-          this.checkElf(head, `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
+          this.checkElf(await headOf(entry), `/${entry.path} (downloaded by ${operation.keyword} on line ${operation.line})`);
         }
         this.put(entry);
       }
@@ -192,11 +191,8 @@ export class StageFiles implements StageState {
       throw new MultiarchError(`${what}: no folder to extract the archive into.`, 'Build the image with docker-arch-build (the native engine gives ADD a folder for its archives).');
     }
     await readTarStream(tar, async (entry, content) => {
-      const path = posix.normalize(entry.path);
-      if (path === '..' || path.startsWith('../') || posix.isAbsolute(path)) {
-        throw new MultiarchError(`${what}: archive entry ${entry.path} points outside the destination.`, 'Fix the archive.');
-      }
-      const imagePath = posix.join(op.dest, path);
+      // readTarStream has refused an entry that climbs (../) and made every path relative: it stays under dest.
+      const imagePath = posix.join(op.dest, entry.path);
       const mode = entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'directory' ? DIR_MODE : 0o644)) & 0o7777;
       if (entry.type !== 'file') {
         this.put(withOwner({ ...entry, path: imagePath, mode }, op.owner));
