@@ -3,7 +3,7 @@
 # (tools/bench/baseline-strategy1.sh), same machine, same run, same sources,
 # same loopback registry. One command:
 #
-#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch]
+#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon]
 #
 # Scenarios (plugin: `nx run-many -t manifest-push --exclude=nx-multiarch-cache-server --registry=…`,
 # the 5 Linkerd images x 3 arches):
@@ -29,12 +29,17 @@
 # run as batches in one process each, instead of one process per task; see
 # README "Batched pushes").
 #
+# --daemon runs every plugin command with the Nx daemon on, as on a
+# developer's machine (Nx's default outside CI): the project graph stays warm
+# in the daemon between commands. It is started by the cold run (its start is
+# in that figure) and stopped at the end. Without it, NX_DAEMON=false, as on CI.
+#
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs
 # that built each image). DIR defaults to tmp/bench. Everything
 # runs in a temp folder (git clones of this checkout; the checkout's sources are
 # never touched) with its own registry, dockerd and cache server, all stopped at
-# the end. Nx: NX_DAEMON=false, its own NX_CACHE_DIRECTORY.
+# the end. Nx: NX_DAEMON=false (unless --daemon), its own NX_CACHE_DIRECTORY.
 set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=../lib/common.sh
@@ -48,6 +53,7 @@ only=noop,proxy,controller,repush,fresh
 out="$REPO_ROOT/tmp/bench"
 with_buildx=false
 plugin_batch=()
+nx_daemon=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:?--only needs a list}; shift ;;
@@ -56,8 +62,9 @@ while [ $# -gt 0 ]; do
     --out=*) out=${1#--out=} ;;
     --buildx) with_buildx=true ;;
     --batch) plugin_batch=(--batch) ;;
+    --daemon) nx_daemon=true ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon]" ;;
   esac
   shift
 done
@@ -78,6 +85,12 @@ times="$work/times.tsv"
 reg_port=$(free_port)
 cache_pid=''
 cleanup() {
+  # The daemons this run started (--daemon), one per clone.
+  if $nx_daemon; then
+    for clone in "$work/a/workspace" "$work/b/workspace"; do
+      [ -d "$clone" ] && (cd "$clone" && NX_DAEMON=true node "$REPO_ROOT/node_modules/nx/dist/bin/nx.js" daemon --stop >/dev/null 2>&1) || true
+    done
+  fi
   if [ -n "$cache_pid" ]; then kill "$cache_pid" 2>/dev/null || true; fi
   bash "$REPO_ROOT/tools/services.sh" stop dockerd >/dev/null 2>&1 || true
   bash "$REPO_ROOT/tools/services.sh" stop registry "$reg_port" >/dev/null 2>&1 || true
@@ -128,7 +141,7 @@ plugin() { # CLONE CACHE_NAME NX_ARGS...
   local dir=$1 cache=$2
   shift 2
   (cd "$dir" && env -u NX_SELF_HOSTED_REMOTE_CACHE_SERVER -u NX_SKIP_REMOTE_CACHE \
-    NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache-$cache" \
+    NX_DAEMON=$nx_daemon NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache-$cache" \
     NX_SELF_HOSTED_REMOTE_CACHE_SERVER="http://127.0.0.1:$cache_port" NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN="$BENCH_CACHE_TOKEN" \
     GOCACHE="$work/gocache-$cache" \
     node "$REPO_ROOT/node_modules/nx/dist/bin/nx.js" "$@" --outputStyle=static)
@@ -192,8 +205,10 @@ node "$REPO_ROOT/packages/nx-multiarch/bin/nx-multiarch.js" report --workspace "
   log "report failed: see $out/logs/report.log"
 cp "$work"/run-*.json "$out/logs/" 2>/dev/null || true
 
+daemon_note=''
+if $nx_daemon; then daemon_note=', plugin with the Nx daemon'; fi
 node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
-  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')${plugin_batch[0]:+, plugin with --batch}"
+  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')${plugin_batch[0]:+, plugin with --batch}${daemon_note}"
 log "wrote $out/results.md and $out/results.json"
 cat "$out/results.md"
 for run in cold fresh; do

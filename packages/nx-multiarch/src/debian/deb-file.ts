@@ -50,6 +50,8 @@ async function withDpkgDeb(args: string[], consume: (stdout: Readable) => Promis
     consumeError = error;
     child.kill();
   }
+  // Whatever follows the tar's end (record padding) is read away, so dpkg-deb never blocks on a full pipe.
+  child.stdout.resume();
   const { code, error } = await exited;
   if (error?.code === 'ENOENT') throw new MultiarchError('dpkg-deb not found: package installs unpack .debs with it.', 'Install dpkg (Debian and Ubuntu have it).');
   // The reader's own refusals (a climbing path, a full disk) say more than dpkg-deb's broken pipe after the kill.
