@@ -128,8 +128,9 @@ export async function writeFileSource(content: Readable, path: string): Promise<
   try {
     await pipeline(content, keepHead, createWriteStream(path, { flags: 'wx' }));
   } catch (error) {
-    await rm(path, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
+    // The partial file goes; a file that was there before (EEXIST: 'wx' refused to open it) is not ours to remove.
+    if (code !== 'EEXIST') await rm(path, { force: true });
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new MultiarchError(`No space left in ${dirname(path)} while extracting a file there (${code}).`, 'Free space on the disk that holds TMPDIR (or point TMPDIR at a larger one), then build again.');
     }
