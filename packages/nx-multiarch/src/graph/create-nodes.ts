@@ -5,6 +5,7 @@ import type { ExistenceProbes } from './existence-probes';
 import { openNodesMemo, type MemoEntry } from './nodes-memo';
 import { uniqueProjectNames } from './project-names';
 import { nonReleaseRule } from '../project/release-rules';
+import { narrowImageDependencies } from './narrow-image-deps';
 import { newFactsCache, projectRootsOf, readProjectFacts, type FactsCache } from './project-facts';
 
 /**
@@ -24,7 +25,10 @@ function inImportedRepository(root: string, options: NxMultiarchPluginOptions | 
 /** The project's entry, its existence checks recorded into `probes` (existence-probes.ts). */
 function projectResult(workspaceRoot: string, root: string, options: NxMultiarchPluginOptions | undefined, cache: FactsCache, probes: ExistenceProbes): MemoEntry {
   const facts = readProjectFacts(workspaceRoot, root, cache, probes);
-  const declared = facts.declaredName ? { declaredName: facts.declaredName } : {};
+  const declared = {
+    ...(facts.declaredName ? { declaredName: facts.declaredName } : {}),
+    ...(Object.keys(facts.declaredTargets).length > 0 ? { declaredTargets: facts.declaredTargets } : {}),
+  };
   // What import-repo wrote wins: in a repository it imported, a folder it gave no
   // project.json is one it chose not to build (a fuzz crate, a devcontainer).
   const imported = inImportedRepository(root, options);
@@ -70,7 +74,7 @@ export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
   PROJECT_FILES_GLOB,
   async (files, options, context: CreateNodesContextV2) => {
     // Validate options once, so a bad arch in nx.json is one clear error.
-    resolveOptions(options);
+    const resolved = resolveOptions(options);
     const firstFileOfRoot = new Map<string, string>();
     for (const file of files) {
       const [root] = projectRootsOf([file]);
@@ -87,7 +91,12 @@ export const createNodesV2: CreateNodesV2<NxMultiarchPluginOptions> = [
       return entry;
     });
     memo?.save(kept);
-    const results = withUniqueNames(entries);
+    const named = withUniqueNames(entries);
+    const results = narrowImageDependencies(
+      context.workspaceRoot,
+      entries.map((e, i) => ({ ...e, result: named[i] })),
+      resolved,
+    );
     return roots.map((root, i) => [firstFileOfRoot.get(root) as string, results[i]] as const);
   },
 ];

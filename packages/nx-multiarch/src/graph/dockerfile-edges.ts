@@ -45,6 +45,26 @@ export function dockerfileProducers(
   projects: readonly WorkspaceProjectInfo[],
   arches: readonly Arch[],
 ): DockerfileEdge[] {
+  return scanDockerfile(workspaceRoot, project, options, projects, arches)?.edges ?? [];
+}
+
+export interface DockerfileScan {
+  /** Every other project a build stage compiles, for every arch. */
+  edges: DockerfileEdge[];
+  /** Absolute build context folder. */
+  contextDir: string;
+  /** False when some build stage maps to no project: the build will refuse it, so the edges are not all it reads. */
+  complete: boolean;
+}
+
+/** The Dockerfile's producers and context folder; undefined when it cannot be read or parsed. */
+export function scanDockerfile(
+  workspaceRoot: string,
+  project: WorkspaceProjectInfo,
+  options: DockerfileTarget,
+  projects: readonly WorkspaceProjectInfo[],
+  arches: readonly Arch[],
+): DockerfileScan | undefined {
   const raw = typeof options.dockerfile === 'string' ? expand(options.dockerfile, project.root, project.name) : join(project.root, 'Dockerfile');
   const dockerfile = isAbsolute(raw) ? raw : resolve(workspaceRoot, raw);
   const label = relative(workspaceRoot, dockerfile).split(sep).join('/');
@@ -52,13 +72,14 @@ export function dockerfileProducers(
   try {
     text = readFileSync(dockerfile, 'utf8');
   } catch {
-    return [];
+    return undefined;
   }
   const found = new Map<string, DockerfileEdge>();
+  let complete = true;
   try {
     const parsed = parseDockerfile(text, label);
-    if (parsed.stageCount < 2) return [];
     const contextDir = resolveContextDir(workspaceRoot, dockerfile, typeof options.context === 'string' ? expand(options.context, project.root, project.name) : undefined);
+    if (parsed.stageCount < 2) return { edges: [], contextDir, complete };
     const probe = (path: string): 'file' | 'dir' | undefined => {
       try {
         return statSync(join(contextDir, path)).isDirectory() ? 'dir' : 'file';
@@ -76,11 +97,12 @@ export function dockerfileProducers(
           if (producer.project !== project.name) found.set(producer.project, { project: producer.project, dockerfile: label });
         } catch {
           // No project builds it: the build says so with the fix.
+          complete = false;
         }
       }
     }
+    return { edges: [...found.values()], contextDir, complete };
   } catch {
-    return [];
+    return undefined;
   }
-  return [...found.values()];
 }

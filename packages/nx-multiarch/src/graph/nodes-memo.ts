@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { CreateNodesResult } from '@nx/devkit';
+import type { CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { ancestorsOf, findGoModuleRoot } from '../project/go-module';
 import { probesHold, type ExistenceProbes } from './existence-probes';
 import { factFileHashes, type FileData } from './fact-files';
@@ -91,6 +91,8 @@ function inferenceCodeFingerprint(): string {
 export interface MemoEntry {
   result: CreateNodesResult;
   declaredName?: string;
+  /** project.json's targets, for the workspace-wide step that reads other projects' (narrow-image-deps.ts). */
+  declaredTargets?: Record<string, TargetConfiguration>;
   probes: ExistenceProbes;
 }
 

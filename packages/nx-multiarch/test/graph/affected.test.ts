@@ -100,6 +100,16 @@ it('a change in proxy-init rebuilds its binary, its image and the proxy image', 
   ]);
 });
 
+it("a change in the controller rebuilds its binary and its image, not web's image, which holds only web's binary", async () => {
+  await editLine(join(clone.dir, 'packages/linkerd2/controller/main.go'), '(see --help)', '(try --help)');
+  await commit('controller: reword an error');
+  const result = await affectedArm64();
+  expectSuccess(result, 'nx affected after a controller change');
+  // web names the controller for its integration test (implicitDependencies), so the project is affected;
+  // its image depends on web's own go-cross only (narrow-image-deps.ts), so the image task is not.
+  expect(ran(result)).toEqual(['linkerd2-controller:docker-arch-build', 'linkerd2-controller:go-cross']);
+});
+
 it('a change that leaves the binary as it was (a comment): the images that consume the binary are cache hits', async () => {
   await appendFile(join(clone.dir, 'packages/linkerd2-proxy-init/main.go'), '\n// a comment: the source changes, the binary does not\n');
   await commit('proxy-init: a comment');
