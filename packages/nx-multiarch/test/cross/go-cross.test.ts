@@ -4,7 +4,7 @@ import { buildGoCross } from '../../src/cross/go-cross';
 import { MultiarchError } from '../../src/errors';
 import { PLATFORMS } from '../../src/platform/platforms';
 import { outputDir } from '../../src/outputs/paths';
-import { cleanUpTemp, crossContextFor, FIXTURES, goCacheOutputs, listDir, ownGoCaches, pathWithOnly, runUnderQemu, sha256File, workspaceWith } from './helpers';
+import { cleanUpTemp, crossContextFor, type TestContext, FIXTURES, goCacheOutputs, listDir, ownGoCaches, pathWithOnly, runUnderQemu, sha256File, workspaceWith } from './helpers';
 
 /**
  * go-cross against a small fixture module (a main at the root, a second main
@@ -76,6 +76,28 @@ describe('go-cross on a fixture module', () => {
       expect([file, sha256File(left)]).toEqual([file, sha256File(right)]);
       expect(readFileSync(right).includes(Buffer.from(b.root))).toBe(false);
     }
+  });
+});
+
+describe('go-cross builds of one module side by side', () => {
+  it('take turns per arch, so Go compiles the packages they share once; a build for another arch does not wait', async () => {
+    const { root, projectRoot } = workspaceWith(FIXTURE, PROJECT, 'side-by-side');
+    // An empty GOCACHE: the first build compiles the standard library for arm64, which takes seconds.
+    const caches = ownGoCaches('side-by-side');
+    const hello = crossContextFor(root, PROJECT, projectRoot, caches.env);
+    const helper = crossContextFor(root, 'hello-helper', projectRoot, caches.env);
+    const otherArch = crossContextFor(root, 'hello-amd64', projectRoot, caches.env);
+    await Promise.all([
+      buildGoCross(hello, { arch: 'arm64' }),
+      buildGoCross(helper, { arch: 'arm64', main: ['cmd/hello-helper'] }),
+      buildGoCross(otherArch, { arch: 'amd64' }),
+    ]);
+    const waited = (ctx: TestContext) => ctx.lines.some((line) => /waiting for pid \d+, which builds this module for linux\/arm64/.test(line));
+    expect([waited(hello), waited(helper)].sort()).toEqual([false, true]);
+    expect(otherArch.lines.some((line) => line.includes('which builds this module'))).toBe(false);
+    expect(await runUnderQemu(PLATFORMS.arm64, join(outputDir(root, 'cross', PROJECT, 'arm64'), 'go-hello'), ['--version'])).toMatch(/^go-hello .* linux\/arm64$/);
+    expect(await runUnderQemu(PLATFORMS.arm64, join(outputDir(root, 'cross', 'hello-helper', 'arm64'), 'hello-helper'), [])).toBe('hello-helper arm64');
+    expect(await runUnderQemu(PLATFORMS.amd64, join(outputDir(root, 'cross', 'hello-amd64', 'amd64'), 'go-hello'), ['--version'])).toMatch(/^go-hello .* linux\/amd64$/);
   });
 });
 
