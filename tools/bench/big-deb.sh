@@ -15,6 +15,8 @@ set -euo pipefail
 LOG_TAG=bench-big-deb
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/proof-content.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/proof-content.sh"
 
 mib=${1:-1536}
 runs=${2:-2}
@@ -29,13 +31,7 @@ npm run --silent build:plugin || die "the plugin build failed" "run npm run buil
 
 mkdir -p "$work/pkg/DEBIAN" "$work/pkg/opt/big"
 printf 'Package: nxm-big\nVersion: 1.0-1\nArchitecture: arm64\nMaintainer: nx-multiarch bench <bench@example.invalid>\nDescription: one big file\n' >"$work/pkg/DEBIAN/control"
-node -e '
-  const fs = require("fs"), crypto = require("crypto");
-  const fd = fs.openSync(process.argv[1], "w");
-  const zeros = Buffer.alloc(1024 * 1024 - 65536);
-  for (let i = 0; i < Number(process.argv[2]); i++) { fs.writeSync(fd, crypto.randomBytes(65536)); fs.writeSync(fd, zeros); }
-  fs.closeSync(fd);
-' "$work/pkg/opt/big/data.bin" "$mib"
+write_proof_content "$work/pkg/opt/big/data.bin" "$mib"
 dpkg-deb --root-owner-group -Zgzip -z1 --build "$work/pkg" "$work/big.deb" >/dev/null
 rm -rf "$work/pkg"
 bytes=$((mib * 1024 * 1024))

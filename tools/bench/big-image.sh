@@ -23,6 +23,8 @@ set -euo pipefail
 LOG_TAG=big-image
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/proof-content.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/proof-content.sh"
 # shellcheck source=../lib/bench-step.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-step.sh"
 
@@ -93,21 +95,10 @@ measure() {
   fi
 }
 
-# The generated inputs: a real file on disk each.
-generate() {
-  node -e '
-    const fs = require("fs"), crypto = require("crypto");
-    const [path, mib] = [process.argv[1], Number(process.argv[2])];
-    const fd = fs.openSync(path, "w");
-    const zeros = Buffer.alloc(1024 * 1024 - 65536);
-    for (let i = 0; i < mib; i++) { fs.writeSync(fd, crypto.randomBytes(65536)); fs.writeSync(fd, zeros); }
-    fs.closeSync(fd);
-  ' "$1" "$2"
-}
 mkdir -p "$WORK/base-ctx" "$WORK/app-ctx" "$WORK/blobs"
 log "generating ${BASE_MIB} MiB and ${BIG_MIB} MiB input files"
-generate "$WORK/base-ctx/base.bin" "$BASE_MIB"
-generate "$WORK/app-ctx/big.bin" "$BIG_MIB"
+write_proof_content "$WORK/base-ctx/base.bin" "$BASE_MIB"
+write_proof_content "$WORK/app-ctx/big.bin" "$BIG_MIB"
 BIG_BYTES=$((BIG_MIB * 1024 * 1024))
 BASE_BYTES=$((BASE_MIB * 1024 * 1024))
 printf 'FROM scratch\nCOPY base.bin /data/base.bin\n' >"$WORK/base-ctx/Dockerfile"

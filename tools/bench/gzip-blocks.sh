@@ -11,6 +11,8 @@ set -euo pipefail
 LOG_TAG=bench-gzip-blocks
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+# shellcheck source=../lib/proof-content.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/proof-content.sh"
 
 runs=${1:-3}
 [[ "$runs" =~ ^[1-9][0-9]?$ ]] || die "RUNS must be 1 to 99" "e.g. bash tools/bench/gzip-blocks.sh 3"
@@ -23,11 +25,5 @@ while [ "$(stat -c %s "$work/binaries.bin" 2>/dev/null || echo 0)" -lt $((256 * 
   cat "$tools"/* >>"$work/binaries.bin"
 done
 truncate -s 256M "$work/binaries.bin"
-node -e '
-  const fs = require("fs"), crypto = require("crypto");
-  const fd = fs.openSync(process.argv[1], "w");
-  const zeros = Buffer.alloc(1024 * 1024 - 65536);
-  for (let i = 0; i < 256; i++) { fs.writeSync(fd, crypto.randomBytes(65536)); fs.writeSync(fd, zeros); }
-  fs.closeSync(fd);
-' "$work/sparse.bin"
+write_proof_content "$work/sparse.bin" 256
 node -r "$REPO_ROOT/node_modules/@swc-node/register" tools/bench/gzip-blocks.ts "$runs" "$work/binaries.bin" "$work/sparse.bin"

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { Arch } from '../platform/platforms';
 import type { WorkspaceProjectInfo } from '../image/stage-producers';
 import { CROSS_OUTPUTS } from '../project/target-templates';
@@ -36,17 +36,14 @@ export interface GraphProject extends WorkspaceProjectInfo {
 
 const CROSS_EXECUTORS = new Set(['nx-multiarch:go-cross', 'nx-multiarch:cargo-cross']);
 
-/** Whether one folder holds the other (or they are the same). */
+/** Whether one folder holds the other (or they are the same); both absolute and normalized. String tests: this runs images x projects times. */
 function overlaps(a: string, b: string): boolean {
-  const inside = (outer: string, inner: string) => {
-    const rel = relative(outer, inner);
-    return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-  };
-  return inside(a, b) || inside(b, a);
+  const within = (outer: string, inner: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : `${outer}${sep}`);
+  return within(a, b) || within(b, a);
 }
 
-/** The fixed folder part of each cross target's outputs (up to the first `{option}`), absolute. */
-function crossOutputFolders(workspaceRoot: string, projects: readonly GraphProject[]): string[] {
+/** The fixed folder part of each cross target's outputs (up to the first `{option}`), absolute; once per workspace. */
+export function crossOutputFolders(workspaceRoot: string, projects: readonly GraphProject[]): string[] {
   const folders: string[] = [];
   for (const project of projects) {
     for (const target of Object.values(project.targets)) {
@@ -64,7 +61,8 @@ function crossOutputFolders(workspaceRoot: string, projects: readonly GraphProje
 /**
  * The other projects whose cross outputs the image of `project` reads
  * (`imageOptions`: its docker-arch-build options as merged), or undefined
- * when that cannot be told for sure.
+ * when that cannot be told for sure. `crossOutputs`: crossOutputFolders of
+ * the same projects, passed in when asked for many images.
  */
 export function imageProducers(
   workspaceRoot: string,
@@ -72,6 +70,7 @@ export function imageProducers(
   imageOptions: Record<string, unknown>,
   projects: readonly GraphProject[],
   arches: readonly Arch[],
+  crossOutputs: readonly string[] = crossOutputFolders(workspaceRoot, projects),
 ): string[] | undefined {
   const artifacts = imageOptions.artifacts;
   if (artifacts !== undefined && !Array.isArray(artifacts)) return undefined;
@@ -82,7 +81,8 @@ export function imageProducers(
   const scan = scanDockerfile(workspaceRoot, project, imageOptions, projects, arches);
   if (!scan?.complete) return undefined;
   // A context that holds a cross output folder (the workspace root as context) can COPY any project's binaries.
-  if (crossOutputFolders(workspaceRoot, projects).some((folder) => overlaps(scan.contextDir, folder))) return undefined;
+  const contextDir = resolve(scan.contextDir);
+  if (crossOutputs.some((folder) => overlaps(contextDir, folder))) return undefined;
   const names = new Set([...fromArtifacts, ...downloadedProjects(workspaceRoot, project.root, imageOptions), ...scan.edges.map((e) => e.project)]);
   names.delete(project.name);
   return [...names].sort();

@@ -1,6 +1,6 @@
 import type { CreateNodesResult, TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import type { ResolvedOptions } from './infer-targets';
-import { imageProducers, type GraphProject, type GraphTarget } from './image-producers';
+import { crossOutputFolders, imageProducers, type GraphProject, type GraphTarget } from './image-producers';
 
 /**
  * The workspace-wide step of createNodes: each inferred docker-arch-build
@@ -62,6 +62,7 @@ export function narrowImageDependencies(workspaceRoot: string, projects: readonl
   const crossTargets = new Set([n['go-cross'], n['cargo-cross']]);
   const all = graphProjects(projects);
   const byName = new Map(all.map((p) => [p.name, p]));
+  const crossOutputs = crossOutputFolders(workspaceRoot, all);
   return projects.map((p) => {
     const entries = Object.entries(p.result.projects ?? {});
     if (entries.length === 0) return p.result;
@@ -73,7 +74,7 @@ export function narrowImageDependencies(workspaceRoot: string, projects: readonl
           const self = name ? byName.get(name) : undefined;
           const image = self?.targets[n['docker-arch-build']];
           if (!self || image?.executor !== imageExecutor) return [root, config];
-          const producers = imageProducers(workspaceRoot, self, image.options ?? {}, all, options.arches);
+          const producers = imageProducers(workspaceRoot, self, image.options ?? {}, all, options.arches, crossOutputs);
           if (!producers) return [root, config];
           const narrow = (dependency: string | TargetDependencyConfig): Array<string | TargetDependencyConfig> => {
             if (typeof dependency === 'string' || dependency.dependencies !== true || !crossTargets.has(baseName(dependency.target))) return [dependency];

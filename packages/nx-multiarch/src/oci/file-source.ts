@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MultiarchError } from '../errors';
+import { asDiskFullError } from '../util/disk-full';
 
 /**
  * A regular file whose bytes go into an archive or a layer straight from
@@ -131,10 +132,10 @@ export async function writeFileSource(content: Readable, path: string): Promise<
     const code = (error as NodeJS.ErrnoException).code;
     // The partial file goes; a file that was there before (EEXIST: 'wx' refused to open it) is not ours to remove.
     if (code !== 'EEXIST') await rm(path, { force: true });
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new MultiarchError(`No space left in ${dirname(path)} while extracting a file there (${code}).`, 'Free space on the disk that holds TMPDIR (or point TMPDIR at a larger one), then build again.');
-    }
-    throw error;
+    throw asDiskFullError(error, dirname(path), {
+      writing: 'extracting a file there',
+      hint: 'Free space on the disk that holds TMPDIR (or point TMPDIR at a larger one), then build again.',
+    });
   }
   return { source: await statFileSource(path), head: Buffer.concat(head) };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MultiarchError } from '../errors';
+import { asDiskFullError } from '../util/disk-full';
 import { canonicalJson } from './canonical-json';
 import { DigestMismatchError, digestHex, sha256Digest, verifyDigest } from './digest';
 import { Descriptor, Digest, ImageIndex, MediaTypes, OciLayoutFile } from './types';
@@ -156,14 +157,11 @@ export function verifyingStream(digest: Digest, what: string): Transform {
   });
 }
 
-/** A full disk or quota names the folder that filled, so the fix (free space there, or move the output) is obvious. */
+/** A full disk or quota while writing a blob names the blob folder (a partial blob never gets its name). */
 export function asWriteError(error: unknown, dir: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new MultiarchError(
-      `No space left in ${dir} while writing a blob (${code}); nothing was stored under a blob name.`,
-      'Free space on the disk that holds this folder (or point the output elsewhere), then build again.',
-    );
-  }
-  return error;
+  return asDiskFullError(error, dir, {
+    writing: 'writing a blob',
+    outcome: 'nothing was stored under a blob name',
+    hint: 'Free space on the disk that holds this folder (or point the output elsewhere), then build again.',
+  });
 }
