@@ -36,26 +36,33 @@ export interface GraphProject extends WorkspaceProjectInfo {
 
 const CROSS_EXECUTORS = new Set(['nx-multiarch:go-cross', 'nx-multiarch:cargo-cross']);
 
-/** Whether one folder holds the other (or they are the same); both absolute and normalized. String tests: this runs images x projects times. */
-function overlaps(a: string, b: string): boolean {
-  const within = (outer: string, inner: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : `${outer}${sep}`);
-  return within(a, b) || within(b, a);
+/** An absolute, normalized folder and the prefix of every path inside it. */
+export interface OutputFolder {
+  dir: string;
+  inside: string;
 }
 
-/** The fixed folder part of each cross target's outputs (up to the first `{option}`), absolute; once per workspace. */
-export function crossOutputFolders(workspaceRoot: string, projects: readonly GraphProject[]): string[] {
-  const folders: string[] = [];
+/** The fixed folder part of each cross target's outputs (up to the first `{option}`), absolute, each once; computed once per workspace. */
+export function crossOutputFolders(workspaceRoot: string, projects: readonly GraphProject[]): OutputFolder[] {
+  const dirs = new Set<string>();
   for (const project of projects) {
     for (const target of Object.values(project.targets)) {
       if (!target?.executor || !CROSS_EXECUTORS.has(target.executor)) continue;
       for (const output of target.outputs ?? CROSS_OUTPUTS) {
         const path = output.split('{workspaceRoot}').join('.').split('{projectRoot}').join(project.root).split('{projectName}').join(project.name);
         const fixed = path.slice(0, path.includes('{') ? path.indexOf('{') : undefined);
-        folders.push(resolve(workspaceRoot, fixed.replace(/^!/, '')));
+        dirs.add(resolve(workspaceRoot, fixed.replace(/^!/, '')));
       }
     }
   }
-  return folders;
+  return [...dirs].map((dir) => ({ dir, inside: dir.endsWith(sep) ? dir : `${dir}${sep}` }));
+}
+
+/** Whether the context folder holds one of the folders or lies in one (images x folders string tests, no allocation inside the loop). */
+function overlapsAny(contextDir: string, folders: readonly OutputFolder[]): boolean {
+  const context = resolve(contextDir);
+  const contextInside = context.endsWith(sep) ? context : `${context}${sep}`;
+  return folders.some((f) => f.dir === context || context.startsWith(f.inside) || f.dir.startsWith(contextInside));
 }
 
 /**
@@ -70,7 +77,7 @@ export function imageProducers(
   imageOptions: Record<string, unknown>,
   projects: readonly GraphProject[],
   arches: readonly Arch[],
-  crossOutputs: readonly string[] = crossOutputFolders(workspaceRoot, projects),
+  crossOutputs: readonly OutputFolder[] = crossOutputFolders(workspaceRoot, projects),
 ): string[] | undefined {
   const artifacts = imageOptions.artifacts;
   if (artifacts !== undefined && !Array.isArray(artifacts)) return undefined;
@@ -81,8 +88,7 @@ export function imageProducers(
   const scan = scanDockerfile(workspaceRoot, project, imageOptions, projects, arches);
   if (!scan?.complete) return undefined;
   // A context that holds a cross output folder (the workspace root as context) can COPY any project's binaries.
-  const contextDir = resolve(scan.contextDir);
-  if (crossOutputs.some((folder) => overlaps(contextDir, folder))) return undefined;
+  if (overlapsAny(scan.contextDir, crossOutputs)) return undefined;
   const names = new Set([...fromArtifacts, ...downloadedProjects(workspaceRoot, project.root, imageOptions), ...scan.edges.map((e) => e.project)]);
   names.delete(project.name);
   return [...names].sort();
