@@ -1,10 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { CreateNodesResult } from '@nx/devkit';
+import { nodesTestWorkspace, type NodesTestWorkspace } from '../../test/support/nodes-workspace';
 import { uniqueProjectNames } from './project-names';
-
-type CreateNodesV2 = typeof import('./create-nodes').createNodesV2;
 
 const goMain = 'package main\n\nfunc main() {}\n';
 
@@ -43,32 +38,16 @@ describe('uniqueProjectNames', () => {
 });
 
 describe('createNodes on a repository dropped under vendor/', () => {
-  let ws: string;
-  let createNodesV2: CreateNodesV2;
-  const write = (files: Record<string, string>) => {
-    for (const [path, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(ws, path)), { recursive: true });
-      writeFileSync(join(ws, path), content);
-    }
-  };
+  let ws: NodesTestWorkspace;
   const run = async (files: string[], options: Record<string, unknown> = {}) => {
-    const results = await createNodesV2[1](files, options, { workspaceRoot: ws, nxJsonConfiguration: {} });
     const projects: Record<string, { name?: string; targets: string[] }> = {};
-    for (const [, result] of results as Array<readonly [string, CreateNodesResult]>) {
-      for (const [root, p] of Object.entries(result.projects ?? {})) projects[root] = { name: p.name, targets: Object.keys(p.targets ?? {}) };
-    }
+    for (const [root, p] of Object.entries(await ws.projects(files, options))) projects[root] = { name: p.name, targets: Object.keys(p.targets ?? {}) };
     return projects;
   };
 
   beforeEach(() => {
-    ws = mkdtempSync(join(tmpdir(), 'nxm-nodes-'));
-    // The memo is kept in Nx's workspace data folder: a temporary one, read when Nx loads.
-    process.env.NX_WORKSPACE_DATA_DIRECTORY = join(ws, '.nx-data');
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      createNodesV2 = (require('./create-nodes') as typeof import('./create-nodes')).createNodesV2;
-    });
-    write({
+    ws = nodesTestWorkspace('nxm-nodes-');
+    ws.write({
       'vendor/linkerd2/go.mod': 'module example.com/linkerd2\n',
       'vendor/linkerd2/controller/cmd/main.go': goMain,
       'vendor/linkerd2/viz/tap/cmd/main.go': goMain,
@@ -78,15 +57,12 @@ describe('createNodes on a repository dropped under vendor/', () => {
       'vendor/linkerd2/.devcontainer/Dockerfile': 'FROM scratch\n',
     });
   });
-  afterEach(() => {
-    delete process.env.NX_WORKSPACE_DATA_DIRECTORY;
-    rmSync(ws, { recursive: true, force: true });
-  });
+  afterEach(() => ws.remove());
 
   const FILES = ['vendor/linkerd2/controller/cmd/main.go', 'vendor/linkerd2/viz/tap/cmd/main.go', 'vendor/linkerd2/web/main.go', 'vendor/linkerd2/.devcontainer/Dockerfile'];
 
   it('names every project uniquely before anything is imported, and infers no devcontainer or fuzz crate', async () => {
-    write({ 'vendor/proxy/linkerd/app/fuzz/Cargo.toml': '[package]\nname = "app-fuzz"\n', 'vendor/proxy/linkerd/app/fuzz/src/main.rs': 'fn main() {}\n' });
+    ws.write({ 'vendor/proxy/linkerd/app/fuzz/Cargo.toml': '[package]\nname = "app-fuzz"\n', 'vendor/proxy/linkerd/app/fuzz/src/main.rs': 'fn main() {}\n' });
     const projects = await run([...FILES, 'vendor/proxy/linkerd/app/fuzz/Cargo.toml']);
     expect(Object.keys(projects).sort()).toEqual(['vendor/linkerd2/controller/cmd', 'vendor/linkerd2/viz/tap/cmd', 'vendor/linkerd2/web']);
     expect(projects['vendor/linkerd2/controller/cmd'].name).toBe('controller-cmd');
@@ -101,7 +77,7 @@ describe('createNodes on a repository dropped under vendor/', () => {
   });
 
   it('after the import, infers nothing in the repository where the import wrote no project.json', async () => {
-    write({ 'vendor/linkerd2/web/project.json': JSON.stringify({ name: 'linkerd2-web', targets: { 'go-cross': { executor: 'nx-multiarch:go-cross', options: { cwd: 'vendor/linkerd2', main: ['./web'] } } } }) });
+    ws.write({ 'vendor/linkerd2/web/project.json': JSON.stringify({ name: 'linkerd2-web', targets: { 'go-cross': { executor: 'nx-multiarch:go-cross', options: { cwd: 'vendor/linkerd2', main: ['./web'] } } } }) });
     const projects = await run([...FILES, 'vendor/linkerd2/web/project.json'], { importedRepositories: ['vendor/linkerd2'] });
     expect(Object.keys(projects)).toEqual(['vendor/linkerd2/web']);
     // The project.json names it; inference adds the per-arch variants, never a second name.
