@@ -15,8 +15,6 @@ import type { SpdxDocument, SpdxPackage } from './spdx-types';
  * own content, so the same image always gets the same bytes.
  */
 export const CYCLONEDX_SPEC = Spec.Spec1dot6;
-/** The predicate type cosign gives `--type cyclonedx` attestations. */
-export const CYCLONEDX_PREDICATE = 'https://cyclonedx.org/bom';
 
 const COMPONENT_TYPE: Record<NonNullable<SpdxPackage['primaryPackagePurpose']>, Enums.ComponentType> = {
   CONTAINER: Enums.ComponentType.Container,

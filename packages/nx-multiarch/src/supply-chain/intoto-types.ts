@@ -5,6 +5,8 @@
 export const INTOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 export const SPDX_PREDICATE = 'https://spdx.dev/Document';
+/** The predicate type cosign gives `--type cyclonedx` attestations. */
+export const CYCLONEDX_PREDICATE = 'https://cyclonedx.org/bom';
 
 export interface InTotoSubject {
   name: string;

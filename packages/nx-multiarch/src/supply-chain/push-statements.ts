@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
 import type { Digest } from '../oci/types';
 import { CYCLONEDX_FILE, PROVENANCE_FILE, SBOM_FILE } from './attest-image';
-import { CYCLONEDX_PREDICATE } from './cyclonedx';
-import { INTOTO_STATEMENT_V1, SLSA_PROVENANCE_V1, SPDX_PREDICATE, type InTotoStatement, type InTotoSubject, type SlsaProvenanceV1 } from './intoto-types';
+import { CYCLONEDX_PREDICATE, INTOTO_STATEMENT_V1, SLSA_PROVENANCE_V1, SPDX_PREDICATE, type InTotoStatement, type InTotoSubject, type SlsaProvenanceV1 } from './intoto-types';
 import type { SpdxDocument } from './spdx-types';
 
 /**

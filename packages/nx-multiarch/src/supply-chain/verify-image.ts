@@ -2,11 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import type { RegistryClient } from '../registry/client';
 import type { Descriptor, Digest, ImageIndex, ImageManifest } from '../oci/types';
 import { cosignTag, dssePae, DSSE_MEDIA_TYPE, OCI_MANIFEST, parseDsseEnvelope, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from './cosign-objects';
-import { SLSA_PROVENANCE_V1, SPDX_PREDICATE, type InTotoStatement, type SlsaProvenanceV1 } from './intoto-types';
+import { CYCLONEDX_PREDICATE, SLSA_PROVENANCE_V1, SPDX_PREDICATE, type InTotoStatement, type SlsaProvenanceV1 } from './intoto-types';
 import { provenanceRevision } from './provenance';
 import { verifySignature } from './signer';
 import type { SpdxDocument } from './spdx-types';
-import { CYCLONEDX_PREDICATE } from './cyclonedx';
 import type { CycloneDxBom } from './push-statements';
 
 /**

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { MultiarchError } from '../errors';
 
 /**
@@ -43,9 +43,20 @@ function reasonOf(shortMessage: string, command: string, escapedCommand: string)
   return reason.replace(/^Command /, '');
 }
 
+/**
+ * execa, loaded on the first command: it is an ES module tree that takes tens of ms to load,
+ * which every task process paid at start, also those that run no command (a push).
+ */
+let loadedExeca: typeof Execa | undefined;
+async function execaFunction(): Promise<typeof Execa> {
+  loadedExeca ??= (await import('execa')).execa;
+  return loadedExeca;
+}
+
 /** Runs a command and resolves with its output, whatever its exit code. */
 export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const output = options.echo ? (['pipe', 'inherit'] as const) : ('pipe' as const);
+  const execa = await execaFunction();
   const result = await execa(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
