@@ -1,0 +1,42 @@
+// The time a task process spends loading an executor's modules, after Nx's
+// devkit (which Nx's task runner has loaded by then): one fresh `node` per
+// measurement, alternating between the plugin builds given, medians of RUNS.
+//
+//   node tools/bench/executor-load.js RUNS NAME=PACKAGE_DIR [NAME=PACKAGE_DIR ...]
+//
+// PACKAGE_DIR is a packages/nx-multiarch folder with a compiled dist/.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const EXECUTORS = ['docker-arch-build', 'manifest-push', 'go-cross', 'cargo-cross'];
+const [runsText, ...sides] = process.argv.slice(2);
+const runs = Number(runsText);
+if (!Number.isInteger(runs) || runs < 1 || runs > 99 || sides.length === 0) {
+  console.error('usage: node tools/bench/executor-load.js RUNS NAME=PACKAGE_DIR [NAME=PACKAGE_DIR ...]');
+  process.exit(2);
+}
+const plugins = sides.map((side) => {
+  const at = side.indexOf('=');
+  return { name: side.slice(0, at), dir: side.slice(at + 1) };
+});
+
+/** One fresh process: ms to require the executor once @nx/devkit is loaded. */
+function loadMs(dir, executor) {
+  const script = `require(require.resolve('@nx/devkit', { paths: [${JSON.stringify(dir)}] }));
+    const t = process.hrtime.bigint();
+    require(${JSON.stringify(join(dir, 'dist', 'executors', executor, 'executor.js'))});
+    process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+  return Number(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+for (const executor of EXECUTORS) {
+  const times = plugins.map(() => []);
+  for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(loadMs(p.dir, executor)));
+  rows.push([executor, ...times.map((t) => median(t))]);
+}
+console.log(`executor module load after @nx/devkit, ms, medians of ${runs} fresh processes each (load average ${require('node:os').loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+console.log(['executor', ...plugins.map((p) => p.name)].map((c) => c.padEnd(20)).join(''));
+for (const [executor, ...ms] of rows) console.log([executor, ...ms.map((m) => m.toFixed(1))].map((c) => String(c).padEnd(20)).join(''));
