@@ -20,9 +20,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-bench-load.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 log "compiling the plugin of $ref ($ref_commit) and of this checkout"
-git clone --quiet "$REPO_ROOT" "$work/ref"
-git -C "$work/ref" checkout --quiet "$ref_commit"
-link_workspace_modules "$work/ref"
-node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$work/ref/packages/nx-multiarch/tsconfig.lib.json"
+build_plugin_at_ref "$work/ref" "$ref_commit"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
 node "$REPO_ROOT/tools/bench/executor-load.js" "$runs" "$ref_commit=$work/ref/packages/nx-multiarch" "this-checkout=$REPO_ROOT/packages/nx-multiarch"

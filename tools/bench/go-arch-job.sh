@@ -30,10 +30,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/nxm-bench-go-arch.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 log "building and packing the plugin of $ref ($ref_commit) and of this checkout"
-git clone --quiet "$REPO_ROOT" "$work/ref-src"
-git -C "$work/ref-src" checkout --quiet "$ref_commit"
-link_workspace_modules "$work/ref-src"
-node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$work/ref-src/packages/nx-multiarch/tsconfig.lib.json"
+build_plugin_at_ref "$work/ref-src" "$ref_commit"
 mkdir "$work/ref-pack" "$work/head-pack"
 (cd "$work/ref-src/packages/nx-multiarch" && npm pack --silent --pack-destination "$work/ref-pack" >/dev/null)
 (cd "$REPO_ROOT" && npm run --silent build:plugin >&2)

@@ -24,10 +24,7 @@ command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash to
 scratch_with_registry nxm-repush
 
 log "building the plugin of $ref and of this checkout"
-git clone --quiet "$REPO_ROOT" "$work/ref"
-git -C "$work/ref" checkout --quiet "$ref"
-link_workspace_modules "$work/ref"
-node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$work/ref/packages/nx-multiarch/tsconfig.lib.json"
+build_plugin_at_ref "$work/ref" "$ref"
 (cd "$REPO_ROOT" && npm run --silent build:plugin)
 
 bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null

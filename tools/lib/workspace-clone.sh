@@ -34,6 +34,16 @@ clone_workspace() {
   link_workspace_modules "$1"
 }
 
+# build_plugin_at_ref DIR REF: a git clone of this checkout at DIR, checked
+# out at REF, node_modules linked, the plugin compiled there (tsc -b): what a
+# bench compares this checkout's plugin against.
+build_plugin_at_ref() {
+  git clone --quiet "$REPO_ROOT" "$1"
+  git -C "$1" checkout --quiet "$2"
+  link_workspace_modules "$1"
+  node "$REPO_ROOT/node_modules/typescript/bin/tsc" -b "$1/packages/nx-multiarch/tsconfig.lib.json"
+}
+
 # build_plugin_and_clone_head DIR: this checkout's plugin compiled (npm run
 # build:plugin), then HEAD cloned into DIR (a temp folder) by clone_workspace.
 build_plugin_and_clone_head() {

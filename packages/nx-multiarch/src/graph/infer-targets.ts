@@ -131,7 +131,7 @@ function withArchVariants(
   return targets;
 }
 
-function dedupe<T>(items: T[]): T[] {
+export function dedupe<T>(items: T[]): T[] {
   const seen = new Set<string>();
   return items.filter((item) => {
     const key = JSON.stringify(item);

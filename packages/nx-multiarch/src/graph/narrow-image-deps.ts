@@ -1,5 +1,5 @@
 import type { CreateNodesResult, TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
-import type { ResolvedOptions } from './infer-targets';
+import { dedupe, type ResolvedOptions } from './infer-targets';
 import { crossOutputFolders, imageProducers, type GraphProject, type GraphTarget } from './image-producers';
 
 /**
@@ -45,17 +45,6 @@ function baseName(target: string): string {
   return at < 0 ? target : target.slice(0, at);
 }
 
-/** A download's producer is named by the downloads option too: one entry each. */
-function unique(dependencies: Array<string | TargetDependencyConfig>): Array<string | TargetDependencyConfig> {
-  const key = (d: string | TargetDependencyConfig) => (typeof d === 'string' ? d : JSON.stringify({ target: d.target, projects: d.projects, dependencies: d.dependencies, params: d.params }));
-  const seen = new Set<string>();
-  return dependencies.filter((d) => {
-    if (seen.has(key(d))) return false;
-    seen.add(key(d));
-    return true;
-  });
-}
-
 export function narrowImageDependencies(workspaceRoot: string, projects: readonly InferredProject[], options: ResolvedOptions): CreateNodesResult[] {
   const n = options.names;
   const imageExecutor = 'nx-multiarch:docker-arch-build';
@@ -80,14 +69,15 @@ export function narrowImageDependencies(workspaceRoot: string, projects: readonl
             if (typeof dependency === 'string' || dependency.dependencies !== true || !crossTargets.has(baseName(dependency.target))) return [dependency];
             const having = producers.filter((producer) => byName.get(producer)?.targets[dependency.target] !== undefined);
             if (having.length === 0) return [];
-            const { dependencies: _all, ...rest } = dependency;
-            return [{ ...rest, projects: having }];
+            // Shaped as infer-targets writes a download's producer ({projects, target, params}), so dedupe sees one entry.
+            const { dependencies: _all, target, ...others } = dependency;
+            return [{ projects: having, target, ...others }];
           };
           const targets = Object.fromEntries(
             Object.entries(config.targets ?? {}).map(([targetName, target]) => [
               targetName,
               target.executor === imageExecutor && baseName(targetName) === n['docker-arch-build'] && target.dependsOn
-                ? { ...target, dependsOn: unique(target.dependsOn.flatMap(narrow)) }
+                ? { ...target, dependsOn: dedupe(target.dependsOn.flatMap(narrow)) }
                 : target,
             ]),
           );
