@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import * as pako from 'pako';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { deflateProbe, gunzip, gzipDeterministic, gzipImplementation, gzipWith, matchesPako } from './gzip';
+import { createHash } from 'node:crypto';
+import { deflateProbe, gunzip, gzipDeterministic, gzipImplementation, gzipWith, matchesPako, PAKO_PROBE_SHA256, pakoProbeGzip } from './gzip';
 import { createBlockGzip, gzipBlocksSync, type BlockLayout } from './gzip-blocks';
 
 describe('deterministic gzip', () => {
@@ -25,6 +26,15 @@ describe('deterministic gzip', () => {
     expect(matchesPako((data, layout) => gzipWith('zlib', data, layout))).toBe(true);
     // On this machine Node's zlib passes, so layers are compressed natively.
     expect(gzipImplementation()).toBe('zlib');
+  });
+
+  it('holds the digests of pako\'s own bytes for the probe (the pinned pako makes them; a new pako version must update them)', () => {
+    const { stream, blocks } = pakoProbeGzip();
+    const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+    expect({ stream: sha256(stream), blocks: sha256(blocks) }).toEqual(PAKO_PROBE_SHA256);
+    // pako itself passes the probe; a single changed byte does not.
+    expect(matchesPako((data, layout) => gzipWith('pako', data, layout))).toBe(true);
+    expect(matchesPako((data, layout) => Buffer.concat([gzipWith('pako', data, layout).subarray(0, -1), Buffer.from([0x55])]))).toBe(false);
   });
 
   it('falls back to pako when NX_MULTIARCH_GZIP=pako, with the same bytes', () => {
