@@ -18,23 +18,14 @@ LOG_TAG=bench-batch
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=../lib/bench-registry.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
+# shellcheck source=../lib/scale-workspace.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/scale-workspace.sh"
 
 n=${1:-10}
 runs=${2:-5}
 command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
-scratch_with_registry nxm-batch
-
 logs="$REPO_ROOT/tmp/batch"
-mkdir -p "$logs"
-bash "$REPO_ROOT/tools/bench/scale.sh" --generate "$work/ws" "$n"
-bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
-export NX_DAEMON=false NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache"
-unset NX_SELF_HOSTED_REMOTE_CACHE_SERVER NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
-cd "$work/ws"
-nx="nice -n 10 node $REPO_ROOT/node_modules/nx/dist/bin/nx.js"
-push="$nx run-many -t manifest-push --registry=127.0.0.1:$reg_port/bench --outputStyle=static"
-log "building and pushing $n images x 3 arches once ($logs/first.log)"
-$push >"$logs/first.log" 2>&1 || { tail -30 "$logs/first.log"; die "the first build and push failed" "see the output above"; }
+pushed_scale_workspace "$n" "$logs"
 # The batch must really push: each project's push record (dist/push/<project>.json) is written
 # again by the batched re-push, and says nothing was written to the registry.
 rm -rf dist/push

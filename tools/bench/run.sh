@@ -3,7 +3,7 @@
 # (tools/bench/baseline-strategy1.sh), same machine, same run, same sources,
 # same loopback registry. One command:
 #
-#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon]
+#   bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon] [--isolate-plugins]
 #
 # Scenarios (plugin: `nx run-many -t manifest-push --exclude=nx-multiarch-cache-server --registry=…`,
 # the 5 Linkerd images x 3 arches):
@@ -34,6 +34,11 @@
 # in the daemon between commands. It is started by the cold run (its start is
 # in that figure) and stopped at the end. Without it, NX_DAEMON=false, as on CI.
 #
+# --isolate-plugins runs Nx's project-graph plugins in worker processes, Nx's
+# default. Without it every plugin command has NX_ISOLATE_PLUGINS=false, as
+# the CI workflows the ci-workflow generator writes and tools/main-job.sh set
+# it (README, "Plugin isolation").
+#
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs
 # that built each image). DIR defaults to tmp/bench. Everything
@@ -54,6 +59,7 @@ out="$REPO_ROOT/tmp/bench"
 with_buildx=false
 plugin_batch=()
 nx_daemon=false
+isolate_plugins=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:?--only needs a list}; shift ;;
@@ -63,8 +69,9 @@ while [ $# -gt 0 ]; do
     --buildx) with_buildx=true ;;
     --batch) plugin_batch=(--batch) ;;
     --daemon) nx_daemon=true ;;
+    --isolate-plugins) isolate_plugins=true ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon]" ;;
+    *) die "unknown argument $1" "usage: bash tools/bench/run.sh [--only noop,proxy,controller,repush,fresh] [--out DIR] [--buildx] [--batch] [--daemon] [--isolate-plugins]" ;;
   esac
   shift
 done
@@ -141,7 +148,7 @@ plugin() { # CLONE CACHE_NAME NX_ARGS...
   local dir=$1 cache=$2
   shift 2
   (cd "$dir" && env -u NX_SELF_HOSTED_REMOTE_CACHE_SERVER -u NX_SKIP_REMOTE_CACHE \
-    NX_DAEMON=$nx_daemon NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache-$cache" \
+    NX_DAEMON=$nx_daemon NX_ISOLATE_PLUGINS=$isolate_plugins NX_TUI=false NX_NO_CLOUD=true NX_CACHE_DIRECTORY="$work/nx-cache-$cache" \
     NX_SELF_HOSTED_REMOTE_CACHE_SERVER="http://127.0.0.1:$cache_port" NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN="$BENCH_CACHE_TOKEN" \
     GOCACHE="$work/gocache-$cache" \
     node "$REPO_ROOT/node_modules/nx/dist/bin/nx.js" "$@" --outputStyle=static)
@@ -207,8 +214,10 @@ cp "$work"/run-*.json "$out/logs/" 2>/dev/null || true
 
 daemon_note=''
 if $nx_daemon; then daemon_note=', plugin with the Nx daemon'; fi
+isolation_note=', Nx plugins in its own process (NX_ISOLATE_PLUGINS=false)'
+if $isolate_plugins; then isolation_note=', Nx plugins in worker processes (Nx default)'; fi
 node "$REPO_ROOT/tools/bench/render-results.js" "$times" "$out" \
-  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')${plugin_batch[0]:+, plugin with --batch}${daemon_note}"
+  "$(nproc) cores, $(go version | awk '{print $3}'), $(/usr/bin/cargo -V | awk '{print $1" "$2}'), docker $(/usr/bin/docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')${plugin_batch[0]:+, plugin with --batch}${daemon_note}${isolation_note}"
 log "wrote $out/results.md and $out/results.json"
 cat "$out/results.md"
 for run in cold fresh; do

@@ -73,12 +73,13 @@ async function provide(step: Extract<Step, { uses: string }>, dir: string, env: 
   }
 }
 
-async function runJob(name: string, job: Job, dir: string, context: Parameters<typeof evaluate>[1]): Promise<string> {
+/** A job run as GitHub runs it: the workflow's env, then the job's, then each step's. */
+async function runJob(name: string, job: Job, workflowEnv: Record<string, string>, dir: string, context: Parameters<typeof evaluate>[1]): Promise<string> {
   const envFile = join(dir, '..', `${name}.github_env`);
   await writeFile(envFile, '');
   const outer = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_') && k !== 'SOURCE_DATE_EPOCH' && !k.startsWith('npm_')));
   const env: NodeJS.ProcessEnv = { ...outer, CI: 'true', NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', GITHUB_ENV: envFile };
-  for (const [k, v] of Object.entries(job.env ?? {})) env[k] = substitute(v, context);
+  for (const [k, v] of Object.entries({ ...workflowEnv, ...job.env })) env[k] = substitute(v, context);
   let log = '';
   for (const step of job.steps) {
     if ('uses' in step) {
@@ -129,7 +130,9 @@ it('build → publish: the affected amd64 leg fills the remote cache, publish re
   await writeFile(main, `${await readFile(main, 'utf8')}\n// a change the pushed commit makes\n`);
   await git(origin, 'commit', '--quiet', '-am', 'change proxy-init');
 
-  const workflow = parse(await readFile(join(origin, '.github/workflows/nx-multiarch.yml'), 'utf8')) as { jobs: { build: Job; publish: Job } };
+  const workflow = parse(await readFile(join(origin, '.github/workflows/nx-multiarch.yml'), 'utf8')) as { env?: Record<string, string>; jobs: { build: Job; publish: Job } };
+  // The jobs load Nx's plugins in Nx's own process (the generator's default): this run proves that setting works end to end.
+  expect(workflow.env).toEqual({ NX_ISOLATE_PLUGINS: 'false' });
   const secrets = {
     NX_SELF_HOSTED_REMOTE_CACHE_SERVER: cache.url,
     NX_CACHE_READ_WRITE_TOKEN: cache.readWriteToken,
@@ -143,7 +146,7 @@ it('build → publish: the affected amd64 leg fills the remote cache, publish re
   for (const leg of legs) {
     const dir = join(root, `build-${leg.arch}`, 'workspace');
     await git(root, 'clone', '--quiet', origin, dir);
-    buildLog += await runJob(`build-${leg.arch}`, workflow.jobs.build, dir, { matrix: leg, secrets, before });
+    buildLog += await runJob(`build-${leg.arch}`, workflow.jobs.build, workflow.env ?? {}, dir, { matrix: leg, secrets, before });
   }
   expect(buildLog).toContain('nx-multiarch setup: ');
   expect(buildLog).toMatch(/nx run linkerd2-proxy-init:docker-arch-build--amd64/);
@@ -153,7 +156,7 @@ it('build → publish: the affected amd64 leg fills the remote cache, publish re
   // publish: a fresh clone, nothing local; every image comes from the remote cache.
   const dir = join(root, 'publish', 'workspace');
   await git(root, 'clone', '--quiet', origin, dir);
-  const publishLog = await runJob('publish', workflow.jobs.publish, dir, { matrix: {}, secrets, before });
+  const publishLog = await runJob('publish', workflow.jobs.publish, workflow.env ?? {}, dir, { matrix: {}, secrets, before });
   expect(publishLog).toMatch(/nx run linkerd2-proxy-init:docker-arch-build--amd64 +\[remote cache\]/);
   // Nothing compiled in publish: every task it ran came from the remote cache.
   const built = publishLog.split('\n').filter((l) => /^> nx run linkerd2-proxy-init:(go-cross|docker-arch-build)--/.test(l) && !l.includes('[remote cache]'));

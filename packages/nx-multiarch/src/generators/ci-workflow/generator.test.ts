@@ -26,6 +26,7 @@ interface ParsedWorkflow {
   name: string;
   on: { push: { branches: string[]; tags: string[] }; pull_request: { branches: string[] } };
   permissions: Record<string, string>;
+  env?: Record<string, string>;
   jobs: Record<string, ParsedJob>;
 }
 
@@ -78,6 +79,13 @@ describe('ci-workflow generator', () => {
     expect(publishRuns).toContain('npx nx run-many -t manifest-push');
     expect(publishRuns).not.toContain('--exclude-task-dependencies');
     expect(publishRuns).not.toContain('docker-arch-build');
+  });
+
+  it('loads Nx plugins in Nx\'s own process in every job, unless --isolatePlugins keeps Nx\'s workers', async () => {
+    await ciWorkflowGenerator(tree, { skipFormat: true });
+    expect(readWorkflow(tree).env).toEqual({ NX_ISOLATE_PLUGINS: 'false' });
+    await ciWorkflowGenerator(tree, { isolatePlugins: true, overwrite: true, skipFormat: true });
+    expect(readWorkflow(tree).env).toBeUndefined();
   });
 
   it('gives the read-write cache token to trusted pushes only, and the read-only one to pull requests', async () => {
@@ -276,7 +284,7 @@ describe('ci-workflow --provider gitlab', () => {
     await ciWorkflowGenerator(tree, { provider: 'gitlab', skipFormat: true });
     const pipeline = readPipeline();
     expect(pipeline.stages).toEqual(['build', 'publish']);
-    expect(pipeline.variables).toMatchObject({ GIT_DEPTH: '0', NX_SELF_HOSTED_REMOTE_CACHE_SERVER: '$NX_SELF_HOSTED_REMOTE_CACHE_SERVER' });
+    expect(pipeline.variables).toMatchObject({ GIT_DEPTH: '0', NX_SELF_HOSTED_REMOTE_CACHE_SERVER: '$NX_SELF_HOSTED_REMOTE_CACHE_SERVER', NX_ISOLATE_PLUGINS: 'false' });
     const build = pipeline.build;
     expect(build.parallel?.matrix).toEqual([
       { ARCH: 'amd64', RUNNER: 'saas-linux-small-amd64' },

@@ -73,6 +73,7 @@ function planFrom(tree: Tree, schema: CiWorkflowGeneratorSchema): Plan {
     facts: readWorkspaceFacts(tree),
     rustToolchain: rustToolchainFrom(schema.rustToolchain),
     ...(setupCommand ? { setupCommand } : {}),
+    isolatePlugins: schema.isolatePlugins ?? false,
   };
   // GitLab reads one .gitlab-ci.yml; a second pipeline file is for the team to `include:`.
   const path = provider === 'github' ? `.github/workflows/${name}.yml` : schema.name ? `${name}.gitlab-ci.yml` : '.gitlab-ci.yml';

@@ -1,5 +1,5 @@
 import type { GitlabCache, GitlabJob, GitlabPipeline, GitlabRule } from './gitlab-ci';
-import { SECRETS, setupCommandLine, type WorkflowSettings } from './workflow';
+import { SECRETS, setupCommandLine, sharedEnv, type WorkflowSettings } from './workflow';
 
 /**
  * The GitLab CI/CD twin of the GitHub workflow: one build job per arch
@@ -81,6 +81,7 @@ export function buildGitlabPipeline(s: WorkflowSettings): GitlabPipeline {
       GOMODCACHE: '$CI_PROJECT_DIR/.cache/go-mod',
       CARGO_HOME: '$CI_PROJECT_DIR/.cache/cargo',
       NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `$${SECRETS.cacheServer}`,
+      ...sharedEnv(s),
     },
     build: buildJob(s),
     publish: publishJob(s),

@@ -20,6 +20,8 @@ export interface CiWorkflowGeneratorSchema {
   rustToolchain?: string;
   /** Command that installs the cross toolchains before building (e.g. "sudo bash tools/setup.sh"). */
   setupCommand?: string;
+  /** Run Nx's project-graph plugins in worker processes, Nx's default. Default false: the jobs set NX_ISOLATE_PLUGINS=false. */
+  isolatePlugins?: boolean;
   /** Replace an existing workflow file of that name. */
   overwrite?: boolean;
   skipFormat?: boolean;
