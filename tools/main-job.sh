@@ -19,8 +19,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # image builds, each (project, arch) cached on its own), then each project's
 # per-arch manifests and its multi-arch image index pushed to the registry.
 # Nx's project-graph plugins load in Nx's own process rather than one worker
-# process each, as the ci-workflow generator sets it (README, "Plugin
-# isolation"); NX_ISOLATE_PLUGINS=true in the caller's environment keeps Nx's workers.
+# process each, as the ci-workflow generator sets it (README, CI: "Plugins in
+# Nx's own process"); NX_ISOLATE_PLUGINS=true in the caller's environment keeps
+# Nx's workers.
 run_main_job() {
   NX_DAEMON=false NX_ISOLATE_PLUGINS=${NX_ISOLATE_PLUGINS:-false} npx nx run-many -t manifest-push --registry="$1" --outputStyle=stream
 }

@@ -5,6 +5,8 @@
 //   node tools/bench/executor-load.js RUNS NAME=PACKAGE_DIR [NAME=PACKAGE_DIR ...]
 //
 // PACKAGE_DIR is a packages/nx-multiarch folder with a compiled dist/.
+// A last row times what an image process does before its first layer: load
+// the gzip module and decide which deflate makes pako's bytes (the probe).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
@@ -30,12 +32,25 @@ function loadMs(dir, executor) {
   return Number(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
 }
 
+/** One fresh process: ms to load the gzip module and make its first choice of deflate. */
+function gzipChoiceMs(dir) {
+  const script = `const t = process.hrtime.bigint();
+    require(${JSON.stringify(join(dir, 'dist', 'oci', 'gzip.js'))}).gzipImplementation();
+    process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
+  return Number(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const executor of EXECUTORS) {
   const times = plugins.map(() => []);
   for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(loadMs(p.dir, executor)));
   rows.push([executor, ...times.map((t) => median(t))]);
+}
+{
+  const times = plugins.map(() => []);
+  for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(gzipChoiceMs(p.dir)));
+  rows.push(['gzip choice (probe)', ...times.map((t) => median(t))]);
 }
 console.log(`executor module load after @nx/devkit, ms, medians of ${runs} fresh processes each (load average ${require('node:os').loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 console.log(['executor', ...plugins.map((p) => p.name)].map((c) => c.padEnd(20)).join(''));

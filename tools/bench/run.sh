@@ -37,7 +37,7 @@
 # --isolate-plugins runs Nx's project-graph plugins in worker processes, Nx's
 # default. Without it every plugin command has NX_ISOLATE_PLUGINS=false, as
 # the CI workflows the ci-workflow generator writes and tools/main-job.sh set
-# it (README, "Plugin isolation").
+# it (README, CI: "Plugins in Nx's own process").
 #
 # Writes DIR/results.md, DIR/results.json, DIR/logs/ and DIR/report/ (the
 # plugin's build report of clone A at the end, with the timings of the runs

@@ -25,7 +25,7 @@ export interface WorkflowSettings {
  * Environment every job shares. Without isolation Nx loads its project-graph
  * plugins in its own process instead of one worker process each (four in a
  * workspace with this plugin: each starts Node and loads Nx again), about
- * 0.7 s of every Nx command on a 2-core runner (README, "Plugin isolation").
+ * 0.6 s of every Nx command on a 2-core runner (README, CI: "Plugins in Nx's own process").
  */
 export function sharedEnv(s: Pick<WorkflowSettings, 'isolatePlugins'>): Record<string, string> {
   return s.isolatePlugins ? {} : { NX_ISOLATE_PLUGINS: 'false' };
