@@ -23,7 +23,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/scale-workspace.sh"
 
 n=${1:-10}
 runs=${2:-5}
-command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
 logs="$REPO_ROOT/tmp/batch"
 pushed_scale_workspace "$n" "$logs"
 # The batch must really push: each project's push record (dist/push/<project>.json) is written

@@ -36,14 +36,7 @@ scratch_with_registry nxm-bench-controller
 bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
 
 log "building and packing the plugin of $ref ($ref_commit) and of this checkout"
-build_plugin_at_ref "$work/ref-src" "$ref_commit"
-mkdir "$work/ref-pack" "$work/head-pack"
-(cd "$work/ref-src/packages/nx-multiarch" && npm pack --silent --pack-destination "$work/ref-pack" >/dev/null)
-(cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
-(cd "$REPO_ROOT/packages/nx-multiarch" && npm pack --silent --pack-destination "$work/head-pack" >/dev/null)
-clone_with_compiled_plugin "$work/ref" "$(ls "$work"/ref-pack/*.tgz)"
-clone_with_compiled_plugin "$work/head" "$(ls "$work"/head-pack/*.tgz)"
-
+ref_and_head_clones "$work" "$ref_commit"
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 mapfile -t unset_nx < <(env | awk -F= '/^NX_/ { print "-u"; print $1 }')
 nx="$REPO_ROOT/node_modules/nx/dist/bin/nx.js"

@@ -28,7 +28,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/scale-workspace.sh"
 
 n=${1:-10}
 runs=${2:-10}
-command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
 logs="$REPO_ROOT/tmp/plugin-isolation"
 pushed_scale_workspace "$n" "$logs"
 

@@ -12,6 +12,8 @@
 # against the registry) set.
 pushed_scale_workspace() {
   local n=$1 logs=$2
+  # Every script that uses it times its commands with hyperfine: fail before the build, not after.
+  command -v hyperfine >/dev/null || die "hyperfine is not installed" "run bash tools/setup.sh"
   scratch_with_registry nxm-scale
   mkdir -p "$logs"
   bash "$REPO_ROOT/tools/bench/scale.sh" --generate "$work/ws" "$n"

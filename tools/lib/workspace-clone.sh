@@ -90,3 +90,18 @@ clone_with_compiled_plugin() {
   git clone --quiet --no-hardlinks "${3:-$REPO_ROOT}" "$1"
   install_compiled_plugin "$1" "$2"
 }
+
+# ref_and_head_clones WORK REF: two clones of this checkout's HEAD, WORK/ref
+# with the plugin of commit REF and WORK/head with this checkout's, each
+# installed from its `npm pack` as clone_with_compiled_plugin does: the same
+# workspace on both sides, only the plugin differs.
+ref_and_head_clones() {
+  local work=$1 ref=$2
+  build_plugin_at_ref "$work/ref-src" "$ref"
+  mkdir "$work/ref-pack" "$work/head-pack"
+  (cd "$work/ref-src/packages/nx-multiarch" && npm pack --silent --pack-destination "$work/ref-pack" >/dev/null)
+  (cd "$REPO_ROOT" && npm run --silent build:plugin >&2)
+  (cd "$REPO_ROOT/packages/nx-multiarch" && npm pack --silent --pack-destination "$work/head-pack" >/dev/null)
+  clone_with_compiled_plugin "$work/ref" "$(ls "$work"/ref-pack/*.tgz)"
+  clone_with_compiled_plugin "$work/head" "$(ls "$work"/head-pack/*.tgz)"
+}
