@@ -42,8 +42,18 @@ export class OciLayoutWriter {
    * the temporary file, so no blob is ever half-written under a digest's name.
    */
   async writeBlobStream(source: Readable | AsyncIterable<Buffer>, mediaType: string): Promise<Descriptor> {
+    // The source may fail before the pipeline below listens to it (a file that changed under a
+    // layer fails its first read, while the folder is still being made). An 'error' event nobody
+    // listens to ends the process, so it is kept here and thrown as the write's error.
+    let early: Error | undefined;
+    const keepEarly = (error: Error) => {
+      early ??= error;
+    };
+    const emitter = source instanceof Readable ? source : undefined;
+    emitter?.on('error', keepEarly);
     const dir = join(this.dir, 'blobs', 'sha256');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).finally(() => emitter?.off('error', keepEarly));
+    if (early) throw early;
     const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
