@@ -23,35 +23,30 @@ const plugins = sides.map((side) => {
   return { name: side.slice(0, at), dir: side.slice(at + 1) };
 });
 
-/** One fresh process: ms to require the executor once @nx/devkit is loaded. */
-function loadMs(dir, executor) {
-  const script = `require(require.resolve('@nx/devkit', { paths: [${JSON.stringify(dir)}] }));
+/** One fresh Node process in `dir`: ms that the statements `body` take, after the statements `prelude`. */
+function freshProcessMs(dir, body, prelude = '') {
+  const script = `${prelude}
     const t = process.hrtime.bigint();
-    require(${JSON.stringify(join(dir, 'dist', 'executors', executor, 'executor.js'))});
+    ${body}
     process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
   return Number(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
 }
 
-/** One fresh process: ms to load the gzip module and make its first choice of deflate. */
-function gzipChoiceMs(dir) {
-  const script = `const t = process.hrtime.bigint();
-    require(${JSON.stringify(join(dir, 'dist', 'oci', 'gzip.js'))}).gzipImplementation();
-    process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;
-  return Number(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
-}
+/** Requiring the executor once @nx/devkit is loaded. */
+const loadMs = (dir, executor) =>
+  freshProcessMs(dir, `require(${JSON.stringify(join(dir, 'dist', 'executors', executor, 'executor.js'))});`, `require(require.resolve('@nx/devkit', { paths: [${JSON.stringify(dir)}] }));`);
+
+/** Loading the gzip module and making its first choice of deflate. */
+const gzipChoiceMs = (dir) => freshProcessMs(dir, `require(${JSON.stringify(join(dir, 'dist', 'oci', 'gzip.js'))}).gzipImplementation();`);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows = [];
-for (const executor of EXECUTORS) {
+/** One row: the median of RUNS measurements per plugin, alternating between the plugins. */
+function row(name, measure) {
   const times = plugins.map(() => []);
-  for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(loadMs(p.dir, executor)));
-  rows.push([executor, ...times.map((t) => median(t))]);
+  for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(measure(p.dir)));
+  return [name, ...times.map((t) => median(t))];
 }
-{
-  const times = plugins.map(() => []);
-  for (let i = 0; i < runs; i++) plugins.forEach((p, k) => times[k].push(gzipChoiceMs(p.dir)));
-  rows.push(['gzip choice (probe)', ...times.map((t) => median(t))]);
-}
+const rows = [...EXECUTORS.map((executor) => row(executor, (dir) => loadMs(dir, executor))), row('gzip choice (probe)', gzipChoiceMs)];
 console.log(`executor module load after @nx/devkit, ms, medians of ${runs} fresh processes each (load average ${require('node:os').loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 console.log(['executor', ...plugins.map((p) => p.name)].map((c) => c.padEnd(20)).join(''));
 for (const [executor, ...ms] of rows) console.log([executor, ...ms.map((m) => m.toFixed(1))].map((c) => String(c).padEnd(20)).join(''));

@@ -48,13 +48,14 @@ export function projectOf(context: ExecutorContext): { name: string; root: strin
 
 /** The cross-build context of an Nx task: output streams to the terminal Nx shows and caches. */
 export function crossContext(context: ExecutorContext): CrossBuildContext {
-  const project = projectOf(context);
-  return {
-    workspaceRoot: context.root,
-    project: project.name,
-    projectRoot: project.root,
-    env: process.env,
-    echo: true,
-    log: (line) => console.log(line),
-  };
+  return crossContextOf(context.root, projectOf(context), { echo: true, log: (line) => console.log(line) });
+}
+
+/**
+ * The cross-build context of a project's task, with its output going where
+ * `output` says: streamed for a task of its own, kept in the task's log in a
+ * batch (where builds that run at once must not interleave).
+ */
+export function crossContextOf(workspaceRoot: string, project: { name: string; root: string }, output: Pick<CrossBuildContext, 'echo' | 'log'>): CrossBuildContext {
+  return { workspaceRoot, project: project.name, projectRoot: project.root, env: process.env, ...output };
 }

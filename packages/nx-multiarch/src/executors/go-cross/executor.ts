@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { buildGoCross } from '../../cross/go-cross';
 import type { GoCrossOptions } from '../../cross/go-plan';
-import { crossContext, ExecutorResult, runExecutor } from '../executor-support';
+import { crossContext, crossContextOf, ExecutorResult, runExecutor } from '../executor-support';
 import { runBatch, type BatchTaskResult } from '../run-batch';
 
 /** nx-multiarch:go-cross — one arch per task; see schema.json for the options. */
@@ -25,6 +25,6 @@ const BATCH_CONCURRENCY = 3;
  */
 export function goCrossBatch(taskGraph: TaskGraph, inputs: Record<string, GoCrossOptions>, _overrides: GoCrossOptions, context: ExecutorContext): AsyncGenerator<BatchTaskResult> {
   return runBatch(taskGraph, inputs, context, BATCH_CONCURRENCY, async (task) => {
-    await buildGoCross({ workspaceRoot: context.root, project: task.project.name, projectRoot: task.project.root, env: process.env, echo: false, log: task.log }, task.options);
+    await buildGoCross(crossContextOf(context.root, task.project, { echo: false, log: task.log }), task.options);
   });
 }
