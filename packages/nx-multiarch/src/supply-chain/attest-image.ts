@@ -8,7 +8,7 @@ import type { AttestationFiles, SbomFile, SbomFormat } from '../outputs/image-su
 import { sha256Digest } from '../oci/digest';
 import { findCargoLock, parseCargoLock } from './cargo-lock';
 import { parseDpkgStatus, type DpkgPackage } from './dpkg-status';
-import { readGoBinaries, type GoBinaryInfo } from './go-modules';
+import { goBinaryInfoOf, readGoBinaries, type GoBinaryInfo } from './go-modules';
 import { readImageContents } from './image-contents';
 import { buildProvenance, DEFAULT_BUILDER_ID } from './provenance';
 import { buildSbom, sbomPackageCount } from './sbom';
@@ -77,14 +77,16 @@ export async function attestImage(options: AttestImageOptions): Promise<Attestat
   const goCopies = new Map<string, string>();
   const dpkg: DpkgPackage[] = [];
   const rustc: string[] = [];
-  let goBinaries: GoBinaryInfo[];
+  const goBinaries: GoBinaryInfo[] = [];
   try {
     for (const [path, file] of contents.files) {
       if (file.dpkgStatus !== undefined) dpkg.push(...parseDpkgStatus(file.dpkgStatus));
       if (file.rustcVersion) rustc.push(file.rustcVersion);
+      if (file.goBuildInfo) goBinaries.push(goBinaryInfoOf(file.goBuildInfo, path));
       if (file.goBinary) goCopies.set(path, file.goBinary);
     }
-    goBinaries = await readGoBinaries(goCopies, options.env);
+    goBinaries.push(...(await readGoBinaries(goCopies, options.env)));
+    goBinaries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   } finally {
     await contents.dispose();
   }

@@ -1,11 +1,14 @@
 import { MultiarchError } from '../errors';
 import { requireGo } from '../cross/toolchain-preflight';
 import { run } from '../util/exec';
+import type { GoBuildInfoText } from './go-buildinfo';
 
 /**
  * The module list a Go binary carries (its build info), as `go version -m`
  * prints it. Reading it from the binary rather than go.sum lists exactly the
- * modules linked in, with the go.sum hash of each.
+ * modules linked in, with the go.sum hash of each. go-buildinfo.ts reads it
+ * from the bytes of binaries built by Go 1.18 and later; `go version -m`
+ * reads older ones.
  */
 export interface GoModule {
   path: string;
@@ -26,24 +29,15 @@ export interface GoBinaryInfo {
 }
 
 export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-// Every Go binary since 1.13 has this marker in its .go.buildinfo section.
-export const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 /** rustc writes "rustc version 1.x.y (hash date)" into the binaries it builds (.comment). */
 export const RUSTC_VERSION_MARKER = Buffer.from('rustc version ', 'latin1');
 
-export function isGoBinary(content: Buffer): boolean {
-  return content.subarray(0, 4).equals(ELF_MAGIC) && content.includes(GO_BUILDINFO_MAGIC);
-}
-
-/** Parses `go version -m <file>` output (tab-separated lines after the first). */
-export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
-  const lines = text.split('\n');
-  const goVersion = /:\s*(go\S+)/.exec(lines[0] ?? '')?.[1] ?? 'unknown';
+/** The module info's lines (path, mod, dep, =>, build; tab-separated fields) as a GoBinaryInfo. */
+function parseModInfoLines(lines: readonly string[], goVersion: string, file: string): GoBinaryInfo {
   const info: GoBinaryInfo = { file, goVersion, deps: [] };
   let last: GoModule | undefined;
-  for (const line of lines.slice(1)) {
-    const fields = line.replace(/^\t/, '').split('\t');
-    const [kind, path, version, sum] = fields;
+  for (const line of lines) {
+    const [kind, path, version, sum] = line.split('\t');
     if (kind === 'path') info.mainPath = path;
     else if (kind === 'mod') info.main = last = { path, version: version ?? '(devel)', ...(sum ? { sum } : {}) };
     else if (kind === 'dep') info.deps.push((last = { path, version: version ?? '', ...(sum ? { sum } : {}) }));
@@ -58,7 +52,19 @@ export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
   return info;
 }
 
-/** Runs `go version -m` on every Go binary of the image: its path in the image -> a copy of it on disk. */
+/** Parses `go version -m <file>` output (tab-separated lines after the first). */
+export function parseGoVersionM(text: string, file: string): GoBinaryInfo {
+  const [first, ...rest] = text.split('\n');
+  const goVersion = /:\s*(go\S+)/.exec(first ?? '')?.[1] ?? 'unknown';
+  return parseModInfoLines(rest.map((line) => line.replace(/^\t/, '')), goVersion, file);
+}
+
+/** The build info read from a binary's bytes (go-buildinfo.ts), in the same form as `go version -m`'s. */
+export function goBinaryInfoOf(buildInfo: GoBuildInfoText, file: string): GoBinaryInfo {
+  return parseModInfoLines(buildInfo.modInfo.split('\n'), buildInfo.goVersion, file);
+}
+
+/** Runs `go version -m` on every Go binary of the image built before Go 1.18: its path in the image -> a copy of it on disk. */
 export async function readGoBinaries(files: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): Promise<GoBinaryInfo[]> {
   const binaries = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (binaries.length === 0) return [];
@@ -67,7 +73,7 @@ export async function readGoBinaries(files: ReadonlyMap<string, string>, env: No
     go = requireGo(env);
   } catch {
     throw new MultiarchError(
-      `The image holds Go binaries (${binaries.map(([p]) => `/${p}`).join(', ')}), and go, which reads their module lists for the SBOM, is not on PATH.`,
+      `The image holds Go binaries built before Go 1.18 (${binaries.map(([p]) => `/${p}`).join(', ')}), and go, which reads their module lists for the SBOM, is not on PATH.`,
       'Install Go (or put its bin folder on PATH), or set "attestations": false on the docker-arch-build target.',
     );
   }

@@ -11,7 +11,8 @@ import { OciLayoutReader } from '../oci/layout';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types';
 import { MultiarchError } from '../errors';
 import { isDpkgStatusPath } from './dpkg-status';
-import { ELF_MAGIC, GO_BUILDINFO_MAGIC, RUSTC_VERSION_MARKER, isGoBinary, rustcVersionAt, rustcVersionOf } from './go-modules';
+import { ELF_MAGIC, RUSTC_VERSION_MARKER, rustcVersionAt, rustcVersionOf } from './go-modules';
+import { GO_BUILDINFO_ALIGN, GO_BUILDINFO_MAGIC, goBuildInfoInFile, goBuildInfoOf, goBuildInfoOffset, type GoBuildInfoText } from './go-buildinfo';
 
 /**
  * What the SBOM and the provenance need of an image's root file system, read
@@ -21,8 +22,9 @@ import { ELF_MAGIC, GO_BUILDINFO_MAGIC, RUSTC_VERSION_MARKER, isGoBinary, rustcV
  *
  * The layers are read as streams (blob, digest check, gunzip, tar entries),
  * and of each file only what the SBOM uses is kept: a dpkg status file's
- * text, the rustc version an ELF file names, and Go binaries, copied out to a
- * temporary folder for `go version -m`. A 3 GB data file passes through a few
+ * text, the rustc version an ELF file names, and a Go binary's build info
+ * (read from its bytes; binaries of Go before 1.18 are copied out to a
+ * temporary folder for `go version -m`). A 3 GB data file passes through a few
  * MB; an ELF file is held in memory up to ELF_IN_MEMORY_BYTES, and beyond
  * that written to the temporary folder while it streams, then scanned there.
  */
@@ -31,7 +33,9 @@ export interface ScannedFile {
   dpkgStatus?: string;
   /** The rustc version an ELF file records ("rustc version 1.x.y (…)"). */
   rustcVersion?: string;
-  /** A Go binary's copy on disk, for `go version -m`; removed by dispose(). */
+  /** A Go binary's version and module info, read from its bytes. */
+  goBuildInfo?: GoBuildInfoText;
+  /** A copy on disk of a Go binary whose build info is of the kind before Go 1.18, for `go version -m`; removed by dispose(). */
   goBinary?: string;
 }
 
@@ -74,8 +78,8 @@ async function collect(content: AsyncIterable<Buffer>, first: Buffer[], dir: str
   return { path };
 }
 
-/** Where `needle` first occurs in the file at `path` (streamed), or -1. */
-async function offsetInFile(path: string, needle: Buffer): Promise<number> {
+/** Where `needle` first occurs in the file at `path` (streamed) at an offset that is a multiple of `align`, or -1. */
+async function offsetInFile(path: string, needle: Buffer, align = 1): Promise<number> {
   const handle = await open(path, 'r');
   try {
     let carry = Buffer.alloc(0);
@@ -83,8 +87,9 @@ async function offsetInFile(path: string, needle: Buffer): Promise<number> {
     for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
       // The last needle.length - 1 bytes ride along, so a needle across two chunks is found.
       const window = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      const at = window.indexOf(needle);
-      if (at >= 0) return base - carry.length + at;
+      for (let at = window.indexOf(needle); at >= 0; at = window.indexOf(needle, at + 1)) {
+        if ((base - carry.length + at) % align === 0) return base - carry.length + at;
+      }
       base += chunk.length;
       carry = Buffer.from(window.subarray(Math.max(0, window.length - (needle.length - 1))));
     }
@@ -127,18 +132,28 @@ async function scanFile(path: string, content: Readable, dir: string, name: stri
   const collected = await collect(start.rest, start.chunks, dir, name);
   if ('bytes' in collected) {
     const rustcVersion = rustcVersionOf(collected.bytes);
-    let goBinary: string | undefined;
-    if (isGoBinary(collected.bytes)) {
-      goBinary = join(dir, name);
-      await writeFile(goBinary, collected.bytes);
-    }
-    return rustcVersion || goBinary ? { ...(rustcVersion ? { rustcVersion } : {}), ...(goBinary ? { goBinary } : {}) } : undefined;
+    const go: GoFound = goBuildInfoOffset(collected.bytes) < 0 ? {} : await goFound(goBuildInfoOf(collected.bytes), join(dir, name), collected.bytes);
+    return scanned(rustcVersion, go);
   }
   const marker = await offsetInFile(collected.path, RUSTC_VERSION_MARKER);
   const rustcVersion = marker < 0 ? undefined : rustcVersionAt(await readFileRange(collected.path, marker, 4096), 0);
-  const go = (await offsetInFile(collected.path, GO_BUILDINFO_MAGIC)) >= 0;
-  if (!go) await rm(collected.path, { force: true });
-  return rustcVersion || go ? { ...(rustcVersion ? { rustcVersion } : {}), ...(go ? { goBinary: collected.path } : {}) } : undefined;
+  const header = await offsetInFile(collected.path, GO_BUILDINFO_MAGIC, GO_BUILDINFO_ALIGN);
+  const go: GoFound = header < 0 ? {} : await goFound(await goBuildInfoInFile(collected.path, header), collected.path);
+  if (!go.goBinary) await rm(collected.path, { force: true });
+  return scanned(rustcVersion, go);
+}
+
+type GoFound = Pick<ScannedFile, 'goBuildInfo' | 'goBinary'>;
+
+/** A Go binary's build info when it could be read from its bytes, else its copy at `copy` for `go version -m` (written from `bytes` when given). */
+async function goFound(buildInfo: GoBuildInfoText | undefined, copy: string, bytes?: Buffer): Promise<GoFound> {
+  if (buildInfo) return { goBuildInfo: buildInfo };
+  if (bytes) await writeFile(copy, bytes);
+  return { goBinary: copy };
+}
+
+function scanned(rustcVersion: string | undefined, go: GoFound): ScannedFile | undefined {
+  return rustcVersion || go.goBuildInfo || go.goBinary ? { ...(rustcVersion ? { rustcVersion } : {}), ...go } : undefined;
 }
 
 export async function readImageContents(layoutDir: string): Promise<ImageContents> {
