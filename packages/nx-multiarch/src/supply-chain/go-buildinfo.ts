@@ -71,9 +71,8 @@ export function goBuildInfoOffset(bytes: Buffer): number {
   return -1;
 }
 
-/** The build info of a Go binary held in memory; undefined when it has none of the Go 1.18+ kind. */
-export function goBuildInfoOf(binary: Buffer): GoBuildInfoText | undefined {
-  const at = goBuildInfoOffset(binary);
+/** The build info of a Go binary held in memory (its header at `at`, when already found); undefined when it has none of the Go 1.18+ kind. */
+export function goBuildInfoOf(binary: Buffer, at = goBuildInfoOffset(binary)): GoBuildInfoText | undefined {
   if (at < 0) return undefined;
   const header = binary.subarray(at);
   return isInlineHeader(header) ? inlineStrings(header) : undefined;

@@ -132,7 +132,8 @@ async function scanFile(path: string, content: Readable, dir: string, name: stri
   const collected = await collect(start.rest, start.chunks, dir, name);
   if ('bytes' in collected) {
     const rustcVersion = rustcVersionOf(collected.bytes);
-    const go: GoFound = goBuildInfoOffset(collected.bytes) < 0 ? {} : await goFound(goBuildInfoOf(collected.bytes), join(dir, name), collected.bytes);
+    const header = goBuildInfoOffset(collected.bytes);
+    const go: GoFound = header < 0 ? {} : await goFound(goBuildInfoOf(collected.bytes, header), join(dir, name), collected.bytes);
     return scanned(rustcVersion, go);
   }
   const marker = await offsetInFile(collected.path, RUSTC_VERSION_MARKER);
