@@ -8,7 +8,7 @@ import { OciLayoutWriter } from '../oci/layout';
 import { MediaTypes } from '../oci/types';
 import { ELF_IN_MEMORY_BYTES, readImageContents } from './image-contents';
 import { ELF_MAGIC } from './go-modules';
-import { GO_BUILDINFO_MAGIC } from './go-buildinfo';
+import { inlineBuildInfo, POINTER_BUILD_INFO } from './__fixtures__/go-buildinfo';
 
 /** An ELF-looking file: the magic, zeros, and markers at the given offsets. */
 function elf(size: number, markers: Array<[number, Buffer]>): Buffer {
@@ -20,15 +20,6 @@ function elf(size: number, markers: Array<[number, Buffer]>): Buffer {
 
 const RUSTC = Buffer.from('rustc version 1.91.1 (ed61e7d7e 2025-11-07)\0', 'latin1');
 
-/** A build-info header as Go 1.18+ links it: magic, pointer size 8, the inline flag, padding, then the version and the framed module info. */
-function inlineBuildInfo(goVersion: string, modInfo: string): Buffer {
-  const string = (bytes: Buffer) => Buffer.concat([Buffer.from([bytes.length & 0x7f | (bytes.length > 0x7f ? 0x80 : 0), ...(bytes.length > 0x7f ? [bytes.length >> 7] : [])]), bytes]);
-  const sentinel = Buffer.alloc(16, 0xa5);
-  const header = Buffer.concat([GO_BUILDINFO_MAGIC, Buffer.from([8, 2]), Buffer.alloc(16)]);
-  return Buffer.concat([header, string(Buffer.from(goVersion)), string(Buffer.concat([sentinel, Buffer.from(modInfo), sentinel]))]);
-}
-/** A build-info header of the kind before Go 1.18: pointers to the strings, no inline flag. */
-const POINTER_BUILD_INFO = Buffer.concat([GO_BUILDINFO_MAGIC, Buffer.from([8, 0]), Buffer.alloc(16, 1)]);
 const MOD_INFO = 'path\texample.com/hello\nmod\texample.com/hello\t(devel)\t\ndep\tgolang.org/x/sys\tv0.38.0\th1:abc=\n';
 
 describe('image contents for the SBOM, read as streams', () => {
