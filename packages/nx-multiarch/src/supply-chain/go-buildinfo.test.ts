@@ -32,9 +32,12 @@ describe('Go build info read from bytes', () => {
     expect(goBuildInfoOf(Buffer.from('no magic here'))).toBeUndefined();
   });
 
-  it('gives an empty module list when the sentinels are not there (a binary built outside module mode)', () => {
-    const header = Buffer.concat([GO_BUILDINFO_MAGIC, Buffer.from([8, 2]), Buffer.alloc(16), Buffer.from([8]), Buffer.from('go1.26.8'), Buffer.from([0])]);
-    expect(goBuildInfoOf(header)).toEqual({ goVersion: 'go1.26.8', modInfo: '' });
+  it('gives an empty module list when the sentinels are not there (a binary built outside module mode), as Go does', () => {
+    const stringOf = (text: string) => Buffer.concat([Buffer.from([text.length]), Buffer.from(text)]);
+    const header = Buffer.concat([GO_BUILDINFO_MAGIC, Buffer.from([8, 2]), Buffer.alloc(16), stringOf('go1.26.8')]);
+    expect(goBuildInfoOf(Buffer.concat([header, stringOf('')]))).toEqual({ goVersion: 'go1.26.8', modInfo: '' });
+    // Text with no framing: the byte 17 from its end is not a newline, so none of it counts.
+    expect(goBuildInfoOf(Buffer.concat([header, stringOf('path\texample.com/unframed\nmod\texample.com/unframed')]))).toEqual({ goVersion: 'go1.26.8', modInfo: '' });
   });
 
   it('reads a module list longer than its first read from a file, and the pointer kind there as undefined', async () => {
