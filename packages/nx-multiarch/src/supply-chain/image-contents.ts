@@ -133,27 +133,24 @@ async function scanFile(path: string, content: Readable, dir: string, name: stri
   if ('bytes' in collected) {
     const rustcVersion = rustcVersionOf(collected.bytes);
     const header = goBuildInfoOffset(collected.bytes);
-    const go: GoFound = header < 0 ? {} : await goFound(goBuildInfoOf(collected.bytes, header), join(dir, name), collected.bytes);
-    return scanned(rustcVersion, go);
+    if (header < 0) return scanned(rustcVersion, {});
+    const goBuildInfo = goBuildInfoOf(collected.bytes, header);
+    if (goBuildInfo) return scanned(rustcVersion, { goBuildInfo });
+    // Built before Go 1.18: a copy on disk for `go version -m`.
+    const goBinary = join(dir, name);
+    await writeFile(goBinary, collected.bytes);
+    return scanned(rustcVersion, { goBinary });
   }
   const marker = await offsetInFile(collected.path, RUSTC_VERSION_MARKER);
   const rustcVersion = marker < 0 ? undefined : rustcVersionAt(await readFileRange(collected.path, marker, 4096), 0);
   const header = await offsetInFile(collected.path, GO_BUILDINFO_MAGIC, GO_BUILDINFO_ALIGN);
-  const go: GoFound = header < 0 ? {} : await goFound(await goBuildInfoInFile(collected.path, header), collected.path);
-  if (!go.goBinary) await rm(collected.path, { force: true });
-  return scanned(rustcVersion, go);
+  const goBuildInfo = header < 0 ? undefined : await goBuildInfoInFile(collected.path, header);
+  // The file stays only as the copy `go version -m` reads (a Go binary built before Go 1.18).
+  if (header < 0 || goBuildInfo) await rm(collected.path, { force: true });
+  return scanned(rustcVersion, goBuildInfo ? { goBuildInfo } : header < 0 ? {} : { goBinary: collected.path });
 }
 
-type GoFound = Pick<ScannedFile, 'goBuildInfo' | 'goBinary'>;
-
-/** A Go binary's build info when it could be read from its bytes, else its copy at `copy` for `go version -m` (written from `bytes` when given). */
-async function goFound(buildInfo: GoBuildInfoText | undefined, copy: string, bytes?: Buffer): Promise<GoFound> {
-  if (buildInfo) return { goBuildInfo: buildInfo };
-  if (bytes) await writeFile(copy, bytes);
-  return { goBinary: copy };
-}
-
-function scanned(rustcVersion: string | undefined, go: GoFound): ScannedFile | undefined {
+function scanned(rustcVersion: string | undefined, go: Pick<ScannedFile, 'goBuildInfo' | 'goBinary'>): ScannedFile | undefined {
   return rustcVersion || go.goBuildInfo || go.goBinary ? { ...(rustcVersion ? { rustcVersion } : {}), ...go } : undefined;
 }
 
