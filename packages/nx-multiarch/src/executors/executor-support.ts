@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import type { CrossBuildContext } from '../cross/cross-context';
 import { formatError, MultiarchError } from '../errors';
 import { sweepWorkspaceTemps } from '../util/sweep-workspace';
+import { sweepSystemTemps } from '../util/system-temp';
 
 /**
  * Glue shared by the executors: they stay thin (options in, one library call,
@@ -14,7 +15,8 @@ export interface ExecutorResult {
 
 /**
  * Runs an executor's body. With the Nx context, temporary folders of killed
- * runs anywhere in the workspace's dist/ and .nx-multiarch/tmp are swept first.
+ * runs anywhere in the workspace's dist/ and .nx-multiarch/tmp, and the
+ * plugin's own in the system's temporary directory, are swept first.
  */
 export async function runExecutor(body: () => Promise<unknown>, context?: ExecutorContext): Promise<ExecutorResult> {
   try {
@@ -27,9 +29,9 @@ export async function runExecutor(body: () => Promise<unknown>, context?: Execut
   }
 }
 
-/** Removes the temporary folders killed runs left in the workspace, and says which. */
+/** Removes the temporary folders killed runs left in the workspace and in the system's temporary directory, and says which. */
 export async function sweepTemps(workspaceRoot: string): Promise<void> {
-  const removed = await sweepWorkspaceTemps(workspaceRoot);
+  const removed = [...(await sweepWorkspaceTemps(workspaceRoot)), ...(await sweepSystemTemps())];
   if (removed.length > 0) console.log(`Removed ${removed.length} temporary folder${removed.length === 1 ? '' : 's'} left by killed runs: ${removed.join(', ')}`);
 }
 

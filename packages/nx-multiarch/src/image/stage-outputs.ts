@@ -1,5 +1,4 @@
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { MultiarchError } from '../errors';
 import { STAGED_ROOT, type ResolvedItem } from '../dockerfile/stage-graph';
@@ -8,6 +7,7 @@ import { runFetchSteps } from './native/fetch-files';
 import type { DownloadMap } from '../dockerfile/download-map';
 import type { ArchiveEntry } from '../oci/tar';
 import { writeFile } from 'node:fs/promises';
+import { makeSystemTempDir } from '../util/system-temp';
 
 /**
  * Puts what the final stage copies out of earlier stages into the scratch
@@ -76,7 +76,7 @@ async function copyTree(src: string, dest: string): Promise<void> {
 
 export async function stageOutputs(options: StageOutputsOptions): Promise<StagedStageOutput[]> {
   // What download steps extract waits here until it is copied into the stage's folder.
-  const extractDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-extract-'));
+  const extractDir = await makeSystemTempDir('extract');
   try {
     return await stageItems(options, extractDir);
   } finally {

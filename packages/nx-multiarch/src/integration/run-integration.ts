@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { MultiarchError } from '../errors';
 import { platformString, type PlatformSpec } from '../platform/platforms';
@@ -14,6 +13,7 @@ import { junitReport, junitXml, reportCounts, type JunitCounts } from './junit';
 import { killLeftovers } from './pid-registry';
 import { preflight } from './preflight';
 import type { RunnerChoice, RunnerName } from './types';
+import { makeSystemTempDir } from '../util/system-temp';
 
 /**
  * What the arch-integration executor does, as one library call: check the
@@ -126,7 +126,7 @@ export async function runArchIntegration(request: ArchIntegrationRequest): Promi
     }
   }
 
-  const workDir = await mkdtemp(join(tmpdir(), `nx-multiarch-it-${request.project}-`));
+  const workDir = await makeSystemTempDir('it', request.project);
   try {
     const context: TestContext = {
       project: request.project,

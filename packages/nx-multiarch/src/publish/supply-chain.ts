@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
 import { sha256Digest } from '../oci/digest';
@@ -15,6 +14,7 @@ import { signAndAttest, type SignReport, type SignTarget } from '../supply-chain
 import { statementsFor } from '../supply-chain/push-statements';
 import { KeySigner, publicKeyFingerprint, type Signer } from '../supply-chain/signer';
 import { formatVerifyTable, verifyImage, type VerifyResult } from '../supply-chain/verify-image';
+import { makeSystemTempDir } from '../util/system-temp';
 
 /**
  * What manifest-push adds for the supply chain, kept out of the push itself:
@@ -96,7 +96,7 @@ export async function withAttestationManifests(plan: PushPlan, workspaceRoot: st
     });
   }
   if (extra.length === 0) return { plan };
-  const tempDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-attest-'));
+  const tempDir = await makeSystemTempDir('attest');
   const blobs = [...plan.blobs];
   for (const item of extra) {
     for (const blob of item.blobs) {

@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -13,6 +12,7 @@ import { MultiarchError } from '../errors';
 import { isDpkgStatusPath } from './dpkg-status';
 import { ELF_MAGIC, RUSTC_VERSION_MARKER, rustcVersionAt, rustcVersionOf } from './go-modules';
 import { GO_BUILDINFO_ALIGN, GO_BUILDINFO_MAGIC, goBuildInfoInFile, goBuildInfoOf, goBuildInfoOffset, type GoBuildInfoText } from './go-buildinfo';
+import { makeSystemTempDir } from '../util/system-temp';
 
 /**
  * What the SBOM and the provenance need of an image's root file system, read
@@ -162,7 +162,7 @@ export async function readImageContents(layoutDir: string): Promise<ImageContent
     throw new MultiarchError(`The layout at ${layoutDir} does not hold exactly one image manifest.`, 'Rebuild the image.');
   }
   const manifest = await reader.readJson<ImageManifest>(manifestDescriptor.digest);
-  const dir = await mkdtemp(join(tmpdir(), 'nx-multiarch-sbom-'));
+  const dir = await makeSystemTempDir('sbom');
   const dispose = () => rm(dir, { recursive: true, force: true });
   const files = new Map<string, ScannedFile>();
   let fileCount = 0;

@@ -52,7 +52,7 @@ export function ownerVerdict(name: string, modifiedMs: number, now: number = Dat
 /**
  * Removes the stale temporary folders in `dir` that `isTemp` recognizes by
  * name; returns the names removed. A missing `dir` has none. Never throws for
- * a folder that another sweeper removed first.
+ * a folder that another sweeper removed first or that cannot be removed.
  */
 export async function sweepStaleTemps(dir: string, isTemp: (name: string) => boolean, now: number = Date.now()): Promise<string[]> {
   let names: string[];
@@ -65,8 +65,12 @@ export async function sweepStaleTemps(dir: string, isTemp: (name: string) => boo
   for (const name of names.filter(isTemp)) {
     const info = await lstat(join(dir, name)).catch(() => undefined);
     if (!info || ownerVerdict(name, info.mtimeMs, now) !== 'stale') continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
+    try {
+      await rm(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Not ours to remove after all (another user's, in a shared temporary directory): the others still go.
+    }
   }
   return removed;
 }

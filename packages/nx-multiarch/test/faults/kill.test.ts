@@ -15,8 +15,9 @@ import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
  * cancel does — 5 times after seeded random delays (FAULT_SEED replays a
  * run). After every kill no image folder in dist/images is corrupt, and the
  * rerun succeeds and gives the same digests as an uninterrupted build.
- * Temporary folders the kills leave are counted, and the rerun leaves none
- * (orphans 0): every task sweeps those whose process is gone.
+ * Temporary folders the kills leave (in the workspace, and in the runs' own
+ * TMPDIR) are counted, and the rerun leaves none (orphans 0): every task
+ * sweeps those whose process is gone.
  *
  * A push (`nx run-many -t manifest-push`) goes through a recording proxy,
  * which kills it 5 times mid-push: when it sees the 1st, 4th, 7th, 10th and
@@ -108,9 +109,9 @@ test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and
     run.kill();
     await run.done;
     const { layouts, problems } = await checkAllLayouts(clone!.dir);
-    const litter = await findTempLitter(clone!.dir);
+    const litter = await findTempLitter(clone!.dir, clone!.tmpDir);
     littered += litter.length;
-    log.push(`trial ${trial}: killed after ${delay} ms${finished ? ' (had already finished)' : ''}, ${layouts.length} layouts visible, ${litter.length} temporary folders left`);
+    log.push(`trial ${trial}: killed after ${delay} ms${finished ? ' (had already finished)' : ''}, ${layouts.length} layouts visible, ${litter.length} temporary folders left (${litter.filter((path) => path.startsWith('$TMPDIR/')).length} in TMPDIR)`);
     expect(problems).toEqual([]);
   }
   // The rerun is the user's command after a cancelled CI job: the whole build, dependencies included.
@@ -121,7 +122,7 @@ test(`kill -9 of a build at ${TRIALS} random moments: never a corrupt image, and
   expect(layouts).toHaveLength(IMAGES.length);
   expect(await digests()).toEqual(reference);
   // Orphans: whatever the kills left, the rerun swept.
-  expect(await findTempLitter(clone!.dir)).toEqual([]);
+  expect(await findTempLitter(clone!.dir, clone!.tmpDir)).toEqual([]);
   console.log(`seed ${SEED}, uninterrupted image-only build ${imagesMs} ms, ${littered} temporary folders left by kills, 0 after the rerun\n${log.join('\n')}`);
 }, 900_000);
 

@@ -71,10 +71,12 @@ export async function checkAllLayouts(workspace: string): Promise<{ layouts: str
 
 /**
  * Temporary folders a run leaves behind: `.<name>.tmp-*` anywhere under dist/
- * (two levels below each output kind) and scratch contexts under
- * .nx-multiarch/tmp. Relative paths; empty when the workspace is clean.
+ * (two levels below each output kind), scratch contexts under
+ * .nx-multiarch/tmp, and the plugin's `nx-multiarch-*` folders in the run's
+ * system temporary directory, when given. Paths relative to the workspace
+ * (the last kind: `$TMPDIR/<name>`); empty when all is clean.
  */
-export async function findTempLitter(workspace: string): Promise<string[]> {
+export async function findTempLitter(workspace: string, systemTmpDir?: string): Promise<string[]> {
   const found: string[] = [];
   const list = async (rel: string): Promise<string[]> => (existsSync(join(workspace, rel)) ? readdir(join(workspace, rel)) : []);
   const walk = async (rel: string, depth: number): Promise<void> => {
@@ -85,6 +87,7 @@ export async function findTempLitter(workspace: string): Promise<string[]> {
   };
   await walk('dist', 2);
   for (const name of await list('.nx-multiarch/tmp')) found.push(`.nx-multiarch/tmp/${name}`);
+  if (systemTmpDir) for (const name of await readdir(systemTmpDir)) if (name.startsWith('nx-multiarch-')) found.push(`$TMPDIR/${name}`);
   return found;
 }
 

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScratchContext } from '../../src/image/context/scratch-context';
@@ -7,6 +7,7 @@ import { runExecutor } from '../../src/executors/executor-support';
 import { captureOutput, fakeExecutorContext } from '../support/executor-context';
 import { writeDirAtomically } from '../../src/util/atomic';
 import { ownerTag, UNOWNED_MAX_AGE_MS } from '../../src/util/stale-temp';
+import { makeSystemTempDir, sweepSystemTemps } from '../../src/util/system-temp';
 
 /**
  * Litter of killed runs is swept by the next run; folders of live processes,
@@ -79,8 +80,15 @@ describe('stale temporary folders', () => {
     expect(scratch).toMatch(new RegExp(`context-web-amd64-${ownerTag()}-[A-Za-z0-9]{6}$`));
   });
 
-  it('every task sweeps the whole workspace first, so litter of projects restored from the Nx cache goes too', async () => {
+  it('every task sweeps the whole workspace and the plugin\'s folders in TMPDIR first, so litter of projects restored from the Nx cache goes too', async () => {
     const ws = join(root, 'ws');
+    // The system's temporary directory of this test alone. Jest's process.env is a copy that
+    // os.tmpdir() does not read, so the directory is given through os.tmpdir itself.
+    const systemTmp = join(root, 'system-tmp');
+    const deadExtract = `nx-multiarch-extract-${ownerTag(killed.pid!)}-Op12Qr`;
+    const liveSbom = `nx-multiarch-sbom-${ownerTag(live.pid!)}-St34Uv`;
+    const otherTool = `other-tool-extract-${ownerTag(killed.pid!)}-Wx56Yz`;
+    for (const name of [deadExtract, liveSbom, otherTool]) await litter(systemTmp, name);
     const deadCross = `.arm64.tmp-${ownerTag(killed.pid!)}-Ab12Cd`;
     const deadImage = `.arm.tmp-${ownerTag(killed.pid!)}-Cd34Ef`;
     const deadContext = `context-api-arm-${ownerTag(killed.pid!)}-Gh56Ij`;
@@ -91,17 +99,33 @@ describe('stale temporary folders', () => {
     await litter(join(ws, '.nx-multiarch', 'tmp'), deadContext);
 
     let ran = false;
+    const tmpdirOfTest = jest.spyOn(jest.requireActual<typeof import('node:os')>('node:os'), 'tmpdir').mockReturnValue(systemTmp);
     const { result, output } = await captureOutput(() =>
       runExecutor(async () => {
         ran = true;
       }, fakeExecutorContext(ws, 'other', 'packages/other', 'docker-arch-build')),
-    );
+    ).finally(() => tmpdirOfTest.mockRestore());
 
     expect(result).toEqual({ success: true });
     expect(ran).toBe(true);
-    expect(output).toContain('Removed 3 temporary folders left by killed runs');
+    expect(output).toContain('Removed 4 temporary folders left by killed runs');
+    expect(output).toContain(join(systemTmp, deadExtract));
+    expect((await readdir(systemTmp)).sort()).toEqual([liveSbom, otherTool].sort());
     expect(await readdir(join(ws, 'dist', 'cross', 'api'))).toEqual([]);
     expect(await readdir(join(ws, 'dist', 'images', 'web'))).toEqual([liveImage]);
     expect(await readdir(join(ws, '.nx-multiarch', 'tmp'))).toEqual([]);
+  });
+
+  it('the plugin\'s folders in the system\'s temporary directory say whose they are', async () => {
+    const made = await makeSystemTempDir('it', 'web/api');
+    try {
+      expect(made.startsWith(tmpdir())).toBe(true);
+      expect(made).toMatch(new RegExp(`/nx-multiarch-it-web_api-${ownerTag()}-[A-Za-z0-9]{6}$`));
+      // Its owner is alive, so no task's sweep removes it while it works.
+      expect(await sweepSystemTemps()).not.toContain(made);
+      expect((await lstat(made)).isDirectory()).toBe(true);
+    } finally {
+      await rm(made, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
  * Scratch clones of this workspace for tests that run real `nx` commands:
  * `git clone` of the committed state into a temp folder (never the real
  * checkout's files), node_modules linked from this checkout (so Nx and the
- * compiled plugin are this checkout's), and an empty Nx cache of its own.
+ * compiled plugin are this checkout's), an empty Nx cache of its own, and a
+ * system temporary directory of its own (TMPDIR), so what its runs leave
+ * there can be counted.
  */
 export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..', '..');
 export const BIN = join(WORKSPACE_ROOT, 'packages', 'nx-multiarch', 'bin', 'nx-multiarch.js');
@@ -17,6 +19,8 @@ export interface ScratchClone {
   root: string;
   dir: string;
   cacheDir: string;
+  /** TMPDIR of the clone's Nx runs. */
+  tmpDir: string;
 }
 
 export interface CommandResult {
@@ -38,7 +42,9 @@ export async function scratchClone(name: string): Promise<ScratchClone> {
   const cloned = await exec('git', ['clone', '--quiet', '--no-hardlinks', WORKSPACE_ROOT, dir], root);
   if (cloned.code !== 0) throw new Error(`git clone failed: ${cloned.output}`);
   await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { root, dir, cacheDir: join(root, 'nx-cache') };
+  const tmpDir = join(root, 'tmp');
+  await mkdir(tmpDir);
+  return { root, dir, cacheDir: join(root, 'nx-cache'), tmpDir };
 }
 
 export async function removeScratchClone(clone: ScratchClone | undefined): Promise<void> {
@@ -48,7 +54,7 @@ export async function removeScratchClone(clone: ScratchClone | undefined): Promi
 /** The environment of an Nx run in a clone: no daemon, no TUI, its own cache, nothing NX_* from outside. */
 export function nxEnv(clone: ScratchClone, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') && key !== 'SOURCE_DATE_EPOCH'));
-  return { ...env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', NX_CACHE_DIRECTORY: clone.cacheDir, ...extra };
+  return { ...env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', NX_CACHE_DIRECTORY: clone.cacheDir, TMPDIR: clone.tmpDir, ...extra };
 }
 
 export function nx(clone: ScratchClone, args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CommandResult> {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MultiarchError } from '../../errors';
 import { platformString, PlatformSpec } from '../../platform/platforms';
@@ -10,6 +9,7 @@ import { readBuiltImageArchive } from '../../oci/docker-archive/read';
 import type { DockerCli } from '../../docker-daemon/cli';
 import { writeBuiltImageLayout } from './layout';
 import { dockerPreflight } from './preflight';
+import { makeSystemTempDir } from '../../util/system-temp';
 
 /**
  * The `docker` engine: a real dockerd builds the Dockerfile (so RUN works,
@@ -121,7 +121,7 @@ export class DockerEngine implements BuildEngine {
       env: this.env,
       binfmtDir: this.options.binfmtDir,
     });
-    const workDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-docker-'));
+    const workDir = await makeSystemTempDir('docker');
     try {
       const archive = join(workDir, 'image.tar');
       await this.buildArchive(cli, request, archive);

@@ -13,12 +13,12 @@ import { epochToRfc3339 } from '../../util/source-date-epoch';
 import { writeLayerBySize } from '../../oci/layer-thread';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFetchSteps } from './fetch-files';
 import type { FetchOperation } from '../../dockerfile/evaluate-stage';
 import { STAGED_ROOT } from '../../dockerfile/stage-graph';
+import { makeSystemTempDir } from '../../util/system-temp';
 
 function checkPlatformFlag(platform: string | undefined, request: BuildRequest, line: number): void {
   if (platform === undefined || platform === '') return;
@@ -76,7 +76,7 @@ export class NativeEngine implements BuildEngine {
     const diffIds = [...(base.config?.rootfs.diff_ids ?? [])];
     const history: HistoryEntry[] = [...(base.config?.history ?? []), ...stage.history];
     // ADD, download steps and package installs extract archives into this folder; the layer reads their files from there, then it goes.
-    const extractDir = await mkdtemp(join(tmpdir(), 'nx-multiarch-extract-'));
+    const extractDir = await makeSystemTempDir('extract');
     const environment: RunEnvironment = {
       target: request.platform,
       packageCacheDir: request.packageCacheDir ?? join(request.workspaceRoot ?? request.contextDir, '.nx-multiarch', 'debian'),
