@@ -245,6 +245,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
         tags,
         layoutDir,
         blobCacheDir: options.blobCacheDir ? workspacePath(ws, options.blobCacheDir) : join(ws, '.nx-multiarch', 'blob-cache'),
+        layerCacheDir: join(ws, '.nx-multiarch', 'layer-cache'),
         packageCacheDir: options.packageCacheDir
           ? workspacePath(ws, options.packageCacheDir)
           : (env.NX_MULTIARCH_PACKAGE_CACHE ?? join(ws, '.nx-multiarch', 'debian')),

@@ -30,10 +30,11 @@ export async function writeFiles(root: string, files: Record<string, string | Bu
   }
 }
 
-/** Copies a workspace to a fresh folder at another path (for reproducibility checks). */
+/** Copies a workspace to a fresh folder at another path (for reproducibility checks), without the layer cache, so its layers are compressed anew. */
 export async function copyWorkspace(from: string, prefix: string): Promise<string> {
   const to = join(await tempDir(prefix), 'a-longer-path', 'workspace');
-  await cp(from, to, { recursive: true, verbatimSymlinks: true });
+  const layerCache = join(from, '.nx-multiarch', 'layer-cache');
+  await cp(from, to, { recursive: true, verbatimSymlinks: true, filter: (source) => source !== layerCache });
   return to;
 }
 

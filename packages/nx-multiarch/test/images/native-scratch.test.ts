@@ -182,6 +182,25 @@ describe('reproducibility', () => {
   });
 });
 
+describe('the layer cache', () => {
+  it('a new label gives a new image around the same layer blob, taken from the layer cache instead of compressed again', async () => {
+    const before = await build(workspace, 'arm64', { artifacts: ARTIFACTS });
+    const lines: string[] = [];
+    const relabelled = await build(workspace, 'arm64', { artifacts: ARTIFACTS, labels: { 'org.example.release': 'rc1' }, log: (line) => lines.push(line) });
+    const layersOf = async (dir: string) => (await skopeoInspect(dir)).Layers;
+
+    expect(relabelled.summary.manifestDigest).not.toBe(before.summary.manifestDigest);
+    const layers = await layersOf(relabelled.outputDir);
+    expect(layers).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('came from the layer cache'))).toEqual([
+      expect.stringContaining(`its compressed blob ${(layers as string[])[0]} came from the layer cache`),
+    ]);
+    // The same blob a workspace without the cache compresses.
+    const fresh = await build(await copyWorkspace(workspace, 'layer-cache-copy'), 'arm64', { artifacts: ARTIFACTS, labels: { 'org.example.release': 'rc1' } });
+    expect(fresh.summary.manifestDigest).toBe(relabelled.summary.manifestDigest);
+  });
+});
+
 describe('bad input leaves nothing in dist', () => {
   const out = (arch: string) => join(workspace, 'dist', 'images', 'demo', arch);
 

@@ -27,6 +27,8 @@ export interface BuildRequest {
   layoutDir: string;
   /** Folder for a content-addressed cache of base image blobs. */
   blobCacheDir: string;
+  /** Folder of the native engine's compressed layers, by diff_id (oci/layer-cache.ts); none: every layer is compressed. */
+  layerCacheDir?: string;
   /** The workspace root: `FROM oci-layout://<relative path>` is looked up in the context, then here. */
   workspaceRoot?: string;
   /** Folder of the Debian package cache for RUN apt-get install (private apt state per arch, .debs); default `<workspace>/.nx-multiarch/debian`. */

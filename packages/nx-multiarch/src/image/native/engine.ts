@@ -10,7 +10,7 @@ import { nativeBlockers, nativeBlockersError, type ParsedDockerfile } from '../.
 import { DEFAULT_TAG, requestDockerfile, type BuildEngine, type BuildRequest, type BuildResult } from '../common/engine';
 import { evaluateFrom, evaluateStage } from '../../dockerfile/evaluate-stage';
 import { epochToRfc3339 } from '../../util/source-date-epoch';
-import { writeLayerBySize } from '../../oci/layer-thread';
+import { LayerCache, writeLayerCached } from '../../oci/layer-cache';
 import { collectStageFiles } from './stage-files';
 import type { RunEnvironment } from './run-steps';
 import { rm } from 'node:fs/promises';
@@ -92,7 +92,9 @@ export class NativeEngine implements BuildEngine {
       await writer.init();
       await base.copyLayersTo(request.layoutDir);
       if (entries.length > 0) {
-        const layer = await writeLayerBySize(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer);
+        const layerCache = request.layerCacheDir ? new LayerCache(request.layerCacheDir) : undefined;
+        const layer = await writeLayerCached(entries, { mtime: request.sourceDateEpoch, includeParents: base.scratch }, writer, layerCache);
+        if (layer.reused) request.log?.(`Layer ${layer.diffId}: the same files as a layer built before, so its compressed blob ${layer.descriptor.digest} came from the layer cache.`);
         layers.push(layer.descriptor);
         diffIds.push(layer.diffId);
         const lines = [...new Set(stage.fileOperations.map((op) => op.line))].join(', ');
