@@ -15,6 +15,9 @@
 # four>` runs with NX_ARGS (e.g. --batch). Wall and CPU (user+sys of Nx and
 # everything it ran) from GNU time. NX_DAEMON=false and
 # NX_ISOLATE_PLUGINS=false, as the generated CI runs Nx.
+# CHANGE=label: instead of the controller's code, a LABEL line at the end of
+# the four Dockerfiles changes, so the Go builds are cache hits and all 12
+# images are built again around the same binaries (the layer cache's case).
 # Bounded: 2 cold Go builds and RUNS x 2 changes; temp folder removed at the end.
 set -euo pipefail
 LOG_TAG=bench-controller-change
@@ -25,6 +28,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/workspace-clone.sh"
 # shellcheck source=../lib/bench-registry.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench-registry.sh"
 
+change=${CHANGE:-controller}
+[[ "$change" =~ ^(controller|label)$ ]] || die "CHANGE must be controller or label" "e.g. CHANGE=label bash tools/bench/controller-change-vs-ref.sh HEAD~1 4 --batch"
 ref=${1:-HEAD~1}
 runs=${2:-4}
 nx_args=("${@:3}")
@@ -56,15 +61,23 @@ done
 results="$work/results.tsv"
 for run in $(seq "$runs"); do
   for side in ref head; do
-    main="$work/$side/packages/linkerd2/controller/main.go"
-    sed -i "s#^const name = \"linkerd2-controller.*\"\$#const name = \"linkerd2-controller-bench-$run\"#" "$main"
-    grep -q "linkerd2-controller-bench-$run\"" "$main" || die "the controller edit did not apply" "update the sed in this script to a line of controller/main.go"
+    if [ "$change" = label ]; then
+      for dockerfile in linkerd2/controller linkerd2/web linkerd2/debug linkerd2-proxy-init; do
+        dockerfile="$work/$side/packages/$dockerfile/Dockerfile"
+        sed -i '/^LABEL org.example.bench=/d' "$dockerfile"
+        echo "LABEL org.example.bench=run-$run" >>"$dockerfile"
+      done
+    else
+      main="$work/$side/packages/linkerd2/controller/main.go"
+      sed -i "s#^const name = \"linkerd2-controller.*\"\$#const name = \"linkerd2-controller-bench-$run\"#" "$main"
+      grep -q "linkerd2-controller-bench-$run\"" "$main" || die "the controller edit did not apply" "update the sed in this script to a line of controller/main.go"
+    fi
     push "$side" "$work/$side-$run.log"
     printf '%s\t%s\n' "$side" "$(cat "$work/time")" >>"$results"
     log "run $run, $side: $(cut -f1 "$work/time") s wall"
   done
 done
-echo "controller change, build and push of 4 Go images x 3 arches, Nx args: ${nx_args[*]:-none}, $runs runs per side (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "$change change, build and push of 4 Go images x 3 arches, Nx args: ${nx_args[*]:-none}, $runs runs per side (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 awk -F'\t' -v ref="$ref ($ref_commit)" '
   BEGIN { printf "%-22s %10s %14s\n", "plugin", "wall s", "CPU user+sys" }
   { name = ($1 == "ref") ? ref : "this checkout"; printf "%-22s %10.1f %14.1f\n", name, $2, $3 + $4; wall[$1] += $2; cpu[$1] += $3 + $4 }

@@ -126,4 +126,4 @@ if $NX_OK; then
 else
   printf '%-40s %10s\n' "npx nx run … (both engines)" "skipped"
 fi
-log "goal: docker/native >= 3 (native at least 3x faster)"
+log "goal: docker/native >= 5 with both engines warm (issue 17)"
