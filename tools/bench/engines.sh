@@ -20,7 +20,7 @@
 # `tools/services.sh start dockerd` starts (and this script stops it again if
 # it started it). Both engines run warm: one warm-up run each, so docker's
 # layer cache is as filled as it is on a developer's machine.
-# Prints mean wall times and docker/native (goal: native at least 3x faster).
+# Prints mean wall times and docker/native (goal in issue 17: native at least 5x faster, both warm).
 set -euo pipefail
 LOG_TAG=bench-engines
 # shellcheck source=../lib/common.sh
