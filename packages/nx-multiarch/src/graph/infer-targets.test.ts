@@ -56,13 +56,29 @@ describe('inferTargets', () => {
     }
   });
 
+  it('keeps the Dockerfile a go-cross input only when a //go:embed pattern could take it into the binary', () => {
+    const goCross = (goEmbeds: string[]) => inferTargets(facts({ root: 'cmd/tool', goMain: true, goEmbeds }), options)['go-cross'].inputs;
+    expect(goCross(['cmd/tool/templates/page.html'])).toContain('!{projectRoot}/Dockerfile');
+    expect(goCross(['cmd/tool/help.txt'])).toContain('!{projectRoot}/Dockerfile');
+    for (const embeds of [['cmd/tool/*'], ['cmd/tool/Dockerfile'], ['cmd/tool/all:.dockerignore'], ['cmd/tool/file?.txt']]) {
+      expect(goCross(embeds)).not.toContain('!{projectRoot}/Dockerfile');
+    }
+  });
+
   it('hashes what import-repo hashes: go.sum, vendor/modules.txt, //go:embed files and GOEXPERIMENT', () => {
     const inferred = inferTargets(
       facts({ root: 'packages/linkerd2/web', goMain: true, goModuleRoot: 'packages/linkerd2', goEmbeds: ['packages/linkerd2/web/srv/dashboard.html.tmpl'] }),
       options,
     )['go-cross'];
     // import-repo's go-cross target takes its inputs from the same template (generators/import-repo/targets.ts).
-    expect(inferred.inputs).toEqual(['production', '^production', ...goCrossInputs('packages/linkerd2', ['packages/linkerd2/web/srv/dashboard.html.tmpl'])]);
+    expect(inferred.inputs).toEqual([
+      'production',
+      '!{projectRoot}/Dockerfile',
+      '!{projectRoot}/Dockerfile.dockerignore',
+      '!{projectRoot}/.dockerignore',
+      '^production',
+      ...goCrossInputs('packages/linkerd2', ['packages/linkerd2/web/srv/dashboard.html.tmpl']),
+    ]);
     expect(inferred.inputs).toEqual(
       expect.arrayContaining([
         '{workspaceRoot}/packages/linkerd2/go.sum',

@@ -4,7 +4,7 @@ import { parseArchList } from '../platform/parse-arch';
 import type { InferredTarget, NxMultiarchPluginOptions } from './plugin-options';
 import type { ProjectFacts } from './project-facts';
 import { downloadProducers } from '../dockerfile/download-map';
-import { CROSS_OUTPUTS, cargoCrossInputs, goCrossInputs, goCrossOptions, type Input } from '../project/target-templates';
+import { CROSS_OUTPUTS, cargoCrossInputs, goCrossImageFileExclusions, goCrossInputs, goCrossOptions, type Input } from '../project/target-templates';
 
 /**
  * Pure target inference: project facts and plugin options in, Nx targets out.
@@ -192,7 +192,13 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
         {
           executor: EXECUTOR('go-cross'),
           cache: true,
-          inputs: ['production', '^production', ...goCrossInputs(moduleRoot, facts.goPackages?.embeds ?? facts.goEmbeds, facts.goPackages?.packageDirs), ...extra],
+          inputs: [
+            'production',
+            ...goCrossImageFileExclusions(facts.root, facts.goPackages?.embeds ?? facts.goEmbeds),
+            '^production',
+            ...goCrossInputs(moduleRoot, facts.goPackages?.embeds ?? facts.goEmbeds, facts.goPackages?.packageDirs),
+            ...extra,
+          ],
           outputs: [...CROSS_OUTPUTS],
           options: goOptions,
           metadata: { technologies: ['go'], description: 'Cross-compile the Go main packages for one arch' },

@@ -18,6 +18,24 @@ export function workspaceGlob(path: string): string {
   return path === '' ? '{workspaceRoot}' : `{workspaceRoot}/${path}`;
 }
 
+/** The files of an image build that sit beside a Go main and that `go build` never reads. */
+const IMAGE_FILES = ['Dockerfile', 'Dockerfile.dockerignore', '.dockerignore'];
+
+/**
+ * Exclusions of the image's own files from go-cross's `production` input:
+ * go-cross builds with its own flags, never the Dockerfile's (a multi-stage
+ * Dockerfile's go build stage is mapped to go-cross, not read for flags), so
+ * a Dockerfile edit rebuilds the images and leaves the binaries' cache
+ * entries valid. None when a //go:embed pattern (workspace-relative) could
+ * take one of those files into the binary: a wildcard or one of the names,
+ * directly in the project's folder.
+ */
+export function goCrossImageFileExclusions(projectRoot: string, embeds: readonly string[]): string[] {
+  const inRoot = (pattern: string) => (pattern.includes('/') ? pattern.slice(0, pattern.lastIndexOf('/')) : '') === projectRoot;
+  const mayEmbed = embeds.some((pattern) => pattern === projectRoot || (inRoot(pattern) && /[*?[]|Dockerfile|dockerignore/.test(pattern.slice(pattern.lastIndexOf('/') + 1))));
+  return mayEmbed ? [] : IMAGE_FILES.map((name) => `!{projectRoot}/${name}`);
+}
+
 /**
  * go-cross inputs: only .go files, go.mod/go.sum, vendor/modules.txt,
  * `//go:embed` files (workspace-relative patterns) and, with cgo on, C

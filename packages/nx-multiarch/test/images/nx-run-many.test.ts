@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzip } from '../../src/oci/gzip';
@@ -182,4 +182,26 @@ it('gives the same manifest digests in a second clone at another path, compiled 
   const second = await summaries(b);
   const differing = IMAGES.filter((project) => second[project].manifestDigest !== first[project].manifestDigest);
   expect(differing).toEqual([]);
+}, 900_000);
+
+it('rebuilds every image after a new LABEL around the same files: binaries from the Nx cache, each file layer from the layer cache, as a cold build writes it', async () => {
+  const { summaries: first } = await built();
+  const dockerfiles = ['linkerd2-proxy-init', 'linkerd2/controller', 'linkerd2/web', 'linkerd2/debug', 'linkerd2/proxy'].map((dir) => join(a.dir, 'packages', dir, 'Dockerfile'));
+  const layersOf = async (project: string) => (await validateLayout(join(a.dir, 'dist', 'images', project, 'arm'))).images[0].manifest.layers;
+  const before = Object.fromEntries(await Promise.all(IMAGES.map(async (project) => [project, await layersOf(project)] as const)));
+  try {
+    for (const dockerfile of dockerfiles) await writeFile(dockerfile, `${await readFile(dockerfile, 'utf8')}LABEL org.example.release=rc1\n`);
+    const result = await runArm(a);
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(`Nx read the output from the cache instead of running the command for ${TASKS - IMAGES.length} out of ${TASKS} tasks`);
+    for (const project of IMAGES) {
+      expect(result.output).toMatch(new RegExp(`${project}: Layer sha256:[0-9a-f]{64}: the same files as a layer built before, so its compressed blob sha256:[0-9a-f]{64} came from the layer cache`));
+      const summary = JSON.parse(await readFile(join(a.dir, 'dist', 'images', project, 'arm', 'image.json'), 'utf8')) as ImageSummary;
+      expect(summary.manifestDigest).not.toBe(first[project].manifestDigest);
+      // The same layers, byte for byte: only the config (its label) and so the manifest are new.
+      expect(await layersOf(project)).toEqual(before[project]);
+    }
+  } finally {
+    await exec('git', ['checkout', '--', ...dockerfiles], a.dir);
+  }
 }, 900_000);
