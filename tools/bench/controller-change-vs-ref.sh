@@ -18,6 +18,9 @@
 # CHANGE=label: instead of the controller's code, a LABEL line at the end of
 # the four Dockerfiles changes, so the Go builds are cache hits and all 12
 # images are built again around the same binaries (the layer cache's case).
+# REF_PROJECTS=1: the ref side also takes the Go projects' own files
+# (packages/linkerd2, packages/linkerd2-proxy-init: project.json files,
+# Dockerfiles, sources) from REF, for a change that spans plugin and projects.
 # Bounded: 2 cold Go builds and RUNS x 2 changes; temp folder removed at the end.
 set -euo pipefail
 LOG_TAG=bench-controller-change
@@ -42,6 +45,10 @@ bash "$REPO_ROOT/tools/services.sh" start registry "$reg_port" >/dev/null
 
 log "building and packing the plugin of $ref ($ref_commit) and of this checkout"
 ref_and_head_clones "$work" "$ref_commit"
+if [ "${REF_PROJECTS:-}" = 1 ]; then
+  git -C "$work/ref" checkout -q "$ref_commit" -- packages/linkerd2 packages/linkerd2-proxy-init
+  log "ref side: packages/linkerd2 and packages/linkerd2-proxy-init from $ref_commit"
+fi
 # Only these NX_* settings: a developer's daemon, cache folder or remote cache must not leak in.
 mapfile -t unset_nx < <(env | awk -F= '/^NX_/ { print "-u"; print $1 }')
 nx="$REPO_ROOT/node_modules/nx/dist/bin/nx.js"
