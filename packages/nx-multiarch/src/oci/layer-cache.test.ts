@@ -87,7 +87,12 @@ describe('layer cache', () => {
     expect(await cache.lookup(written[1].diffId)).toBeDefined();
     expect(await cache.lookup(written[2].diffId)).toBeDefined();
     expect((await readdir(join(cache.dir, 'blobs', 'sha256'))).sort()).toEqual([written[1], written[2]].map((w) => digestHex(w.descriptor.digest)).sort());
+    // The lookups above were uses: make the second layer the least recently used again, so the
+    // first layer's return evicts it (two lookups in one millisecond would leave it to the names).
+    await utimes(join(cache.dir, 'gzip', digestHex(written[1].diffId)), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    await utimes(join(cache.dir, 'gzip', digestHex(written[2].diffId)), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect((await writeLayerCached(layers[0], options, await layout(), cache)).reused).toBe(false);
+    expect(await cache.lookup(written[1].diffId)).toBeUndefined();
 
     await rm(blobPath(cache.dir, written[2].descriptor.digest));
     const rebuilt = await writeLayerCached(layers[2], options, await layout(), cache);
