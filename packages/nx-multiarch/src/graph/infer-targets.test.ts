@@ -63,6 +63,11 @@ describe('inferTargets', () => {
     for (const embeds of [['cmd/tool/*'], ['cmd/tool/Dockerfile'], ['cmd/tool/all:.dockerignore'], ['cmd/tool/file?.txt']]) {
       expect(goCross(embeds)).not.toContain('!{projectRoot}/Dockerfile');
     }
+    // A main at the workspace root: its patterns have no folder part.
+    const atRoot = (goEmbeds: string[]) => inferTargets(facts({ root: '', goMain: true, goEmbeds }), options)['go-cross'].inputs;
+    expect(atRoot(['static/index.html'])).toContain('!{projectRoot}/Dockerfile');
+    expect(atRoot(['Dockerfile'])).not.toContain('!{projectRoot}/Dockerfile');
+    expect(atRoot(['*.txt'])).not.toContain('!{projectRoot}/Dockerfile');
   });
 
   it('hashes what import-repo hashes: go.sum, vendor/modules.txt, //go:embed files and GOEXPERIMENT', () => {

@@ -185,6 +185,7 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
     const moduleRoot = facts.goModuleRoot ?? facts.root;
     // The same inputs import-repo writes: go.sum, vendor/modules.txt and //go:embed files change the binary too.
     const goOptions: Record<string, unknown> = facts.goMain && moduleRoot !== facts.root ? goCrossOptions(moduleRoot, facts.root) : {};
+    const embeds = facts.goPackages?.embeds ?? facts.goEmbeds;
     Object.assign(
       targets,
       withArchVariants(
@@ -194,9 +195,9 @@ export function inferTargets(facts: ProjectFacts, options: ResolvedOptions): Rec
           cache: true,
           inputs: [
             'production',
-            ...goCrossImageFileExclusions(facts.root, facts.goPackages?.embeds ?? facts.goEmbeds),
+            ...goCrossImageFileExclusions(facts.root, embeds),
             '^production',
-            ...goCrossInputs(moduleRoot, facts.goPackages?.embeds ?? facts.goEmbeds, facts.goPackages?.packageDirs),
+            ...goCrossInputs(moduleRoot, embeds, facts.goPackages?.packageDirs),
             ...extra,
           ],
           outputs: [...CROSS_OUTPUTS],

@@ -1,4 +1,5 @@
 import type { TargetConfiguration } from '@nx/devkit';
+import { posix } from 'node:path';
 
 /**
  * The one source of what a cross target hashes and writes, for inferred
@@ -31,8 +32,11 @@ const IMAGE_FILES = ['Dockerfile', 'Dockerfile.dockerignore', '.dockerignore'];
  * directly in the project's folder.
  */
 export function goCrossImageFileExclusions(projectRoot: string, embeds: readonly string[]): string[] {
-  const inRoot = (pattern: string) => (pattern.includes('/') ? pattern.slice(0, pattern.lastIndexOf('/')) : '') === projectRoot;
-  const mayEmbed = embeds.some((pattern) => pattern === projectRoot || (inRoot(pattern) && /[*?[]|Dockerfile|dockerignore/.test(pattern.slice(pattern.lastIndexOf('/') + 1))));
+  // posix.dirname names the workspace root '.', where project roots say ''.
+  const folderOf = (pattern: string) => posix.dirname(pattern).replace(/^\.$/, '');
+  const mayEmbed = embeds.some(
+    (pattern) => pattern === projectRoot || (folderOf(pattern) === projectRoot && /[*?[]|Dockerfile|dockerignore/.test(posix.basename(pattern))),
+  );
   return mayEmbed ? [] : IMAGE_FILES.map((name) => `!{projectRoot}/${name}`);
 }
 

@@ -18,6 +18,11 @@ export function ownerTag(pid: number = process.pid): string {
   return `${hostTag()}-${pid}`;
 }
 
+/** A label made safe for a temporary folder's name: anything but letters, digits, `.`, `_` and `-` becomes `_`. */
+export function safeNamePart(label: string): string {
+  return label.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 function hostTag(): string {
   return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 }

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ownerTag, sweepStaleTemps } from './stale-temp';
+import { ownerTag, safeNamePart, sweepStaleTemps } from './stale-temp';
 
 /**
  * Scratch folders in the system's temporary directory (archives being
@@ -9,13 +9,14 @@ import { ownerTag, sweepStaleTemps } from './stale-temp';
  * They carry their owner like the workspace's temporary folders, so a task
  * killed with -9 leaves nothing that the next task does not sweep.
  */
-export type SystemTempKind = 'extract' | 'sbom' | 'attest' | 'docker' | 'it';
+const SYSTEM_TEMP_KINDS = ['extract', 'sbom', 'attest', 'docker', 'it'] as const;
+export type SystemTempKind = (typeof SYSTEM_TEMP_KINDS)[number];
 
-const SYSTEM_TEMP = /^nx-multiarch-(?:extract|sbom|attest|docker|it)-/;
+const SYSTEM_TEMP = new RegExp(`^nx-multiarch-(?:${SYSTEM_TEMP_KINDS.join('|')})-`);
 
 /** Makes `<tmpdir>/nx-multiarch-<kind>-[<label>-]<owner>-XXXXXX`. */
 export function makeSystemTempDir(kind: SystemTempKind, label?: string): Promise<string> {
-  const named = label ? `${kind}-${label.replace(/[^A-Za-z0-9._-]/g, '_')}` : kind;
+  const named = label ? `${kind}-${safeNamePart(label)}` : kind;
   return mkdtemp(join(tmpdir(), `nx-multiarch-${named}-${ownerTag()}-`));
 }
 

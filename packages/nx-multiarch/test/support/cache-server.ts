@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,14 +67,24 @@ export async function startCacheServer(options: StartCacheServerOptions): Promis
     { env: { ...process.env, NXM_TEST_CACHE_RW: readWriteToken, NXM_TEST_CACHE_RO: readOnlyToken }, stdio: ['ignore', 'pipe', log] },
   );
   closeSync(log);
+  // Once the server is stopped its log is kept in memory and the file removed, so the suite leaves no logs behind.
+  let finalLog: string | undefined;
   const readLog = () => {
+    if (finalLog !== undefined) return finalLog;
     try {
       return readFileSync(logFile, 'utf8');
     } catch {
       return '';
     }
   };
-  const url = await firstLine(child, 15_000, readLog);
+  const keepLogInMemory = () => {
+    finalLog = readLog();
+    rmSync(logFile, { force: true });
+  };
+  const url = await firstLine(child, 15_000, readLog).catch((error: unknown) => {
+    keepLogInMemory();
+    throw error;
+  });
   return {
     url,
     readWriteToken,
@@ -82,7 +92,10 @@ export async function startCacheServer(options: StartCacheServerOptions): Promis
     storage: options.storage,
     pid: child.pid ?? 0,
     log: readLog,
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      keepLogInMemory();
+    },
   };
 }
 

@@ -16,8 +16,17 @@ export interface NodesTestWorkspace {
   remove(): void;
 }
 
+/**
+ * One folder per test file holds its workspaces. Nx's native workspace
+ * context outlives a test's module registry and creates the first
+ * workspace's data folder again while later tests run, so removing each
+ * workspace is not enough: the test file removes this folder in afterAll.
+ */
+let parent: string | undefined;
+
 export function nodesTestWorkspace(prefix: string): NodesTestWorkspace {
-  const root = mkdtempSync(join(tmpdir(), prefix));
+  parent ??= mkdtempSync(join(tmpdir(), prefix));
+  const root = mkdtempSync(join(parent, 'ws-'));
   process.env.NX_WORKSPACE_DATA_DIRECTORY = join(root, '.nx-data');
   let createNodesV2: typeof import('../../src/graph/create-nodes').createNodesV2 | undefined;
   jest.isolateModules(() => {
@@ -43,4 +52,10 @@ export function nodesTestWorkspace(prefix: string): NodesTestWorkspace {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes every workspace this test file made (call in afterAll). */
+export function removeNodesTestWorkspaces(): void {
+  if (parent) rmSync(parent, { recursive: true, force: true });
+  parent = undefined;
 }

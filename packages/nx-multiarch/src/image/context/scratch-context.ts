@@ -1,6 +1,6 @@
 import { copyFile, link, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isScratchContext, ownerTag, sweepStaleTemps } from '../../util/stale-temp';
+import { isScratchContext, ownerTag, safeNamePart, sweepStaleTemps } from '../../util/stale-temp';
 import { IgnoreMatcher } from './dockerignore';
 
 /**
@@ -15,7 +15,7 @@ export async function createScratchContext(contextDir: string, parentDir: string
   await mkdir(parentDir, { recursive: true });
   // Contexts of builds killed before they could remove their own.
   await sweepStaleTemps(parentDir, isScratchContext);
-  const scratch = await mkdtemp(join(parentDir, `context-${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${ownerTag()}-`));
+  const scratch = await mkdtemp(join(parentDir, `context-${safeNamePart(label)}-${ownerTag()}-`));
   const candidates = dockerfile ? [`${dockerfile}.dockerignore`, join(contextDir, '.dockerignore')] : [join(contextDir, '.dockerignore')];
   const ignore = await IgnoreMatcher.load(candidates);
   const walk = async (rel: string): Promise<void> => {
