@@ -1,4 +1,4 @@
-import { nodesTestWorkspace, removeNodesTestWorkspaces, type NodesTestWorkspace } from '../../test/support/nodes-workspace';
+import { nodesTestWorkspace, type NodesTestWorkspace } from '../../test/support/nodes-workspace';
 import { uniqueProjectNames } from './project-names';
 
 const goMain = 'package main\n\nfunc main() {}\n';
@@ -58,7 +58,6 @@ describe('createNodes on a repository dropped under vendor/', () => {
     });
   });
   afterEach(() => ws.remove());
-  afterAll(removeNodesTestWorkspaces);
 
   const FILES = ['vendor/linkerd2/controller/cmd/main.go', 'vendor/linkerd2/viz/tap/cmd/main.go', 'vendor/linkerd2/web/main.go', 'vendor/linkerd2/.devcontainer/Dockerfile'];
 

@@ -1,5 +1,5 @@
 import type { TargetDependencyConfig } from '@nx/devkit';
-import { nodesTestWorkspace, removeNodesTestWorkspaces, type NodesTestWorkspace } from '../../test/support/nodes-workspace';
+import { nodesTestWorkspace, type NodesTestWorkspace } from '../../test/support/nodes-workspace';
 
 /**
  * What each inferred image target depends on, through createNodes on a
@@ -64,7 +64,6 @@ describe('docker-arch-build depends on the projects its image reads', () => {
     });
   });
   afterEach(() => ws.remove());
-  afterAll(removeNodesTestWorkspaces);
 
   const REPO = ['repo/project.json', 'repo/app/main.go', 'repo/app/Dockerfile', 'repo/app/project.json', 'repo/web/main.go', 'repo/web/Dockerfile', 'repo/web/project.json', 'repo/bundle/Dockerfile', 'repo/bundle/project.json'];
 

@@ -20,9 +20,14 @@ export interface NodesTestWorkspace {
  * One folder per test file holds its workspaces. Nx's native workspace
  * context outlives a test's module registry and creates the first
  * workspace's data folder again while later tests run, so removing each
- * workspace is not enough: the test file removes this folder in afterAll.
+ * workspace is not enough: this folder goes once the file's tests are done
+ * (the hook is registered when a test file imports this module).
  */
 let parent: string | undefined;
+afterAll(() => {
+  if (parent) rmSync(parent, { recursive: true, force: true });
+  parent = undefined;
+});
 
 export function nodesTestWorkspace(prefix: string): NodesTestWorkspace {
   parent ??= mkdtempSync(join(tmpdir(), prefix));
@@ -52,10 +57,4 @@ export function nodesTestWorkspace(prefix: string): NodesTestWorkspace {
       rmSync(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Removes every workspace this test file made (call in afterAll). */
-export function removeNodesTestWorkspaces(): void {
-  if (parent) rmSync(parent, { recursive: true, force: true });
-  parent = undefined;
 }
