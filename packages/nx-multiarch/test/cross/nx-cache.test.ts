@@ -4,6 +4,7 @@ import { run } from '../../src/util/exec';
 import { outputDir } from '../../src/outputs/paths';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { cleanUpTemp, sha256File } from './helpers';
+import { NX_TEST_ENV } from '../support/nx-env';
 
 /**
  * The caching promises, through real `npx nx` in a fresh clone of this
@@ -29,7 +30,7 @@ beforeAll(async () => {
   WORKSPACE_ROOT = clone.dir;
   CARGO_ARTIFACT = join(WORKSPACE_ROOT, '.nx-multiarch/cargo-target', PROJECT, 'arm64', 'aarch64-unknown-linux-gnu/release/linkerd2-proxy');
   // Nx loads this local plugin from its TypeScript sources (@swc-node/register), so no build step is needed.
-  env = { ...process.env, NX_DAEMON: 'false', NX_CACHE_DIRECTORY: clone.cacheDir, NX_TUI: 'false', NX_NO_CLOUD: 'true' };
+  env = { ...process.env, ...NX_TEST_ENV, NX_CACHE_DIRECTORY: clone.cacheDir };
   // A remote cache would answer for the local one and hide what this test checks.
   delete env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER;
   delete env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN;

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { NX_TEST_ENV } from '../support/nx-env';
 
 /**
  * Scratch clones of this workspace for tests that run real `nx` commands:
@@ -51,10 +52,10 @@ export async function removeScratchClone(clone: ScratchClone | undefined): Promi
   if (clone) await rm(clone.root, { recursive: true, force: true });
 }
 
-/** The environment of an Nx run in a clone: no daemon, no TUI, its own cache, nothing NX_* from outside. */
+/** The environment of an Nx run in a clone: the tests' Nx settings, its own cache, nothing NX_* from outside. */
 export function nxEnv(clone: ScratchClone, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') && key !== 'SOURCE_DATE_EPOCH'));
-  return { ...env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', NX_CACHE_DIRECTORY: clone.cacheDir, TMPDIR: clone.tmpDir, ...extra };
+  return { ...env, ...NX_TEST_ENV, NX_CACHE_DIRECTORY: clone.cacheDir, TMPDIR: clone.tmpDir, ...extra };
 }
 
 export function nx(clone: ScratchClone, args: readonly string[], extra: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CommandResult> {

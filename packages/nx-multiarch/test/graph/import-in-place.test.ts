@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { FsTree, flushChanges } from 'nx/src/generators/tree';
 import importRepoGenerator from '../../src/generators/import-repo/generator';
 import { linkerd2Shape, proxyShape, type RepoFiles } from '../support/repo-shapes';
+import { NX_TEST_ENV } from '../support/nx-env';
 
 /**
  * Repositories cloned under vendor/ of a workspace, before and after an
@@ -32,7 +33,7 @@ function writeRepo(root: string, files: RepoFiles): void {
 async function nx<T>(args: string[]): Promise<T> {
   // No daemon and no graph cache left from the run before: each call computes the graph.
   rmSync(join(ws, '.nx'), { recursive: true, force: true });
-  const { stdout } = await run(process.execPath, [NX, ...args], { cwd: ws, env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_PREFER_NODE_STRIP_TYPES: 'false' }, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [NX, ...args], { cwd: ws, env: { ...process.env, ...NX_TEST_ENV, NX_PREFER_NODE_STRIP_TYPES: 'false' }, maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(stdout.slice(stdout.search(/[[{]/))) as T;
 }
 

@@ -7,18 +7,21 @@ import { gunzip } from '../../src/oci/gzip';
 import { readTar } from '../../src/oci/tar';
 import type { ImageSummary } from '../../src/outputs/image-summary';
 import { validateLayout, WORKSPACE_ROOT } from '../support/oci-schemas';
+import { goCacheOutputs, sha256File } from '../cross/helpers';
 import { imageFiles } from './helpers';
 import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
+import { NX_TEST_ENV } from '../support/nx-env';
 
 /**
  * Real Nx on this workspace's own commit: `nx run-many -t docker-arch-build
  * --arch=arm` in a fresh git clone (with its own empty Nx cache) builds the
  * binaries and then every image in graph order, a warm rerun does no build
- * work, deleting dist restores from the cache, and a second clone at another
- * path gives the same digests. Each clone builds with its own Go caches
- * (GOCACHE, GOMODCACHE), so the second clone's Go binaries are compiled by
- * it, not reused from the first's cache. Nx and the compiled plugin come from
- * this checkout's node_modules (run `npm run build:plugin` first).
+ * work, deleting dist restores from the cache, and a second clone at a longer
+ * path gives the same bytes: every binary, the proxy package and every image
+ * digest. The second clone builds with its own Go caches (GOCACHE,
+ * GOMODCACHE) and its own cargo target folder, so its binaries are compiled
+ * by it, not reused from the first's caches. Nx and the compiled plugin come
+ * from this checkout's node_modules (run `npm run build:plugin` first).
  *
  * The tests do not lean on each other's state: each awaits the first clone's
  * build (run once, memoised) instead of reading what an earlier test left,
@@ -30,8 +33,8 @@ const TASKS = 10; // five images, four go-cross, one cargo-cross
 interface Clone {
   dir: string;
   cacheDir: string;
-  /** This clone's own GOCACHE (GOMODCACHE beside it). */
-  gocache: string;
+  /** This clone's own GOCACHE (GOMODCACHE beside it), or none for the machine's Go caches. */
+  gocache?: string;
 }
 
 const roots: string[] = [];
@@ -49,21 +52,21 @@ function exec(command: string, args: string[], cwd: string, env: NodeJS.ProcessE
  * fresh path: of this checkout's HEAD, or of another clone, so both hold the
  * same commit even when someone commits here in between.
  */
-async function gitClone(name: string, depth: number, source = WORKSPACE_ROOT): Promise<Clone> {
+async function gitClone(name: string, depth: number, { source = WORKSPACE_ROOT, ownGoCaches = false } = {}): Promise<Clone> {
   const root = await mkdtemp(join(tmpdir(), `nxm-images-${name}-`));
   roots.push(root);
   const dir = join(root, ...Array.from({ length: depth }, (_, i) => `level${i}`), 'workspace');
   const cloned = await exec('git', ['clone', '--quiet', '--no-hardlinks', source, dir], root);
   if (cloned.code !== 0) throw new Error(`git clone failed: ${cloned.output}`);
   await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { dir, cacheDir: join(root, 'nx-cache'), gocache: join(root, 'gocache') };
+  return { dir, cacheDir: join(root, 'nx-cache'), ...(ownGoCaches ? { gocache: join(root, 'gocache') } : {}) };
 }
 
 async function nx(clone: Clone, args: string[]): Promise<{ code: number; output: string }> {
   // The outer NX_* settings (a developer's cache folder, a remote cache, a daemon) must not leak in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') && key !== 'SOURCE_DATE_EPOCH'));
-  Object.assign(env, { NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true', NX_CACHE_DIRECTORY: clone.cacheDir, NX_MULTIARCH_REVISION: REVISION });
-  Object.assign(env, { GOCACHE: clone.gocache, GOMODCACHE: join(clone.gocache, '..', 'gomodcache') });
+  Object.assign(env, { ...NX_TEST_ENV, NX_CACHE_DIRECTORY: clone.cacheDir, NX_MULTIARCH_REVISION: REVISION });
+  if (clone.gocache) Object.assign(env, { GOCACHE: clone.gocache, GOMODCACHE: join(clone.gocache, '..', 'gomodcache') });
   return exec(process.execPath, [join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--outputStyle=static'], clone.dir, env);
 }
 
@@ -80,14 +83,15 @@ async function summaries(clone: Clone): Promise<Record<string, ImageSummary>> {
   return out;
 }
 
-/** Build results ("<hash>-d" files) in a GOCACHE: what the go command compiled into it. */
-async function goCacheOutputs(gocache: string): Promise<number> {
-  if (!existsSync(gocache)) return 0;
-  let count = 0;
-  for (const bucket of await readdir(gocache)) {
-    if (/^[0-9a-f]{2}$/.test(bucket)) count += (await readdir(join(gocache, bucket))).filter((name) => name.endsWith('-d')).length;
+/** sha256 of every file the cross tasks left for arm, by `<project>/<file>`: binaries, packages, checksums. */
+async function crossFiles(clone: Clone): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const crossDir = join(clone.dir, 'dist', 'cross');
+  for (const project of (await readdir(crossDir)).sort()) {
+    const dir = join(crossDir, project, 'arm');
+    for (const file of (await readdir(dir)).sort()) out[`${project}/${file}`] = sha256File(join(dir, file));
   }
-  return count;
+  return out;
 }
 
 let a: Clone;
@@ -169,16 +173,20 @@ it('restores a deleted dist from the cache, with the same digests', async () => 
   for (const project of IMAGES) await validateLayout(join(a.dir, 'dist', 'images', project, 'arm'));
 }, 900_000);
 
-it('gives the same manifest digests in a second clone at another path, compiled with its own Go caches', async () => {
+it('gives the same binaries, proxy package and manifest digests in a second clone at a longer path, compiled there from empty caches', async () => {
   const { summaries: first } = await built();
-  const b = await gitClone('b', 3, a.dir);
-  expect(b.gocache).not.toBe(a.gocache);
-  const before = await goCacheOutputs(b.gocache);
+  const b = await gitClone('b', 3, { source: a.dir, ownGoCaches: true });
+  const before = goCacheOutputs(b.gocache!);
   const result = await runArm(b);
   expect(result.code).toBe(0);
   expect(result.output).not.toContain('[local cache]');
   // The second clone compiled its Go binaries itself (standard library included) into its own, empty GOCACHE.
-  expect((await goCacheOutputs(b.gocache)) - before).toBeGreaterThan(20);
+  expect(goCacheOutputs(b.gocache!) - before).toBeGreaterThan(20);
+  // And its proxy in its own cargo target folder, which the clone did not have.
+  expect(existsSync(join(b.dir, '.nx-multiarch', 'cargo-target', 'linkerd2-proxy', 'arm'))).toBe(true);
+  const crossA = await crossFiles(a);
+  expect(Object.keys(crossA)).toEqual(expect.arrayContaining(['linkerd2-proxy/linkerd2-proxy-v0.1.0-linux-arm.tar.gz', 'linkerd2-proxy/linkerd2-proxy-v0.1.0-linux-arm.txt', 'linkerd2-controller/controller']));
+  expect(await crossFiles(b)).toEqual(crossA);
   const second = await summaries(b);
   const differing = IMAGES.filter((project) => second[project].manifestDigest !== first[project].manifestDigest);
   expect(differing).toEqual([]);

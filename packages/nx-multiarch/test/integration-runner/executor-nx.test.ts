@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run, runChecked, type RunResult } from '../../src/util/exec';
 import { buildTestServer, exists, testServerImage } from './lib/test-images';
+import { NX_TEST_ENV } from '../support/nx-env';
 
 /**
  * The executor through real Nx, in a small workspace made here: the real
@@ -45,7 +46,7 @@ function nxWith(env: Record<string, string>, ...args: string[]): Promise<RunResu
   return run(process.execPath, [NX, ...args], {
     cwd: ws,
     // A developer's NX_MULTIARCH_RUNNER or remote cache must not change what these runs test.
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_'))), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', ...env },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_'))), ...NX_TEST_ENV, CI: 'true', ...env },
     timeoutMs: 300_000,
   });
 }

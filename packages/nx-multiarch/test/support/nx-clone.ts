@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../../src/util/exec';
 import { WORKSPACE_ROOT } from './cache-server';
+import { NX_TEST_ENV } from './nx-env';
 
 /**
  * Fresh "clones" of a workspace in temp folders, each with its own empty
@@ -54,9 +55,7 @@ export async function runNx(clone: Clone, args: string[], remote?: RemoteCache, 
   // (The shared Debian package cache is a cache, not a setting: it stays.)
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') || key === 'NX_MULTIARCH_PACKAGE_CACHE'));
   Object.assign(env, {
-    NX_DAEMON: 'false',
-    NX_TUI: 'false',
-    NX_NO_CLOUD: 'true',
+    ...NX_TEST_ENV,
     NX_CACHE_DIRECTORY: clone.cacheDir,
     ...(remote ? { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: remote.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: remote.token } : {}),
     ...extraEnv,
