@@ -145,6 +145,9 @@ it('builds every image for arm after the binaries each one needs, in graph order
   // The proxy image holds the proxy from the package and proxy-init, byte for byte.
   const packageDir = join(a.dir, 'dist', 'cross', 'linkerd2-proxy', 'arm');
   const tarball = (await readdir(packageDir)).find((n) => n.endsWith('.tar.gz')) as string;
+  // The package as Linkerd releases it: a checksum file that names the tarball and matches it.
+  const [hex, named] = (await readFile(join(packageDir, tarball.replace(/\.tar\.gz$/, '.txt')), 'utf8')).trim().split(/\s+/);
+  expect([named, hex]).toEqual([tarball, sha256File(join(packageDir, tarball))]);
   const packaged = await readTar(gunzip(await readFile(join(packageDir, tarball))));
   const proxy = packaged.find((e) => e.path.endsWith('/linkerd2-proxy'))?.content as Buffer;
   const files = await imageFiles(join(a.dir, 'dist', 'images', 'linkerd2-proxy-image', 'arm'));
