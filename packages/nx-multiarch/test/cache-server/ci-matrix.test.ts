@@ -113,7 +113,7 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
     } finally {
       reader.close();
     }
-  }, 480_000);
+  }, 900_000);
 
   it('clone C runs manifest-push for every arch: every task a remote hit, no compiler run, and correct 3-arch indexes pushed', async () => {
     expect(clones.a && clones.b).toBeTruthy();
