@@ -2,11 +2,15 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/docker-daemon/cli';
 import { MediaTypes, type ImageIndex, type ImageManifest } from '../../src/oci/types';
+import { readJsonFile } from '../../src/outputs/json-file';
+import { pushRecordPath, type PushRecord } from '../../src/outputs/push-record';
 import { RegistryClient } from '../../src/registry/client';
-import { which } from '../../src/util/exec';
+import { run, which } from '../../src/util/exec';
 import { startCacheServer, type CacheServerProcess } from '../support/cache-server';
-import { runNx, type Clone, type NxRun } from '../support/nx-clone';
+import { startTestDockerd, type TestDockerDaemon } from '../support/dockerd';
+import { runNx, taskOutput, type Clone, type NxRun } from '../support/nx-clone';
 import { startRegistry, type RegistryServer } from '../support/registry-server';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
@@ -18,8 +22,17 @@ import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
  * registry that receives the images. Three fresh clones of this repository
  * with empty local Nx caches: A builds every arm64 image, B (at the same
  * time, as a second CI machine would) every amd64 and arm image, and C runs
- * `manifest-push` for all arches — compiling nothing and building no image,
+ * `manifest-push` for all arches (`nx run-many -t manifest-push
+ * --registry=…`, the main job) — compiling nothing and building no image,
  * every task a remote hit — and pushes correct multi-arch indexes.
+ *
+ * Then the pushed images are read back by third parties, as the push job of
+ * a CI run leaves them: a batched re-push finds every tag in place; skopeo
+ * reads each index; and a Docker engine pulls the linux/arm64 (and
+ * linux/arm/v7) image from the registry and runs the Linkerd-shaped binary
+ * in it under binfmt/qemu, which prints the platform it was built for.
+ * (That one Nx run builds and pushes, dependencies and all, is also run in
+ * test/faults/kill.test.ts, whose push half builds the arm images first.)
  */
 const ARCHES = ['amd64', 'arm64', 'arm'] as const;
 const CACHE_REPOSITORY = 'ci/nx-cache';
@@ -57,6 +70,20 @@ function expectSuccess(run: NxRun, what: string): void {
   if (run.exitCode !== 0) throw new Error(`${what} failed (exit ${run.exitCode}):\n${run.output.slice(-6000)}`);
 }
 
+/**
+ * The first docker client on PATH older than 23: the engine here is Debian's
+ * 20.10, and newer clients may refuse it. Falls back to the first client.
+ */
+async function dockerClient(env: NodeJS.ProcessEnv): Promise<string> {
+  const clients = dockerClisOnPath(env);
+  for (const path of clients) {
+    const version = parseClientVersion((await run(path, ['--version'], { env })).stdout);
+    if (version && majorVersion(version) < 23) return path;
+  }
+  if (!clients[0]) throw new Error('no docker client on PATH (install docker.io)');
+  return clients[0];
+}
+
 describe('CI matrix over the remote cache on the real workspace (oci:// storage)', () => {
   let registry: RegistryServer;
   let server: CacheServerProcess;
@@ -64,6 +91,8 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
   let scratch: string;
   const clones: Partial<Record<'a' | 'b' | 'c', Clone>> = {};
   const builtBy: Record<string, Clone> = {};
+  /** The image projects clone C pushed. */
+  let pushed: string[] = [];
 
   beforeAll(async () => {
     registry = await startRegistry();
@@ -148,6 +177,9 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
     const restored = cacheable.filter((l) => l.target.startsWith('docker-arch-build--')).map((l) => `${l.project}/${l.target.split('--')[1]}`);
     expect(restored.sort()).toEqual(Object.keys(builtBy).sort());
     expect(pushes.map((l) => l.project).sort()).toEqual([...new Set(restored.map((r) => r.split('/')[0]))].sort());
+    pushed = pushes.map((l) => l.project).sort();
+    expect(pushed).toEqual(expect.arrayContaining(['linkerd2-controller', 'linkerd2-proxy-init', 'linkerd2-proxy-image', 'linkerd2-web', 'linkerd2-debug']));
+    for (const project of pushed) expect(run.output).toMatch(new RegExp(`${project}:\\s+tag latest -> index sha256:[a-f0-9]{64}`));
     expect(logged(server.log(), 'GET', 200).length - hitsBefore).toBe(cacheable.length);
     expect(logged(server.log(), 'PUT', 200).length).toBe(putsBefore);
 
@@ -178,4 +210,81 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
       reader.close();
     }
   }, 300_000);
+
+  describe('the pushed images, as a re-push, skopeo and docker see them', () => {
+    let dockerd: TestDockerDaemon;
+    let docker: string;
+
+    const skopeoRaw = async (reference: string, config = false): Promise<Record<string, unknown>> => {
+      const args = ['inspect', '--raw', ...(config ? ['--config'] : []), '--tls-verify=false', `docker://${registry.host}/${reference}`];
+      const result = await run('skopeo', args);
+      if (result.exitCode !== 0) throw new Error(`skopeo ${args.join(' ')} failed: ${result.stderr}`);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const dockerRun = async (args: string[]) => {
+      const result = await run(docker, args, { env: dockerd.env, timeoutMs: 180_000 });
+      if (result.exitCode !== 0) throw new Error(`docker ${args.join(' ')} failed (${result.exitCode}): ${result.stderr}`);
+      return result.stdout.trim();
+    };
+
+    beforeAll(async () => {
+      // qemu for arm64 and arm, registered machine-wide (a no-op when already there).
+      const binfmt = await run('bash', [join(checkout.dir, 'tools', 'services.sh'), 'start', 'binfmt', 'qemu-aarch64', 'qemu-arm']);
+      if (binfmt.exitCode !== 0) throw new Error(`binfmt registration failed: ${binfmt.stderr}`);
+      dockerd = await startTestDockerd();
+      docker = await dockerClient(dockerd.env);
+    }, 120_000);
+    afterAll(async () => {
+      if (dockerd && !dockerd.owned) {
+        for (const project of pushed) await run(docker, ['rmi', '-f', `${registry.host}/${project}:latest`], { env: dockerd.env });
+      }
+      await dockerd?.stop();
+    }, 120_000);
+
+    it('a re-push as Nx batches (--batch) prints each push under its own task, and writes nothing', async () => {
+      const c = clones.c;
+      if (!c || pushed.length === 0) throw new Error('clone C pushed nothing');
+      await rm(join(c.dir, 'dist', 'push'), { recursive: true, force: true });
+      const result = await runNx(c, ['run-many', '-t', 'manifest-push', `--registry=${registry.host}`, `--exclude=${CACHE_SERVER_IMAGE}`, '--excludeTaskDependencies', '--batch']);
+      expectSuccess(result, 'the batched re-push');
+      expect(result.output).toMatch(/Running \d+ tasks with nx-multiarch:manifest-push/);
+      for (const project of pushed) {
+        const output = taskOutput(result.output, `${project}:manifest-push`);
+        expect(output).toMatch(new RegExp(`^Pushed ${registry.host.replace(/\./g, '\\.')}/${project}@sha256:[a-f0-9]{64} as latest$`, 'm'));
+        // Another task's summary never lands in this one's block.
+        expect(output.match(/^Pushed /gm)).toHaveLength(1);
+        const record = await readJsonFile<PushRecord>(pushRecordPath(c.dir, project));
+        expect(record).toMatchObject({ project, requests: 1, manifestsPushed: 0 });
+      }
+    }, 300_000);
+
+    it('skopeo inspect --raw shows, for every image, an OCI index of amd64, arm64 and arm/v7 whose configs agree', async () => {
+      expect(pushed.length).toBeGreaterThan(0);
+      for (const project of pushed) {
+        const index = (await skopeoRaw(`${project}:latest`)) as unknown as ImageIndex;
+        expect(index.mediaType).toBe(MediaTypes.ociIndex);
+        expect(index.manifests.map((m) => m.platform)).toEqual(expect.arrayContaining(ARCHES.map((arch) => ({ os: 'linux', ...PLATFORM_OF[arch] }))));
+        expect(index.manifests).toHaveLength(ARCHES.length);
+        for (const child of index.manifests) {
+          expect(child.mediaType).toBe(MediaTypes.ociManifest);
+          const config = await skopeoRaw(`${project}@${child.digest}`, true);
+          expect({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) }).toEqual(child.platform);
+        }
+      }
+    }, 120_000);
+
+    it.each([
+      ['linkerd2-controller', 'linux/arm64', /^linkerd2-controller \S+ linux\/arm64$/],
+      ['linkerd2-proxy-init', 'linux/arm64', /^linkerd2-proxy-init \S+ linux\/arm64$/],
+      ['linkerd2-proxy-init', 'linux/arm/v7', /^linkerd2-proxy-init \S+ linux\/arm\/v7$/],
+    ])('docker pulls %s for %s from the registry and runs it under binfmt: the binary prints its platform', async (project, platform, expected) => {
+      const image = `${registry.host}/${project}:latest`;
+      await dockerRun(['pull', '--platform', platform, image]);
+      const [os, architecture, variant] = platform.split('/');
+      const inspected = await dockerRun(['image', 'inspect', image, '--format', '{{.Os}}/{{.Architecture}}/{{.Variant}}']);
+      expect(inspected).toBe(`${os}/${architecture}/${variant ?? ''}`);
+      const printed = await dockerRun(['run', '--rm', '--pull', 'never', '--network', 'none', '--platform', platform, image, '--version']);
+      expect(printed).toMatch(expected);
+    }, 240_000);
+  });
 });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { buildCargoCross } from '../../src/cross/cargo-cross';
 import type { CargoCrossOptions } from '../../src/cross/cargo-plan';
 import { buildGoCross } from '../../src/cross/go-cross';
+import { resolveOptions } from '../../src/graph/infer-targets';
+import type { NxMultiarchPluginOptions } from '../../src/graph/plugin-options';
 import type { GoCrossOptions } from '../../src/cross/go-plan';
 import { Arch, PLATFORMS } from '../../src/platform/platforms';
 import { outputDir } from '../../src/outputs/paths';
@@ -21,14 +23,11 @@ import { cleanUpTemp, crossContextFor, runUnderQemu, sha256File, tempDir, versio
  * through Nx (nx.json's plugin options): the suite's run of
  * `arch-integration--<arch>` builds it there with Nx and its qemu test
  * (packages/linkerd2/proxy/integration) checks the same `--version` line, and
- * test/images/nx-run-many.test.ts checks its package. A cold build of the
- * proxy's crates is the costliest step of the suite, and these would add
- * three of them that prove nothing new.
- *
- * That the same sources give the same bytes in another checkout, compiled
- * there from empty caches, is proved through Nx in
- * test/images/nx-run-many.test.ts (the proxy package, every binary and every
- * image of a second clone at a longer path).
+ * test/images/nx-run-many.test.ts checks its package, and that the same
+ * sources give the same bytes in another checkout, compiled there from empty
+ * caches (every binary and image of a second clone at a longer path). A cold
+ * build of the proxy's crates is the costliest step of the suite, and these
+ * would add three of them that prove nothing new.
  */
 jest.setTimeout(900_000);
 afterAll(cleanUpTemp);
@@ -36,11 +35,12 @@ afterAll(cleanUpTemp);
 const ARCHES: Arch[] = ['amd64', 'arm64', 'arm', 'ppc64le', 's390x'];
 
 interface NxJson {
-  plugins: Array<{ plugin: string; options?: { arches?: Arch[] } }>;
+  plugins: Array<string | { plugin: string; options?: NxMultiarchPluginOptions }>;
 }
 
-/** The arches the workspace's images are built for (nx.json's nx-multiarch options). */
-const NX_ARCHES: Arch[] = (JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'nx.json'), 'utf8')) as NxJson).plugins.find((p) => p.plugin === 'nx-multiarch')?.options?.arches ?? [];
+/** The arches the workspace's images are built for: nx.json's nx-multiarch options, resolved as the plugin resolves them. */
+const pluginEntry = (JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'nx.json'), 'utf8')) as NxJson).plugins.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-multiarch');
+const NX_ARCHES: Arch[] = resolveOptions(typeof pluginEntry === 'object' ? pluginEntry.options : undefined).arches;
 /** The arches this file builds the proxy for: the rest of the platform table. */
 const PROXY_ARCHES = ARCHES.filter((arch) => !NX_ARCHES.includes(arch));
 

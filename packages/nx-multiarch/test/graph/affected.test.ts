@@ -1,6 +1,9 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { outputDir } from '../../src/outputs/paths';
 import { runChecked } from '../../src/util/exec';
+import { sha256File } from '../cross/helpers';
 import { runNx, type Clone, type NxRun } from '../support/nx-clone';
 import { checkoutRepository, type Checkout } from '../support/repo-checkout';
 import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
@@ -11,6 +14,12 @@ import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
  * makes `nx affected -t docker-arch-build --arch=arm64` run exactly the
  * tasks that change touches — the rest are not in the run or come from the
  * local cache — and a commit that changes only README.md runs nothing.
+ *
+ * First, the local cache of the warm build's proxy package: a second run is
+ * a hit with the same package, and a deleted dist/ comes back from the cache
+ * without compiling. (That each arch is its own cache entry, restored beside
+ * the others, is shown by test/cache-server/ci-matrix.test.ts, whose clone C
+ * restores every image and package of three arches into one clone.)
  *
  * Each test starts from the warm commit (its change is the one commit on
  * top), so the tests do not depend on each other's changes or order: one
@@ -51,6 +60,15 @@ let checkout: Checkout;
 let clone: Clone;
 /** The commit the warm build was made from. */
 let warmHead = '';
+/** What the warm build ran (no task came from a cache: the clone's cache was empty). */
+let warmRan: string[] = [];
+/** The sha256 of the proxy package the warm build made. */
+let warmProxyPackage = '';
+
+const PROXY = 'linkerd2-proxy';
+const proxyPackage = () => join(outputDir(clone.dir, 'cross', PROXY, 'arm64'), 'linkerd2-proxy-v0.1.0-linux-arm64.tar.gz');
+/** The binary cargo links in the clone's own target folder: a task that runs links it again. */
+const cargoArtifact = () => join(clone.dir, '.nx-multiarch', 'cargo-target', PROXY, 'arm64', 'aarch64-unknown-linux-gnu', 'release', 'linkerd2-proxy');
 
 async function commit(message: string): Promise<void> {
   const git = (...args: string[]) => runChecked('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: clone.dir });
@@ -65,6 +83,8 @@ beforeAll(async () => {
   clone = await checkout.clone('affected');
   const warm = await runNx(clone, ['run-many', '-t', 'docker-arch-build', '--arch=arm64', `--exclude=${CACHE_SERVER_IMAGE}`]);
   expectSuccess(warm, 'the warm-up build of every arm64 image');
+  warmRan = ran(warm);
+  warmProxyPackage = sha256File(proxyPackage());
   warmHead = (await runChecked('git', ['rev-parse', 'HEAD'], { cwd: clone.dir })).stdout.trim();
 }, 900_000);
 
@@ -75,6 +95,32 @@ beforeEach(async () => {
 
 afterAll(async () => {
   await checkout?.remove();
+});
+
+describe(`the local cache of ${PROXY}:cargo-cross --arch=arm64`, () => {
+  const cargoCross = () => runNx(clone, ['run', `${PROXY}:cargo-cross`, '--arch=arm64']);
+  const source = (run: NxRun) => taskLines(run.output).find((l) => l.task === `${PROXY}:cargo-cross`)?.source;
+
+  it('the warm build compiled the proxy; a second run is a cache hit with the same package', async () => {
+    expect(warmRan).toContain(`${PROXY}:cargo-cross`);
+    const again = await cargoCross();
+    expectSuccess(again, 'the second cargo-cross run');
+    // dist/ still holds the warm build's files, so Nx keeps them rather than restoring.
+    expect(source(again)).toBe('existing outputs match the cache, left as is');
+    expect(sha256File(proxyPackage())).toBe(warmProxyPackage);
+  });
+
+  it('restores a deleted dist/ from the cache without compiling', async () => {
+    await rm(join(clone.dir, 'dist', 'cross', PROXY), { recursive: true, force: true });
+    // Had the task run, cargo would have linked this file again.
+    await rm(cargoArtifact(), { force: true });
+    const restored = await cargoCross();
+    expectSuccess(restored, 'cargo-cross after deleting dist/');
+    expect(source(restored)).toBe('local cache');
+    expect(sha256File(proxyPackage())).toBe(warmProxyPackage);
+    expect(existsSync(join(outputDir(clone.dir, 'cross', PROXY, 'arm64'), 'linkerd2-proxy'))).toBe(true);
+    expect(existsSync(cargoArtifact())).toBe(false);
+  });
 });
 
 it('a change in linkerd2-proxy rebuilds the proxy package and the proxy image, and nothing else', async () => {

@@ -31,10 +31,17 @@ const IMAGES = ['linkerd2-proxy-init', 'linkerd2-controller', 'linkerd2-web', 'l
 const TASKS = 10; // five images, four go-cross, one cargo-cross
 
 interface Clone {
+  /** The temporary folder the clone and its caches are in. */
+  root: string;
   dir: string;
   cacheDir: string;
-  /** This clone's own GOCACHE (GOMODCACHE beside it), or none for the machine's Go caches. */
-  gocache?: string;
+  /** Whether Nx runs with this clone's own, empty Go caches (goCacheOf) rather than the machine's. */
+  ownGoCaches: boolean;
+}
+
+/** A clone's own GOCACHE; its GOMODCACHE is beside it. */
+function goCacheOf(clone: Clone): string {
+  return join(clone.root, 'gocache');
 }
 
 const roots: string[] = [];
@@ -59,14 +66,14 @@ async function gitClone(name: string, depth: number, { source = WORKSPACE_ROOT, 
   const cloned = await exec('git', ['clone', '--quiet', '--no-hardlinks', source, dir], root);
   if (cloned.code !== 0) throw new Error(`git clone failed: ${cloned.output}`);
   await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { dir, cacheDir: join(root, 'nx-cache'), ...(ownGoCaches ? { gocache: join(root, 'gocache') } : {}) };
+  return { root, dir, cacheDir: join(root, 'nx-cache'), ownGoCaches };
 }
 
 async function nx(clone: Clone, args: string[]): Promise<{ code: number; output: string }> {
   // The outer NX_* settings (a developer's cache folder, a remote cache, a daemon) must not leak in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NX_') && key !== 'SOURCE_DATE_EPOCH'));
   Object.assign(env, { ...NX_TEST_ENV, NX_CACHE_DIRECTORY: clone.cacheDir, NX_MULTIARCH_REVISION: REVISION });
-  if (clone.gocache) Object.assign(env, { GOCACHE: clone.gocache, GOMODCACHE: join(clone.gocache, '..', 'gomodcache') });
+  if (clone.ownGoCaches) Object.assign(env, { GOCACHE: goCacheOf(clone), GOMODCACHE: join(clone.root, 'gomodcache') });
   return exec(process.execPath, [join(WORKSPACE_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args, '--outputStyle=static'], clone.dir, env);
 }
 
@@ -179,12 +186,12 @@ it('restores a deleted dist from the cache, with the same digests', async () => 
 it('gives the same binaries, proxy package and manifest digests in a second clone at a longer path, compiled there from empty caches', async () => {
   const { summaries: first } = await built();
   const b = await gitClone('b', 3, { source: a.dir, ownGoCaches: true });
-  const before = goCacheOutputs(b.gocache!);
+  const before = goCacheOutputs(goCacheOf(b));
   const result = await runArm(b);
   expect(result.code).toBe(0);
   expect(result.output).not.toContain('[local cache]');
   // The second clone compiled its Go binaries itself (standard library included) into its own, empty GOCACHE.
-  expect(goCacheOutputs(b.gocache!) - before).toBeGreaterThan(20);
+  expect(goCacheOutputs(goCacheOf(b)) - before).toBeGreaterThan(20);
   // And its proxy in its own cargo target folder, which the clone did not have.
   expect(existsSync(join(b.dir, '.nx-multiarch', 'cargo-target', 'linkerd2-proxy', 'arm'))).toBe(true);
   const crossA = await crossFiles(a);
