@@ -31,8 +31,8 @@ import { CACHE_SERVER_IMAGE } from '../support/workspace-projects';
  * reads each index; and a Docker engine pulls the linux/arm64 (and
  * linux/arm/v7) image from the registry and runs the Linkerd-shaped binary
  * in it under binfmt/qemu, which prints the platform it was built for.
- * (That one Nx run builds and pushes, dependencies and all, is also run in
- * test/faults/kill.test.ts, whose push half builds the arm images first.)
+ * (One Nx run that compiles, builds and pushes, from a fresh clone, is run
+ * in test/faults/services.test.ts: linkerd2-proxy-init for three arches.)
  */
 const ARCHES = ['amd64', 'arm64', 'arm'] as const;
 const CACHE_REPOSITORY = 'ci/nx-cache';

@@ -97,6 +97,9 @@ afterAll(async () => {
   await checkout?.remove();
 });
 
+/** How Nx marks a task it took from the local cache. */
+const LOCAL_HITS = ['local cache', 'existing outputs match the cache, left as is'];
+
 describe(`the local cache of ${PROXY}:cargo-cross --arch=arm64`, () => {
   const cargoCross = () => runNx(clone, ['run', `${PROXY}:cargo-cross`, '--arch=arm64']);
   const source = (run: NxRun) => taskLines(run.output).find((l) => l.task === `${PROXY}:cargo-cross`)?.source;
@@ -105,8 +108,8 @@ describe(`the local cache of ${PROXY}:cargo-cross --arch=arm64`, () => {
     expect(warmRan).toContain(`${PROXY}:cargo-cross`);
     const again = await cargoCross();
     expectSuccess(again, 'the second cargo-cross run');
-    // dist/ still holds the warm build's files, so Nx keeps them rather than restoring.
-    expect(source(again)).toBe('existing outputs match the cache, left as is');
+    // Nx restores the entry, or keeps dist/ when it already holds the entry's files.
+    expect(LOCAL_HITS).toContain(source(again));
     expect(sha256File(proxyPackage())).toBe(warmProxyPackage);
   });
 
