@@ -230,7 +230,7 @@ test(`kill -9 of a push at ${TRIALS} moments mid-push: each kill interrupts a pu
       expect(((await index.json()) as IndexView).manifests).toHaveLength(PUSH_ARCHES.length);
       expect(await missingChildren(`${prefix}/${project}`, tag)).toEqual([]);
     }
-    log.push(`trial ${trial}: killed at blob upload ${killAtUpload}: ${killedAt}; ${polls} polls of 5 index tags during the push`);
+    log.push(`trial ${trial}: killed at blob upload ${killAtUpload}: ${killedAt}; ${polls} polls of ${PUSHED.length} index tags during the push`);
   }
   console.log(`seed ${SEED}\n${log.join('\n')}`);
 }, 900_000);
