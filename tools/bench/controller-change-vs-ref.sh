@@ -13,7 +13,8 @@
 # RUNS times, alternating sides: the controller's name constant changes
 # (a new value each run), and `nx run-many -t manifest-push --projects=<those
 # four>` runs with NX_ARGS (e.g. --batch). Wall and CPU (user+sys of Nx and
-# everything it ran) from GNU time. NX_DAEMON=false and
+# everything it ran) from GNU time, and each run's critical path and
+# recoverable time from Nx's own summary. NX_DAEMON=false and
 # NX_ISOLATE_PLUGINS=false, as the generated CI runs Nx.
 # CHANGE=label: instead of the controller's code, a LABEL line at the end of
 # the four Dockerfiles changes, so the Go builds are cache hits and all 12
@@ -81,7 +82,8 @@ for run in $(seq "$runs"); do
     fi
     push "$side" "$work/$side-$run.log"
     printf '%s\t%s\n' "$side" "$(cat "$work/time")" >>"$results"
-    log "run $run, $side: $(cut -f1 "$work/time") s wall"
+    # Nx's own summary of the run: the critical path, and the time its tasks waited on Nx between them.
+    log "run $run, $side: $(cut -f1 "$work/time") s wall; Nx: $(sed -n 's/^ *\(Critical path\|Recoverable time\): *//p' "$work/$side-$run.log" | paste -sd ';' -)"
   done
 done
 echo "$change change, build and push of 4 Go images x 3 arches, Nx args: ${nx_args[*]:-none}, $runs runs per side (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { dockerClisOnPath, majorVersion, parseClientVersion } from '../../src/docker-daemon/cli';
+import { selectDockerCli } from '../../src/docker-daemon/cli';
 import { MediaTypes, type ImageIndex, type ImageManifest } from '../../src/oci/types';
 import { readJsonFile } from '../../src/outputs/json-file';
 import { pushRecordPath, type PushRecord } from '../../src/outputs/push-record';
@@ -68,20 +68,6 @@ async function layoutDigest(clone: Clone, project: string, arch: string): Promis
 
 function expectSuccess(run: NxRun, what: string): void {
   if (run.exitCode !== 0) throw new Error(`${what} failed (exit ${run.exitCode}):\n${run.output.slice(-6000)}`);
-}
-
-/**
- * The first docker client on PATH older than 23: the engine here is Debian's
- * 20.10, and newer clients may refuse it. Falls back to the first client.
- */
-async function dockerClient(env: NodeJS.ProcessEnv): Promise<string> {
-  const clients = dockerClisOnPath(env);
-  for (const path of clients) {
-    const version = parseClientVersion((await run(path, ['--version'], { env })).stdout);
-    if (version && majorVersion(version) < 23) return path;
-  }
-  if (!clients[0]) throw new Error('no docker client on PATH (install docker.io)');
-  return clients[0];
 }
 
 describe('CI matrix over the remote cache on the real workspace (oci:// storage)', () => {
@@ -232,7 +218,8 @@ describe('CI matrix over the remote cache on the real workspace (oci:// storage)
       const binfmt = await run('bash', [join(checkout.dir, 'tools', 'services.sh'), 'start', 'binfmt', 'qemu-aarch64', 'qemu-arm']);
       if (binfmt.exitCode !== 0) throw new Error(`binfmt registration failed: ${binfmt.stderr}`);
       dockerd = await startTestDockerd();
-      docker = await dockerClient(dockerd.env);
+      // The client the plugin's docker engine would pick for this daemon.
+      docker = (await selectDockerCli(dockerd.env)).path;
     }, 120_000);
     afterAll(async () => {
       if (dockerd && !dockerd.owned) {
